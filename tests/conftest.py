@@ -19,3 +19,5 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 sys.path.insert(0, str(ROOT / "plugins"))
+
+pytest_plugins = ["pg_fixture"]

@@ -1,0 +1,154 @@
+"""Runs and per-record audit rows, shared by every flow.
+
+A record row answers a controller's question "where did this come from, what did it become, and
+did it land?" for one source record (a GL line, an employee change, a webhook event). Writes are
+upserts keyed by (run, kind, source key), so a task retry updates its rows instead of doubling them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ukg_visma.audit.schema import records, runs
+from ukg_visma.audit.store import utcnow
+
+_FORBIDDEN_DETAIL_KEYS = {"token", "access_token", "password", "client_secret", "secret", "api_key"}
+
+
+def _clean(detail: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Audit rows never hold secrets, whatever a caller passes."""
+    if detail is None:
+        return None
+    return {k: v for k, v in detail.items() if k.lower() not in _FORBIDDEN_DETAIL_KEYS}
+
+
+def start_run(engine: Engine, run_id: str, flow: str, period: str | None = None) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        existing = conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first()
+        if existing:
+            conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(status="running", finished_at=None)
+            )
+        else:
+            conn.execute(
+                insert(runs).values(
+                    run_id=run_id, flow=flow, period=period, started_at=now, status="running"
+                )
+            )
+
+
+def finish_run(engine: Engine, run_id: str, status: str, summary: Mapping[str, Any]) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(runs)
+            .where(runs.c.run_id == run_id)
+            .values(status=status, finished_at=utcnow(), summary=_clean(summary))
+        )
+
+
+def _upsert(engine: Engine):
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+
+def upsert_records(
+    engine: Engine,
+    run_id: str,
+    flow: str,
+    source_kind: str,
+    rows: Iterable[Mapping[str, Any]],
+) -> int:
+    """Insert or update record rows; each row has ``source_key`` and any of the other columns.
+
+    ``attempts`` is incremented on every upsert of an existing row, so a replayed record shows how
+    many times it was tried.
+    """
+    now = utcnow()
+    payload = [
+        {
+            "run_id": run_id,
+            "flow": flow,
+            "source_kind": source_kind,
+            "source_key": r["source_key"],
+            "source_hash": r.get("source_hash"),
+            "target_kind": r.get("target_kind"),
+            "target_key": r.get("target_key"),
+            "status": r["status"],
+            "error": r.get("error"),
+            "attempts": 1,
+            "detail": _clean(r.get("detail")),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in rows
+    ]
+    if not payload:
+        return 0
+    ins = _upsert(engine)(records)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["run_id", "source_kind", "source_key"],
+        set_={
+            "source_hash": ins.excluded.source_hash,
+            "target_kind": ins.excluded.target_kind,
+            "target_key": ins.excluded.target_key,
+            "status": ins.excluded.status,
+            "error": ins.excluded.error,
+            "detail": ins.excluded.detail,
+            "attempts": records.c.attempts + 1,
+            "updated_at": ins.excluded.updated_at,
+        },
+    )
+    with engine.begin() as conn:
+        for start in range(0, len(payload), 5000):
+            conn.execute(stmt, payload[start : start + 5000])
+    return len(payload)
+
+
+def set_status(
+    engine: Engine,
+    run_id: str,
+    source_kind: str,
+    source_keys: Iterable[str],
+    status: str,
+    *,
+    target_kind: str | None = None,
+    target_key: str | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "error": error, "updated_at": utcnow()}
+    if target_kind is not None:
+        values["target_kind"] = target_kind
+    if target_key is not None:
+        values["target_key"] = target_key
+    keys = list(source_keys)
+    with engine.begin() as conn:
+        for start in range(0, len(keys), 500):
+            conn.execute(
+                update(records)
+                .where(
+                    and_(
+                        records.c.run_id == run_id,
+                        records.c.source_kind == source_kind,
+                        records.c.source_key.in_(keys[start : start + 500]),
+                    )
+                )
+                .values(**values)
+            )
+
+
+def fetch_records(
+    engine: Engine, *, run_id: str | None = None, source_kind: str | None = None
+) -> list[dict[str, Any]]:
+    q = select(records)
+    if run_id is not None:
+        q = q.where(records.c.run_id == run_id)
+    if source_kind is not None:
+        q = q.where(records.c.source_kind == source_kind)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q.order_by(records.c.id))]

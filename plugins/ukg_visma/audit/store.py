@@ -1,0 +1,54 @@
+"""Opening the audit store: SQLite by default, PostgreSQL when configured.
+
+The store is a database of its own, never Airflow's metadata DB (Airflow 3 forbids task code from
+touching that). Resolution order for the URL: an explicit argument, ``UKG_VISMA_AUDIT_URL``, the
+Airflow connection ``ukg_visma_audit`` (see ``audit.airflow``), then a SQLite file under the
+Airflow home so that a newcomer needs no server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+from ukg_visma.audit.schema import metadata
+from ukg_visma.settings import airflow_home
+
+
+def default_url() -> str:
+    path = Path(airflow_home()) / "ukg_visma" / "audit.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI connection
+    # WAL + a busy timeout: several task processes (LocalExecutor) write at once.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One engine per URL and process; the schema is created on first use (idempotent)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    metadata.create_all(engine)
+    return engine
+
+
+def get_engine(url: str | None = None) -> Engine:
+    return engine_for(url or os.environ.get("UKG_VISMA_AUDIT_URL") or default_url())
