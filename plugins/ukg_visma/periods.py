@@ -1,0 +1,74 @@
+"""Which pay period a DAG run is about.
+
+A run can say it in three ways, and they are consulted in this order: an explicit ``period``
+param (manual runs, ``airflow dags test``), the run's partition key (partitioned timetables and
+their backfills have no logical date), then the data interval (classic scheduled runs and
+backfills). One function, so that every task of a run agrees on the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class PeriodError(ValueError):
+    """The run does not say which pay period it is for."""
+
+
+@dataclass(frozen=True, order=True)
+class PayPeriod:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> PayPeriod:
+        m = _PERIOD.match(text.strip())
+        if not m:
+            raise PeriodError(f"pay period {text!r} is not YYYY-MM")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @property
+    def key(self) -> str:
+        """``2026-10``: how runs, reports and the audit name the period."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def visma_period_id(self) -> str:
+        """``202610``: Visma's ``financialPeriod`` / ``periodId``."""
+        return f"{self.year:04d}{self.month:02d}"
+
+    @property
+    def visma_post_period(self) -> str:
+        """``102026``: Visma's ``postPeriod`` (MMYYYY)."""
+        return f"{self.month:02d}{self.year:04d}"
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    @property
+    def end(self) -> dt.date:
+        nxt = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return nxt - dt.timedelta(days=1)
+
+
+def resolve_period(
+    *,
+    param: str | None = None,
+    partition_key: str | None = None,
+    data_interval_start: dt.datetime | None = None,
+) -> PayPeriod:
+    if param:
+        return PayPeriod.parse(param)
+    if partition_key:
+        return PayPeriod.parse(partition_key[:7])
+    if data_interval_start is not None:
+        return PayPeriod(data_interval_start.year, data_interval_start.month)
+    raise PeriodError(
+        "the run names no pay period: pass the 'period' param (YYYY-MM), or run it from the "
+        "schedule or a backfill so that it has a partition key or a data interval"
+    )
