@@ -19,5 +19,7 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 sys.path.insert(0, str(ROOT / "plugins"))
+# The repo root first, so `sandbox` is the real package, not the `tests/sandbox` test folder.
+sys.path.insert(0, str(ROOT))
 
-pytest_plugins = ["pg_fixture"]
+pytest_plugins = ["pg_fixture", "sandbox_fixture"]

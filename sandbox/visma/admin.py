@@ -1,0 +1,103 @@
+"""Visma-only admin routes: ``POST /_sandbox/reset`` (load a scenario or given data) and
+``GET /_sandbox/state`` (what the server holds, for assertions).
+
+Why reset also clears faults and the call log: a test that starts with ``reset`` expects a
+known server, not rules or counts left behind by the previous test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from sandbox.common import SandboxRuntime, StateStore
+from sandbox.visma.errors import VismaError
+from sandbox.visma.journal_model import render
+from sandbox.visma.ledger import Ledger
+from sandbox.visma.loader import load
+from sandbox.visma.reference import segment_dto
+
+SCENARIOS = ("manufacturer",)
+_OWN_KEYS = {"scenario", "visma"}
+
+
+def scenario_data(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``.visma`` part of ``sandbox.scenario.build(...)`` for a reset body.
+
+    Keys other than ``scenario``/``visma`` go to ``build`` (only those it accepts, unless it
+    takes ``**options``), so test variants such as ``visma_segments`` pass straight through.
+    """
+    name = body.get("scenario", "manufacturer")
+    if name not in SCENARIOS:
+        raise VismaError(f"Unknown scenario '{name}'; known: {', '.join(SCENARIOS)}.")
+    build = importlib.import_module("sandbox.scenario").build
+    options = {k: v for k, v in body.items() if k not in _OWN_KEYS}
+    params = inspect.signature(build).parameters.values()
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        accepted = {p.name for p in params}
+        options = {k: v for k, v in options.items() if k in accepted}
+    elif "gl_runs" not in options:
+        options["gl_runs"] = False  # the Visma company does not depend on payroll runs
+    try:
+        built = build(**options)
+    except (TypeError, ValueError) as exc:
+        raise VismaError(f"Invalid scenario options: {exc}") from None
+    visma = built["visma"] if isinstance(built, dict) else built.visma
+    return dict(visma)
+
+
+def reset(store: StateStore, body: dict[str, Any]) -> dict[str, Any]:
+    data = body["visma"] if isinstance(body.get("visma"), dict) else scenario_data(body)
+    load(store, data, empty_segments=body.get("visma_segments") == "empty")
+    return counts(store)
+
+
+def counts(store: StateStore) -> dict[str, int]:
+    return {
+        ns: store.count(ns)
+        for ns in ("accounts", "segments", "projects", "periods", "departments", "employees")
+    } | {"journals": store.count("journals"), "subaccounts": store.count("subaccounts")}
+
+
+def state(store: StateStore) -> dict[str, Any]:
+    ledger = Ledger.load(store)
+    segments: dict[str, dict[str, Any]] = {}
+    for key, seg in store.items("segments"):
+        dimension, seg_id = key.split(":", 1)
+        segments.setdefault(dimension, {})[seg_id] = segment_dto(seg)
+    return {
+        "counts": counts(store),
+        "journals": [render(batch, ledger) for batch in store.values("journals")],
+        "segments": segments,
+        "employees": store.values("employees"),
+        "accounts": store.values("accounts"),
+        "projects": store.values("projects"),
+        "financialPeriods": store.values("periods"),
+        "departments": store.values("departments"),
+        "subaccounts": store.values("subaccounts"),
+    }
+
+
+def visma_admin_router(runtime: SandboxRuntime) -> APIRouter:
+    router = APIRouter(prefix="/_sandbox", tags=["sandbox admin"])
+
+    @router.post("/reset")
+    async def reset_route(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        body = await request.json() if raw.strip() else {}
+        if not isinstance(body, dict):
+            raise VismaError("The reset body must be a JSON object.")
+        result = reset(runtime.store, body)
+        runtime.faults.clear()
+        runtime.calls.clear()
+        runtime.limiter.reset()
+        return {"status": "ok", "counts": result}
+
+    @router.get("/state")
+    def state_route() -> dict[str, Any]:
+        return state(runtime.store)
+
+    return router
