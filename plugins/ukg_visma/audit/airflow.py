@@ -20,11 +20,11 @@ def audit_url_from_airflow(conn_id: str = AUDIT_CONN_ID) -> str | None:
     if os.environ.get("UKG_VISMA_AUDIT_URL"):
         return os.environ["UKG_VISMA_AUDIT_URL"]
     from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowRuntimeError
+    from airflow.sdk.exceptions import AirflowNotFoundException, AirflowRuntimeError
 
     try:
         conn = BaseHook.get_connection(conn_id)
-    except (AirflowRuntimeError, KeyError, ValueError):
+    except (AirflowNotFoundException, AirflowRuntimeError, KeyError, ValueError):
         return None
     uri = conn.get_uri()
     if uri.startswith("postgres://"):

@@ -1,0 +1,127 @@
+"""The plugin mechanism for real: ``airflow api-server`` serves the receiver at
+``/ukg-visma/webhooks/ukg``, with the secret stored as an Airflow connection in the metastore.
+
+Isolated AIRFLOW_HOME and SQLite metadata DB, ``airflow db migrate`` first, plugins folder =
+this repository's ``plugins/``, a free port, one worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from ukg_visma.audit import inbox
+from ukg_visma.audit.store import get_engine
+from ukg_visma.webhooks.signing import signed_headers
+
+ROOT = Path(__file__).resolve().parents[3]
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+SECRET = "e2e-webhook-secret-9876543210"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _body(event_id: str) -> bytes:
+    event = {
+        "EventId": event_id,
+        "EventTime": "2026-11-20T09:00:00Z",
+        "EventType": "EmployeeHireEvent",
+        "Operation": "Insert",
+        "Payload": {"CoId": "C0001", "EeId": "5f3a-0001"},
+        "Tenant": "nordicmfg",
+    }
+    return json.dumps(event).encode()
+
+
+@pytest.mark.e2e
+def test_api_server_serves_the_receiver(tmp_path):
+    home = tmp_path / "airflow"
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    audit_url = f"sqlite:///{tmp_path}/audit.db"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "UKG_VISMA"))},
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__FERNET_KEY": "c2VjcmV0LWtleS1mb3ItdGhlLWUyZS10ZXN0LTAxMjM=",
+        "UKG_VISMA_AUDIT_URL": audit_url,
+    }
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            AIRFLOW,
+            "connections",
+            "add",
+            "ukg_webhook",
+            "--conn-type",
+            "generic",
+            "--conn-password",
+            SECRET,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    log = (tmp_path / "api-server.log").open("w")
+    server = subprocess.Popen(
+        [AIRFLOW, "api-server", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/ukg-visma/webhooks/ukg"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (tmp_path / "api-server.log").read_text()[-3000:]
+            try:
+                probe = requests.post(url, data=b"{}", timeout=5)
+                if probe.status_code != 404:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "api-server did not come up"
+            time.sleep(0.5)
+        assert probe.status_code == 401  # no signature: refused by the receiver itself
+
+        body = _body("evt-e2e-1")
+        first = requests.post(url, data=body, headers=signed_headers(SECRET, body), timeout=10)
+        assert first.status_code == 202, first.text
+        assert first.json() == {"status": "accepted", "eventId": "evt-e2e-1"}
+        again = requests.post(url, data=body, headers=signed_headers(SECRET, body), timeout=10)
+        assert again.json()["status"] == "duplicate"
+        forged = requests.post(url, data=body, headers=signed_headers("guess", body), timeout=10)
+        assert forged.status_code == 401
+
+        engine = get_engine(audit_url)
+        rows = inbox.fetch_events(engine)
+        assert [(r["event_id"], r["status"]) for r in rows] == [("evt-e2e-1", "new")]
+        reasons = [r["reason"] for r in inbox.fetch_rejections(engine)]
+        assert reasons == ["bad signature", "missing signature"]
+        assert SECRET not in (tmp_path / "api-server.log").read_text()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
