@@ -217,6 +217,48 @@ def reference_router(store: StateStore) -> APIRouter:
             raise _not_found(f"Department {department_id}")
         return json_response(record, etag_value=etag(record))
 
+    @router.post("/department")
+    async def create_department(request: Request) -> Response:
+        body = await json_body(request)
+        department_id = str(dto_value(body, "departmentId") or "").strip()
+        if not department_id or len(department_id) > 10:
+            raise VismaError("departmentId is required (at most 10 characters).", code="12040")
+        with store.atomic():
+            if store.has("departments", department_id):
+                raise VismaError(f"Department '{department_id}' already exists.", code="12042")
+            record = {
+                "departmentId": department_id,
+                "publicId": None,
+                "description": dto_value(body, "description", ""),
+                "expenseAccount": dto_value(body, "expenseAccount"),
+                "expenseSubaccount": body.get("expenseSubaccount"),
+                "lastModifiedDateTime": now_text(),
+                "timeStamp": new_timestamp(store),
+            }
+            store.put("departments", department_id, record)
+        response = json_response({}, status_code=201, etag_value=etag(record))
+        response.headers["Location"] = f"{request.base_url}v1/department/{department_id}"
+        return response
+
+    @router.put("/department/{department_id}")
+    async def update_department(department_id: str, request: Request) -> Response:
+        body = await json_body(request)
+        with store.atomic():
+            record = store.get("departments", department_id)
+            if record is None:
+                raise _not_found(f"Department {department_id}")
+            if not if_match_ok(request, record):
+                return precondition_failed()
+            for field in ("description", "expenseAccount"):
+                if field in body:
+                    record[field] = dto_value(body, field)
+            if "expenseSubaccount" in body:
+                record["expenseSubaccount"] = body["expenseSubaccount"]
+            record["lastModifiedDateTime"] = now_text()
+            record["timeStamp"] = new_timestamp(store)
+            store.put("departments", department_id, record)
+        return Response(status_code=204, headers={"ETag": etag(record)})
+
     @router.get("/project")
     def projects(request: Request) -> Response:
         return json_response(_with_metadata(_filter_modified(request, store.values("projects"))))

@@ -196,3 +196,28 @@ def test_departments_projects_periods(visma):
     assert {"year", "period", "startDate", "endDate", "description", "active"} <= set(closed)
     missing = visma.get("/v1/financialPeriod/209912")
     assert missing.status_code == 404 and "ExceptionMessage" in missing.json()
+
+
+def test_department_create_and_update_with_if_match(visma):
+    body = {
+        "departmentId": "110",
+        "description": {"value": "Production Moss"},
+        "expenseSubaccount": [
+            {"segmentId": 1, "segmentValue": "10"},
+            {"segmentId": 2, "segmentValue": "110"},
+        ],
+    }
+    created = visma.post("/v1/department", json=body)
+    assert created.status_code == 201
+    assert created.headers["Location"].endswith("/v1/department/110") and created.headers["ETag"]
+    assert visma.post("/v1/department", json=body).status_code == 400
+    got = visma.get("/v1/department/110")
+    assert got.json()["expenseSubaccount"][1]["segmentValue"] == "110"
+    etag = got.headers["ETag"]
+    renamed = {"description": {"value": "Production line Moss"}}
+    assert visma.put(
+        "/v1/department/110", json=renamed, headers={"If-Match": etag}
+    ).status_code == (204)
+    stale = visma.put("/v1/department/110", json=renamed, headers={"If-Match": etag})
+    assert stale.status_code == 412 and stale.content == b""
+    assert visma.get("/v1/department/110").json()["description"] == "Production line Moss"
