@@ -31,7 +31,7 @@ class CompanySettings(_Strict):
 
 class PayrollSettings(_Strict):
     pay_groups: list[str]
-    schedule: str = "0 6 27 * *"
+    schedule: str = "0 6 1 * *"
     period_key_format: str = "%Y-%m"
     line_limit: int = Field(1000, ge=2, le=10000)
     release: bool = True
@@ -51,6 +51,9 @@ class EmployeeSyncSettings(_Strict):
     overlap_minutes: int = Field(15, ge=0)
     batch_size: int = Field(50, ge=1)
     alarm_after_failed_runs: int = Field(3, ge=1)
+    # Visma requires these on a new employee; UKG has no equivalent, so finance chooses them once.
+    visma_employee_class: str = "EMPSTAND"
+    visma_calendar: str = "MAIN"
 
 
 class AlignmentSettings(_Strict):
