@@ -8,4 +8,6 @@ that returns the exit code. Handlers import their heavy dependencies lazily so t
 MODULES: tuple[str, ...] = (
     "ukg_visma.commands.settings",
     "ukg_visma.commands.demo",
+    "ukg_visma.commands.ping",
+    "ukg_visma.commands.sandbox",
 )

@@ -1,0 +1,19 @@
+"""The UKG Pro sandbox: the same paths, fields, status codes and quirks as the real REST API.
+
+``create_app(UkgConfig | dict | None) -> SandboxApp`` (FastAPI). Real paths: the OAuth token
+endpoint ``POST /signin/oauth2/t/{tenant}/access_token``; ``/payroll/v2/general-ledger[/{runId}]``,
+``/payroll/v1/payroll-runs``, ``/payroll/v1/paygroup-payperiods``;
+``/personnel/v1/employee-changes`` (+ alias ``/personnel/v1/employees/changed``),
+``/personnel/v1/employment-details``, ``/personnel/v1/person-details``,
+``/personnel/v1/employee-ids``; ``/configuration/v1/org-levels`` (GET; POST and
+``PUT .../{level}/{code}`` behind the ``org_level_writes`` switch). Admin under ``/_sandbox/``:
+``reset``, ``gl-runs``, ``employees``, ``webhooks``, ``webhook-deliveries``, ``switches``,
+``state`` plus the shared ``faults``, ``calls``, ``config``, ``credentials``, ``health``.
+See sandbox/README.md for what is simplified.
+"""
+
+from sandbox.ukg.app import create_app
+from sandbox.ukg.config import UkgConfig, credentials
+from sandbox.ukg.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+
+__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "UkgConfig", "create_app", "credentials", "sign"]

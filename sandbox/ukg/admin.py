@@ -1,0 +1,224 @@
+"""UKG-only admin routes under ``/_sandbox/``: reset, GL runs, employee changes, webhooks, state.
+
+These stand in for what happens inside a real tenant (a payroll run finishing, HR hiring someone)
+so that tests can make it happen on demand. The shared routes (faults, calls, config,
+credentials) come from ``sandbox.common``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from sandbox.common import ADMIN_PREFIX, SandboxRuntime
+from sandbox.ukg.errors import UkgError, bad_request
+from sandbox.ukg.personnel import EMPLOYMENT_FIELDS
+from sandbox.ukg.state import RUN_HEADER, UkgState, parse_moment, utc_stamp
+from sandbox.ukg.webhooks import WebhookConfig, WebhookEmitter
+
+SNAPSHOT_FIELDS = set(EMPLOYMENT_FIELDS) | {"firstName", "lastName"}
+_ORG = ("orgLevel1Code", "orgLevel2Code", "orgLevel3Code", "orgLevel4Code")
+_DEFAULTS: dict[str, Any] = {
+    "companyId": "C0001",
+    "employeeStatus": "A",
+    "terminationDate": None,
+    "orgLevel4Code": None,
+    "projectCode": None,
+    "payGroup": "NO-M",
+    "workLocation": None,
+}
+
+
+def classify(old: dict[str, Any] | None, new: dict[str, Any]) -> list[tuple[str, str]]:
+    """The webhook events one snapshot change raises (several when several things changed)."""
+    if old is None:
+        return [("EmployeeHireEvent", "Insert")]
+    events = []
+    before, after = old.get("employeeStatus"), new.get("employeeStatus")
+    if before == "T" and after in ("A", "L"):
+        events.append(("EmployeeRehireEvent", "Update"))
+    elif before != "T" and after == "T":
+        events.append(("EmployeeTerminationEvent", "Update"))
+    elif before != after:
+        events.append(("EmployeeStatusChangeEvent", "Update"))
+    if any(old.get(k) != new.get(k) for k in _ORG):
+        events.append(("EmployeeOrgLevelChangeEvent", "Update"))
+    if old.get("jobCode") != new.get("jobCode"):
+        events.append(("EmployeeJobChangeEvent", "Update"))
+    return events or [("EmployeeChangeEvent", "Update")]
+
+
+def _snapshot(state: UkgState, item: Any, stamp: str) -> tuple[dict[str, Any] | None, dict]:
+    if not isinstance(item, dict):
+        raise bad_request("employees", "each employee is a JSON object")
+    unknown = set(item) - SNAPSHOT_FIELDS
+    if unknown:
+        raise bad_request("employees", f"unknown snapshot fields {sorted(unknown)}")
+    old = state.employee(item["employeeId"]) if item.get("employeeId") else None
+    if old is None and not item.get("employeeId") and item.get("employeeNumber"):
+        old = next(
+            (e for e in state.employees() if e["employeeNumber"] == item["employeeNumber"]), None
+        )
+    if old is None:
+        for field in ("employeeNumber", "firstName", "lastName"):
+            if not item.get(field):
+                raise bad_request(field, f"{field} is required for a new employee")
+    new = {**_DEFAULTS, **(old or {}), **item}
+    new["employeeId"] = new.get("employeeId") or str(uuid.uuid4())
+    if new["employeeStatus"] not in ("A", "L", "T"):
+        raise bad_request("employeeStatus", "must be A, L or T")
+    new["isActive"] = new["employeeStatus"] != "T"
+    new["dateTimeChanged"] = stamp
+    ordered = {k: new.get(k) for k in _field_order()}
+    return old, ordered
+
+
+def _field_order() -> list[str]:
+    order = list(EMPLOYMENT_FIELDS)
+    order[3:3] = ["firstName", "lastName"]
+    return order
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value or 0))
+    except InvalidOperation:
+        raise bad_request("lines", f"'{value}' is not an amount") from None
+
+
+def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmitter) -> APIRouter:
+    router = APIRouter(prefix=ADMIN_PREFIX, tags=["sandbox admin (UKG)"])
+
+    @router.post("/reset")
+    def reset(body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
+        hooks.reset()
+        runtime.faults.clear()
+        runtime.calls.clear()
+        return state.reset(body or {})
+
+    @router.post("/gl-runs", status_code=201)
+    def add_gl_run(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        for field in ("runId", "periodStartDate", "periodEndDate", "payDate", "lines"):
+            if not body.get(field):
+                raise bad_request(field, f"{field} is required")
+        lines = body["lines"]
+        if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
+            raise bad_request("lines", "lines is a list of GL line objects")
+        if state.run(body["runId"]) is not None and not body.get("replace"):
+            raise UkgError(409, f"Run {body['runId']} exists; send replace=true to overwrite.")
+        header = {
+            "runId": body["runId"],
+            "glRunDateTime": body.get("glRunDateTime") or utc_stamp(),
+            "coId": body.get("coId", "C0001"),
+            "companyCode": body.get("companyCode", "NMF"),
+            "payGroup": body.get("payGroup", "NO-M"),
+            "periodStartDate": body["periodStartDate"],
+            "periodEndDate": body["periodEndDate"],
+            "payPeriodEndDate": body.get("payPeriodEndDate") or body["periodEndDate"],
+            "payDate": body["payDate"],
+        }
+        skip = set(RUN_HEADER) | {"blockId", "totalNrOfBlocks"}
+        clean = [{k: v for k, v in line.items() if k not in skip} for line in lines]
+        block_size = int(body.get("block_size") or state.meta["block_size"])
+        if block_size < 1:
+            raise bad_request("block_size", "must be at least 1")
+        run = {
+            **header,
+            "runType": body.get("runType", "Regular"),
+            "blockSize": block_size,
+            "lines": clean,
+        }
+        state.add_run(run)
+        debit = sum((_amount(x.get("debitAmt")) for x in clean), Decimal(0))
+        credit = sum((_amount(x.get("creditAmt")) for x in clean), Decimal(0))
+        if body.get("emit", True):
+            payload = {"CoId": header["coId"], "RunId": header["runId"]}
+            hooks.emit(
+                [hooks.event("PayrollGLExportCompletedEvent", "Insert", payload)],
+                wait=bool(body.get("wait", True)),
+            )
+        return {
+            "runId": run["runId"],
+            "lines": len(clean),
+            "blockSize": block_size,
+            "totalNrOfBlocks": max(1, -(-len(clean) // block_size)),
+            "debit": str(debit),
+            "credit": str(credit),
+            "balanced": debit == credit,
+        }
+
+    @router.post("/employees")
+    def upsert_employees(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        items = body.get("employees")
+        if not isinstance(items, list) or not items:
+            raise bad_request("employees", "employees is a non-empty list of snapshots")
+        if body.get("changed_at"):
+            moment = parse_moment(body["changed_at"], "changed_at")
+        else:
+            moment = datetime.now(UTC).timestamp()
+        stamp = utc_stamp(datetime.fromtimestamp(moment, UTC))
+        prepared = [_snapshot(state, item, stamp) for item in items]  # validate all first
+        events, saved = [], []
+        for old, new in prepared:
+            kinds = classify(old, new)
+            state.save_employee(new, moment, kinds[0][0])
+            saved.append(new)
+            payload = {"CoId": new["companyId"], "EeId": new["employeeId"]}
+            events += [hooks.event(kind, op, payload, stamp) for kind, op in kinds]
+        if body.get("emit", True):
+            hooks.emit(events, wait=bool(body.get("wait", True)))
+        return {"employees": saved, "events": events}
+
+    @router.post("/webhooks")
+    def configure_webhooks(config: WebhookConfig) -> dict[str, Any]:
+        return hooks.configure(config)
+
+    @router.get("/webhooks")
+    def webhook_config() -> dict[str, Any]:
+        return hooks.describe()
+
+    @router.delete("/webhooks")
+    def remove_webhooks() -> dict[str, Any]:
+        hooks.remove()
+        return hooks.describe()
+
+    @router.get("/webhook-deliveries")
+    def deliveries(since: int = 0) -> dict[str, Any]:
+        found = hooks.deliveries(since)
+        return {"count": len(found), "deliveries": found}
+
+    @router.get("/switches")
+    def switches() -> dict[str, Any]:
+        return state.switches()
+
+    @router.post("/switches")
+    def set_switches(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        return state.set_switches(body)
+
+    @router.get("/state")
+    def snapshot() -> dict[str, Any]:
+        runs = state.runs()
+        return {
+            "scenario": state.meta,
+            "broken": state.scenario.broken if state.scenario else {},
+            "employees": len(state.employees()),
+            "orgLevels": state.org_levels(),
+            "orgLevelWrites": state.org_writes(),
+            "glRuns": [
+                {
+                    "runId": r["runId"],
+                    "payDate": r["payDate"],
+                    "lines": len(r["lines"]),
+                    "totalNrOfBlocks": max(1, -(-len(r["lines"]) // state.block_size(r))),
+                }
+                for r in runs
+            ],
+            "switches": state.switches(),
+            "webhook": hooks.describe(),
+        }
+
+    return router

@@ -1,0 +1,116 @@
+"""Org-level configuration: read always; write (POST/PUT) only behind the sandbox switch.
+
+UKG is read-only for this project except the cost-centre alignment, which may create org levels
+when explicitly enabled. The switch ``org_level_writes`` stands for the API user's permission:
+off → 403. Every write attempt, allowed or not, is in the call log and in
+``GET /_sandbox/state``'s ``orgLevelWrites``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from sandbox.ukg.errors import UkgError, bad_request, json_response
+from sandbox.ukg.paging import paged_response, read_page
+from sandbox.ukg.state import UkgState, utc_stamp
+
+_FIELDS = {"level", "code", "description", "glSegment", "isActive"}
+
+
+def _validated(item: Any, *, partial: bool = False) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise bad_request("body", "an org level is a JSON object")
+    unknown = set(item) - _FIELDS
+    if unknown:
+        raise bad_request("body", f"unknown fields {sorted(unknown)}")
+    if not partial:
+        for field in ("level", "code", "description"):
+            if item.get(field) in (None, ""):
+                raise bad_request(field, f"{field} is required")
+    if "level" in item and (not isinstance(item["level"], int) or not 1 <= item["level"] <= 4):
+        raise bad_request("level", "level must be 1, 2, 3 or 4")
+    if "code" in item and (not isinstance(item["code"], str) or len(item["code"]) > 10):
+        raise bad_request("code", "code must be a string of at most 10 characters")
+    return item
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body() or b"null")
+    except json.JSONDecodeError:
+        raise bad_request("body", "the body is not valid JSON") from None
+
+
+def configuration_router(state: UkgState) -> APIRouter:
+    router = APIRouter()
+
+    def guard(request: Request, level: Any, code: Any) -> None:
+        allowed = bool(state.switches().get("org_level_writes"))
+        state.log_org_write(
+            {
+                "method": request.method,
+                "level": level,
+                "code": code,
+                "allowed": allowed,
+                "time": utc_stamp(),
+            }
+        )
+        if not allowed:
+            raise UkgError(
+                403,
+                "The API user has no permission to change org-level configuration "
+                "(sandbox switch org_level_writes is off).",
+            )
+
+    @router.get("/configuration/v1/org-levels")
+    def org_levels(request: Request) -> Response:
+        page = read_page(request, max_size=200)
+        levels = state.org_levels()
+        level = request.query_params.get("level")
+        if level:
+            levels = [o for o in levels if str(o["level"]) == level]
+        return paged_response(request, page, levels)
+
+    @router.post("/configuration/v1/org-levels")
+    async def create_org_levels(request: Request) -> Response:
+        body = await _json(request)
+        items = body if isinstance(body, list) else [body]
+        first = items[0] if len(items) == 1 and isinstance(items[0], dict) else {}
+        guard(request, first.get("level", "*"), first.get("code", "*"))
+        created = []
+        for item in items:
+            item = _validated(item)
+            if state.org_level(item["level"], item["code"]) is not None:
+                raise UkgError(409, f"Org level {item['level']} code {item['code']} exists.")
+        for item in items:
+            record = {
+                "level": item["level"],
+                "code": item["code"],
+                "description": item["description"],
+                "glSegment": item.get("glSegment", item["code"]),
+                "isActive": bool(item.get("isActive", True)),
+            }
+            state.put_org_level(record)
+            created.append(record)
+        return json_response(created if isinstance(body, list) else created[0], 201)
+
+    @router.put("/configuration/v1/org-levels/{level}/{code}")
+    async def update_org_level(level: int, code: str, request: Request) -> Response:
+        guard(request, level, code)
+        body = _validated(await _json(request), partial=True)
+        current = state.org_level(level, code)
+        if current is None:
+            raise UkgError(404, f"Org level {level} code {code} does not exist.")
+        if body.get("level", level) != level or body.get("code", code) != code:
+            raise bad_request("code", "level and code cannot be changed")
+        current.update({k: v for k, v in body.items() if k in ("description", "glSegment")})
+        if "isActive" in body:
+            current["isActive"] = bool(body["isActive"])
+        state.put_org_level(current)
+        return json_response(current)
+
+    return router

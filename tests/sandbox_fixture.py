@@ -1,0 +1,243 @@
+"""The session-scoped ``sandbox`` fixture: both sandbox servers as real subprocesses (contracts §3).
+
+Why subprocesses and not threads: a crash test must be able to kill a server (SIGKILL) and start
+it again on the same port and data dir, and connector code must see exactly what it would see
+over the network. Each server runs as ``python -m sandbox --only <name>`` on a free port with a
+temporary data dir; tests call ``sandbox.reset(...)`` first to get a known state.
+
+API (``sandbox`` is a :class:`Sandbox`)::
+
+    sandbox.ukg_url, sandbox.visma_url, sandbox.data_dir, sandbox.credentials
+    sandbox.reset(**body)                       # both servers; UKG-only keys go to UKG only
+    sandbox.ukg_admin(method, path, json=None)  # -> parsed JSON; raises SandboxAdminError >= 400
+    sandbox.visma_admin(method, path, json=None)
+    sandbox.faults(server, rules)               # rules: one dict or a list
+    sandbox.clear_faults(server=None)           # None = both
+    sandbox.calls(server, since=0)              # -> list of call dicts
+    sandbox.config(server, **settings)          # token_lifetime, rate_limit_per_minute, latency_ms
+    sandbox.visma_state(), sandbox.ukg_state()
+    sandbox.restart(server, hard=True)          # SIGKILL (hard) or SIGTERM, same port + data dir
+    sandbox.connections_env()                   # {"AIRFLOW_CONN_UKG_DEFAULT": ..., ...VISMA...}
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+READY = "SANDBOX READY "
+SERVERS = ("ukg", "visma")
+UKG_ONLY_KEYS = frozenset({"block_size", "org_level_writes"})
+VISMA_ONLY_KEYS = frozenset({"visma"})
+START_TIMEOUT = float(os.environ.get("UKG_VISMA_SANDBOX_START_TIMEOUT", "90"))
+
+
+class SandboxAdminError(AssertionError):
+    """An admin call answered >= 400 (admin calls are expected to succeed)."""
+
+
+class ServerProcess:
+    """One ``python -m sandbox --only NAME`` subprocess; keeps its port across restarts."""
+
+    def __init__(self, name: str, data_dir: Path, args: list[str]) -> None:
+        self.name = name
+        self.data_dir = data_dir
+        self.args = args
+        self.port = 0
+        self.url = ""
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: collections.deque[str] = collections.deque(maxlen=200)
+
+    def start(self) -> str:
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process; :meth:`wait_ready` then waits for its READY line."""
+        cmd = [
+            sys.executable, "-m", "sandbox", "--only", self.name,
+            f"--{self.name}-port", str(self.port), "--data-dir", str(self.data_dir),
+            "--parent-pid", str(os.getpid()), *self.args,
+        ]  # fmt: skip
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "PYTHONPATH": path}
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, args=(self.proc, self._lines), daemon=True).start()
+
+    def wait_ready(self) -> str:
+        while True:
+            try:
+                line = self._lines.get(timeout=START_TIMEOUT)
+            except queue.Empty:
+                self.stop(hard=True)
+                raise RuntimeError(f"{self.name} sandbox not ready in {START_TIMEOUT}s") from None
+            if line is None:
+                raise RuntimeError(f"{self.name} sandbox exited:\n" + "\n".join(self.output))
+            if line.startswith(READY):
+                self.url = json.loads(line[len(READY) :])[self.name]
+                self.port = int(self.url.rsplit(":", 1)[1])
+                return self.url
+
+    def _pump(self, proc: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+        """Drain the child's output for its whole life (a full pipe would block it)."""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.output.append(line.rstrip())
+            lines.put(line.rstrip())
+        lines.put(None)
+
+    def stop(self, hard: bool = False) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        if hard:
+            proc.kill()
+        else:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+class Sandbox:
+    """Handle on the two running servers; see the module docstring for the API."""
+
+    def __init__(self, data_dir: Path, args: list[str] | None = None) -> None:
+        self.data_dir = data_dir
+        self._procs = {name: ServerProcess(name, data_dir, list(args or [])) for name in SERVERS}
+        self._http = httpx.Client(timeout=120)
+        self.credentials: dict[str, dict[str, Any]] = {}
+
+    # ---- life cycle ------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        """Launch both servers at once (each builds its scenario), then wait for both."""
+        for proc in self._procs.values():
+            proc.launch()
+        for proc in self._procs.values():
+            proc.wait_ready()
+        self._load_credentials()
+        return self
+
+    def stop(self) -> None:
+        """Stop both servers (idempotent: the finalizer and atexit may both call it)."""
+        for proc in self._procs.values():
+            proc.stop()
+        if not self._http.is_closed:
+            self._http.close()
+
+    def restart(self, server: str, hard: bool = True) -> None:
+        """Kill (``hard``: SIGKILL, like a crash) or stop a server, start it again, same port.
+
+        In-memory things are lost as in a real restart: faults, the call log, rate-limit
+        counters; stored state (journals, employees, tokens, GL runs) survives.
+        """
+        proc = self._proc(server)
+        proc.stop(hard=hard)
+        proc.start()
+
+    def _proc(self, server: str) -> ServerProcess:
+        if server not in self._procs:
+            raise ValueError(f"server must be one of {SERVERS}, not {server!r}")
+        return self._procs[server]
+
+    def _load_credentials(self) -> None:
+        self.credentials = {name: self._admin(name, "GET", "credentials") for name in SERVERS}
+
+    @property
+    def ukg_url(self) -> str:
+        return self._procs["ukg"].url
+
+    @property
+    def visma_url(self) -> str:
+        return self._procs["visma"].url
+
+    def url(self, server: str) -> str:
+        return self._proc(server).url
+
+    # ---- admin calls -----------------------------------------------------------------
+    def _admin(self, server: str, method: str, path: str, json: Any = None) -> Any:
+        path = path.lstrip("/")
+        if not path.startswith("_sandbox/"):
+            path = f"_sandbox/{path}"
+        response = self._http.request(method, f"{self.url(server)}/{path}", json=json)
+        if response.status_code >= 400:
+            raise SandboxAdminError(
+                f"{server} {method} /{path} -> {response.status_code}: {response.text[:2000]}"
+            )
+        return response.json() if response.content else None
+
+    def ukg_admin(self, method: str, path: str, json: Any = None) -> Any:
+        return self._admin("ukg", method, path, json)
+
+    def visma_admin(self, method: str, path: str, json: Any = None) -> Any:
+        return self._admin("visma", method, path, json)
+
+    def reset(self, **body: Any) -> dict[str, Any]:
+        """Regenerate the scenario on both servers (faults and call logs are cleared too)."""
+        ukg = {k: v for k, v in body.items() if k not in VISMA_ONLY_KEYS}
+        visma = {k: v for k, v in body.items() if k not in UKG_ONLY_KEYS}
+        return {
+            "ukg": self.ukg_admin("POST", "reset", ukg),
+            "visma": self.visma_admin("POST", "reset", visma),
+        }
+
+    def faults(self, server: str, rules: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        return self._admin(server, "POST", "faults", rules)
+
+    def clear_faults(self, server: str | None = None) -> None:
+        for name in [server] if server else SERVERS:
+            self._admin(name, "DELETE", "faults")
+
+    def calls(self, server: str, since: int = 0) -> list[dict[str, Any]]:
+        return self._admin(server, "GET", f"calls?since={since}")["calls"]
+
+    def config(self, server: str, **settings: Any) -> dict[str, Any]:
+        return self._admin(server, "POST", "config", settings)
+
+    def visma_state(self) -> dict[str, Any]:
+        return self.visma_admin("GET", "state")
+
+    def ukg_state(self) -> dict[str, Any]:
+        return self.ukg_admin("GET", "state")
+
+    def connections_env(self) -> dict[str, str]:
+        """The ``AIRFLOW_CONN_*`` values for ``ukg_default`` and ``visma_default``."""
+        env: dict[str, str] = {}
+        for name in SERVERS:
+            env.update(self.credentials[name]["env"])
+        return env
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    data_dir = Path(tempfile.mkdtemp(prefix="ukgv-sandbox-"))
+    box = Sandbox(data_dir)
+    atexit.register(box.stop)  # also when the session dies before its finalizers run
+    try:
+        box.start()
+        yield box
+    finally:
+        box.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
