@@ -1,0 +1,80 @@
+"""``test_connection`` for both hooks: the Airflow UI's Test button and ``ukg-visma ping``.
+
+Cheap and read-only (never a POST, unlike ``HttpHook``'s default): one token, one small GET.
+The answer says either everything a human needs to trust the connection — latency, tenant, base
+URL, token lifetime, rate-limit headroom — or the stage that failed and why (DNS, TLS, refused,
+401 with its likely cause, 403 scope). It uses a short retry budget so a dead host answers in
+seconds, not after minutes of backoff.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowNotFoundException
+
+from ukg_visma.hooks.exceptions import ApiError, HookError
+from ukg_visma.hooks.headers import RateLimitHeaders
+from ukg_visma.hooks.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from ukg_visma.hooks.base import ApiHook
+
+PING_POLICY = RetryPolicy(max_attempts=2, max_total_seconds=10.0, backoff_max=2.0)
+
+
+def _no_log(exc: BaseException, attempt: int, wait: float) -> None:
+    """Retries inside a ping are part of its answer, not worth a log line."""
+
+
+def _token(hook: ApiHook) -> Any:
+    for attempt in PING_POLICY.retrying(idempotent=True, before_sleep=_no_log):
+        with attempt:
+            try:
+                return hook.auth.token()
+            except ApiError as exc:
+                exc.during_auth = True  # nothing but the token call was sent: safe to repeat
+                raise
+    return None  # pragma: no cover - tenacity re-raises
+
+
+def probe(hook: ApiHook) -> tuple[bool, str]:
+    """Run the connection test of ``hook``; returns ``(ok, message)`` and never raises."""
+    stage = "reading the connection"
+    try:
+        cfg = hook.config
+        stage = f"token request ({hook.auth.description})"
+        token, token_note = None, ""
+        if hook.auth.renewable:
+            before = hook.stats.token_requests
+            started = time.monotonic()
+            token = _token(hook)
+            fetched = hook.stats.token_requests > before
+            token_ms = (time.monotonic() - started) * 1000
+            token_note = f"fetched in {token_ms:.0f} ms" if fetched else "cached"
+        stage = f"GET {hook.probe_path}"
+        started = time.monotonic()
+        response = hook.request(
+            "GET", hook.probe_path, params=hook._probe_params(), policy=PING_POLICY
+        )
+        call_ms = (time.monotonic() - started) * 1000
+    except AirflowNotFoundException:
+        return False, f"{hook.service}: connection {hook._conn_id!r} is not defined"
+    except ApiError as exc:
+        status = f" → {exc.status}" if exc.status is not None else ""
+        return False, f"{hook.service} FAILED at {stage}{status}: {hook._scrub(exc.detail())}"
+    except HookError as exc:  # the connection itself is incomplete
+        return False, f"{hook.service} FAILED at {stage}: {hook._scrub(str(exc))}"
+    except Exception as exc:  # the Test button must get an answer, not a traceback
+        return False, f"{hook.service} FAILED at {stage}: unexpected {type(exc).__name__}"
+    parts = [f"{hook.service} OK", hook._tenant_label(), cfg.base_url]
+    if token is not None:
+        parts.append(
+            f"token valid {token.seconds_left():.0f} s of {token.lifetime:.0f} s ({token_note})"
+        )
+    else:
+        parts.append(hook.auth.description)
+    parts.append(f"GET {hook.probe_path} → {response.status_code} in {call_ms:.0f} ms")
+    parts.append(f"rate limit: {RateLimitHeaders.from_headers(response.headers).describe()}")
+    return True, " · ".join(parts)

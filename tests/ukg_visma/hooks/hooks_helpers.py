@@ -1,0 +1,20 @@
+"""Helpers shared by the hook tests (imported by name; pytest puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ukg_visma.hooks.retry import RetryPolicy
+
+# Quick backoff so that storms and retries are exercised in seconds, still bounded twice.
+FAST = RetryPolicy(max_attempts=5, max_total_seconds=15.0, backoff_initial=0.05, backoff_max=0.3)
+
+
+def api_calls(box: Any, server: str, path_prefix: str) -> list[dict[str, Any]]:
+    """The sandbox's call log for one API path prefix (token calls have other paths)."""
+    return [c for c in box.calls(server) if c["path"].startswith(path_prefix)]
+
+
+def token_calls(box: Any, server: str) -> list[dict[str, Any]]:
+    marker = "/access_token" if server == "ukg" else "/connect/token"
+    return [c for c in box.calls(server) if c["path"].endswith(marker)]
