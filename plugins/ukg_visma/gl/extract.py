@@ -1,0 +1,321 @@
+"""The UKG payroll GL export as a frame, its line identities, and proof that it is complete.
+
+Why prove completeness: a GL run comes in ``totalNrOfBlocks`` blocks, each read page by page; a
+block or a page that was missed (or read twice) still *looks* like payroll. A complete run balances
+and has every block; anything less must stop the run before a journal is built from it.
+
+Identity of a line: UKG gives GL lines no id. Each line is named by where it was read,
+``{runId}/{blockId}/{n}`` (``n`` = 1-based position in its block, in UKG's page order), which a
+person can find again in UKG; :func:`source_hashes` adds a content hash so the audit notices when
+a re-read of the same position holds a different line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ukg_visma.gl.columns import from_codes, text_column
+from ukg_visma.money import format_ore, ore_series
+
+__all__ = [
+    "CONTENT_COLUMNS",
+    "CompletenessReport",
+    "GLExportError",
+    "IncompleteExportError",
+    "MalformedExportError",
+    "RunCompleteness",
+    "check_complete",
+    "gl_frame",
+    "source_hashes",
+]
+
+# frame column ← UKG field
+_TEXT_FIELDS = {
+    "run_id": "runId",
+    "gl_run_datetime": "glRunDateTime",
+    "co_id": "coId",
+    "company_code": "companyCode",
+    "pay_group": "payGroup",
+    "period_start": "periodStartDate",
+    "period_end": "periodEndDate",
+    "pay_date": "payDate",
+    "gl_account": "generalLedgerAccount",
+    "base_segment": "baseSegment",
+    "account_type": "accountType",
+    "description": "description",
+    "org_level1": "orgLevel1",
+    "org_level2": "orgLevel2",
+    "org_level3": "orgLevel3",
+    "org_level4": "orgLevel4",
+    "location": "location",
+    "job_code": "jobCode",
+    "project": "project",
+    "employee_number": "employeeNumber",
+    "earning_code": "earningCode",
+    "deduction_code": "deductionCode",
+    "tax_code": "taxCode",
+}
+_DATE_COLUMNS = {"pay_date", "period_start", "period_end"}  # YYYY-MM-DD, time part cut
+_INT_FIELDS = {"block_id": "blockId", "total_blocks": "totalNrOfBlocks"}
+_AMOUNT_FIELDS = {"debit_ore": "debitAmt", "credit_ore": "creditAmt"}
+_REQUIRED = ("runId", "glRunDateTime", "payDate", "blockId", "totalNrOfBlocks")
+# what makes two lines "the same line" (besides run and block)
+CONTENT_COLUMNS = (*_TEXT_FIELDS, "debit_ore", "credit_ore")
+_SHOWN = 10  # problems listed per kind in an error message
+
+
+class GLExportError(ValueError):
+    """The GL export cannot be used as it is; retrying the transform will not help."""
+
+
+class MalformedExportError(GLExportError):
+    """Lines miss required fields or carry amounts that are not exact decimals."""
+
+
+class IncompleteExportError(GLExportError):
+    """Blocks are missing, lines repeat, or a run does not balance; ``report`` has the detail."""
+
+    def __init__(self, report: CompletenessReport) -> None:
+        self.report = report
+        listing = "\n".join(f"  - {p}" for p in report.problems)
+        super().__init__(f"the UKG GL export is not complete:\n{listing}")
+
+
+@dataclass(frozen=True)
+class RunCompleteness:
+    run_id: str
+    companies: tuple[str, ...]
+    pay_groups: tuple[str, ...]
+    pay_dates: tuple[str, ...]
+    gl_run_datetimes: tuple[str, ...]
+    total_blocks: tuple[int, ...]  # every totalNrOfBlocks seen (one value when consistent)
+    blocks_seen: tuple[int, ...]
+    missing_blocks: tuple[int, ...]
+    lines: int
+    debit_ore: int
+    credit_ore: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.debit_ore == self.credit_ore
+
+
+@dataclass(frozen=True)
+class CompletenessReport:
+    runs: tuple[RunCompleteness, ...]
+    duplicates: tuple[str, ...] = ()  # source keys of lines that repeat an earlier line
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def lines(self) -> int:
+        return sum(r.lines for r in self.runs)
+
+    def to_markdown(self) -> str:
+        rows = [
+            "| UKG run | blocks | lines | debit | credit | balanced |",
+            "|---|---|---|---:|---:|---|",
+        ]
+        for r in self.runs:
+            total = "/".join(str(t) for t in r.total_blocks)
+            rows.append(
+                f"| {r.run_id} | {len(r.blocks_seen)} of {total} | {r.lines} | "
+                f"{format_ore(r.debit_ore)} | {format_ore(r.credit_ore)} | "
+                f"{'yes' if r.balanced else 'NO'} |"
+            )
+        status = "complete" if self.ok else "NOT complete"
+        text = f"UKG GL export {status}: {self.lines} lines in {len(self.runs)} run(s).\n\n"
+        text += "\n".join(rows) + "\n"
+        if self.problems:
+            text += "\n" + "\n".join(f"- {p}" for p in self.problems) + "\n"
+        return text
+
+
+def _blank(index: pd.Index) -> pd.Series:
+    return from_codes([""], np.zeros(len(index), dtype=np.int32), index)
+
+
+def _listing(items: Iterable[str]) -> str:
+    items = list(items)
+    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return ", ".join(items[:_SHOWN]) + more
+
+
+def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """UKG GL lines (as the API returns them, in read order) → the canonical frame.
+
+    Columns: ``source_key``, ``line_in_block``, ``block_id``, ``total_blocks``, the text fields
+    (``run_id``, ``company`` …, ``ukg_account``), and amounts as ``int64`` øre ``debit_ore``/
+    ``credit_ore`` (negative amounts are kept: a correction run may reverse). A frame that is
+    already canonical is returned unchanged.
+    """
+    if isinstance(lines, pd.DataFrame) and "source_key" in lines.columns:
+        return lines
+    raw = lines if isinstance(lines, pd.DataFrame) else pd.DataFrame(list(lines), dtype=object)
+    if raw.empty:
+        raise MalformedExportError("the UKG GL export has no lines")
+    n = len(raw)
+    raw = raw.reset_index(drop=True)
+    problems: list[str] = []
+    missing_cols = [f for f in _REQUIRED if f not in raw.columns]
+    if "baseSegment" not in raw.columns and "generalLedgerAccount" not in raw.columns:
+        missing_cols.append("baseSegment/generalLedgerAccount")
+    for f in _AMOUNT_FIELDS.values():
+        if f not in raw.columns:
+            missing_cols.append(f)
+    if missing_cols:
+        raise MalformedExportError(f"GL lines lack the field(s) {', '.join(missing_cols)}")
+
+    cols: dict[str, pd.Series] = {}
+    for col, fld in _TEXT_FIELDS.items():
+        cut = 10 if col in _DATE_COLUMNS else None
+        cols[col] = text_column(raw[fld], max_len=cut) if fld in raw.columns else _blank(raw.index)
+    for col, fld in _INT_FIELDS.items():
+        num = pd.to_numeric(raw[fld], errors="coerce")
+        bad = num.isna() | (num < 1) | (num != num.round())
+        if bad.any():
+            where = [f"line {i + 1}" for i in bad[bad].index[: _SHOWN + 1]]
+            problems.append(f"{fld} is not a whole number ≥ 1 on {_listing(where)}")
+        cols[col] = num.fillna(0).astype("int64")
+    for col, fld in _AMOUNT_FIELDS.items():
+        ore, bad = ore_series(raw[fld], allow_negative=True)
+        if bad.any():
+            where = [f"line {i + 1} ({raw[fld].iloc[i]!r})" for i in bad[bad].index[: _SHOWN + 1]]
+            problems.append(f"{fld} is not an exact decimal amount on {_listing(where)}")
+        cols[col] = ore
+    for col, fld in (
+        ("run_id", "runId"),
+        ("gl_run_datetime", "glRunDateTime"),
+        ("pay_date", "payDate"),
+    ):
+        blank = cols[col] == ""
+        if blank.any():
+            problems.append(
+                f"{fld} is blank on {_listing(f'line {i + 1}' for i in blank[blank].index)}"
+            )
+    account = cols["base_segment"]
+    no_base = account == ""
+    if no_base.any():  # older exports: the base account is the first part of the full string
+        account = account.copy()
+        account[no_base] = cols["gl_account"][no_base].str.split("-").str[0].fillna("")
+    if (account == "").any():
+        blank = account == ""
+        problems.append(
+            "neither baseSegment nor generalLedgerAccount is set on "
+            + _listing(f"line {i + 1}" for i in blank[blank].index)
+        )
+    if problems:
+        raise MalformedExportError(
+            "the UKG GL export is malformed:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+    company = cols["company_code"].where(cols["company_code"] != "", cols["co_id"])
+    position = pd.DataFrame({"run": cols["run_id"], "block": cols["block_id"]})
+    line_in_block = position.groupby(["run", "block"], sort=False).cumcount().to_numpy() + 1
+    source_key = pc.binary_join_element_wise(
+        pa.array(cols["run_id"].array).cast(pa.string()),
+        pc.cast(pa.array(cols["block_id"].to_numpy()), pa.string()),
+        pc.cast(pa.array(line_in_block), pa.string()),
+        "/",
+    )
+    first = {
+        "source_key": pd.Series(pd.array(source_key, dtype="str"), index=raw.index),
+        "run_id": cols.pop("run_id"),
+        "block_id": cols.pop("block_id"),
+        "line_in_block": pd.Series(line_in_block.astype("int64"), index=raw.index),
+        "total_blocks": cols.pop("total_blocks"),
+        "company": company,
+    }
+    out = pd.DataFrame({**first, **cols, "ukg_account": account})
+    assert len(out) == n
+    return out
+
+
+def check_complete(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> CompletenessReport:
+    """Prove the export complete, or raise :class:`IncompleteExportError` saying what is wrong.
+
+    Per ``runId``: every block ``1..totalNrOfBlocks`` seen, one ``totalNrOfBlocks`` and one
+    ``glRunDateTime``, Σdebit = Σcredit. Across the export: no line repeats another line of the
+    same block (a page read twice). Malformed lines raise :class:`MalformedExportError`.
+    """
+    frame = gl_frame(lines)
+    problems: list[str] = []
+    runs: list[RunCompleteness] = []
+    for run_id, g in frame.groupby("run_id", sort=True):
+        totals = tuple(sorted(int(t) for t in g["total_blocks"].unique()))
+        seen = tuple(sorted(int(b) for b in g["block_id"].unique()))
+        expected = set(range(1, max(totals) + 1))
+        missing = tuple(sorted(expected - set(seen)))
+        run = RunCompleteness(
+            run_id=str(run_id),
+            companies=tuple(sorted(g["company"].unique())),
+            pay_groups=tuple(sorted(g["pay_group"].unique())),
+            pay_dates=tuple(sorted(g["pay_date"].unique())),
+            gl_run_datetimes=tuple(sorted(g["gl_run_datetime"].unique())),
+            total_blocks=totals,
+            blocks_seen=seen,
+            missing_blocks=missing,
+            lines=len(g),
+            debit_ore=int(g["debit_ore"].sum()),
+            credit_ore=int(g["credit_ore"].sum()),
+        )
+        runs.append(run)
+        if len(totals) > 1:
+            problems.append(
+                f"run {run_id}: lines disagree on totalNrOfBlocks ({', '.join(map(str, totals))})"
+            )
+        if missing:
+            problems.append(
+                f"run {run_id}: block(s) {', '.join(map(str, missing))} of {max(totals)} not read"
+            )
+        beyond = [b for b in seen if b not in expected]
+        if beyond:
+            problems.append(
+                f"run {run_id}: block(s) {', '.join(map(str, beyond))} beyond totalNrOfBlocks "
+                f"{max(totals)}"
+            )
+        if len(run.gl_run_datetimes) > 1:
+            problems.append(
+                f"run {run_id}: lines from {len(run.gl_run_datetimes)} GL run versions mixed "
+                f"(glRunDateTime {', '.join(run.gl_run_datetimes)}): re-read the run"
+            )
+        if not run.balanced:
+            problems.append(
+                f"run {run_id}: debit {format_ore(run.debit_ore)} ≠ credit "
+                f"{format_ore(run.credit_ore)} (difference "
+                f"{format_ore(run.debit_ore - run.credit_ore)}): the run is incomplete or not "
+                "balanced in UKG"
+            )
+    dup_mask = frame.duplicated(subset=["run_id", "block_id", *CONTENT_COLUMNS], keep="first")
+    duplicates = tuple(frame.loc[dup_mask, "source_key"])
+    if duplicates:
+        problems.append(
+            f"{len(duplicates)} line(s) repeat an earlier line of the same block (a page read "
+            f"twice?): {_listing(duplicates)}"
+        )
+    report = CompletenessReport(tuple(runs), duplicates, tuple(problems))
+    if problems:
+        raise IncompleteExportError(report)
+    return report
+
+
+def source_hashes(frame: pd.DataFrame) -> pd.Series:
+    """sha256 (hex) of each line's content, aligned with ``frame`` (for the audit's source_hash).
+
+    Computed over the canonical columns (amounts in øre), so a number sent as ``41250`` or
+    ``"41250.00"`` hashes the same.
+    """
+    text = frame[list(CONTENT_COLUMNS)].astype("str")
+    joined = text.iloc[:, 0].str.cat([text[c] for c in text.columns[1:]], sep="\x1f")
+    return joined.map(lambda s: hashlib.sha256(s.encode()).hexdigest())

@@ -1,0 +1,244 @@
+"""UKG totals vs what Visma holds, per account × subaccount × project.
+
+Why read back instead of trusting our own POSTs: a response can be lost, a batch edited or voided
+by hand, a retry can (in a broken world) post twice. Reconciliation compares the mapped UKG lines
+with the batches Visma returns for the period that carry this run's journal keys — other batches
+in the period (manual entries, other systems) are ignored — and fails on any difference.
+
+Read-back shapes vary (``accountNumber`` as text or ``{"value"}``, ``subaccount`` as segment list
+or ``{"subaccountNumber", "segments"}``, amounts as JSON numbers); all are read. A line without a
+project may come back as project ``X`` (Visma's non-project code) and counts as no project.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ukg_visma.gl.journal import journal_key_from_batch
+from ukg_visma.gl.transform import segment_columns_of
+from ukg_visma.money import format_ore, parse_amount
+
+__all__ = ["ReconciliationReport", "expected_totals", "reconcile", "visma_totals"]
+
+KEY = ["account", "subaccount", "project"]
+TABLE_COLUMNS = [
+    *KEY,
+    "ukg_debit_ore",
+    "ukg_credit_ore",
+    "visma_debit_ore",
+    "visma_credit_ore",
+    "diff_debit_ore",
+    "diff_credit_ore",
+]
+NON_PROJECT = {"", "X"}
+VOID_STATUSES = {"voided", "void"}
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        for name in ("value", "number", "id", "accountCd", "accountCD"):
+            if name in value:
+                return value[name]
+        return None
+    return value
+
+
+def _text(value: Any) -> str:
+    value = _scalar(value)
+    return "" if value is None else str(value).strip()
+
+
+def _subaccount(value: Any) -> str:
+    segments = None
+    if isinstance(value, list):
+        segments = value
+    elif isinstance(value, Mapping):
+        segments = value.get("segments")
+        if not segments:
+            return _text(value.get("subaccountNumber") or value.get("subaccountCd") or value)
+    else:
+        return _text(value)
+    ordered = sorted(segments, key=lambda s: int(_scalar(s.get("segmentId")) or 0))
+    return "-".join(_text(s.get("segmentValue")) for s in ordered)
+
+
+def _amount(line: Mapping[str, Any], *names: str) -> int:
+    for name in names:
+        if line.get(name) is not None:
+            value = _scalar(line[name])
+            return 0 if value is None else parse_amount(value, allow_negative=True, what=name)
+    return 0
+
+
+def expected_totals(mapped: pd.DataFrame) -> pd.DataFrame:
+    """The mapped UKG lines summed per account × subaccount × project (øre)."""
+    segs = segment_columns_of(mapped)
+    sub = mapped[segs[0]].astype("str")
+    for c in segs[1:]:
+        sub = sub + "-" + mapped[c].astype("str")
+    frame = pd.DataFrame(
+        {
+            "account": mapped["visma_account"].astype("str"),
+            "subaccount": sub,
+            "project": mapped["visma_project"].astype("str"),
+            "debit": mapped["amount_ore"].where(mapped["side"] == "D", 0),
+            "credit": mapped["amount_ore"].where(mapped["side"] == "C", 0),
+        }
+    )
+    out = frame.groupby(KEY, sort=True)[["debit", "credit"]].sum().reset_index()
+    return out.rename(columns={"debit": "ukg_debit_ore", "credit": "ukg_credit_ore"})
+
+
+@dataclass(frozen=True)
+class _ReadBack:
+    totals: pd.DataFrame
+    batches: dict[str, tuple[str, ...]]  # journal key → batch numbers holding it
+    voided: dict[str, tuple[str, ...]]
+
+
+def visma_totals(batches: Iterable[Mapping[str, Any]], journal_keys: Iterable[str]) -> _ReadBack:
+    """Sum the lines of the batches that carry one of ``journal_keys`` (voided ones excluded).
+
+    A batch that appears on several pages is merged by ``batchNumber`` and ``lineNumber``.
+    """
+    wanted = set(journal_keys)
+    merged: dict[str, dict[str, Any]] = {}
+    for b in batches:
+        key = journal_key_from_batch(b)
+        if key not in wanted:
+            continue
+        number = _text(b.get("batchNumber")) or f"?{len(merged)}"
+        entry = merged.setdefault(
+            number, {"key": key, "status": _text(b.get("status")), "lines": {}}
+        )
+        for n, line in enumerate(b.get("journalTransactionLines") or []):
+            entry["lines"][_text(line.get("lineNumber")) or f"#{n}"] = line
+    found: dict[str, list[str]] = {}
+    voided: dict[str, list[str]] = {}
+    rows = []
+    for number, entry in sorted(merged.items()):
+        if entry["status"].lower() in VOID_STATUSES:
+            voided.setdefault(entry["key"], []).append(number)
+            continue
+        found.setdefault(entry["key"], []).append(number)
+        for line in entry["lines"].values():
+            project = _text(line.get("project"))
+            rows.append(
+                (
+                    _text(line.get("accountNumber")),
+                    _subaccount(line.get("subaccount")),
+                    "" if project in NON_PROJECT else project,
+                    _amount(line, "debitAmountInCurrency", "debitAmount"),
+                    _amount(line, "creditAmountInCurrency", "creditAmount"),
+                )
+            )
+    frame = pd.DataFrame(rows, columns=[*KEY, "visma_debit_ore", "visma_credit_ore"])
+    frame[["visma_debit_ore", "visma_credit_ore"]] = frame[
+        ["visma_debit_ore", "visma_credit_ore"]
+    ].astype("int64")
+    totals = frame.groupby(KEY, sort=True)[["visma_debit_ore", "visma_credit_ore"]].sum()
+    return _ReadBack(
+        totals.reset_index(),
+        {k: tuple(v) for k, v in found.items()},
+        {k: tuple(v) for k, v in voided.items()},
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ReconciliationReport:
+    table: pd.DataFrame  # TABLE_COLUMNS, one row per account × subaccount × project
+    batch_numbers: Mapping[str, tuple[str, ...]]  # journal key → batch number(s) found
+    missing_journals: tuple[str, ...] = ()
+    voided: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def differences(self) -> pd.DataFrame:
+        t = self.table
+        return t[(t["diff_debit_ore"] != 0) | (t["diff_credit_ore"] != 0)]
+
+    @property
+    def duplicate_journals(self) -> dict[str, tuple[str, ...]]:
+        return {k: v for k, v in self.batch_numbers.items() if len(v) > 1}
+
+    @property
+    def ok(self) -> bool:
+        return self.differences.empty and not self.missing_journals and not self.duplicate_journals
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        self.table.to_csv(buf, index=False, lineterminator="\n")
+        return buf.getvalue()
+
+    def to_markdown(self, *, all_rows: bool = False) -> str:
+        t = self.table
+        status = "OK" if self.ok else "MISMATCH"
+        out = [
+            f"## Reconciliation UKG ↔ Visma: {status}",
+            "",
+            f"UKG debit {format_ore(int(t['ukg_debit_ore'].sum()))}, credit "
+            f"{format_ore(int(t['ukg_credit_ore'].sum()))}; Visma debit "
+            f"{format_ore(int(t['visma_debit_ore'].sum()))}, credit "
+            f"{format_ore(int(t['visma_credit_ore'].sum()))} over {len(t)} account × "
+            "subaccount × project combinations.",
+        ]
+        for key in self.missing_journals:
+            out.append(f"- journal {key}: no batch in Visma")
+        for key, numbers in self.duplicate_journals.items():
+            out.append(f"- journal {key}: held by {len(numbers)} batches {', '.join(numbers)}")
+        for key, numbers in self.voided.items():
+            out.append(f"- journal {key}: voided batch(es) {', '.join(numbers)} not counted")
+        shown = t if all_rows else self.differences
+        if shown.empty:
+            out += ["", "No differences."]
+            return "\n".join(out) + "\n"
+        out += [
+            "",
+            "| account | subaccount | project | UKG debit | UKG credit | Visma debit | "
+            "Visma credit | Δ debit | Δ credit |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in shown.itertuples(index=False):
+            out.append(
+                f"| {r.account} | {r.subaccount} | {r.project or '-'} | "
+                + " | ".join(
+                    format_ore(int(v))
+                    for v in (
+                        r.ukg_debit_ore,
+                        r.ukg_credit_ore,
+                        r.visma_debit_ore,
+                        r.visma_credit_ore,
+                        r.diff_debit_ore,
+                        r.diff_credit_ore,
+                    )
+                )
+                + " |"
+            )
+        return "\n".join(out) + "\n"
+
+
+def reconcile(
+    mapped: pd.DataFrame,
+    batches: Iterable[Mapping[str, Any]],
+    journal_keys: Iterable[str],
+) -> ReconciliationReport:
+    """Compare the mapped UKG lines with the read-back batches that carry ``journal_keys``.
+
+    ``diff_* = visma − ukg``; the report is ``ok`` when every difference is zero, every journal
+    key is held by exactly one (non-voided) batch.
+    """
+    keys = list(dict.fromkeys(journal_keys))
+    expected = expected_totals(mapped)
+    read = visma_totals(batches, keys)
+    table = expected.merge(read.totals, on=KEY, how="outer").fillna(0)
+    for c in TABLE_COLUMNS[3:7]:
+        table[c] = table[c].astype("int64")
+    table["diff_debit_ore"] = table["visma_debit_ore"] - table["ukg_debit_ore"]
+    table["diff_credit_ore"] = table["visma_credit_ore"] - table["ukg_credit_ore"]
+    table = table.sort_values(KEY).reset_index(drop=True)[TABLE_COLUMNS]
+    missing = tuple(k for k in keys if k not in read.batches)
+    return ReconciliationReport(table, read.batches, missing, read.voided)
