@@ -1,37 +1,167 @@
 """
 ### UKG payroll GL → Visma journals (one run per pay period)
 
-Reads the pay period's UKG payroll general-ledger export, maps it to Visma accounts and
-SUBACCOUNT segments, validates everything against Visma before posting, posts one balanced
-journal per company × pay run × pay date (exactly once) and reconciles.
+The run's data interval **is** the pay period (a calendar month by default): the scheduled run
+starts after the month ends; a backfill over a range of months makes one run per month; a manual
+run can name the period (`period` param), a single UKG run and a posting date.
 
-Not implemented yet: waits for issue #6.
+1. **wait_for_gl_export** — waits (reschedule mode, no worker slot held) until UKG reports the
+   period's pay run(s) completed with a GL export.
+2. **extract** — every block and every page of the GL export; completeness proven (all blocks,
+   run balanced); one audit row per GL line.
+3. **fetch_catalog** — Visma's chart of accounts, SUBACCOUNT values, projects, financial periods.
+4. **validate** — map (`include/mappings/*.csv`), aggregate, split, then validate everything
+   against the catalog. Any error fails the run **before anything is posted**; the report
+   (CSV + Markdown) names every bad UKG row, the rule and the fix.
+5. **post_journal** (one mapped task per journal) — exactly once per journal key, even when a
+   response is lost or a worker dies: posting ledger + read-back; then off hold and released.
+6. **reconcile** — reads the batches back and compares with UKG per account × subaccount ×
+   project; any difference fails the run with the table; writes the run report.
+
+Replay = clear or retry the failed task: it repeats only what did not complete.
 """
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import dag, task
+import datetime as dt
 
-DEFAULT_ARGS = {"owner": "finance-data", "retries": 2}
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, task
+
+from ukg_visma.settings import load_settings
+from ukg_visma.tasks.runtime import retry_policy
+
+SETTINGS = load_settings()
+DEFAULT_ARGS = {
+    "owner": "finance-data",
+    "retries": 3,
+    "retry_delay": dt.timedelta(minutes=2),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": dt.timedelta(minutes=30),
+    "retry_policy": retry_policy(),
+}
 
 
 @dag(
     dag_id="ukg_visma_payroll_gl",
-    schedule=None,
+    schedule=CronDataIntervalTimetable(SETTINGS.payroll.schedule, timezone="Europe/Oslo"),
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Oslo"),
     catchup=False,
+    # Two periods never post into the same company at once: the ledger and the reconciliation
+    # of one period must not see another period's half-posted journals.
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["ukg", "visma", "payroll"],
     doc_md=__doc__,
+    params={
+        "period": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            title="Pay period (YYYY-MM)",
+            description="Overrides the run's data interval, e.g. 2026-10.",
+        ),
+        "pay_group": Param(
+            None,
+            type=["null", "string"],
+            title="UKG pay group",
+            description="Only this pay group (default: every pay group in settings.yaml).",
+        ),
+        "run_id": Param(
+            None,
+            type=["null", "string"],
+            title="UKG payroll run id",
+            description="Post only this UKG run (e.g. a correction run NMF-202610-C1).",
+        ),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Extract and validate, write the report, post nothing.",
+        ),
+        "posting_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Posting date override",
+            description="Transaction date of the journals (default: the pay date).",
+        ),
+    },
 )
 def ukg_visma_payroll_gl() -> None:
-    @task
-    def not_implemented() -> None:
-        raise NotImplementedError("ukg_visma_payroll_gl is built by issue #6")
+    @task.sensor(poke_interval=1800, timeout=5 * 24 * 3600, mode="reschedule", retries=3)
+    def wait_for_gl_export(**context) -> PokeReturnValue:
+        from ukg_visma.tasks.payroll import completed_pay_runs
+        from ukg_visma.tasks.runtime import run_context, ukg_hook
 
-    not_implemented()
+        ctx = run_context(context)
+        params = context["params"]
+        groups = [params["pay_group"]] if params.get("pay_group") else SETTINGS.payroll.pay_groups
+        runs = completed_pay_runs(ukg_hook(), ctx.period, groups, params.get("run_id"))
+        return PokeReturnValue(is_done=bool(runs), xcom_value=runs)
+
+    @task
+    def extract(runs: list[dict], **context) -> dict:
+        from ukg_visma.tasks import payroll, runtime
+
+        ctx = runtime.run_context(context)
+        return payroll.extract(runtime.ukg_hook(), runtime.audit(), ctx, runs)
+
+    @task
+    def fetch_catalog(**context) -> str:
+        from ukg_visma.tasks import payroll, runtime
+
+        return payroll.fetch_catalog(runtime.visma_hook(), runtime.run_context(context))
+
+    @task(retries=0)
+    def validate(extracted: dict, catalog_uri: str, **context) -> list[dict]:
+        """local-only: reads staging files and the mappings; fails before anything is posted."""
+        from ukg_visma.mappings import load_mappings
+        from ukg_visma.tasks import payroll, runtime
+
+        ctx = runtime.run_context(context)
+        refs = payroll.transform_and_validate(
+            runtime.audit(),
+            ctx,
+            extracted,
+            catalog_uri,
+            SETTINGS,
+            load_mappings(settings=SETTINGS),
+            posting_date=context["params"].get("posting_date"),
+        )
+        return [] if context["params"].get("dry_run") else refs
+
+    @task(retries=5, max_active_tis_per_dagrun=4)
+    def post_journal(ref: dict, **context) -> dict:
+        from ukg_visma.tasks import posting, runtime
+
+        ctx = runtime.run_context(context)
+        return posting.post_journal(
+            runtime.visma_hook(),
+            runtime.audit(),
+            ref,
+            ctx.period,
+            owner=f"{ctx.run_key}/{ref['journal_key']}",
+            release=SETTINGS.payroll.release,
+        )
+
+    @task
+    def reconcile(posted: list[dict], **context) -> dict:
+        from ukg_visma.tasks import payroll, payroll_close, runtime
+
+        ctx = runtime.run_context(context)
+        return payroll_close.reconcile_and_report(
+            runtime.visma_hook(),
+            runtime.audit(),
+            ctx,
+            SETTINGS,
+            payroll.staged_journals(ctx),
+            list(posted),
+        )
+
+    runs = wait_for_gl_export()
+    refs = validate(extract(runs), fetch_catalog())
+    reconcile(post_journal.expand(ref=refs))
 
 
 ukg_visma_payroll_gl()

@@ -22,4 +22,4 @@ sys.path.insert(0, str(ROOT / "plugins"))
 # The repo root first, so `sandbox` is the real package, not the `tests/sandbox` test folder.
 sys.path.insert(0, str(ROOT))
 
-pytest_plugins = ["pg_fixture", "sandbox_fixture"]
+pytest_plugins = ["pg_fixture", "sandbox_fixture", "airflow_fixture"]

@@ -49,7 +49,7 @@ def test_remote_tasks_retry(dagbag, dag_id):
     """Tasks that talk to UKG or Visma retry at least twice (transient faults, 429)."""
     dag = dagbag.dags[dag_id]
     for t in dag.tasks:
-        if getattr(t, "doc", None) and "local-only" in t.doc:
+        if "local-only" in (t.doc_md or t.doc or ""):
             continue
         assert t.retries >= 2, f"{dag_id}.{t.task_id} retries={t.retries}"
 

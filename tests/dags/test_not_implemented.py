@@ -11,9 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PENDING = {
-    "ukg_visma_payroll_gl": "#6",
     "ukg_visma_employee_sync": "#7",
-    "ukg_visma_cost_center_alignment": "#8",
 }
 
 

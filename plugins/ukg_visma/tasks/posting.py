@@ -1,0 +1,168 @@
+"""Posting one journal exactly once, releasing it, and reading the period back.
+
+Visma has no idempotency key, so exactly-once is built from three parts (design.md):
+a deterministic journal key written into the batch, the posting ledger in the audit store (a lease
+so that only one task can post a key), and a read-back from Visma before any POST whose earlier
+attempt may have landed. The order of writes matters and is the point of this module:
+
+1. take the lease; a journal already ``created``/``released`` needs no POST;
+2. if an earlier attempt's outcome is unknown, look for the key in Visma and adopt that batch;
+3. mark the ledger ``unknown`` *before* sending the POST (a crash after this point is safe);
+4. POST; on 201 record the batch number; a lost answer leaves ``unknown`` for the retry;
+5. take the batch off hold and release it (each step checks the batch's current status first).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ukg_visma.audit import ledger
+from ukg_visma.gl.journal import journal_key_from_batch
+from ukg_visma.hooks.exceptions import ResponseLostError, ValidationError
+from ukg_visma.hooks.jsonbody import loads
+from ukg_visma.periods import PayPeriod
+
+log = logging.getLogger(__name__)
+
+JOURNALS = "/v2/journaltransaction"
+
+
+class PostingOutcomeUnknownError(RuntimeError):
+    """The POST's answer was lost and Visma does not show the batch yet: retry reads back first."""
+
+
+def _period_batches(visma: Any, period: PayPeriod) -> Iterator[dict[str, Any]]:
+    """Every batch of the period once (a list page counts lines, so a batch may span pages)."""
+    seen: set[str] = set()
+    for batch in visma.paginate(JOURNALS, {"periodId": period.visma_period_id}):
+        number = str(batch.get("batchNumber") or "")
+        if number and number not in seen:
+            seen.add(number)
+            yield batch
+
+
+def find_batch(visma: Any, period: PayPeriod, journal_key: str) -> str | None:
+    """The batch number that carries ``journal_key`` in Visma, ignoring voided batches."""
+    matches = [
+        str(b["batchNumber"])
+        for b in _period_batches(visma, period)
+        if journal_key_from_batch(b) == journal_key and b.get("status") != "Voided"
+    ]
+    if len(matches) > 1:
+        raise RuntimeError(
+            f"journal {journal_key} is held by {len(matches)} Visma batches {matches}: a "
+            "duplicate exists (posted outside this connector?) — void all but one in Visma"
+        )
+    return matches[0] if matches else None
+
+
+def _batch_number(response: Any) -> str:
+    location = response.headers.get("Location", "")
+    number = location.rstrip("/").rsplit("/", 1)[-1]
+    if not number:
+        raise RuntimeError("Visma answered 201 without a Location naming the batch")
+    return number
+
+
+def _release(visma: Any, number: str, release: bool) -> str:
+    """Take the batch off hold and release it; returns the batch's final status."""
+    path = f"{JOURNALS}/{number}"
+    body, _ = visma.get_with_etag(path)
+    status = body.get("status")
+    if status == "Hold":
+        visma.update(
+            path,
+            lambda cur: {"hold": {"value": False}} if cur.get("status") == "Hold" else None,
+        )
+        body, _ = visma.get_with_etag(path)
+        status = body.get("status")
+    if release and status == "Balanced":
+        _, etag = visma.get_with_etag(path)
+        try:
+            visma.post_action(f"{path}/action/release", etag=etag)
+        except ResponseLostError:
+            log.warning("release of batch %s: answer lost; checking its status", number)
+        status = visma.get_json(path).get("status")
+    return str(status)
+
+
+def post_journal(
+    visma: Any,
+    engine: Engine,
+    ref: dict[str, Any],
+    period: PayPeriod,
+    *,
+    owner: str,
+    release: bool = True,
+    lease_s: float = 900,
+) -> dict[str, Any]:
+    """Post the staged journal ``ref`` exactly once; returns key, batch number and status."""
+    from airflow.sdk import ObjectStoragePath
+
+    key = ref["journal_key"]
+    entry = ledger.claim(
+        engine,
+        journal_key=key,
+        period=period.key,
+        company=ref["company"],
+        pay_run=ref["pay_run"],
+        run_version=ref["run_version"],
+        split_index=ref["split_index"],
+        payload_hash=ref["payload_hash"],
+        owner=owner,
+        lease_s=lease_s,
+    )
+    if entry.status == "released" and entry.batch_number:
+        log.info("journal %s already released as batch %s", key, entry.batch_number)
+        return {"journal_key": key, "batch_number": entry.batch_number, "status": "released"}
+
+    number = entry.batch_number
+    adopted = False
+    if number is None and entry.status in ("unknown", "failed"):
+        number = find_batch(visma, period, key)
+        adopted = number is not None
+        if adopted:
+            log.warning("journal %s: earlier attempt did create batch %s; adopting it", key, number)
+            ledger.record(engine, key, owner, status="created", batch_number=number)
+    if number is None:
+        with ObjectStoragePath(ref["payload"]).open("r") as fh:
+            payload = loads(fh.read())
+        ledger.record(engine, key, owner, status="unknown")  # write-ahead: a POST is in flight
+        try:
+            response = visma.post(JOURNALS, payload)
+        except ResponseLostError as exc:
+            number = find_batch(visma, period, key)
+            if number is None:
+                ledger.record(engine, key, owner, status="unknown", error=str(exc))
+                raise PostingOutcomeUnknownError(
+                    f"journal {key}: Visma's answer was lost and the batch is not visible; the "
+                    "retry reads back again before posting"
+                ) from exc
+            adopted = True
+        except ValidationError as exc:
+            ledger.record(engine, key, owner, status="failed", error=str(exc), release_lease=True)
+            raise
+        else:
+            number = _batch_number(response)
+        ledger.record(engine, key, owner, status="created", batch_number=number)
+        log.info("journal %s: %s batch %s", key, "adopted" if adopted else "created", number)
+
+    status = _release(visma, number, release)
+    final = "released" if status == "Posted" else "created"
+    ledger.record(engine, key, owner, status=final, batch_number=number, release_lease=True)
+    return {
+        "journal_key": key,
+        "batch_number": number,
+        "status": final,
+        "adopted": adopted,
+        "visma_status": status,
+    }
+
+
+def read_back(visma: Any, batch_numbers: Iterable[str]) -> list[dict[str, Any]]:
+    """Each of our batches in full (every line), for the reconciliation."""
+    return [visma.get_json(f"{JOURNALS}/{n}") for n in sorted(set(batch_numbers))]
