@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = ROOT / "dags" / "ukg_visma_payroll_gl.py"
 
