@@ -1,43 +1,140 @@
 """``ukg-visma demo``: the end-to-end walk-through behind ``make demo``.
 
-Runs Airflow itself (``airflow dags list`` / ``airflow dags test``) as subprocesses, exactly as a
-user would, so the demo proves the same path a deployment takes.
+Starts the sandbox servers as a subprocess (state kept under the Airflow home, so a second demo
+sees what the first one posted), then runs the DAGs with ``airflow dags test`` exactly as a user
+would, and prints what a controller wants to see: the reconciliation, the Visma batch numbers,
+the headcount. Nothing here imports the ``sandbox`` package: it is reached over HTTP only.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
 
 EXPECTED = ("ukg_visma_cost_center_alignment", "ukg_visma_employee_sync", "ukg_visma_payroll_gl")
+READY = "SANDBOX READY "
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the end-to-end demo (used by `make demo`)")
+    parser.add_argument("--period", default="2026-10", help="pay period to post (YYYY-MM)")
+    parser.add_argument("--employees", type=int, default=1200)
+    parser.add_argument("--skip-dags", action="store_true", help="only parse and list the DAGs")
     parser.set_defaults(func=_run)
 
 
-def _airflow(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["airflow", *args], capture_output=True, text=True, check=False)
+def _airflow(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["airflow", *args], capture_output=True, text=True, check=False, env=env or os.environ
+    )
 
 
-def _run(args: argparse.Namespace) -> int:
+def _start_sandbox(data_dir: Path, employees: int) -> tuple[subprocess.Popen, dict[str, str]]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "sandbox.log").open("w")
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "sandbox", "--ukg-port", "0", "--visma-port", "0"),
+            *("--data-dir", str(data_dir), "--employees", str(employees)),
+            *("--parent-pid", str(os.getpid())),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"sandbox exited early; see {data_dir / 'sandbox.log'}")
+        if line.startswith(READY):
+            return proc, json.loads(line[len(READY) :])
+    raise RuntimeError("sandbox did not start within 120 s")
+
+
+def _connections(urls: dict[str, str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for url in urls.values():
+        env.update(requests.get(f"{url}/_sandbox/credentials", timeout=10).json()["env"])
+    return env
+
+
+def _journal_posts(visma_url: str) -> int:
+    calls = requests.get(f"{visma_url}/_sandbox/calls", timeout=10).json()
+    calls = calls.get("calls", calls) if isinstance(calls, dict) else calls
+    return sum(
+        1
+        for c in calls
+        if c["method"] == "POST" and c["path"].rstrip("/") == "/v2/journaltransaction"
+    )
+
+
+def _list_dags() -> int:
     parsed = _airflow("dags", "reserialize")
     if parsed.returncode != 0:
         print(parsed.stderr[-2000:], file=sys.stderr)
         return parsed.returncode
     listed = _airflow("dags", "list", "-o", "plain")
-    if listed.returncode != 0:
-        print(listed.stderr[-2000:], file=sys.stderr)
-        return listed.returncode
     errors = _airflow("dags", "list-import-errors", "-o", "plain")
-    found = [d for d in EXPECTED if d in listed.stdout]
     print("DAGs known to Airflow:")
-    for dag_id in found:
-        print(f"  {dag_id}")
-    missing = sorted(set(EXPECTED) - set(found))
-    if missing or ("No data found" not in errors.stdout + errors.stderr and errors.stdout.strip()):
+    for dag_id in EXPECTED:
+        if dag_id in listed.stdout:
+            print(f"  {dag_id}")
+    missing = [d for d in EXPECTED if d not in listed.stdout]
+    if missing or "No data found" not in errors.stdout:
         print(f"missing DAGs: {missing}\n{errors.stdout}", file=sys.stderr)
         return 1
     return 0
+
+
+def _latest_report(flow: str, period: str) -> Path | None:
+    base = Path(os.environ.get("AIRFLOW_HOME", ".")) / "ukg_visma" / "reports" / flow / period
+    reports = sorted(base.glob("*/summary.md"), key=lambda p: p.stat().st_mtime)
+    return reports[-1] if reports else None
+
+
+def _run_payroll(env: dict[str, str], visma_url: str, period: str) -> int:
+    before = _journal_posts(visma_url)
+    print(f"\n== ukg_visma_payroll_gl for pay period {period} (airflow dags test) ==")
+    conf = json.dumps({"period": period})
+    result = _airflow("dags", "test", "ukg_visma_payroll_gl", "-c", conf, env=env)
+    posted = _journal_posts(visma_url) - before
+    report = _latest_report("payroll_gl", period)
+    if result.returncode != 0 or "state=success" not in result.stdout + result.stderr:
+        tail = (result.stdout + result.stderr)[-4000:]
+        print(f"the pay-period run failed:\n{tail}", file=sys.stderr)
+        return 1
+    if report:
+        print(report.read_text(encoding="utf-8"))
+    if posted:
+        print(f"Posted {posted} new journal(s) to Visma.")
+    else:
+        print("Nothing new was posted: every journal of this period is already in Visma.")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    code = _list_dags()
+    if code or args.skip_dags:
+        return code
+    home = Path(os.environ.get("AIRFLOW_HOME", ".airflow"))
+    proc, urls = _start_sandbox(home / "sandbox-data", args.employees)
+    try:
+        env: dict[str, Any] = {**os.environ, **_connections(urls)}
+        print(f"Sandbox: UKG {urls['ukg']}  Visma {urls['visma']}")
+        return _run_payroll(env, urls["visma"], args.period)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
