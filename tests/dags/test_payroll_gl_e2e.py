@@ -29,3 +29,25 @@ def test_clean_period_posts_releases_and_reconciles(payroll):
     assert {b["status"] for b in batches} == {"Posted"}
     # the regular run and the off-cycle correction run are two journals (two pay dates)
     assert {k.split(":")[2] for k in keys} == {"NMF-202610-R1", "NMF-202610-C1"}
+
+
+def test_every_source_line_is_traceable_to_its_visma_batch_line(payroll, tmp_path, capsys):
+    from ukg_visma.audit.store import get_engine
+    from ukg_visma.cli import main
+    from ukg_visma.commands.audit import trace_rows
+
+    dagrun = run_period("2026-10")
+    assert str(dagrun.state) == "success"
+    url = f"sqlite:///{tmp_path}/audit.db"
+    rows = trace_rows(get_engine(url), "2026-10", None, None)
+    batches = {b["batchNumber"]: b for b in our_batches(payroll)}
+    assert rows and {r["status"] for r in rows} == {"posted"}
+    for r in rows:
+        # "batch 000002 line 7": that batch exists and has that line
+        _, number, _, line = r["target_key"].split(" + ")[0].split()
+        assert number in batches
+        assert int(line) <= len(batches[number]["journalTransactionLines"])
+    assert main(["audit", "trace", "--period", "2026-10", "--account", "5000",
+                 "--cost-center", "110", "--audit-url", url]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "5000     110   posted" in out and "batch " in out

@@ -10,4 +10,5 @@ MODULES: tuple[str, ...] = (
     "ukg_visma.commands.demo",
     "ukg_visma.commands.ping",
     "ukg_visma.commands.sandbox",
+    "ukg_visma.commands.audit",
 )

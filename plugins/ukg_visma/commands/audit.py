@@ -1,0 +1,94 @@
+"""``ukg-visma audit``: answer a controller's "where did this ledger line come from?".
+
+``trace`` prints, for a pay period, every UKG GL line with the Visma batch + line that holds it
+(optionally filtered by UKG account and cost centre); ``ledger`` prints the posting ledger (one
+row per journal key: status, batch, attempts) — what a retry would replay.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("audit", help="trace source lines to Visma; show the ledger")
+    sub = parser.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND", required=True)
+    trace = sub.add_parser("trace", help="UKG GL line → Visma batch + line, for a period")
+    trace.add_argument("--period", required=True, help="pay period YYYY-MM")
+    trace.add_argument("--account", help="UKG account (base segment), e.g. 5000")
+    trace.add_argument("--cost-center", help="UKG cost centre (org level 3), e.g. 110")
+    trace.add_argument("--limit", type=int, default=50, help="rows to print (0 = all)")
+    trace.add_argument("--audit-url", help="SQLAlchemy URL (default: UKG_VISMA_AUDIT_URL/SQLite)")
+    trace.set_defaults(func=_trace)
+    led = sub.add_parser("ledger", help="posting ledger of a period: status, batch, attempts")
+    led.add_argument("--period", required=True)
+    led.add_argument("--audit-url")
+    led.set_defaults(func=_ledger)
+
+
+def _engine(url: str | None):
+    from ukg_visma.audit.store import get_engine
+
+    return get_engine(url)
+
+
+def trace_rows(engine, period: str, account: str | None, cost_center: str | None) -> list[dict]:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from ukg_visma.audit.schema import records, runs
+
+    with engine.connect() as conn:
+        run_ids = [r[0] for r in conn.execute(select(runs.c.run_id).where(runs.c.period == period))]
+        rows = conn.execute(
+            select(records)
+            .where(records.c.run_id.in_(run_ids), records.c.source_kind == "gl_line")
+            .order_by(records.c.id)
+        )
+        out = []
+        for r in rows:
+            detail = r.detail or {}
+            if account and detail.get("account") != account:
+                continue
+            if cost_center and detail.get("cost_centre") != cost_center:
+                continue
+            out.append({**dict(r._mapping), **{"detail": detail}})
+    # one row per source line: the latest run's outcome, tries summed over every run
+    latest: dict[str, dict] = {}
+    for row in out:
+        tries = latest[row["source_key"]]["attempts"] if row["source_key"] in latest else 0
+        latest[row["source_key"]] = {**row, "attempts": tries + row["attempts"]}
+    return list(latest.values())
+
+
+def _trace(args: argparse.Namespace) -> int:
+    rows = trace_rows(_engine(args.audit_url), args.period, args.account, args.cost_center)
+    if not rows:
+        print(f"no audited GL lines for period {args.period} with these filters")
+        return 1
+    shown = rows if args.limit == 0 else rows[: args.limit]
+    print(f"{'UKG line':<28} {'account':<8} {'cc':<5} {'status':<10} {'tries':>5}  Visma")
+    for r in shown:
+        d = r["detail"]
+        print(
+            f"{r['source_key']:<28} {d.get('account', ''):<8} {d.get('cost_centre', ''):<5} "
+            f"{r['status']:<10} {r['attempts']:>5}  {r['target_key'] or r['error'] or ''}"
+        )
+    if len(shown) < len(rows):
+        print(f"… {len(rows) - len(shown)} more (use --limit 0)")
+    by_status: dict[str, int] = {}
+    for r in rows:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    print("lines by status: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
+    return 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    from ukg_visma.audit.ledger import list_period
+
+    entries = list_period(_engine(args.audit_url), args.period)
+    if not entries:
+        print(f"no journals in the posting ledger for period {args.period}")
+        return 1
+    for e in entries:
+        print(f"{e.journal_key}  {e.status:<9} batch {e.batch_number or '-':<8} tries {e.attempts}")
+    return 0
