@@ -20,6 +20,7 @@ from typing import Literal
 
 import pandas as pd
 
+from ukg_visma.errors import NotRetryable
 from ukg_visma.settings import SegmentSetting, Settings, load_settings, mappings_dir
 
 __all__ = [
@@ -61,7 +62,7 @@ Dimensions = Literal["org", "none"]
 Origin = Literal["manual", "generated"]
 
 
-class MappingError(ValueError):
+class MappingError(NotRetryable, ValueError):
     """One or more mapping rows are invalid; ``problems`` lists each as ``file line N: ...``."""
 
     def __init__(self, problems: Sequence[str]) -> None:

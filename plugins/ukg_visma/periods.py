@@ -12,10 +12,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ukg_visma.errors import NotRetryable
+
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-class PeriodError(ValueError):
+class PeriodError(NotRetryable, ValueError):
     """The run does not say which pay period it is for."""
 
 

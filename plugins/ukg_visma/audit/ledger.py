@@ -26,11 +26,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ukg_visma.audit.schema import journal_ledger
 from ukg_visma.audit.store import utcnow
+from ukg_visma.errors import Retryable
 
 DONE = frozenset({"created", "released"})
 
 
-class JournalBusyError(RuntimeError):
+class JournalBusyError(Retryable, RuntimeError):
     """Another task holds this journal's lease: retry later, never post in parallel."""
 
 

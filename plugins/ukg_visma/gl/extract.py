@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ukg_visma.errors import NotRetryable
 from ukg_visma.gl.columns import from_codes, text_column
 from ukg_visma.money import format_ore, ore_series
 
@@ -76,7 +77,7 @@ class GLExportError(ValueError):
     """The GL export cannot be used as it is; retrying the transform will not help."""
 
 
-class MalformedExportError(GLExportError):
+class MalformedExportError(NotRetryable, GLExportError):
     """Lines miss required fields or carry amounts that are not exact decimals."""
 
 

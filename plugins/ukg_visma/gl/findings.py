@@ -13,6 +13,8 @@ from typing import Literal
 
 import pandas as pd
 
+from ukg_visma.errors import NotRetryable
+
 __all__ = ["ROW_COLUMNS", "Finding", "JournalValidationError", "Severity", "ValidationReport"]
 
 Severity = Literal["error", "warning"]
@@ -47,7 +49,7 @@ class Finding:
         return f"{self.problem} — {self.fix}"
 
 
-class JournalValidationError(ValueError):
+class JournalValidationError(NotRetryable, ValueError):
     """The period did not validate; nothing may be posted. ``report`` has every finding."""
 
     def __init__(self, report: ValidationReport) -> None:

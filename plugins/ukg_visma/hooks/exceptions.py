@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from ukg_visma.errors import NotRetryable, Retryable
 from ukg_visma.hooks.headers import parse_retry_after, request_id
 
 _VISMA_ID = re.compile(r"VismaId:\s*([0-9A-Za-z-]{8,})", re.IGNORECASE)
@@ -26,7 +27,7 @@ class HookError(Exception):
     """Base of everything the hooks raise on purpose."""
 
 
-class ConnectionConfigError(HookError, ValueError):
+class ConnectionConfigError(NotRetryable, HookError, ValueError):
     """The Airflow connection is incomplete or malformed (names the connection and the field)."""
 
 
@@ -75,11 +76,11 @@ class ApiError(HookError):
         return text
 
 
-class AuthenticationError(ApiError):
+class AuthenticationError(NotRetryable, ApiError):
     """Credentials or token rejected even after one renewal: retrying cannot help."""
 
 
-class PermissionDeniedError(ApiError):
+class PermissionDeniedError(NotRetryable, ApiError):
     """403: authenticated, but the client lacks a scope or access to the company/tenant."""
 
 
@@ -87,21 +88,21 @@ class NotFoundError(ApiError):
     """404: the resource does not exist (or is not visible to this client)."""
 
 
-class ValidationError(ApiError):
+class ValidationError(NotRetryable, ApiError):
     """400/409/422: the service refused the content (unknown account, closed period, unbalanced)."""
 
 
-class ConcurrentUpdateError(ApiError):
+class ConcurrentUpdateError(Retryable, ApiError):
     """412: the resource changed since its ETag was read (after bounded re-reads, in ``update``)."""
 
 
-class RateLimitError(ApiError):
+class RateLimitError(Retryable, ApiError):
     """429 still answered after the retry budget; ``retry_after``: the wait the service asked."""
 
     retriable = True
 
 
-class TransientError(ApiError):
+class TransientError(Retryable, ApiError):
     """502/503/504 or a connection failure that a later attempt may not meet."""
 
     retriable = True
@@ -115,7 +116,7 @@ class ConnectionFailedError(TransientError):
         super().__init__(message, **kwargs)
 
 
-class ResponseLostError(ApiError):
+class ResponseLostError(Retryable, ApiError):
     """A non-idempotent request was sent but its answer never arrived: it may or may not have
     taken effect. The caller must read back (e.g. list journals by key) before sending it again."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -27,29 +26,18 @@ from ukg_visma.mappings import Mappings
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
+from ukg_visma.tasks.context import FLOW_PAYROLL as FLOW
+from ukg_visma.tasks.context import RunContext
 from ukg_visma.tasks.reports import write_report
 
 log = logging.getLogger(__name__)
 
-FLOW = "payroll_gl"
 GL_PATH = "/payroll/v2/general-ledger"
 GL_PAGE = 10_000  # the GL export allows 10,000 lines a page
 
 
 class NoPayRunError(RuntimeError):
     """UKG has no completed pay run for the period (yet): the sensor keeps waiting."""
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """Who is running: the DAG run's key (staging, audit) and the period it is about."""
-
-    run_key: str
-    period: PayPeriod
-
-    @property
-    def audit_run_id(self) -> str:
-        return f"{FLOW}:{self.period.key}:{self.run_key}"
 
 
 # -- 1. find the pay runs -------------------------------------------------------------------

@@ -13,19 +13,20 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ukg_visma.audit import records
+from ukg_visma.errors import NotRetryable
 from ukg_visma.gl.reconcile import reconcile
 from ukg_visma.gl.report import run_summary
 from ukg_visma.gl.transform import lineage_targets
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
-from ukg_visma.tasks.payroll import RunContext
+from ukg_visma.tasks.context import RunContext
 from ukg_visma.tasks.posting import read_back
 from ukg_visma.tasks.reports import write_report
 
 log = logging.getLogger(__name__)
 
 
-class ReconciliationError(RuntimeError):
+class ReconciliationError(NotRetryable, RuntimeError):
     """Visma does not hold what UKG exported for the period; the table says where."""
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ukg_visma.audit import ledger
+from ukg_visma.errors import Retryable
 from ukg_visma.gl.journal import journal_key_from_batch
 from ukg_visma.hooks.exceptions import ResponseLostError, ValidationError
 from ukg_visma.hooks.jsonbody import loads
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 JOURNALS = "/v2/journaltransaction"
 
 
-class PostingOutcomeUnknownError(RuntimeError):
+class PostingOutcomeUnknownError(Retryable, RuntimeError):
     """The POST's answer was lost and Visma does not show the batch yet: retry reads back first."""
 
 

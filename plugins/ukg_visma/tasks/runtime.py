@@ -12,45 +12,19 @@ from typing import Any
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 
 from ukg_visma.periods import resolve_period
-from ukg_visma.tasks.payroll import RunContext
-
-# Retrying cannot fix these: fail at once, with the message that says what to change.
-_FATAL = [
-    "ukg_visma.gl.findings.JournalValidationError",
-    "ukg_visma.gl.extract.MalformedExportError",
-    "ukg_visma.hooks.exceptions.AuthenticationError",
-    "ukg_visma.hooks.exceptions.PermissionDeniedError",
-    "ukg_visma.hooks.exceptions.ValidationError",
-    "ukg_visma.hooks.exceptions.ConnectionConfigError",
-    "ukg_visma.periods.PeriodError",
-    "ukg_visma.mappings.MappingError",
-    "ukg_visma.tasks.payroll_close.ReconciliationError",
-    "ukg_visma.alignment.inputs.AlignmentInputError",
-    "ukg_visma.alignment.simulate.PlanApplyError",
-    "ukg_visma.tasks.alignment.AlignmentNotConvergedError",
-    "ukg_visma.tasks.drift.MappingDriftError",
-]
-# Transient by nature: retry soon (the hooks already backed off inside the attempt).
-_TRANSIENT = [
-    "ukg_visma.hooks.exceptions.RateLimitError",
-    "ukg_visma.hooks.exceptions.TransientError",
-    "ukg_visma.hooks.exceptions.ResponseLostError",
-    "ukg_visma.hooks.exceptions.ConcurrentUpdateError",
-    "ukg_visma.tasks.posting.PostingOutcomeUnknownError",
-    "ukg_visma.audit.ledger.JournalBusyError",
-]
+from ukg_visma.tasks.context import RunContext
 
 
 def retry_policy(transient_delay_s: float = 30) -> ExceptionRetryPolicy:
     return ExceptionRetryPolicy(
         rules=[
             RetryRule(
-                exception=_FATAL,
+                exception="ukg_visma.errors.NotRetryable",
                 action=RetryAction.FAIL,
                 reason="configuration or data error: a retry cannot fix it",
             ),
             RetryRule(
-                exception=_TRANSIENT,
+                exception="ukg_visma.errors.Retryable",
                 action=RetryAction.RETRY,
                 retry_delay=dt.timedelta(seconds=transient_delay_s),
                 reason="transient: retrying (the ledger makes the retry safe)",

@@ -1,0 +1,198 @@
+"""Cost-centre alignment I/O: read both sides through the hooks, send the plan's writes.
+
+Why every write re-checks the live state first: a task retry, a run after a partial failure or a
+second run must never send a write that is already in effect (Visma refuses to insert a value
+twice, UKG answers 409). Segment values go through ``VismaHook.update`` (GET + ETag → PUT with
+If-Match, re-read on 412), so the batch is computed from the segment as it is at that moment;
+POSTs (departments, UKG org levels) are preceded by a read and followed by a read-back when the
+answer was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ukg_visma.alignment import AlignmentPlan
+from ukg_visma.alignment.departments import DepartmentChange
+from ukg_visma.alignment.inputs import comparable_description, parse_level, segment_value_code
+from ukg_visma.hooks.exceptions import ApiError, NotFoundError, ResponseLostError
+from ukg_visma.settings import Settings
+
+__all__ = [
+    "DEPARTMENTS",
+    "DIMENSION",
+    "EMPLOYEES",
+    "ORG_LEVELS",
+    "Sides",
+    "apply_segment_batches",
+    "apply_ukg_changes",
+    "create_departments",
+    "read_employees",
+    "read_sides",
+]
+
+log = logging.getLogger(__name__)
+
+DIMENSION = "/v1/dimension/SUBACCOUNT"
+DEPARTMENTS = "/v1/department"
+ORG_LEVELS = "/configuration/v1/org-levels"
+EMPLOYEES = "/personnel/v1/employment-details"
+# Only what the department of a cost centre is derived from: no names, no pay, no dates.
+EMPLOYEE_FIELDS = ("employeeNumber", "employeeStatus", "orgLevel1Code", "orgLevel2Code",
+                   "orgLevel3Code", "orgLevel4Code")  # fmt: skip
+
+
+@dataclass
+class Sides:
+    """Both sides as read at one moment (raw API bodies, the plan's inputs)."""
+
+    ukg_org_levels: list[dict[str, Any]]
+    visma_segments: dict[str, Any]
+    visma_departments: list[dict[str, Any]]
+
+
+def _level(item: Mapping[str, Any]) -> int | None:
+    try:
+        return parse_level(item.get("level"))
+    except ValueError:
+        return None  # not a numbered level: nothing this connector maps
+
+
+def _org_levels(ukg: Any) -> list[dict[str, Any]]:
+    """The whole org-level list (it is short); UKG's documentation promises no level filter."""
+    return [item for item in ukg.paginate(ORG_LEVELS) if _level(item) is not None]
+
+
+def read_sides(ukg: Any, visma: Any, settings: Settings) -> Sides:
+    """UKG org levels of every mapped level, Visma SUBACCOUNT and Visma departments."""
+    mapped = {s.ukg_level for s in settings.segments}
+    return Sides(
+        ukg_org_levels=[item for item in _org_levels(ukg) if _level(item) in mapped],
+        visma_segments=visma.get_json(DIMENSION),
+        visma_departments=list(visma.get_json(DEPARTMENTS) or []),
+    )
+
+
+def read_employees(ukg: Any) -> list[dict[str, Any]]:
+    """UKG employment details reduced to the org codes (read only when a department is due)."""
+    return [
+        {field: item.get(field) for field in EMPLOYEE_FIELDS} for item in ukg.paginate(EMPLOYEES)
+    ]
+
+
+# -- Visma segment values ---------------------------------------------------------------------
+def _still_needed(items: Iterable[Mapping[str, Any]]) -> Callable[[Any], dict[str, Any] | None]:
+    """The ``mutate`` for ``VismaHook.update``: the batch minus what the segment already holds.
+
+    An Insert whose value exists is dropped whatever its content (a retry, or another writer:
+    the re-plan after applying then reports any difference as a conflict); an Update already in
+    effect, or of a value that vanished, is dropped too.
+    """
+    wanted = [dict(item) for item in items]
+
+    def mutate(segment: Any) -> dict[str, Any] | None:
+        current = {segment_value_code(v): v for v in (segment or {}).get("segmentValues") or []}
+        send = []
+        for item in wanted:
+            have = current.get(item["value"])
+            if item["operation"] == "Insert" and have is None:
+                send.append(item)
+            elif item["operation"] == "Update" and have is not None:
+                same_text = comparable_description(
+                    str(have.get("description") or ""), item["value"]
+                ) == comparable_description(item["description"]["value"], item["value"])
+                if not (same_text and bool(have.get("active")) == item["active"]["value"]):
+                    send.append(item)
+        return {"segmentValues": send} if send else None
+
+    return mutate
+
+
+def apply_segment_batches(visma: Any, plan: AlignmentPlan) -> dict[str, int]:
+    """Send the plan's segment batches (one locked PUT each); counts of PUTs and values sent."""
+    puts = values = 0
+    for batch in plan.visma_batches():
+        path = f"{DIMENSION}/{batch.segment_id}"
+        sent = visma.update(path, _still_needed(batch.body["segmentValues"]))
+        if sent:
+            puts += 1
+            values += len(sent["segmentValues"])
+            log.info("Visma segment %s: %d value(s) written", batch.segment_id,
+                     len(sent["segmentValues"]))  # fmt: skip
+    return {"segment_puts": puts, "segment_values_written": values}
+
+
+# -- Visma departments ------------------------------------------------------------------------
+def _department_exists(visma: Any, department_id: str) -> bool:
+    try:
+        visma.get_json(f"{DEPARTMENTS}/{department_id}")
+    except NotFoundError:
+        return False
+    return True
+
+
+def create_departments(visma: Any, changes: Iterable[DepartmentChange]) -> dict[str, int]:
+    """POST each missing cost-centre department; one that appeared meanwhile is left alone."""
+    changes = list(changes)
+    if not changes:
+        return {"departments_created": 0, "departments_present": 0}
+    present = {str(d.get("departmentId", "")).strip() for d in visma.get_json(DEPARTMENTS) or []}
+    created = already = 0
+    for change in changes:
+        if change.department_id in present:
+            already += 1
+            continue
+        try:
+            visma.post(DEPARTMENTS, change.body())
+        except ResponseLostError:
+            # Visma may have committed before the answer was lost: read back before deciding.
+            if not _department_exists(visma, change.department_id):
+                raise
+        except ApiError as exc:
+            # 400 "already exists": another writer (or a lost answer of a previous try) won.
+            if exc.status != 400 or not _department_exists(visma, change.department_id):
+                raise
+            already += 1
+            continue
+        created += 1
+    log.info("Visma departments: %d created, %d already present", created, already)
+    return {"departments_created": created, "departments_present": already}
+
+
+# -- UKG org levels ---------------------------------------------------------------------------
+def _ukg_index(items: Iterable[Mapping[str, Any]]) -> dict[tuple[int, str], Mapping[str, Any]]:
+    return {(parse_level(i.get("level")), str(i.get("code", "")).strip()): i for i in items}
+
+
+def apply_ukg_changes(ukg: Any, plan: AlignmentPlan) -> dict[str, int]:
+    """Create/update the plan's UKG org levels, each only when not already in effect."""
+    changes = plan.ukg_changes
+    if not changes:
+        return {"ukg_writes": 0}
+    current = _ukg_index(_org_levels(ukg))
+    writes = 0
+    for change in changes:
+        have = current.get((change.level, change.code))
+        body = change.body()
+        if change.operation == "Insert":
+            if have is not None:
+                continue
+            try:
+                ukg.write_org_level(change.level, change.code, body, create=True)
+            except ResponseLostError:
+                if (change.level, change.code) not in _ukg_index(_org_levels(ukg)):
+                    raise
+            except ApiError as exc:
+                if exc.status != 409:  # 409: created meanwhile; the re-plan compares it
+                    raise
+                continue
+        else:
+            if have is None or all(have.get(k) == body[k] for k in ("description", "isActive")):
+                continue
+            ukg.write_org_level(change.level, change.code, body, create=False)
+        writes += 1
+    log.info("UKG org levels: %d write(s)", writes)
+    return {"ukg_writes": writes}

@@ -1,0 +1,79 @@
+"""Who is running the employee sync, and the errors that end a run on purpose.
+
+Kept apart from the step modules so that each of them (extract, apply, verify) and the DAG file
+can import these small names without importing the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+FLOW = "employee_sync"
+SOURCE_CHANGE = "employee_change"
+SOURCE_EVENT = "webhook_event"
+
+
+class HeadcountMismatchError(RuntimeError):
+    """UKG and Visma disagree on who is employed in a cost centre (the message has the table)."""
+
+
+class PendingChangesAlarm(RuntimeError):
+    """Employee changes have failed to reach Visma for ``alarm_after_failed_runs`` runs or more."""
+
+
+@dataclass(frozen=True)
+class _Day:
+    """The ``period`` of a sync run for the report folder: the day the run was started."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    """One sync run: its Airflow run id and when it started (names the audit run and reports)."""
+
+    run_key: str
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    full_resync: bool = False
+    window_start: dt.datetime | None = None  # manual override of "watermark minus overlap"
+
+    flow: str = FLOW
+
+    @property
+    def period(self) -> _Day:
+        return _Day(self.started.astimezone(dt.UTC).date().isoformat())
+
+    @property
+    def audit_run_id(self) -> str:
+        return f"{FLOW}:{self.period.key}:{self.run_key}"
+
+
+def parse_moment(value: str | dt.datetime | None) -> dt.datetime | None:
+    """An ISO date or date-time (a bare date = midnight UTC; a naive time = UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        text = value.strip().replace("Z", "+00:00")
+        moment = (
+            dt.datetime.combine(dt.date.fromisoformat(text), dt.time.min)
+            if len(text) == 10
+            else dt.datetime.fromisoformat(text)
+        )
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def sync_context(context: Any) -> SyncContext:
+    """The run's context from Airflow's task context (params ``full_resync``, ``window_start``)."""
+    dag_run = context["dag_run"]
+    params = context.get("params") or {}
+    started = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
+    return SyncContext(
+        run_key=dag_run.run_id,
+        started=started or dt.datetime.now(dt.UTC),
+        full_resync=bool(params.get("full_resync")),
+        window_start=parse_moment(params.get("window_start")),
+    )

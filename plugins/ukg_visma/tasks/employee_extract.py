@@ -1,0 +1,270 @@
+"""Employee sync, step 1 (UKG side): what changed since the watermark, queued for Visma.
+
+Two sources, because neither is enough alone: webhooks arrive late, twice, out of order or never,
+and the change feed is polled only every few hours. The step
+
+1. drains the inbox (events the receiver stored) into employee ids;
+2. polls ``/personnel/v1/employee-changes`` (or its alias ``/personnel/v1/employees/changed`` when
+   the first answers 404) from the watermark minus the overlap to now, every page — or, on the
+   first run and on a full resync, reads the full employee lists instead;
+3. pulls full details (employment + person details) for ids the feed did not return (events are
+   thin) and the person details (e-mail) of everyone changed in the window;
+4. merges by employee (newest ``dateTimeChanged`` wins, including a change still pending from an
+   earlier run), classifies against the last applied state, and **queues** every change that must
+   reach Visma in ``pending_changes`` — the durable work list of step 2. Repeats and stale
+   (older) snapshots are not queued; each gets an audit row saying why. A full resync queues the
+   repeats too, so that step 2 can repair what differs in Visma.
+
+Inbox events are marked processed once their employee's change is queued (the queue, not the
+inbox, now carries it); the watermark moves only in step 2, after the queue is worked off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ukg_visma.audit import employees as state
+from ukg_visma.audit import inbox, records
+from ukg_visma.employees.diff import Change, ChangeKind, merge_changes
+from ukg_visma.employees.models import EmployeeSnapshot
+from ukg_visma.hooks.exceptions import NotFoundError
+from ukg_visma.settings import Settings
+from ukg_visma.tasks.employee_context import FLOW, SOURCE_CHANGE, SOURCE_EVENT, SyncContext
+
+log = logging.getLogger(__name__)
+
+FEED_PATHS = ("/personnel/v1/employee-changes", "/personnel/v1/employees/changed")
+EMPLOYMENT = "/personnel/v1/employment-details"
+PERSON = "/personnel/v1/person-details"
+PER_PAGE = 200
+FEED_REREADS = 3
+INBOX_LIMIT = 100_000
+PERSON_FIELDS = ("firstName", "lastName", "emailAddress")
+
+
+def _iso(moment: dt.datetime) -> str:
+    """UTC ISO text with microseconds: a window end cut to whole seconds would drop changes
+    made in the last fraction of a second before it (UKG stamps changes to the second)."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _stamp(snapshot: Mapping[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(snapshot["dateTimeChanged"]).replace("Z", "+00:00"))
+
+
+# -- reading UKG ----------------------------------------------------------------------------------
+def read_change_feed(ukg: Any, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """Every snapshot the feed returns for ``[start, end]``, all pages, alias on 404.
+
+    The feed is sorted by ``dateTimeChanged`` and an employee changed *while* we page moves to the
+    end, shifting everyone behind it by one — one of them would be skipped. Such a move shows as a
+    snapshot stamped after ``end``; the feed is then read again (bounded) and the reads united.
+    """
+    params = {"startDate": _iso(start), "endDate": _iso(end)}
+    found: dict[str, dict[str, Any]] = {}
+    for _ in range(FEED_REREADS):
+        page = _feed_once(ukg, params)
+        moved = False
+        for snap in page:
+            old = found.get(snap["employeeId"])
+            if old is None or _stamp(snap) >= _stamp(old):
+                found[snap["employeeId"]] = snap
+            moved = moved or _stamp(snap) > end
+        if not moved:
+            break
+        log.info("UKG change feed moved while paging (a change after the window end); re-reading")
+    return list(found.values())
+
+
+def _feed_once(ukg: Any, params: dict[str, str]) -> list[dict[str, Any]]:
+    last: NotFoundError | None = None
+    for path in FEED_PATHS:
+        try:
+            return list(ukg.paginate(path, dict(params), PER_PAGE))
+        except NotFoundError as exc:  # the tenant only serves the other name of the feed
+            log.warning("UKG %s answered 404; trying the alias", path)
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(i["employeeId"]): dict(i) for i in items if i.get("employeeId")}
+
+
+def with_person(snapshot: Mapping[str, Any], person: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The snapshot with names (when it lacks them) and e-mail from person details."""
+    out = dict(snapshot)
+    for key in PERSON_FIELDS:
+        if person and person.get(key) and not out.get(key):
+            out[key] = person[key]
+    return out
+
+
+def read_all_employees(ukg: Any) -> list[dict[str, Any]]:
+    """Everyone, from the full employment-details and person-details lists (first run, resync)."""
+    people = _by_id(ukg.paginate(PERSON, None, PER_PAGE))
+    return [
+        with_person(e, people.get(e["employeeId"]))
+        for e in ukg.paginate(EMPLOYMENT, None, PER_PAGE)
+    ]
+
+
+def read_employees_by_id(ukg: Any, employee_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Full details of a few employees named by webhook events (two small reads each)."""
+    out: dict[str, dict[str, Any]] = {}
+    for employee_id in sorted(set(employee_ids)):
+        found = list(ukg.paginate(EMPLOYMENT, {"employeeId": employee_id}, PER_PAGE))
+        if not found:
+            continue
+        person = list(ukg.paginate(PERSON, {"employeeId": employee_id}, PER_PAGE))
+        out[employee_id] = with_person(found[0], person[0] if person else None)
+    return out
+
+
+def read_person_details_since(ukg: Any, since: dt.datetime) -> dict[str, dict[str, Any]]:
+    """Person details (names, e-mail) of everyone changed since ``since``: one paged read."""
+    return _by_id(ukg.paginate(PERSON, {"dateTimeChanged": _iso(since)}, PER_PAGE))
+
+
+# -- the step -------------------------------------------------------------------------------------
+def window_for(
+    engine: Engine, ctx: SyncContext, settings: Settings, now: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime]:
+    """``(start, end)`` of the polling window; ``start`` None = read everyone (first run or a
+    full resync). ``window_start`` (a manual run's param) replaces "watermark minus overlap"."""
+    if ctx.full_resync:
+        return None, now
+    if ctx.window_start is not None:
+        return ctx.window_start, now
+    mark = state.get_watermark(engine)
+    if mark is None:
+        return None, now
+    return mark - dt.timedelta(minutes=settings.employee_sync.overlap_minutes), now
+
+
+def _event_ids(events: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Employee id → the inbox events that named it (non-employee events are left alone)."""
+    out: dict[str, list[str]] = {}
+    for event in events:
+        if str(event["event_type"]).startswith("Employee") and event.get("employee_id"):
+            out.setdefault(event["employee_id"], []).append(event["event_id"])
+    return out
+
+
+def _pending_snapshots(engine: Engine) -> list[EmployeeSnapshot]:
+    return [EmployeeSnapshot.model_validate(p["snapshot"]) for p in state.list_pending(engine)]
+
+
+def _audit_row(change: Change, status: str) -> dict[str, Any]:
+    cur = change.current
+    return {
+        "source_key": f"{cur.employeeId}@{cur.dateTimeChanged.isoformat()}",
+        "target_kind": "employee",
+        "target_key": f"employee {cur.employeeNumber}",
+        "status": status,
+        "error": change.reason if status == "ignored" else None,
+        "detail": {**change.audit_detail(), "visma_action": change.visma_action},
+    }
+
+
+def _event_row(event: Mapping[str, Any], seen: set[str], missing: set[str]) -> dict[str, Any]:
+    """The audit row of one drained webhook event: which employee, and where it was found."""
+    employee_id = event.get("employee_id")
+    if not employee_id or employee_id in missing:
+        status, error = "ignored", "the event names no employee UKG has"
+    else:
+        status, error = "drained", None
+    return {
+        "source_key": event["event_id"],
+        "target_kind": "employee",
+        "target_key": employee_id,
+        "status": status,
+        "error": error,
+        "detail": {
+            "event_type": event["event_type"],
+            "found_in": "feed" if employee_id in seen else "details" if not error else None,
+        },
+    }
+
+
+def extract(
+    ukg: Any,
+    engine: Engine,
+    ctx: SyncContext,
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Drain the inbox, poll UKG, queue what must reach Visma; returns a small summary (XCom)."""
+    now = now or dt.datetime.now(dt.UTC)
+    start, end = window_for(engine, ctx, settings, now)
+    records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
+    events = inbox.pending_events(engine, INBOX_LIMIT)
+    wanted = _event_ids(events)
+
+    if start is None:
+        snapshots = read_all_employees(ukg)
+        mode = "full"
+    else:
+        feed = read_change_feed(ukg, start, end)
+        people = read_person_details_since(ukg, start) if feed else {}
+        snapshots = [with_person(s, people.get(s["employeeId"])) for s in feed]
+        mode = "window"
+    seen = {s["employeeId"] for s in snapshots}
+    fetched = read_employees_by_id(ukg, set(wanted) - seen)
+    snapshots += fetched.values()
+    missing = sorted(set(wanted) - seen - set(fetched))
+
+    parsed = [EmployeeSnapshot.model_validate(s) for s in snapshots]
+    pending_before = _pending_snapshots(engine)
+    ids = {s.employeeId for s in parsed} | {p.employeeId for p in pending_before}
+    known = {
+        k: EmployeeSnapshot.model_validate(v) for k, v in state.get_snapshots(engine, ids).items()
+    }
+    changes = merge_changes([*pending_before, *parsed], known)
+    # A full resync also queues the repeats: step 2 compares them with what Visma holds and
+    # repairs any difference (someone edited Visma by hand), still without a call for the rest.
+    queue = [c for c in changes if c.applies or (ctx.full_resync and c.kind is ChangeKind.NOOP)]
+    queued_ids = {c.employee_id for c in queue}
+    skipped = [c for c in changes if c.employee_id not in queued_ids]
+    state.add_pending(engine, ((c.current, f"queued by {ctx.run_key}: {c.kind}") for c in queue))
+    # A pending entry that a newer known state has overtaken (or now equals) is done.
+    state.clear_pending(engine, (c.employee_id for c in skipped))
+
+    rows = [_audit_row(c, "queued") for c in queue]
+    rows += [_audit_row(c, "ignored" if c.kind is ChangeKind.STALE else "noop") for c in skipped]
+    records.upsert_records(engine, ctx.audit_run_id, FLOW, SOURCE_CHANGE, rows)
+    employee_events = [e for e in events if str(e["event_type"]).startswith("Employee")]
+    records.upsert_records(
+        engine,
+        ctx.audit_run_id,
+        FLOW,
+        SOURCE_EVENT,
+        [_event_row(e, seen, set(missing)) for e in employee_events],
+    )
+    drained = [e["event_id"] for e in employee_events]
+    inbox.mark_processed(engine, drained, ctx.audit_run_id)
+    kinds: dict[str, int] = {}
+    for change in changes:
+        kinds[str(change.kind)] = kinds.get(str(change.kind), 0) + 1
+    summary = {
+        "mode": mode,
+        "window_start": _iso(start) if start else None,
+        "window_end": _iso(end),
+        "events": len(drained),
+        "event_only_employees": len(fetched),
+        "missing_in_ukg": missing,
+        "snapshots": len(parsed),
+        "kinds": kinds,
+        "queued": len(queue),
+        "noop": sum(1 for c in skipped if c.kind is ChangeKind.NOOP),
+        "stale": sum(1 for c in skipped if c.kind is ChangeKind.STALE),
+    }
+    log.info("employee sync extract: %s", summary)
+    return summary

@@ -1,0 +1,126 @@
+"""The Markdown report of one employee-sync run, for HR and the controllers.
+
+Employee numbers and codes only: no names, no e-mail, nothing a secret could hide in.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from ukg_visma.tasks.employee_context import SyncContext
+
+LISTED = 50  # rows of a long list shown before "and N more"
+
+
+def _table(header: list[str], rows: Iterable[Iterable[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in rows]
+    return out
+
+
+def _listing(items: list[str]) -> str:
+    shown = ", ".join(items[:LISTED])
+    return shown + (f" and {len(items) - LISTED} more" if len(items) > LISTED else "") or "-"
+
+
+def report_markdown(
+    ctx: SyncContext,
+    *,
+    extracted: Mapping[str, Any],
+    applied: Mapping[str, Any],
+    change_rows: list[Mapping[str, Any]],
+    pending: list[Mapping[str, Any]],
+    threshold: int,
+    headcount: pd.DataFrame,
+    aside: Mapping[str, list[str]],
+) -> str:
+    lines = [f"# Employee sync {ctx.run_key}", ""]
+    window = (
+        "full read of every employee"
+        if extracted.get("mode") == "full"
+        else f"{extracted.get('window_start')} → {extracted.get('window_end')}"
+    )
+    lines += [
+        f"- Window: {window}",
+        f"- Webhook events drained: {extracted.get('events', 0)} "
+        f"({extracted.get('event_only_employees', 0)} employee(s) known only from an event)",
+        f"- Snapshots read: {extracted.get('snapshots', 0)}; queued for Visma: "
+        f"{extracted.get('queued', 0)}; repeats: {extracted.get('noop', 0)}; "
+        f"stale (older than known, ignored): {extracted.get('stale', 0)}",
+        f"- Watermark now: {applied.get('watermark')}",
+        "",
+        "## Changes",
+        "",
+    ]
+    by = collections.Counter(
+        ((r.get("detail") or {}).get("kind", "?"), r["status"]) for r in change_rows
+    )
+    lines += _table(
+        ["kind", "outcome", "employees"], [(k, s, n) for (k, s), n in sorted(by.items())]
+    )
+    ignored = [r for r in change_rows if r["status"] in ("ignored", "failed")]
+    if ignored:
+        lines += ["", "### Ignored or refused", ""]
+        lines += _table(
+            ["employee", "status", "why"],
+            [(r["target_key"], r["status"], r.get("error") or "") for r in ignored[:LISTED]],
+        )
+    lines += ["", "## Pending changes (retried every run)", ""]
+    if pending:
+        lines += [f"Alarm after {threshold} failed run(s).", ""]
+        lines += _table(
+            ["employee", "failed runs", "first seen", "reason"],
+            [
+                (
+                    p["snapshot"].get("employeeNumber"),
+                    p["failed_runs"],
+                    p["first_seen"].isoformat() if p.get("first_seen") else "",
+                    p["reason"],
+                )
+                for p in pending[:LISTED]
+            ],
+        )
+    else:
+        lines.append("None.")
+    drift = applied.get("drift") or {}
+    lines += ["", "## Mapping drift", ""]
+    if drift.get("findings"):
+        lines += _table(
+            ["org level", "code", "problem", "employees"],
+            [(f["level"], f["code"], f["problem"], f["seen"]) for f in drift["findings"]],
+        )
+        lines += ["", "Details and fixes: `mapping_drift.md` next to this report."]
+    else:
+        lines.append(f"None ({drift.get('checked_codes', 0)} org code(s) checked).")
+    lines += ["", "## Headcount per cost centre (UKG A+L vs Visma employed)", ""]
+    lines += _table(
+        ["cost centre", "UKG", "Visma", "difference", "missing in Visma", "unexpected in Visma"],
+        [
+            (
+                r.cost_centre,
+                r.ukg_active,
+                r.visma_active,
+                r.difference,
+                _listing(list(r.missing_in_visma)),
+                _listing(list(r.unexpected_in_visma)),
+            )
+            for r in headcount.itertuples(index=False)
+        ],
+    )
+    lines += [
+        "",
+        f"Set aside on both sides — pending: {_listing(list(aside.get('pending', [])))}; "
+        f"changed in UKG after the window: {_listing(list(aside.get('later', [])))}.",
+        "",
+        "## Visma calls",
+        "",
+    ]
+    calls = applied.get("visma_calls") or {}
+    lines.append(
+        ", ".join(f"{k}: {v}" for k, v in calls.items() if k != "throttled_seconds") or "-"
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,147 @@
+"""Employee sync, step 3: headcount check, alarm on long-pending changes, the run report.
+
+The headcount check is the sync's proof that it converged: everyone UKG has on the payroll
+(status A or L) per cost centre must be an employed Visma employee in the same department, and
+nobody else. A difference fails the run with the table and the employee numbers that explain it.
+
+Two groups are set aside, on both sides, and listed in the report instead:
+
+- employees whose change is **pending** (held by mapping drift or refused by Visma) — their reason
+  is already known and counted towards the alarm; failing the headcount for them as well would
+  turn every new cost centre into a failed run on the first day;
+- employees **changed in UKG after this run's window** — the next run picks them up.
+
+The Visma side comes from the employee mirror, refreshed here by ``lastModifiedDateTime`` (so it
+includes this run's own writes as Visma stored them); the UKG side is a full read of the
+employment details.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from ukg_visma.audit import employees as state
+from ukg_visma.audit import records
+from ukg_visma.audit import visma_employees as mirror
+from ukg_visma.employees.headcount import headcount_diff, mismatches
+from ukg_visma.employees.models import EmployeeSnapshot
+from ukg_visma.mappings import Mappings
+from ukg_visma.settings import Settings
+from ukg_visma.tasks.employee_apply import COST_CENTRE_LEVEL
+from ukg_visma.tasks.employee_context import (
+    SOURCE_CHANGE,
+    HeadcountMismatchError,
+    PendingChangesAlarm,
+    SyncContext,
+)
+from ukg_visma.tasks.employee_extract import EMPLOYMENT, PER_PAGE
+from ukg_visma.tasks.employee_report import report_markdown
+from ukg_visma.tasks.employee_visma import refresh_mirror
+from ukg_visma.tasks.reports import write_report
+
+log = logging.getLogger(__name__)
+
+
+def headcount(
+    ukg: Any,
+    engine: Engine,
+    mappings: Mappings,
+    window_end: dt.datetime,
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The per-cost-centre table and the employee numbers set aside (``pending``, ``later``)."""
+    ukg_all = [EmployeeSnapshot.model_validate(e) for e in ukg.paginate(EMPLOYMENT, None, PER_PAGE)]
+    pending_numbers = {str(p["snapshot"].get("employeeNumber")) for p in state.list_pending(engine)}
+    # UKG stamps to the second: a change in the window end's own second may be after it.
+    cutoff = window_end.replace(microsecond=0)
+    later = {s.employeeNumber for s in ukg_all if s.dateTimeChanged >= cutoff}
+    aside = pending_numbers | later
+    frame = headcount_diff(
+        [s for s in ukg_all if s.employeeNumber not in aside],
+        [e for e in mirror.employees(engine) if e["employeeNumber"] not in aside],
+        mappings.segment_values(COST_CENTRE_LEVEL),
+    )
+    return frame, {"pending": sorted(pending_numbers), "later": sorted(later - pending_numbers)}
+
+
+def _mismatch_text(bad: pd.DataFrame) -> str:
+    lines = ["cost centre | UKG | Visma | missing in Visma | unexpected in Visma"]
+    for row in bad.itertuples(index=False):
+        lines.append(
+            f"{row.cost_centre} | {row.ukg_active} | {row.visma_active} | "
+            f"{', '.join(row.missing_in_visma) or '-'} | "
+            f"{', '.join(row.unexpected_in_visma) or '-'}"
+        )
+    return "\n".join(lines)
+
+
+def verify(
+    ukg: Any,
+    visma: Any,
+    engine: Engine,
+    ctx: SyncContext,
+    settings: Settings,
+    mappings: Mappings,
+    extracted: Mapping[str, Any],
+    applied: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Refresh the mirror, compare headcounts, write the report, then fail loudly if needed."""
+    refreshed = refresh_mirror(visma, engine)
+    window_end = dt.datetime.fromisoformat(str(extracted["window_end"]).replace("Z", "+00:00"))
+    frame, aside = headcount(ukg, engine, mappings, window_end)
+    bad = mismatches(frame)
+    threshold = settings.employee_sync.alarm_after_failed_runs
+    alarming = state.pending_over_threshold(engine, threshold)
+    pending = state.list_pending(engine)
+    rows = records.fetch_records(engine, run_id=ctx.audit_run_id, source_kind=SOURCE_CHANGE)
+    markdown = report_markdown(
+        ctx,
+        extracted=extracted,
+        applied=applied,
+        change_rows=rows,
+        pending=pending,
+        threshold=threshold,
+        headcount=frame,
+        aside=aside,
+    )
+    paths = write_report(
+        settings, ctx, "employee_sync", markdown=markdown, csv=frame.to_csv(index=False)
+    )
+    problems = []
+    if not bad.empty:
+        problems.append(f"headcount mismatch in {len(bad)} cost centre(s):\n{_mismatch_text(bad)}")
+    if alarming:
+        listing = "\n".join(
+            f"- employee {p['snapshot'].get('employeeNumber')}: {p['failed_runs']} run(s), "
+            f"{p['reason']}"
+            for p in alarming
+        )
+        problems.append(
+            f"{len(alarming)} employee change(s) pending for {threshold} run(s) or more:\n{listing}"
+        )
+    summary = {
+        "report": paths["markdown"],
+        "mirror": refreshed,
+        "cost_centres": len(frame),
+        "mismatches": len(bad),
+        "pending": len(pending),
+        "alarming": len(alarming),
+        "set_aside": {k: len(v) for k, v in aside.items()},
+        "applied": applied.get("applied"),
+        "visma_calls": applied.get("visma_calls"),  # requests, 429s, retries, 412 conflicts
+    }
+    records.finish_run(engine, ctx.audit_run_id, "failed" if problems else "success", summary)
+    if problems:
+        message = "\n\n".join(problems) + f"\n\nReport: {paths['markdown']}"
+        if not bad.empty:
+            raise HeadcountMismatchError(message)
+        raise PendingChangesAlarm(message)
+    if pending:
+        log.warning("%d employee change(s) pending (below the alarm threshold of %d runs); "
+                    "see %s", len(pending), threshold, paths["markdown"])  # fmt: skip
+    return summary
