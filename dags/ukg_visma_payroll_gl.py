@@ -161,7 +161,24 @@ def ukg_visma_payroll_gl() -> None:
 
     runs = wait_for_gl_export()
     refs = validate(extract(runs), fetch_catalog())
-    reconcile(post_journal.expand(ref=refs))
+    posted = post_journal.expand(ref=refs)
+    if SETTINGS.payroll.approval_required:
+        # A controller reads the validation report and approves before any money moves;
+        # "Reject" skips the posting (nothing is half-posted).
+        from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+        approve = ApprovalOperator(
+            task_id="approve_posting",
+            subject="Post the payroll journals of run {{ run_id }} to Visma?",
+            body=(
+                "{{ ti.xcom_pull(task_ids='validate') | length }} journal(s) validated. "
+                "Review the validation report under the reports folder of run {{ run_id }}."
+            ),
+            retries=0,
+            execution_timeout=dt.timedelta(days=5),
+        )
+        refs >> approve >> posted
+    reconcile(posted)
 
 
 ukg_visma_payroll_gl()

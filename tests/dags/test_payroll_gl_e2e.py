@@ -51,3 +51,26 @@ def test_every_source_line_is_traceable_to_its_visma_batch_line(payroll, tmp_pat
                  "--cost-center", "110", "--audit-url", url]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "5000     110   posted" in out and "batch " in out
+
+
+def test_approval_gate_sits_between_validation_and_posting(monkeypatch, tmp_path):
+    """With approval_required, no journal task can start before a human approves."""
+    import shutil
+    from pathlib import Path
+
+    from payroll_helpers import load_dag
+
+    mappings = tmp_path / "mappings"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "include" / "mappings", mappings)
+    text = (mappings / "settings.yaml").read_text()
+    (mappings / "settings.yaml").write_text(
+        text.replace("approval_required: false", "approval_required: true")
+    )
+    monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
+    dag = load_dag()
+    approve = dag.get_task("approve_posting")
+    assert type(approve).__name__ == "ApprovalOperator"
+    assert approve.upstream_task_ids == {"validate"}
+    assert dag.get_task("post_journal").upstream_task_ids == {"validate", "approve_posting"}
+    monkeypatch.delenv("UKG_VISMA_MAPPINGS_DIR")
+    assert "approve_posting" not in load_dag().task_ids
