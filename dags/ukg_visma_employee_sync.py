@@ -1,36 +1,107 @@
 """
-### UKG employee changes → Visma employees and dimensions (every few hours)
+### UKG employee changes → Visma employees and departments (every few hours)
 
-Drains the webhook inbox, polls the UKG change feed since the watermark, classifies hires,
-terminations, rehires and transfers, upserts Visma employees with If-Match and checks headcounts.
+Hires, terminations, rehires and transfers in UKG reach Visma within one schedule interval
+(`employee_sync.schedule` in `include/mappings/settings.yaml`, every 3 h by default), none lost,
+and the headcount per cost centre is proven equal on both sides after every run.
 
-Not implemented yet: waits for issue #7.
+1. **extract_changes** (UKG) — drains the webhook inbox (events the receiver at
+   `/ukg-visma/webhooks/ukg` stored), polls the change feed from the watermark minus the overlap
+   to now (every page; the alias path when the first answers 404), fetches full details for
+   employees only an event named, merges by employee (newest wins) and queues every change that
+   must reach Visma. Repeats and out-of-order snapshots are not queued; each gets an audit row.
+   The first run, and a run with `full_resync`, read every employee instead (initial load).
+2. **apply_to_visma** (Visma) — holds changes whose org codes have mapping drift (kept pending,
+   never dropped), creates missing cost-centre departments, then creates/updates employees in
+   batches: create at most once (a lost POST answer is read back by employee number), every
+   update with If-Match (412 → re-read, re-apply), termination = `Inactive`, rehire = the same
+   employee `Active` again. Moves the watermark only when every queued change is applied or
+   recorded as pending with its reason.
+3. **check_headcount** (both) — active employees per cost centre, UKG vs Visma; any difference
+   fails the run with the table and the employee numbers. Writes the Markdown report and fails
+   with an alarm when a change has been pending for `alarm_after_failed_runs` runs.
+
+Replay = retry or clear a task: the queue and the known state live in the audit store, so a step
+repeats only what did not complete. Manual runs: `full_resync` (re-read everyone and reconcile)
+or `window_start` (poll the change feed from that moment instead of the watermark).
 """
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import dag, task
+import datetime as dt
 
-DEFAULT_ARGS = {"owner": "finance-data", "retries": 2}
+import pendulum
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
+
+from ukg_visma.settings import load_settings
+from ukg_visma.tasks.runtime import retry_policy
+
+SETTINGS = load_settings()
+DEFAULT_ARGS = {
+    "owner": "finance-data",
+    "retries": 3,
+    "retry_delay": dt.timedelta(minutes=2),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": dt.timedelta(minutes=30),
+    "retry_policy": retry_policy(),
+}
 
 
 @dag(
     dag_id="ukg_visma_employee_sync",
-    schedule=None,
+    schedule=CronTriggerTimetable(SETTINGS.employee_sync.schedule, timezone="Europe/Oslo"),
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Oslo"),
     catchup=False,
+    # One run at a time: two runs would work off the same queue and move the same watermark.
     max_active_runs=1,
+    dagrun_timeout=dt.timedelta(hours=2),
     default_args=DEFAULT_ARGS,
     tags=["ukg", "visma", "employees"],
     doc_md=__doc__,
+    params={
+        "full_resync": Param(
+            False,
+            type="boolean",
+            title="Full resync",
+            description="Read every employee in UKG and Visma and reconcile, instead of the "
+            "changes since the watermark.",
+        ),
+        "window_start": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$",
+            title="Change feed from",
+            description="Poll UKG's change feed from this date or UTC date-time (e.g. "
+            "2026-11-01 or 2026-11-01T06:00:00Z) instead of the watermark minus the overlap.",
+        ),
+    },
 )
 def ukg_visma_employee_sync() -> None:
     @task
-    def not_implemented() -> None:
-        raise NotImplementedError("ukg_visma_employee_sync is built by issue #7")
+    def extract_changes(**context) -> dict:
+        from ukg_visma.tasks import employee_sync, runtime
 
-    not_implemented()
+        ctx = employee_sync.sync_context(context)
+        return employee_sync.extract_changes(runtime.ukg_hook(), runtime.audit(), ctx)
+
+    @task
+    def apply_to_visma(extracted: dict, **context) -> dict:
+        from ukg_visma.tasks import employee_sync, runtime
+
+        ctx = employee_sync.sync_context(context)
+        return employee_sync.apply_changes(runtime.visma_hook(), runtime.audit(), ctx, extracted)
+
+    @task
+    def check_headcount(extracted: dict, applied: dict, **context) -> dict:
+        from ukg_visma.tasks import employee_sync, runtime
+
+        ctx = employee_sync.sync_context(context)
+        return employee_sync.check_headcount(
+            runtime.ukg_hook(), runtime.visma_hook(), runtime.audit(), ctx, extracted, applied
+        )
+
+    extracted = extract_changes()
+    check_headcount(extracted, apply_to_visma(extracted))
 
 
 ukg_visma_employee_sync()

@@ -9,6 +9,7 @@ Each table has one owning module that reads and writes it:
 - ``journal_ledger``           → ``audit.ledger``    (payroll GL posting, exactly-once)
 - ``inbox``, ``webhook_rejections`` → ``audit.inbox`` (webhook receiver, employee sync)
 - ``employee_state``, ``watermarks``, ``pending_changes`` → ``audit.employees`` (employee sync)
+- ``visma_employees``          → ``audit.visma_employees`` (employee sync: Visma's side, mirrored)
 """
 
 from __future__ import annotations
@@ -145,4 +146,16 @@ watermarks = Table(
     Column("name", String(80), primary_key=True),
     Column("value", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# What Visma holds per employee (status, department), refreshed by lastModifiedDateTime, so that the
+# headcount check reads only what changed in Visma instead of every employee on every run.
+visma_employees = Table(
+    "visma_employees",
+    metadata,
+    Column("employee_cd", String(40), primary_key=True),
+    Column("status", String(20)),
+    Column("department", String(20)),
+    Column("last_modified", String(40)),  # Visma's own lastModifiedDateTime text (its clock)
+    Column("refreshed_at", DateTime(timezone=True), nullable=False),
 )

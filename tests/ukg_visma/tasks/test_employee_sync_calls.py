@@ -1,0 +1,80 @@
+"""Calls to Visma grow with the number of changes, not with the number of employees.
+
+5,000 employees are loaded once; then 10 changes are synced and every Visma call of that run is
+counted from the sandbox's call log. The bound (a few calls per change plus a handful per run)
+does not mention 5,000: reading the employee list, or one GET per employee, would break it.
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+
+import pytest
+from employee_sync_helpers import (
+    assert_converged,
+    change_ukg,
+    configure,
+    last_seq,
+    new_hire,
+    rehire,
+    sync,
+    termination,
+    transfer,
+    ukg_employees,
+    visma_calls,
+)
+
+pytestmark = pytest.mark.e2e
+EMPLOYEES = 5000
+CHANGES = 10
+PER_CHANGE = 2  # GET + PUT (If-Match) for an update, one POST for a hire
+PER_RUN = 6  # mirror delta before and after, SUBACCOUNT (drift), departments, and slack
+
+
+@pytest.fixture
+def big(sandbox, monkeypatch, tmp_path):
+    sandbox.reset(scenario="manufacturer", seed=5, employees=EMPLOYEES, gl_runs=False)
+    configure(monkeypatch, sandbox, tmp_path, batch_size=200)
+    return sandbox
+
+
+def test_ten_changes_among_5000_employees_cost_calls_per_change(big):
+    sync("initial-load")
+    people = list(ukg_employees(big).values())
+    assert sum(e["employeeStatus"] != "T" for e in people) > 4500
+    rng = random.Random(3)
+    active = [e for e in people if e["employeeStatus"] == "A"]
+    gone = [e for e in people if e["employeeStatus"] == "T"]
+    rng.shuffle(active)
+    batch = [
+        new_hire("970001", "210"),
+        new_hire("970002", "320"),
+        new_hire("970003", "150"),
+        termination(active[0]),
+        termination(active[1]),
+        termination(active[2]),
+        transfer(active[3], rng),
+        transfer(active[4], rng),
+        transfer(active[5], rng),
+        rehire(gone[0]),
+    ]
+    assert len(batch) == CHANGES
+    change_ukg(big, batch)
+
+    seq = last_seq(big, "visma")
+    result = sync("ten-changes")
+    calls = visma_calls(big, seq)
+    assert result["extracted"]["queued"] == CHANGES
+    assert_converged(big)
+
+    by_kind = collections.Counter(f"{c['method']} {c['path']}" for c in calls)
+    assert len(calls) <= PER_CHANGE * CHANGES + PER_RUN, by_kind
+    # what the bound means: no full employee list, and per-employee calls only for the changed
+    lists = [c for c in calls if c["path"] == "/v1/employee" and c["method"] == "GET"]
+    assert lists and all("lastModifiedDateTime" in (c.get("query") or "") for c in lists), lists
+    touched = {c["path"].rsplit("/", 1)[1] for c in calls if c["path"].startswith("/v1/employee/")}
+    changed = {b["employeeNumber"] for b in batch if "employeeNumber" in b} | {
+        e["employeeNumber"] for e in active[:6] + gone[:1]
+    }
+    assert touched <= changed
