@@ -10,16 +10,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ukg_visma.errors import NotRetryable
+
 FLOW = "employee_sync"
 SOURCE_CHANGE = "employee_change"
 SOURCE_EVENT = "webhook_event"
 
 
-class HeadcountMismatchError(RuntimeError):
+class HeadcountMismatchError(NotRetryable, RuntimeError):
     """UKG and Visma disagree on who is employed in a cost centre (the message has the table)."""
 
 
-class PendingChangesAlarm(RuntimeError):
+class PendingChangesAlarm(NotRetryable, RuntimeError):
     """Employee changes have failed to reach Visma for ``alarm_after_failed_runs`` runs or more."""
 
 
