@@ -96,10 +96,24 @@ def _list_dags() -> int:
     return 0
 
 
-def _latest_report(flow: str, period: str) -> Path | None:
-    base = Path(os.environ.get("AIRFLOW_HOME", ".")) / "ukg_visma" / "reports" / flow / period
-    reports = sorted(base.glob("*/summary.md"), key=lambda p: p.stat().st_mtime)
+def _latest_report(flow: str, pattern: str) -> Path | None:
+    base = Path(os.environ.get("AIRFLOW_HOME", ".")) / "ukg_visma" / "reports" / flow
+    reports = sorted(base.glob(pattern), key=lambda p: p.stat().st_mtime)
     return reports[-1] if reports else None
+
+
+def _run_employee_sync(env: dict[str, str]) -> int:
+    print("\n== ukg_visma_employee_sync (airflow dags test) ==")
+    result = _airflow("dags", "test", "ukg_visma_employee_sync", env=env)
+    report = _latest_report("employee_sync", "*/*/employee_sync.md")
+    if result.returncode != 0 or "state=success" not in result.stdout + result.stderr:
+        print(
+            f"the employee sync failed:\n{(result.stdout + result.stderr)[-4000:]}", file=sys.stderr
+        )
+        return 1
+    if report:
+        print(report.read_text(encoding="utf-8"))
+    return 0
 
 
 def _run_payroll(env: dict[str, str], visma_url: str, period: str) -> int:
@@ -108,7 +122,7 @@ def _run_payroll(env: dict[str, str], visma_url: str, period: str) -> int:
     conf = json.dumps({"period": period})
     result = _airflow("dags", "test", "ukg_visma_payroll_gl", "-c", conf, env=env)
     posted = _journal_posts(visma_url) - before
-    report = _latest_report("payroll_gl", period)
+    report = _latest_report("payroll_gl", f"{period}/*/summary.md")
     if result.returncode != 0 or "state=success" not in result.stdout + result.stderr:
         tail = (result.stdout + result.stderr)[-4000:]
         print(f"the pay-period run failed:\n{tail}", file=sys.stderr)
@@ -131,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         env: dict[str, Any] = {**os.environ, **_connections(urls)}
         print(f"Sandbox: UKG {urls['ukg']}  Visma {urls['visma']}")
-        return _run_payroll(env, urls["visma"], args.period)
+        return _run_payroll(env, urls["visma"], args.period) or _run_employee_sync(env)
     finally:
         proc.terminate()
         try:
