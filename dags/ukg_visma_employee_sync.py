@@ -34,17 +34,10 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from ukg_visma.settings import load_settings
-from ukg_visma.tasks.runtime import retry_policy
+from ukg_visma.tasks.runtime import default_args
 
 SETTINGS = load_settings()
-DEFAULT_ARGS = {
-    "owner": "finance-data",
-    "retries": 3,
-    "retry_delay": dt.timedelta(minutes=2),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": dt.timedelta(minutes=30),
-    "retry_policy": retry_policy(),
-}
+DEFAULT_ARGS = default_args()
 
 
 @dag(

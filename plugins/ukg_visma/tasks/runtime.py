@@ -61,3 +61,16 @@ def audit() -> Any:
     from ukg_visma.audit.airflow import audit_engine
 
     return audit_engine()
+
+
+def default_args() -> dict[str, Any]:
+    """The DAGs' shared task defaults: owned by finance-data, retried with backoff, and
+    classified by ``retry_policy`` (a data error fails at once, a 429 retries)."""
+    return {
+        "owner": "finance-data",
+        "retries": 3,
+        "retry_delay": dt.timedelta(minutes=2),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(minutes=30),
+        "retry_policy": retry_policy(),
+    }
