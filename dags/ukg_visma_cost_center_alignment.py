@@ -1,18 +1,40 @@
 """
-### Cost-centre alignment (manual, at initial setup)
+### Cost-centre alignment: UKG org levels ↔ Visma SUBACCOUNT (manual)
 
-Aligns UKG org levels and Visma SUBACCOUNT segment values in both directions and writes the
-cost-centre mapping; conflicts are reported, never overwritten silently.
+Run at initial setup, and whenever finance asks (a reorganisation, a drift warning from the
+employee sync or the pay-period validation). Trigger it by hand; it has no schedule.
 
-Not implemented yet: waits for issue #8.
+**Dry run by default.** The trigger form's *Dry run* box is ticked: the first run only reads both
+sides and writes the plan report, so finance can review exactly what would be created before
+anything is. Untick it to apply the same rules.
+
+1. **plan** — reads the UKG org levels of every level `settings.yaml` maps (department → segment
+   1, cost centre → segment 2), Visma's SUBACCOUNT values and departments; plans what to create
+   on each side; writes `plan.md` / `plan.csv` under
+   `{paths.reports}/alignment/<run id>/`; one audit row per org value.
+2. **apply_to_visma** — missing segment values are created in batched segment PUTs with If-Match;
+   then one Visma department per cost centre (the employee sync keeps an employee's cost centre
+   in the Visma employee's `department`). Skipped in a dry run.
+3. **apply_to_ukg** — values that only Visma has are created in UKG's org-level configuration
+   **only** when `alignment.write_cost_centers_to_ukg: true` in `settings.yaml` (default off:
+   UKG gets no call at all, and the values are listed *for HR* in the report). Deliberately not a
+   trigger-form option: writing to UKG is a reviewed configuration decision, not a click.
+4. **verify** — reads both sides again and re-plans: the run succeeds only when nothing is left
+   to write. Then it refreshes `include/mappings/cost_centers.generated.csv` (hand-made rows in
+   `cost_centers.csv` stay untouched and win) and writes `result.md` / `result.csv`.
+
+Conflicts (same code, different name or active flag) are reported, never overwritten — unless
+`alignment.conflict_winner` in `settings.yaml` names the side that wins. A second run with no
+change in either system writes nothing. Replay = clear the failed task: every write is checked
+against the live state first.
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
-DEFAULT_ARGS = {"owner": "finance-data", "retries": 2}
+from ukg_visma.tasks.runtime import default_args
 
 
 @dag(
@@ -20,17 +42,60 @@ DEFAULT_ARGS = {"owner": "finance-data", "retries": 2}
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Oslo"),
     catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    max_active_runs=1,  # two alignments at once would race for the same values
+    default_args=default_args(),
     tags=["ukg", "visma", "alignment"],
     doc_md=__doc__,
+    params={
+        "dry_run": Param(
+            True,
+            type="boolean",
+            title="Dry run (plan only)",
+            description="Ticked: read both systems and write the plan report, change nothing. "
+            "Untick to create the missing values.",
+        ),
+    },
 )
 def ukg_visma_cost_center_alignment() -> None:
     @task
-    def not_implemented() -> None:
-        raise NotImplementedError("ukg_visma_cost_center_alignment is built by issue #8")
+    def plan(**context) -> dict:
+        from ukg_visma.settings import load_settings
+        from ukg_visma.tasks import alignment as a
+        from ukg_visma.tasks import runtime as r
 
-    not_implemented()
+        run = a.AlignmentRun.from_context(context)
+        return a.plan(r.ukg_hook(), r.visma_hook(), r.audit(), run, load_settings())
+
+    @task
+    def apply_to_visma(ref: dict, **context) -> dict:
+        from ukg_visma.tasks import alignment as a
+        from ukg_visma.tasks import runtime as r
+
+        return a.apply_to_visma(r.visma_hook(), ref, a.AlignmentRun.from_context(context))
+
+    @task
+    def apply_to_ukg(ref: dict, **context) -> dict:
+        from ukg_visma.settings import load_settings
+        from ukg_visma.tasks import alignment as a
+        from ukg_visma.tasks import runtime as r
+
+        run = a.AlignmentRun.from_context(context)
+        return a.apply_to_ukg(r.ukg_hook(), ref, run, load_settings())
+
+    @task
+    def verify(ref: dict, visma_done: dict, ukg_done: dict, **context) -> dict:
+        from ukg_visma.settings import load_settings
+        from ukg_visma.tasks import alignment as a
+        from ukg_visma.tasks import runtime as r
+
+        run = a.AlignmentRun.from_context(context)
+        return a.verify(r.ukg_hook(), r.visma_hook(), r.audit(), ref, run, load_settings())
+
+    ref = plan()
+    visma_done = apply_to_visma(ref)
+    ukg_done = apply_to_ukg(ref)
+    visma_done >> ukg_done  # UKG is touched only after Visma holds every value
+    verify(ref, visma_done, ukg_done)
 
 
 ukg_visma_cost_center_alignment()

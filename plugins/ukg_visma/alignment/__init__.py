@@ -3,10 +3,12 @@
 Pure logic: plain data in, plain data out; no hook, no audit store, no Airflow, no HTTP. The DAG
 ``ukg_visma_cost_center_alignment`` reads both sides through the hooks, calls
 :func:`plan_alignment`, applies :meth:`AlignmentPlan.visma_batches` / ``ukg_changes``, and
-writes the mapping with :func:`merge_generated_rows` / :func:`write_generated_file`; the pay and
-employee DAGs call :func:`detect_drift`.
+writes the mapping with :func:`merge_generated_rows` / :func:`write_generated_file`, and creates
+the cost-centre departments of :func:`plan_departments`; the pay and employee DAGs call
+:func:`detect_drift` (through ``ukg_visma.tasks.drift.check_drift``).
 """
 
+from ukg_visma.alignment.departments import DepartmentChange, DepartmentPlan, plan_departments
 from ukg_visma.alignment.drift import (
     DriftFinding,
     DriftReport,
@@ -39,6 +41,8 @@ __all__ = [
     "AlignmentInputError",
     "AlignmentPlan",
     "Conflict",
+    "DepartmentChange",
+    "DepartmentPlan",
     "DriftFinding",
     "DriftReport",
     "Issue",
@@ -58,6 +62,7 @@ __all__ = [
     "merge_generated_rows",
     "plan_alignment",
     "plan_csv",
+    "plan_departments",
     "plan_markdown",
     "write_generated_file",
     "write_plan_report",

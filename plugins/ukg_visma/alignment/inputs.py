@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ukg_visma.alignment.models import DESCRIPTION_MAX, OrgValue
+from ukg_visma.errors import NotRetryable
 
 __all__ = [
     "AlignmentInputError",
@@ -24,10 +25,11 @@ __all__ = [
     "parse_level",
     "read_ukg_org_levels",
     "read_visma_segments",
+    "segment_value_code",
 ]
 
 
-class AlignmentInputError(ValueError):
+class AlignmentInputError(NotRetryable, ValueError):
     """An input that no plan can be made from (a mapped segment missing in Visma, a bad body)."""
 
 
@@ -81,6 +83,13 @@ def _text(raw: Any) -> str:
     return "" if raw is None else str(raw).strip()
 
 
+def segment_value_code(item: Mapping[str, Any]) -> str:
+    """A segment value's code: Visma reads it back as ``valueId`` (``DtoSegmentValue``) while the
+    update body and older notes say ``value``; ``valueId`` wins when both are present."""
+    raw = item.get("valueId")
+    return _text(item.get("value") if raw is None else raw)
+
+
 def comparable_description(description: str, code: str) -> str:
     """The description as Visma would store it: trimmed, the code when blank, at most 60 chars."""
     return (description.strip() or code)[:DESCRIPTION_MAX]
@@ -131,7 +140,7 @@ def read_visma_segments(
             raise AlignmentInputError(f"a Visma segment has no segmentId: {exc}") from exc
         values: dict[str, OrgValue] = {}
         for item in seg.get("segmentValues") or []:
-            code = _text(item.get("value"))
+            code = segment_value_code(item)
             if not code:
                 continue
             values[code] = OrgValue(

@@ -12,13 +12,14 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ukg_visma.alignment.inputs import parse_level
+from ukg_visma.alignment.inputs import parse_level, segment_value_code
 from ukg_visma.alignment.models import AlignmentPlan
+from ukg_visma.errors import NotRetryable
 
 __all__ = ["PlanApplyError", "apply_plan"]
 
 
-class PlanApplyError(ValueError):
+class PlanApplyError(NotRetryable, ValueError):
     """The plan holds an operation the target system would reject."""
 
 
@@ -57,7 +58,7 @@ def apply_plan(
 
 def _apply_visma_batch(segment: dict[str, Any], body: Mapping[str, Any]) -> None:
     values: list[dict[str, Any]] = segment.setdefault("segmentValues", [])
-    by_value = {str(v.get("value", "")).strip(): v for v in values}
+    by_value = {segment_value_code(v): v for v in values}
     length = segment.get("length")
     for item in body["segmentValues"]:
         value = item["value"]

@@ -30,6 +30,7 @@ from ukg_visma.alignment import (
 )
 from ukg_visma.alignment.departments import DepartmentPlan, plan_departments
 from ukg_visma.audit import records
+from ukg_visma.errors import NotRetryable
 from ukg_visma.mappings import GENERATED_COST_CENTERS, load_mappings
 from ukg_visma.settings import Settings, mappings_dir
 from ukg_visma.tasks import alignment_io as io
@@ -51,7 +52,7 @@ FLOW = "alignment"
 _SAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
 
 
-class AlignmentNotConvergedError(RuntimeError):
+class AlignmentNotConvergedError(NotRetryable, RuntimeError):
     """After applying, a fresh plan still has writes: another writer or a rejected write."""
 
 

@@ -31,6 +31,7 @@ from ukg_visma.alignment import (
     detect_drift,
     drift_markdown,
 )
+from ukg_visma.errors import NotRetryable
 from ukg_visma.mappings import Mappings, load_mappings
 from ukg_visma.settings import Settings, load_settings
 
@@ -41,7 +42,7 @@ DIMENSION = "/v1/dimension/SUBACCOUNT"
 REPORT_NAME = "mapping_drift.md"
 
 
-class MappingDriftError(ValueError):
+class MappingDriftError(NotRetryable, ValueError):
     """UKG uses org codes that cannot post to Visma (a retry cannot fix it; the mapping can)."""
 
 
