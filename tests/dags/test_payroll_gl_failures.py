@@ -47,6 +47,7 @@ def test_broken_month_fails_validation_naming_rows_and_posts_nothing(payroll, tm
     report = _reports(f"payroll_gl/2026-04/{dagrun.run_id.replace(':', '_').replace('+', '_')}*")
     csv = next(p for p in report[0].iterdir() if p.name == "validation.csv").read_text()
     md = (report[0] / "validation.md").read_text()
+    assert "360" in (report[0] / "mapping_drift.md").read_text()
     assert "cost centre 360" in md and "run the alignment DAG" in md
     bad_rows = [line for line in csv.splitlines() if ",360," in line]
     assert bad_rows and all("NMF-202604-R1/" in line for line in bad_rows)

@@ -172,11 +172,23 @@ def _unmapped_fix(setting: SegmentSetting, code: str, visma_value: Any) -> str:
 def codes_from_gl_lines(
     lines: pd.DataFrame, settings: Settings | Sequence[SegmentSetting]
 ) -> pd.DataFrame:
-    """``level, code, source_ref`` from UKG GL lines (``orgLevelN`` columns).
+    """``level, code, source_ref`` from UKG GL lines (``orgLevelN`` columns, as UKG sends them,
+    or the canonical ``org_levelN`` frame of the pay DAG's extract).
 
     The reference names the employee on detail exports (``GL NMF-202604-R1 employee 10234``),
     else the run and block, so finance can find the line in UKG.
     """
+    if "source_key" in lines:  # the canonical frame of ukg_visma.gl.extract.gl_frame
+        lines = lines.rename(
+            columns={
+                "run_id": "runId",
+                "employee_number": "employeeNumber",
+                "block_id": "blockId",
+                **{f"org_level{n}": f"orgLevel{n}" for n in range(1, 5)},
+            }
+        )
+        if "employeeNumber" in lines and (lines["employeeNumber"] == "").all():
+            lines = lines.drop(columns="employeeNumber")
     frames = []
     run = lines["runId"].astype(str) if "runId" in lines else pd.Series("?", index=lines.index)
     if "employeeNumber" in lines:

@@ -158,11 +158,19 @@ def transform_and_validate(
     import datetime as dt
 
     from ukg_visma.gl.journal import payload_hash
+    from ukg_visma.tasks.drift import check_drift
 
     lines = staging.read_frame(extracted["lines"])
     result = transform(lines, mappings, settings)
-    catalog = VismaCatalog.from_api(**staging.read_json(catalog_uri))
+    raw_catalog = staging.read_json(catalog_uri)
+    catalog = VismaCatalog.from_api(**raw_catalog)
     report = validate(result.mapped, result.journals, catalog, ctx.period, settings=settings)
+    # The same drift check the employee sync runs every few hours, here on the GL export:
+    # its report names each org code without a mapping or an active Visma value.
+    drift = check_drift(
+        gl_lines=lines, visma_segments=raw_catalog["dimension"], settings=settings, mapping=mappings
+    )
+    write_report(settings, ctx, "mapping_drift", markdown=drift.markdown)
     paths = write_report(
         settings,
         ctx,
