@@ -35,7 +35,12 @@ demo: $(AIRFLOW_HOME)/.migrated
 test: install
 	ruff check .
 	ruff format --check .
-	pytest
+	pytest -m "not distributed"
+
+# The same topology as docker-compose.yaml, natively: Airflow on PostgreSQL, CeleryExecutor with
+# two workers on Redis, the audit store on PostgreSQL (tests/distributed/airflow_cluster.py).
+test-distributed: install
+	pytest -m distributed tests/distributed -p no:cacheprovider -s
 
 lint: install
 	ruff check .
