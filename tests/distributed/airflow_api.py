@@ -109,6 +109,22 @@ class AirflowApi:
         run = self._call("POST", f"/dags/{quote(dag_id)}/dagRuns", json=body)
         return run["dag_run_id"]
 
+    def backfill(self, dag_id: str, from_date: str, to_date: str) -> dict[str, Any]:
+        """``POST /api/v2/backfills``: what the UI's backfill dialog sends (no extra settings)."""
+        body = {
+            "dag_id": dag_id,
+            "from_date": from_date,
+            "to_date": to_date,
+            "run_backwards": False,
+            "dag_run_conf": {},
+            "reprocess_behavior": "none",
+            "max_active_runs": 1,
+        }
+        return self._call("POST", "/backfills", json=body)
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/dags/{quote(dag_id)}/dagRuns?limit=100")["dag_runs"]
+
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return self._call("GET", f"/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}")
 

@@ -85,6 +85,30 @@ def test_payroll_gl_worker_killed_while_posting(two_workers, fresh_sandbox):
     assert_journals_exactly_once(cluster, sandbox, "2026-09")
 
 
+def test_payroll_gl_backfill_posts_one_run_per_period(two_workers, fresh_sandbox):
+    """A backfill over three months (as the UI's dialog or `airflow backfill create` makes it)
+    gives three runs whose data intervals are the three pay periods; each posts its own journals."""
+    cluster = two_workers
+    cluster.api.wait_for_dag(PAYROLL)
+    cluster.api.unpause(PAYROLL)
+    backfill = cluster.api.backfill(PAYROLL, "2026-07-01T00:00:00Z", "2026-09-30T00:00:00Z")
+    print(f"backfill {backfill['id']}: {backfill['from_date']} .. {backfill['to_date']}")
+    deadline = time.monotonic() + 900
+    while True:
+        runs = [r for r in cluster.api.runs(PAYROLL) if r["run_type"] == "backfill"]
+        if len(runs) == 3 and all(r["state"] in ("success", "failed") for r in runs):
+            break
+        assert time.monotonic() < deadline, [(r["dag_run_id"], r["state"]) for r in runs]
+        time.sleep(3)
+    for r in runs:
+        print(f"  {r['dag_run_id']}: {r['state']} interval {r['data_interval_start']}")
+    assert {r["state"] for r in runs} == {"success"}
+    starts = sorted(r["data_interval_start"][:7] for r in runs)
+    assert starts == ["2026-07", "2026-08", "2026-09"], starts
+    for period in starts:
+        assert_journals_exactly_once(cluster, fresh_sandbox, period)
+
+
 def test_employee_sync_succeeds(two_workers, fresh_sandbox):
     assert fresh_sandbox.visma_state()["counts"]["employees"] == 0
     result = run_to_end(two_workers, EMPLOYEE_SYNC, timeout=420)
@@ -95,7 +119,11 @@ def test_employee_sync_succeeds(two_workers, fresh_sandbox):
 
 
 def assert_journals_exactly_once(cluster, sandbox, period: str) -> None:
-    batches = sandbox.visma_state()["journals"]
+    batches = [
+        b
+        for b in sandbox.visma_state()["journals"]
+        if str(b.get("financialPeriod")) == period.replace("-", "")
+    ]
     keys = Counter(k for b in batches if (k := journal_key_from_batch(b)))
     posted = {journal_key_from_batch(b) for b in batches if b.get("status") == "Posted"}
     ledger = _ledger(cluster, period)
