@@ -20,17 +20,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ukg_visma.audit.schema import employee_state, pending_changes, watermarks
-from ukg_visma.audit.store import utcnow
+from ukg_visma.audit.store import upsert_insert, utcnow
 
 DEFAULT_WATERMARK = "employee_sync"
 _CHUNK = 500
-
-
-def _insert(engine: Engine):
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 def _utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -111,7 +106,7 @@ def put_snapshots(
         )
     if not rows:
         return 0
-    ins = _insert(engine)(employee_state)
+    ins = upsert_insert(engine, employee_state)
     stmt = ins.on_conflict_do_update(
         index_elements=["employee_id"],
         set_={
@@ -150,7 +145,7 @@ def set_watermark(
 ) -> dt.datetime:
     """Move the watermark to ``value`` (forward only unless asked); returns the stored value."""
     row = {"name": name, "value": _utc(value), "updated_at": utcnow()}
-    ins = _insert(engine)(watermarks).values(**row)
+    ins = upsert_insert(engine, watermarks).values(**row)
     stmt = ins.on_conflict_do_update(
         index_elements=["name"],
         set_={"value": ins.excluded.value, "updated_at": ins.excluded.updated_at},
@@ -185,7 +180,7 @@ def add_pending(engine: Engine, pending: Iterable[tuple[Any, str]]) -> int:
         )
     if not rows:
         return 0
-    ins = _insert(engine)(pending_changes)
+    ins = upsert_insert(engine, pending_changes)
     stmt = ins.on_conflict_do_update(
         index_elements=["employee_id"],
         set_={

@@ -17,17 +17,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ukg_visma.audit.schema import inbox, webhook_rejections
-from ukg_visma.audit.store import utcnow
+from ukg_visma.audit.store import upsert_insert, utcnow
 
 if TYPE_CHECKING:
     from ukg_visma.employees.models import WebhookEvent
-
-
-def _insert(engine: Engine):
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -51,7 +46,11 @@ def put_event(
         "received_at": received_at or utcnow(),
         "status": "new",
     }
-    stmt = _insert(engine)(inbox).values(**row).on_conflict_do_nothing(index_elements=["event_id"])
+    stmt = (
+        upsert_insert(engine, inbox)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+    )
     with engine.begin() as conn:
         return conn.execute(stmt).rowcount == 1
 

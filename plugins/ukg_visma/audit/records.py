@@ -11,10 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, and_, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ukg_visma.audit.schema import records, runs
-from ukg_visma.audit.store import utcnow
+from ukg_visma.audit.store import upsert_insert, utcnow
 
 _FORBIDDEN_DETAIL_KEYS = {"token", "access_token", "password", "client_secret", "secret", "api_key"}
 
@@ -53,10 +52,6 @@ def finish_run(engine: Engine, run_id: str, status: str, summary: Mapping[str, A
         )
 
 
-def _upsert(engine: Engine):
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-
-
 def upsert_records(
     engine: Engine,
     run_id: str,
@@ -90,7 +85,7 @@ def upsert_records(
     ]
     if not payload:
         return 0
-    ins = _upsert(engine)(records)
+    ins = upsert_insert(engine, records)
     stmt = ins.on_conflict_do_update(
         index_elements=["run_id", "source_kind", "source_key"],
         set_={

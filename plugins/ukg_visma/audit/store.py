@@ -13,7 +13,9 @@ import os
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from ukg_visma.audit.schema import metadata
 from ukg_visma.settings import airflow_home
@@ -52,3 +54,9 @@ def engine_for(url: str) -> Engine:
 
 def get_engine(url: str | None = None) -> Engine:
     return engine_for(url or os.environ.get("UKG_VISMA_AUDIT_URL") or default_url())
+
+
+def upsert_insert(engine: Engine, table: Table) -> Insert:
+    """An INSERT that supports ``on_conflict_do_update/nothing`` on both supported databases."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

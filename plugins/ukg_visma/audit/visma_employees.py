@@ -19,17 +19,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ukg_visma.audit.schema import visma_employees, watermarks
-from ukg_visma.audit.store import utcnow
+from ukg_visma.audit.store import upsert_insert, utcnow
 
 CURSOR = "visma_employee_mirror"
 _CHUNK = 1000
-
-
-def _insert(engine: Engine):
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 def _row(employee: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -52,7 +47,7 @@ def upsert(engine: Engine, employees: Iterable[Mapping[str, Any]]) -> int:
     rows = [_row(e, now) for e in employees]
     if not rows:
         return 0
-    ins = _insert(engine)(visma_employees)
+    ins = upsert_insert(engine, visma_employees)
     stmt = ins.on_conflict_do_update(
         index_elements=["employee_cd"],
         set_={
