@@ -98,3 +98,19 @@ def test_rerunning_a_completed_period_posts_nothing(payroll):
     assert _journal_posts(payroll) == posts
     keys = collections.Counter(journal_key_from_batch(b) for b in our_batches(payroll))
     assert set(keys.values()) == {1}
+
+
+def test_ledger_and_visma_disagree_fails_loudly_instead_of_reposting(payroll):
+    """The ledger says a journal is released but Visma no longer holds it (deleted by hand,
+    restored backup): the run must not post it again silently — reconciliation fails and says
+    what differs, and a controller decides."""
+    assert str(run_period("2026-10").state) == "success"
+    payroll.reset(scenario="manufacturer", seed=42, employees=300)  # Visma forgets the batches
+    posts = _journal_posts(payroll)
+    dagrun = run_period("2026-10")
+    states = task_states(dagrun)
+    assert str(dagrun.state) == "failed" and states["reconcile"] == "failed", states
+    assert _journal_posts(payroll) == posts == 0
+    folder = _reports(f"payroll_gl/2026-10/{dagrun.run_id.replace(':', '_').replace('+', '_')}*")
+    summary = (folder[0] / "summary.md").read_text()
+    assert "NMF-202610-R1" in summary and "no batch in Visma" in summary

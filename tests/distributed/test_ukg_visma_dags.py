@@ -28,8 +28,24 @@ HELD_POST_MS = 12_000  # long enough to kill the worker inside the request, shor
 
 
 @pytest.fixture
-def fresh_sandbox(sandbox):
+def fresh_sandbox(sandbox, cluster):
+    """A fresh Visma *and* a fresh audit store: the posting ledger describes what Visma holds,
+    so after the sandbox forgets its journals the ledger must forget them too (a ledger saying
+    "released" for a batch Visma no longer has is exactly what the reconciliation catches)."""
     sandbox.reset()
+    engine = sa.create_engine(cluster.audit_url)
+    try:
+        with engine.begin() as conn:
+            tables = [
+                name
+                for name in sa.inspect(conn).get_table_names()
+                if name in {"journal_ledger", "records", "runs", "employee_state", "watermarks",
+                            "pending_changes", "inbox", "visma_employees"}
+            ]  # fmt: skip
+            if tables:
+                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)}"))
+    finally:
+        engine.dispose()
     yield sandbox
     sandbox.clear_faults()
 
