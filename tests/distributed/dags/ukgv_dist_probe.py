@@ -46,6 +46,9 @@ def _record_start() -> int:
         "pid": os.getpid(),
     }  # fmt: skip
     with _engine().begin() as conn:
+        # Concurrent "create table if not exists" races in PostgreSQL (unique violation on
+        # pg_type); a transaction-scoped advisory lock serialises the first tasks.
+        conn.execute(sa.text("select pg_advisory_xact_lock(727274)"))
         conn.execute(sa.text(DDL))
         return conn.execute(
             sa.text(
