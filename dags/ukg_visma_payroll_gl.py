@@ -13,10 +13,16 @@ run can name the period (`period` param), a single UKG run and a posting date.
 4. **validate** — map (`include/mappings/*.csv`), aggregate, split, then validate everything
    against the catalog. Any error fails the run **before anything is posted**; the report
    (CSV + Markdown) names every bad UKG row, the rule and the fix.
-5. **post_journal** (one mapped task per journal) — exactly once per journal key, even when a
-   response is lost or a worker dies: posting ledger + read-back; then off hold and released.
-6. **reconcile** — reads the batches back and compares with UKG per account × subaccount ×
-   project; any difference fails the run with the table; writes the run report.
+5. **plan** — lists what Visma already holds for the period (once, every page) and decides per
+   pay run: post a new run in full, nothing for a run already there or re-exported unchanged,
+   an adjustment journal for a re-export that changed (or reverse + repost, by setting), a
+   reversal for a run UKG voided. Visma is the truth; the posting ledger is refreshed from it.
+6. **post_journal** (one mapped task per journal) — exactly once per journal key, even when a
+   response is lost, a worker dies or another worker with its own audit store retries: lease +
+   read-back before any retried POST; then off hold and released.
+7. **reconcile** — lists the period again and compares Visma's net per account × subaccount ×
+   project with UKG's latest version of every pay run; fails on a difference, a journal held
+   twice, or a batch of ours nobody here posted; writes the run report.
 
 Replay = clear or retry the failed task: it repeats only what did not complete.
 """
@@ -98,7 +104,7 @@ def ukg_visma_payroll_gl() -> None:
         from ukg_visma.tasks import payroll, runtime
 
         ctx = runtime.run_context(context)
-        return payroll.extract(runtime.ukg_hook(), runtime.audit(), ctx, runs)
+        return payroll.extract(runtime.ukg_hook(), runtime.audit(), ctx, runs, SETTINGS)
 
     @task
     def fetch_catalog(**context) -> str:
@@ -107,22 +113,32 @@ def ukg_visma_payroll_gl() -> None:
         return payroll.fetch_catalog(runtime.visma_hook(), runtime.run_context(context))
 
     @task(retries=0)
-    def validate(extracted: dict, catalog_uri: str, **context) -> list[dict]:
+    def validate(extracted: dict, catalog_uri: str, **context) -> dict:
         """local-only: reads staging files and the mappings; fails before anything is posted."""
         from ukg_visma.mappings import load_mappings
         from ukg_visma.tasks import payroll, runtime
 
         ctx = runtime.run_context(context)
-        refs = payroll.transform_and_validate(
-            runtime.audit(),
-            ctx,
-            extracted,
-            catalog_uri,
-            SETTINGS,
-            load_mappings(settings=SETTINGS),
-            posting_date=context["params"].get("posting_date"),
+        return payroll.transform_and_validate(
+            runtime.audit(), ctx, extracted, catalog_uri, SETTINGS, load_mappings(settings=SETTINGS)
         )
-        return [] if context["params"].get("dry_run") else refs
+
+    @task
+    def plan(validated: dict, catalog_uri: str, **context) -> list[dict]:
+        """Reads what Visma holds for the period (once) and decides what is still to create."""
+        from ukg_visma.tasks import posting_plan, runtime
+
+        params = context["params"]
+        return posting_plan.plan_posting(
+            runtime.visma_hook(),
+            runtime.audit(),
+            runtime.run_context(context),
+            SETTINGS,
+            validated,
+            catalog_uri,
+            dry_run=bool(params.get("dry_run")),
+            posting_date=params.get("posting_date"),
+        )
 
     @task(retries=5, max_active_tis_per_dagrun=4)
     def post_journal(ref: dict, **context) -> dict:
@@ -136,6 +152,7 @@ def ukg_visma_payroll_gl() -> None:
             ctx.period,
             owner=f"{ctx.run_key}/{ref['journal_key']}",
             release=SETTINGS.payroll.release,
+            try_number=int(getattr(context.get("ti"), "try_number", 1) or 1),
         )
 
     @task
@@ -153,7 +170,9 @@ def ukg_visma_payroll_gl() -> None:
         )
 
     runs = wait_for_gl_export()
-    refs = validate(extract(runs), fetch_catalog())
+    catalog = fetch_catalog()
+    validated = validate(extract(runs), catalog)
+    refs = plan(validated, catalog)
     posted = post_journal.expand(ref=refs)
     if SETTINGS.payroll.approval_required:
         # A controller reads the validation report and approves before any money moves;
@@ -164,13 +183,13 @@ def ukg_visma_payroll_gl() -> None:
             task_id="approve_posting",
             subject="Post the payroll journals of run {{ run_id }} to Visma?",
             body=(
-                "{{ ti.xcom_pull(task_ids='validate') | length }} journal(s) validated. "
+                "{{ ti.xcom_pull(task_ids='validate')['journals'] }} journal(s) validated. "
                 "Review the validation report under the reports folder of run {{ run_id }}."
             ),
             retries=0,
             execution_timeout=dt.timedelta(days=5),
         )
-        refs >> approve >> posted
+        validated >> approve >> refs
     reconcile(posted)
 
 

@@ -37,6 +37,12 @@ class PayrollSettings(_Strict):
     release: bool = True
     approval_required: bool = False
     transaction_code: str = "GEN"
+    # A new GL version of a run already in Visma: post the difference as an adjustment journal
+    # (delta), or reverse the earlier journals and post the new version in full.
+    correction_mode: Literal["delta", "reverse_and_repost"] = "delta"
+    # A pay period closed in Visma's GL: stop before posting and say what to reopen (fail), or
+    # post into the next open period, keeping the pay period in the description and the audit.
+    closed_period: Literal["fail", "post_to_next_open_period"] = "fail"
 
 
 class SegmentSetting(_Strict):

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ukg_visma.audit.schema import journal_ledger
-from ukg_visma.audit.store import utcnow
+from ukg_visma.audit.schema import journal_batches, journal_ledger
+from ukg_visma.audit.store import upsert_insert, utcnow
 from ukg_visma.errors import Retryable
 
 DONE = frozenset({"created", "released"})
@@ -98,8 +98,10 @@ def claim(
 ) -> LedgerEntry:
     """Take the journal's lease (creating its row on first sight) and return the entry.
 
-    A journal already ``created``/``released`` is returned without taking the lease: the caller
-    has nothing to post. Raises ``JournalBusyError`` while another owner's lease is live.
+    A journal already ``released`` is returned without taking the lease: the caller has nothing
+    to do. A ``created`` one (posted, maybe still on hold) is leased like any other, so that only
+    one task takes it off hold and releases it. Raises ``JournalBusyError`` while another
+    owner's lease is live.
     """
     now = now or utcnow()
     until = now + dt.timedelta(seconds=lease_s)
@@ -130,15 +132,15 @@ def claim(
 
     current = get(engine, journal_key)
     assert current is not None
-    if current.status in DONE and current.batch_number:
-        return current
+    if current.status == "released" and current.batch_number:
+        return current  # nothing left to do: no lease needed
     with engine.begin() as conn:
         taken = conn.execute(
             update(journal_ledger)
             .where(
                 and_(
                     journal_ledger.c.journal_key == journal_key,
-                    journal_ledger.c.status.notin_(tuple(DONE)),
+                    journal_ledger.c.status != "released",
                     or_(
                         journal_ledger.c.lease_owner.is_(None),
                         journal_ledger.c.lease_owner == owner,
@@ -156,7 +158,7 @@ def claim(
         ).rowcount
     entry = get(engine, journal_key)
     assert entry is not None
-    if taken == 1 or (entry.status in DONE and entry.batch_number):
+    if taken == 1 or (entry.status == "released" and entry.batch_number):
         return entry
     raise JournalBusyError(
         f"journal {journal_key} is being posted by {entry.lease_owner}; retry after its lease"
@@ -193,3 +195,94 @@ def record(
         ).rowcount
     if n != 1:
         raise JournalBusyError(f"lost the lease on journal {journal_key} before recording {status}")
+
+
+def adopt(
+    engine: Engine,
+    *,
+    journal_key: str,
+    period: str,
+    company: str,
+    pay_run: str,
+    run_version: str,
+    split_index: int,
+    batch_number: str,
+    posted: bool,
+    now: dt.datetime | None = None,
+) -> None:
+    """Record that Visma holds ``journal_key`` as ``batch_number`` (read from Visma's listing).
+
+    Why: the ledger is a cache of Visma's truth. A fresh, restored or different audit store
+    learns from Visma what is already posted, so that no task of this store posts the key again
+    and the reconciliation can tell a batch it knows from one it does not. A live lease is left
+    alone (its holder records its own outcome); a ``released`` row stays released.
+    """
+    now = now or utcnow()
+    status = "released" if posted else "created"
+    values = {
+        "journal_key": journal_key,
+        "period": period,
+        "company": company,
+        "pay_run": pay_run,
+        "run_version": run_version,
+        "split_index": split_index,
+        "payload_hash": "",
+        "status": status,
+        "batch_number": batch_number,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(journal_ledger).values(**values))
+        return
+    except IntegrityError:
+        pass
+    with engine.begin() as conn:
+        conn.execute(
+            update(journal_ledger)
+            .where(
+                and_(
+                    journal_ledger.c.journal_key == journal_key,
+                    or_(
+                        journal_ledger.c.status != "released",
+                        journal_ledger.c.batch_number.is_(None),
+                    ),
+                    or_(
+                        journal_ledger.c.lease_owner.is_(None),
+                        journal_ledger.c.lease_until < now,
+                    ),
+                )
+            )
+            .values(status=status, batch_number=batch_number, updated_at=now)
+        )
+
+
+def record_batches(engine: Engine, period: str, run_id: str, batches: list[dict[str, Any]]) -> None:
+    """Upsert what Visma holds of ours for ``period`` into ``journal_batches`` (row per batch)."""
+    if not batches:
+        return
+    now = utcnow()
+    stmt = upsert_insert(engine, journal_batches)
+    rows = [{**b, "period": period, "seen_by_run": run_id, "updated_at": now} for b in batches]
+    keep = ("journal_key", "visma_period", "status", "debit_ore", "note", "seen_by_run")
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(
+                stmt.values(**row).on_conflict_do_update(
+                    index_elements=["batch_number"],
+                    set_={**{k: row[k] for k in keep}, "updated_at": now},
+                )
+            )
+
+
+def period_batches(engine: Engine, period: str) -> list[dict[str, Any]]:
+    """The chain of our batches for a pay period, as last read from Visma (oldest first)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(journal_batches)
+            .where(journal_batches.c.period == period)
+            .order_by(journal_batches.c.pay_run, journal_batches.c.batch_number)
+        )
+        return [dict(r._mapping) for r in rows]

@@ -6,7 +6,8 @@ a retry knows what is already done and a controller can trace any ledger line ba
 Each table has one owning module that reads and writes it:
 
 - ``runs``, ``records``        → ``audit.records``   (every flow)
-- ``journal_ledger``           → ``audit.ledger``    (payroll GL posting, exactly-once)
+- ``journal_ledger``, ``journal_batches`` → ``audit.ledger`` (payroll GL posting, exactly-once;
+  what Visma holds of ours per pay period)
 - ``inbox``, ``webhook_rejections`` → ``audit.inbox`` (webhook receiver, employee sync)
 - ``employee_state``, ``watermarks``, ``pending_changes`` → ``audit.employees`` (employee sync)
 - ``visma_employees``          → ``audit.visma_employees`` (employee sync: Visma's side, mirrored)
@@ -87,6 +88,29 @@ journal_ledger = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_journal_ledger_period", journal_ledger.c.period)
+
+# Our batches as Visma holds them, refreshed from the period listing on every run: the chain
+# original → adjustment / reversal of each pay run, queryable by pay period. A cache of Visma's
+# truth (rebuilt by the next run if this store is lost), never a reason to skip reading Visma.
+journal_batches = Table(
+    "journal_batches",
+    metadata,
+    Column("batch_number", String(40), primary_key=True),
+    Column("journal_key", String(250), nullable=False),
+    Column("period", String(20), nullable=False),  # the pay period (YYYY-MM)
+    Column("visma_period", String(10)),  # where Visma holds it (YYYYPP), may differ when moved
+    Column("company", String(40), nullable=False),
+    Column("pay_run", String(80), nullable=False),
+    Column("kind", String(20), nullable=False),  # full | adjustment | reversal
+    Column("run_version", String(60), nullable=False),
+    Column("reverses", String(40)),  # batch number a reversal undoes
+    Column("status", String(20)),  # Visma's batch status when last seen
+    Column("debit_ore", BigInteger, nullable=False, default=0),
+    Column("note", Text),
+    Column("seen_by_run", String(250)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_journal_batches_period", journal_batches.c.period)
 
 inbox = Table(
     "inbox",

@@ -108,6 +108,11 @@ class CatalogPeriod:
         return self.active and not self.closed_in_gl
 
 
+def next_open_period(periods: Mapping[str, CatalogPeriod], after: str) -> str | None:
+    """The first open financial period after ``after`` (``YYYYPP``), or None."""
+    return next((pid for pid in sorted(periods) if pid > after and periods[pid].open), None)
+
+
 @dataclass(frozen=True)
 class VismaCatalog:
     accounts: Mapping[str, CatalogAccount]

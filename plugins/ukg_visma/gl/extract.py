@@ -81,7 +81,7 @@ class MalformedExportError(NotRetryable, GLExportError):
     """Lines miss required fields or carry amounts that are not exact decimals."""
 
 
-class IncompleteExportError(GLExportError):
+class IncompleteExportError(NotRetryable, GLExportError):
     """Blocks are missing, lines repeat, or a run does not balance; ``report`` has the detail."""
 
     def __init__(self, report: CompletenessReport) -> None:
@@ -195,6 +195,21 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
             where = [f"line {i + 1} ({raw[fld].iloc[i]!r})" for i in bad[bad].index[: _SHOWN + 1]]
             problems.append(f"{fld} is not an exact decimal amount on {_listing(where)}")
         cols[col] = ore
+    # a line is named where a person finds it again in UKG: runId/blockId/position in block
+    where_run = cols["run_id"].astype("str").to_numpy()
+    where_block = cols["block_id"].to_numpy()
+    where_n = (
+        pd.DataFrame({"r": where_run, "b": where_block}).groupby(["r", "b"], sort=False).cumcount()
+        + 1
+    ).to_numpy()
+
+    def named(mask: pd.Series, fld: str | None = None) -> str:
+        out = []
+        for i in mask[mask].index[: _SHOWN + 1]:
+            label = f"line {where_run[i]}/{where_block[i]}/{where_n[i]}"
+            out.append(f"{label} ({raw[fld].iloc[i]!r})" if fld else label)
+        return _listing(out) + (f" ({int(mask.sum())} lines)" if mask.sum() > _SHOWN else "")
+
     for col, fld in (
         ("run_id", "runId"),
         ("gl_run_datetime", "glRunDateTime"),
@@ -202,9 +217,26 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     ):
         blank = cols[col] == ""
         if blank.any():
-            problems.append(
-                f"{fld} is blank on {_listing(f'line {i + 1}' for i in blank[blank].index)}"
-            )
+            problems.append(f"{fld} is blank on {named(blank)}")
+    for col in sorted(_DATE_COLUMNS):
+        fld = _TEXT_FIELDS[col]
+        if fld not in raw.columns:
+            continue
+        text = cols[col].astype("str")
+        iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        parsed = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
+        bad = (text != "") & parsed.isna()
+        if bad.any():
+            problems.append(f"{fld} is not an ISO date (YYYY-MM-DD) on {named(bad, fld)}")
+    stamp = cols["gl_run_datetime"].astype("str")
+    stamp_ok = pd.to_datetime(
+        stamp.str.replace("Z", "+00:00", regex=False), errors="coerce", utc=True, format="ISO8601"
+    )
+    bad_stamp = (stamp != "") & stamp_ok.isna()
+    if bad_stamp.any():
+        problems.append(
+            f"glRunDateTime is not an ISO date-time on {named(bad_stamp, 'glRunDateTime')}"
+        )
     account = cols["base_segment"]
     no_base = account == ""
     if no_base.any():  # older exports: the base account is the first part of the full string
@@ -212,10 +244,7 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
         account[no_base] = cols["gl_account"][no_base].str.split("-").str[0].fillna("")
     if (account == "").any():
         blank = account == ""
-        problems.append(
-            "neither baseSegment nor generalLedgerAccount is set on "
-            + _listing(f"line {i + 1}" for i in blank[blank].index)
-        )
+        problems.append(f"neither baseSegment nor generalLedgerAccount is set on {named(blank)}")
     if problems:
         raise MalformedExportError(
             "the UKG GL export is malformed:\n" + "\n".join(f"  - {p}" for p in problems)

@@ -149,6 +149,12 @@ class Journal(_Frozen):
     part: int = Field(1, ge=1)  # 1-based part of the company × run × pay date group
     parts: int = Field(1, ge=1)
     lines: tuple[JournalLine, ...]
+    # full: a GL run version as UKG exported it; adjustment: the difference between that version
+    # and what Visma already holds for the run; reversal: an earlier batch with sides swapped
+    kind: Literal["full", "adjustment", "reversal"] = "full"
+    reverses: str | None = None  # the batch number a reversal undoes
+    note: str = ""  # why (a void, a request, a re-export), shown in the batch description
+    visma_period: str | None = None  # YYYYPP when not the pay period's (reversal, moved period)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -184,7 +190,16 @@ class Journal(_Frozen):
         """Batch text a controller reads, ending with the key a read-back matches on."""
         part = f" part {self.part}/{self.parts}" if self.parts > 1 else ""
         groups = "/".join(self.pay_groups) or "-"
-        return f"Payroll {groups} {period.key} UKG run {self.pay_run}{part} key={self.journal_key}"
+        note = f" ({self.note})" if self.note else ""
+        if self.kind == "reversal":
+            head = f"Reversal of batch {self.reverses} payroll {groups} {period.key}"
+        elif self.kind == "adjustment":
+            head = f"Payroll adjustment {groups} {period.key}"
+        else:
+            head = f"Payroll {groups} {period.key}"
+        text = f"{head} UKG run {self.pay_run}{part}{note}"
+        # the key always ends the text: a long note is cut, never the key
+        return f"{text[: 250 - len(self.journal_key) - 5]} key={self.journal_key}"
 
 
 _JOURNALS = TypeAdapter(tuple[Journal, ...])
@@ -234,10 +249,13 @@ def to_visma_payload(
     """The ``POST /v2/journaltransaction`` body for ``journal`` (amounts as ``Decimal``).
 
     Send it with :func:`ukg_visma.money.dumps` (or any encoder that writes ``Decimal`` exactly).
+    ``period`` is the pay period the description names; the batch goes into
+    ``journal.visma_period`` when set (a reversal, or a closed period moved on), else into it.
     Refuses a journal that does not balance or still holds an unmapped value: validation should
     have stopped the run, and this is the last line of defence before money moves.
     """
     p = as_period(period)
+    target = as_period(journal.visma_period) if journal.visma_period else p
     if not journal.balanced:
         raise ValueError(
             f"journal {journal.journal_key} does not balance "
@@ -250,6 +268,8 @@ def to_visma_payload(
         )
     ref = journal_ref(journal.journal_key)
     day = transaction_date or journal.pay_date
+    if target != p and not target.start <= day <= target.end:
+        day = target.start  # moved into a later period (closed period, reversal): its first day
     lines = []
     for line in journal.lines:
         body: dict[str, Any] = {
@@ -274,8 +294,8 @@ def to_visma_payload(
         lines.append(body)
     return {
         "transactionDate": _v(f"{day.isoformat()}T00:00:00"),
-        "postPeriod": _v(p.visma_post_period),
-        "financialPeriod": _v(p.visma_period_id),
+        "postPeriod": _v(target.visma_post_period),
+        "financialPeriod": _v(target.visma_period_id),
         "ledger": _v(settings.company.ledger),
         "currencyId": _v(settings.company.currency),
         "branch": _v(settings.company.visma_branch),

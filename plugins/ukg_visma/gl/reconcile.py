@@ -13,17 +13,24 @@ project may come back as project ``X`` (Visma's non-project code) and counts as 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from ukg_visma.gl.holdings import HeldBatch
 from ukg_visma.gl.journal import journal_key_from_batch
 from ukg_visma.gl.transform import segment_columns_of
 from ukg_visma.money import format_ore, parse_amount
 
-__all__ = ["ReconciliationReport", "expected_totals", "reconcile", "visma_totals"]
+__all__ = [
+    "ReconciliationReport",
+    "expected_totals",
+    "reconcile",
+    "reconcile_held",
+    "visma_totals",
+]
 
 KEY = ["account", "subaccount", "project"]
 TABLE_COLUMNS = [
@@ -155,6 +162,10 @@ class ReconciliationReport:
     batch_numbers: Mapping[str, tuple[str, ...]]  # journal key → batch number(s) found
     missing_journals: tuple[str, ...] = ()
     voided: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # batches of ours in Visma that the posting ledger does not know (posted by someone else)
+    unknown_batches: tuple[str, ...] = ()
+    # what each batch of each pay run contributes: one dict per batch (run, kind, version …)
+    contributions: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def differences(self) -> pd.DataFrame:
@@ -167,7 +178,12 @@ class ReconciliationReport:
 
     @property
     def ok(self) -> bool:
-        return self.differences.empty and not self.missing_journals and not self.duplicate_journals
+        return (
+            self.differences.empty
+            and not self.missing_journals
+            and not self.duplicate_journals
+            and not self.unknown_batches
+        )
 
     def to_csv(self) -> str:
         buf = io.StringIO()
@@ -192,6 +208,22 @@ class ReconciliationReport:
             out.append(f"- journal {key}: held by {len(numbers)} batches {', '.join(numbers)}")
         for key, numbers in self.voided.items():
             out.append(f"- journal {key}: voided batch(es) {', '.join(numbers)} not counted")
+        for number in self.unknown_batches:
+            out.append(
+                f"- batch {number} carries one of our journal keys but the posting ledger does "
+                "not know it: posted outside this run (another deployment or audit store?)"
+            )
+        if self.contributions:
+            out += [
+                "",
+                "| UKG run | batch | kind | version | status | debit | note |",
+                "|---|---|---|---|---|---:|---|",
+            ]
+            for c in self.contributions:
+                out.append(
+                    f"| {c['pay_run']} | {c['batch']} | {c['kind']} | {c['version']} | "
+                    f"{c['status']} | {format_ore(int(c['debit_ore']))} | {c.get('note', '')} |"
+                )
         shown = t if all_rows else self.differences
         if shown.empty:
             out += ["", "No differences."]
@@ -242,3 +274,79 @@ def reconcile(
     table = table.sort_values(KEY).reset_index(drop=True)[TABLE_COLUMNS]
     missing = tuple(k for k in keys if k not in read.batches)
     return ReconciliationReport(table, read.batches, missing, read.voided)
+
+
+def _held_totals(batches: Sequence[HeldBatch]) -> pd.DataFrame:
+    rows = [
+        (line.account, line.subaccount, line.project, line.debit_ore, line.credit_ore)
+        for b in batches
+        if b.live
+        for line in b.lines
+    ]
+    frame = pd.DataFrame(rows, columns=[*KEY, "visma_debit_ore", "visma_credit_ore"])
+    frame[["visma_debit_ore", "visma_credit_ore"]] = frame[
+        ["visma_debit_ore", "visma_credit_ore"]
+    ].astype("int64")
+    return (
+        frame.groupby(KEY, sort=True)[["visma_debit_ore", "visma_credit_ore"]].sum().reset_index()
+    )
+
+
+def reconcile_held(
+    mapped: pd.DataFrame | None,
+    held: Sequence[HeldBatch],
+    *,
+    runs: Iterable[tuple[str, str]],
+    expected_keys: Iterable[str] = (),
+    known_batches: Iterable[str] | None = None,
+) -> ReconciliationReport:
+    """UKG's latest version of every run in ``runs`` vs the net of our live batches for them.
+
+    ``held`` is every batch of ours in the period as Visma lists it (:mod:`ukg_visma.gl.holdings`);
+    only the batches of ``runs`` (company, runId) count. ``mapped`` holds the latest version's
+    mapped lines of the runs UKG still has (None or empty when every run was voided: Visma must
+    then net to zero). Fails on a difference, on a key held by more than one live batch, on an
+    expected key no live batch holds, and on a batch of ours the posting ledger does not know.
+    """
+    scope = set(runs)
+    ours = [b for b in held if b.run in scope]
+    live = [b for b in ours if b.live]
+    if mapped is not None and len(mapped):
+        expected = expected_totals(mapped)
+    else:
+        expected = pd.DataFrame(columns=[*KEY, "ukg_debit_ore", "ukg_credit_ore"])
+    table = expected.merge(_held_totals(live), on=KEY, how="outer").fillna(0)
+    for c in TABLE_COLUMNS[3:7]:
+        table[c] = table[c].astype("int64")
+    table["diff_debit_ore"] = table["visma_debit_ore"] - table["ukg_debit_ore"]
+    table["diff_credit_ore"] = table["visma_credit_ore"] - table["ukg_credit_ore"]
+    table = table.sort_values(KEY).reset_index(drop=True)[TABLE_COLUMNS]
+    numbers: dict[str, list[str]] = {}
+    voided: dict[str, list[str]] = {}
+    for b in ours:
+        (numbers if b.live else voided).setdefault(b.journal_key, []).append(b.number)
+    missing = tuple(k for k in dict.fromkeys(expected_keys) if k not in numbers)
+    unknown: tuple[str, ...] = ()
+    if known_batches is not None:
+        known = set(known_batches)
+        unknown = tuple(b.number for b in live if b.number not in known)
+    contributions = tuple(
+        {
+            "pay_run": b.key.pay_run,
+            "batch": b.number,
+            "kind": b.kind + (f" of {b.reverses}" if b.reverses else ""),
+            "version": b.base_version or "-",
+            "status": b.status,
+            "debit_ore": b.debit_ore,
+            "note": "not counted (voided)" if not b.live else "",
+        }
+        for b in sorted(ours, key=lambda b: (b.key.pay_run, b.number))
+    )
+    return ReconciliationReport(
+        table,
+        {k: tuple(v) for k, v in numbers.items()},
+        missing,
+        {k: tuple(v) for k, v in voided.items()},
+        unknown,
+        contributions,
+    )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ukg_visma.gl.catalog import CatalogSegment, VismaCatalog
+from ukg_visma.gl.catalog import CatalogSegment, VismaCatalog, next_open_period
 from ukg_visma.gl.columns import factorize
 from ukg_visma.gl.findings import (
     ROW_COLUMNS,
@@ -281,10 +281,34 @@ def _check_projects(c: _Collector, catalog: VismaCatalog) -> None:
             c.add(rule, subject, problem, fix.format(ukg=ukg), mask)
 
 
-def _check_period(c: _Collector, catalog: VismaCatalog, period: PayPeriod) -> None:
+def _check_period(
+    c: _Collector, catalog: VismaCatalog, period: PayPeriod, closed_period: str
+) -> None:
     pid = period.visma_period_id
     found = catalog.periods.get(pid)
     n = len(c.mapped)
+    if found is not None and not found.open and closed_period == "post_to_next_open_period":
+        target = next_open_period(catalog.periods, pid)
+        if target is not None:
+            c.add(
+                "period_moved",
+                f"financial period {pid}",
+                f"financial period {pid} is closed in Visma: the journals post into the next "
+                f"open period {target}, dated {target[:4]}-{target[4:]}-01",
+                f"nothing to do if that is intended; the pay period stays in each batch's "
+                f"description; reopen {pid} and re-run to post it in its own period instead",
+                severity="warning",
+                count=n,
+            )
+            return
+        c.add(
+            "period_closed",
+            f"financial period {pid}",
+            f"financial period {pid} is closed and no later period is open in Visma",
+            f"open a later financial period (or reopen {pid}) in Visma",
+            count=n,
+        )
+        return
     if found is None:
         c.add(
             "period_missing",
@@ -298,8 +322,8 @@ def _check_period(c: _Collector, catalog: VismaCatalog, period: PayPeriod) -> No
             "period_closed",
             f"financial period {pid}",
             f"financial period {pid} is closed in the general ledger",
-            "reopen the period in Visma, or post into an open period with the posting date "
-            "override",
+            f"reopen financial period {pid} in Visma (General ledger › Financial periods), or "
+            "set payroll.closed_period: post_to_next_open_period in settings.yaml",
             count=n,
         )
     elif not found.active:
@@ -357,7 +381,7 @@ def validate(
         lambda: _check_accounts(c, catalog, settings.company.currency),
         lambda: _check_segments(c, catalog, segments),
         lambda: _check_projects(c, catalog),
-        lambda: _check_period(c, catalog, p),
+        lambda: _check_period(c, catalog, p, settings.payroll.closed_period),
         lambda: _check_journals(c, journals, p),
     ]
     for check in checks:

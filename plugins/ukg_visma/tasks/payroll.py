@@ -18,10 +18,8 @@ from ukg_visma.audit import records
 from ukg_visma.gl.catalog import VismaCatalog
 from ukg_visma.gl.extract import check_complete, gl_frame, source_hashes
 from ukg_visma.gl.findings import JournalValidationError
-from ukg_visma.gl.journal import to_visma_payload
 from ukg_visma.gl.transform import transform
 from ukg_visma.gl.validate import validate
-from ukg_visma.hooks.jsonbody import dumps
 from ukg_visma.mappings import Mappings
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
@@ -41,13 +39,17 @@ class NoPayRunError(RuntimeError):
 
 
 # -- 1. find the pay runs -------------------------------------------------------------------
+VOID_STATUSES = frozenset({"voided", "void", "reversed"})
+
+
 def completed_pay_runs(
     ukg: Any, period: PayPeriod, pay_groups: Iterable[str], run_id: str | None = None
 ) -> list[dict[str, Any]]:
-    """The period's completed pay runs of the configured pay groups (or the one ``run_id``).
+    """The period's completed (or voided) pay runs of the configured pay groups (or ``run_id``).
 
     A run counts when UKG says it is completed and its GL export has a ``glRunDateTime``: before
-    that the export may be partial, which is exactly what the sensor waits out.
+    that the export may be partial, which is exactly what the sensor waits out. A run UKG reports
+    as voided is returned with ``voided: True``: whatever Visma holds for it is reversed.
     """
     groups = set(pay_groups)
     params = {"payDateFrom": period.start.isoformat(), "payDateTo": period.end.isoformat()}
@@ -57,40 +59,92 @@ def completed_pay_runs(
             continue
         if not run_id and run.get("payGroup") not in groups:
             continue
-        if str(run.get("status", "")).lower() != "completed" or not run.get("glRunDateTime"):
+        status = str(run.get("status", "")).lower()
+        if status in VOID_STATUSES:
+            found.append({**run, "voided": True})
             continue
-        found.append(run)
+        if status != "completed" or not run.get("glRunDateTime"):
+            continue
+        found.append({**run, "voided": False})
     return sorted(found, key=lambda r: (r.get("payDate") or "", r["runId"]))
 
 
 # -- 2. extract every block and page --------------------------------------------------------
-def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
-    """Every line of every block of one GL run; block count from the first page."""
-    first = list(
-        ukg.paginate(GL_PATH, {"runId": run_id, "blockId": 1}, GL_PAGE, page_param="per_Page")
-    )
-    if not first:
-        return []
-    total = int(first[0].get("totalNrOfBlocks") or 1)
-    lines = first
-    for block in range(2, total + 1):
-        lines.extend(
+def _read_block(ukg: Any, run_id: str, block: int) -> list[dict[str, Any]]:
+    from ukg_visma.hooks.exceptions import NotFoundError
+
+    try:
+        return list(
             ukg.paginate(
                 GL_PATH, {"runId": run_id, "blockId": block}, GL_PAGE, page_param="per_Page"
             )
         )
+    except NotFoundError:
+        return []
+
+
+def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
+    """Every line of every block of one GL run.
+
+    The block count is a field of the lines themselves, so it is not trusted alone: after the
+    last block it names, the next block is asked for too and must be empty (UKG answers 404 or
+    an empty page). Lines found there are kept, so that the completeness check names the blocks
+    beyond ``totalNrOfBlocks`` and the run stops before anything is posted.
+    """
+    lines = _read_block(ukg, run_id, 1)
+    if not lines:
+        return []
+    total = int(lines[0].get("totalNrOfBlocks") or 1)
+    block = 2
+    while True:
+        more = _read_block(ukg, run_id, block)
+        if not more and block > total:
+            break
+        lines.extend(more)
+        block += 1
+        if block > 2 * total + 10:  # a server that never ends: the check reports it
+            break
     return lines
 
 
-def extract(ukg: Any, engine: Engine, ctx: RunContext, runs: list[Mapping[str, Any]]) -> dict:
-    """Read the period's GL export(s), prove completeness, stage the lines, audit each one."""
+def extract(
+    ukg: Any,
+    engine: Engine,
+    ctx: RunContext,
+    runs: list[Mapping[str, Any]],
+    settings: Settings | None = None,
+) -> dict:
+    """Read the period's GL export(s), prove completeness, stage the lines, audit each one.
+
+    A voided run is not read: Visma must end up holding nothing for it (the plan reverses what
+    is there). A malformed or incomplete export stops here with a report naming each line.
+    """
+    from ukg_visma.gl.extract import GLExportError
+
+    live = [r for r in runs if not r.get("voided")]
+    voided = [
+        {"company": r.get("companyCode") or r.get("coId") or "", "pay_run": r["runId"],
+         "pay_groups": [r["payGroup"]] if r.get("payGroup") else []}
+        for r in runs if r.get("voided")
+    ]  # fmt: skip
     lines: list[dict[str, Any]] = []
-    for run in runs:
+    for run in live:
         lines.extend(_read_run(ukg, run["runId"]))
-    frame = gl_frame(lines)
-    completeness = check_complete(frame)  # raises IncompleteExportError with the details
-    frame["source_hash"] = source_hashes(frame)
     records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
+    if not lines:
+        log.info("no live pay run to read; voided: %s", [v["pay_run"] for v in voided])
+        return {"lines": None, "line_count": 0, "runs": [], "versions": {}, "voided": voided}
+    try:
+        frame = gl_frame(lines)
+        completeness = check_complete(frame)  # raises IncompleteExportError with the details
+    except GLExportError as exc:
+        if settings is not None:
+            text = f"# GL export of pay period {ctx.period.key} refused\n\n{exc}\n"
+            paths = write_report(settings, ctx, "extract", markdown=text)
+            log.error("GL export refused; report: %s", paths["markdown"])
+        records.finish_run(engine, ctx.audit_run_id, "failed", {"error": str(exc)[:4000]})
+        raise
+    frame["source_hash"] = source_hashes(frame)
     records.upsert_records(
         engine,
         ctx.audit_run_id,
@@ -113,7 +167,9 @@ def extract(ukg: Any, engine: Engine, ctx: RunContext, runs: list[Mapping[str, A
     return {
         "lines": uri,
         "line_count": len(frame),
-        "runs": [r["runId"] for r in runs],
+        "runs": [r["runId"] for r in live],
+        "versions": {r["runId"]: r.get("glRunDateTime") for r in live},
+        "voided": voided,
     }
 
 
@@ -147,22 +203,22 @@ def transform_and_validate(
     catalog_uri: str,
     settings: Settings,
     mappings: Mappings,
-    *,
-    posting_date: str | None = None,
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
     """Map, aggregate, split and validate; on any error fail before anything is posted.
 
-    Returns one small reference per journal (key, staged payload URI, hash) for the mapped
-    posting tasks. The validation report is written (CSV + Markdown) whatever the outcome.
+    Stages the full journals of every run's latest GL version (the plan step compares them with
+    what Visma holds) and returns their count and totals. The validation report is written
+    (CSV + Markdown) whatever the outcome.
     """
-    import datetime as dt
-
-    from ukg_visma.gl.journal import payload_hash
+    from ukg_visma.gl.catalog import next_open_period
     from ukg_visma.tasks.drift import check_drift
 
+    raw_catalog = staging.read_json(catalog_uri)
+    if not extracted.get("lines"):  # only voided runs: nothing to map, the plan reverses
+        staging.write_json(ctx.run_key, "journals", [])
+        return {"journals": 0, "lines": 0, "debit_ore": 0, "voided": extracted.get("voided", [])}
     lines = staging.read_frame(extracted["lines"])
     result = transform(lines, mappings, settings)
-    raw_catalog = staging.read_json(catalog_uri)
     catalog = VismaCatalog.from_api(**raw_catalog)
     report = validate(result.mapped, result.journals, catalog, ctx.period, settings=settings)
     # The same drift check the employee sync runs every few hours, here on the GL export:
@@ -183,33 +239,18 @@ def transform_and_validate(
         _audit_validation(engine, ctx, report)
         raise JournalValidationError(report)
 
+    journals = list(result.journals)
+    pid = ctx.period.visma_period_id
+    found = catalog.periods.get(pid)
+    if found is not None and not found.open and settings.payroll.closed_period != "fail":
+        target = next_open_period(catalog.periods, pid)  # validation made sure there is one
+        journals = [
+            j.model_copy(update={"visma_period": target, "note": f"pay period {pid} closed"})
+            for j in journals
+        ]
     staging.write_frame(ctx.run_key, "mapped", result.mapped)
     staging.write_frame(ctx.run_key, "lineage", result.lineage)
-    staging.write_json(
-        ctx.run_key, "journals", [j.model_dump(mode="json") for j in result.journals]
-    )
-    when = dt.date.fromisoformat(posting_date) if posting_date else None
-    refs = []
-    for journal in result.journals:
-        payload = to_visma_payload(journal, settings, ctx.period, hold=True, transaction_date=when)
-        uri = staging.path_for(
-            ctx.run_key, f"journal-{journal.key.split_index}-{hash_name(journal)}"
-        )
-        with uri.open("w") as fh:
-            fh.write(dumps(payload))
-        refs.append(
-            {
-                "journal_key": journal.journal_key,
-                "payload": str(uri),
-                "payload_hash": payload_hash(payload),
-                "company": journal.company,
-                "pay_run": journal.pay_run,
-                "run_version": journal.key.run_version,
-                "split_index": journal.key.split_index,
-                "lines": len(journal.lines),
-                "debit_ore": journal.debit_ore,
-            }
-        )
+    staging.write_json(ctx.run_key, "journals", [j.model_dump(mode="json") for j in journals])
     records.set_status(
         engine,
         ctx.audit_run_id,
@@ -217,7 +258,13 @@ def transform_and_validate(
         result.lineage["source_key"].unique().tolist(),
         "validated",
     )
-    return refs
+    return {
+        "journals": len(journals),
+        "lines": sum(len(j.lines) for j in journals),
+        "debit_ore": sum(j.debit_ore for j in journals),
+        "voided": extracted.get("voided", []),
+        "validation_report": paths["markdown"],
+    }
 
 
 def staged_journals(ctx: RunContext) -> list[Any]:

@@ -14,13 +14,12 @@ from sqlalchemy import Engine
 
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
-from ukg_visma.gl.reconcile import reconcile
+from ukg_visma.gl.reconcile import reconcile_held
 from ukg_visma.gl.report import run_summary
 from ukg_visma.gl.transform import lineage_targets
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
 from ukg_visma.tasks.context import RunContext
-from ukg_visma.tasks.posting import read_back
 from ukg_visma.tasks.reports import write_report
 
 log = logging.getLogger(__name__)
@@ -56,12 +55,41 @@ def reconcile_and_report(
     *,
     warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Read the period's batches back, compare, write the report; raise on any difference."""
-    batch_numbers = {p["journal_key"]: p["batch_number"] for p in posted}
+    """Read the period back from Visma, compare with UKG, write the report; raise on a mismatch.
+
+    Judged from Visma's side: the period is listed again and every batch of ours for the run's
+    pay runs counts — also ones this run did not post (an earlier run, another worker, a person
+    copying a batch). The posting ledger only tells which of them it knows.
+    """
+    from ukg_visma.audit import ledger
+    from ukg_visma.tasks.posting_plan import read_held, remember
+
+    plan = staging.read_json(str(staging.path_for(ctx.run_key, "plan.json")))
+    scope = [(r["company"], r["pay_run"]) for r in plan["runs"]]
+    companies = {c for c, _ in scope} | {settings.company.ukg_company_code}
+    known = {e.batch_number for e in ledger.list_period(engine, ctx.period.key) if e.batch_number}
+    known |= {p["batch_number"] for p in posted if p.get("batch_number")}
+    held = read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=companies)
+    mapped_uri = staging.path_for(ctx.run_key, "mapped.parquet")
+    mapped = staging.read_frame(str(mapped_uri)) if mapped_uri.exists() else None
+    expected = [k for r in plan["runs"] for k in r["create"]]
+    result = reconcile_held(mapped, held, runs=scope, expected_keys=expected, known_batches=known)
+    remember(engine, ctx, held)
+    live_by_run: dict[tuple[str, str], list[str]] = {}
+    for b in held:
+        if b.live and b.run in set(scope):
+            live_by_run.setdefault(b.run, []).append(b.number)
+    batch_numbers = {
+        j.journal_key: (
+            result.batch_numbers.get(j.journal_key)
+            or tuple(live_by_run.get((j.company, j.pay_run), ()))
+        )
+        for j in journals
+    }
+    if mapped is not None:
+        _trace_lines(engine, ctx, {k: "+".join(v) for k, v in batch_numbers.items() if v})
     statuses = {p["journal_key"]: p["status"] for p in posted}
-    mapped = staging.read_frame(str(staging.path_for(ctx.run_key, "mapped.parquet")))
-    result = reconcile(mapped, read_back(visma, batch_numbers.values()), batch_numbers.keys())
-    _trace_lines(engine, ctx, batch_numbers)
+    outcomes = "\n".join(f"- UKG run {r['pay_run']}: {r['message']}" for r in plan["runs"])
     summary = run_summary(
         ctx.period,
         journals,
@@ -70,15 +98,19 @@ def reconcile_and_report(
         reconciliation=result,
         warnings=warnings,
     )
+    summary += "\n## Pay runs: what Visma held and what this run did\n\n" + (outcomes or "-") + "\n"
     paths = write_report(
         settings, ctx, "summary", markdown=summary, csv=result.table.to_csv(index=False)
     )
     log.info("run report: %s\n%s", paths["markdown"], summary)
+    live = sorted({b for v in result.batch_numbers.values() for b in v})
     outcome = {
         "period": ctx.period.key,
-        "journals": len(batch_numbers),
-        "batches": sorted(batch_numbers.values()),
+        "journals": len(result.batch_numbers),
+        "batches": live,
+        "created": sorted(p["batch_number"] for p in posted if p.get("kind") != "release"),
         "released": sum(1 for s in statuses.values() if s == "released"),
+        "runs": {r["pay_run"]: r["outcome"] for r in plan["runs"]},
         "report": paths["markdown"],
         "ok": bool(result.ok),
     }

@@ -36,18 +36,22 @@ class PostingOutcomeUnknownError(Retryable, RuntimeError):
     """The POST's answer was lost and Visma does not show the batch yet: retry reads back first."""
 
 
-def _period_batches(visma: Any, period: PayPeriod) -> Iterator[dict[str, Any]]:
+def _period_batches(visma: Any, period: PayPeriod | str) -> Iterator[dict[str, Any]]:
     """Every batch of the period once (a list page counts lines, so a batch may span pages)."""
     seen: set[str] = set()
-    for batch in visma.paginate(JOURNALS, {"periodId": period.visma_period_id}):
+    pid = period.visma_period_id if isinstance(period, PayPeriod) else period
+    for batch in visma.paginate(JOURNALS, {"periodId": pid}):
         number = str(batch.get("batchNumber") or "")
         if number and number not in seen:
             seen.add(number)
             yield batch
 
 
-def find_batch(visma: Any, period: PayPeriod, journal_key: str) -> str | None:
-    """The batch number that carries ``journal_key`` in Visma, ignoring voided batches."""
+def find_batch(visma: Any, period: PayPeriod | str, journal_key: str) -> str | None:
+    """The batch number that carries ``journal_key`` in Visma, ignoring voided batches.
+
+    ``period`` is the pay period or the Visma period id (``YYYYPP``) the batch was sent to.
+    """
     matches = [
         str(b["batchNumber"])
         for b in _period_batches(visma, period)
@@ -100,11 +104,18 @@ def post_journal(
     owner: str,
     release: bool = True,
     lease_s: float = 900,
+    try_number: int = 1,
 ) -> dict[str, Any]:
-    """Post the staged journal ``ref`` exactly once; returns key, batch number and status."""
+    """Post the staged journal ``ref`` exactly once; returns key, batch number and status.
+
+    The plan step read Visma just before and found the key missing, so a first attempt with a
+    fresh lease posts. A *retry* reads Visma back first even when this store's ledger knows
+    nothing: the earlier attempt may have run on a worker with another audit store.
+    """
     from airflow.sdk import ObjectStoragePath
 
     key = ref["journal_key"]
+    where = ref.get("visma_period") or period
     entry = ledger.claim(
         engine,
         journal_key=key,
@@ -121,10 +132,10 @@ def post_journal(
         log.info("journal %s already released as batch %s", key, entry.batch_number)
         return {"journal_key": key, "batch_number": entry.batch_number, "status": "released"}
 
-    number = entry.batch_number
+    number = entry.batch_number or ref.get("batch_number")
     adopted = False
-    if number is None and entry.status in ("unknown", "failed"):
-        number = find_batch(visma, period, key)
+    if number is None and (entry.status in ("unknown", "failed") or try_number > 1):
+        number = find_batch(visma, where, key)
         adopted = number is not None
         if adopted:
             log.warning("journal %s: earlier attempt did create batch %s; adopting it", key, number)
@@ -136,7 +147,7 @@ def post_journal(
         try:
             response = visma.post(JOURNALS, payload)
         except ResponseLostError as exc:
-            number = find_batch(visma, period, key)
+            number = find_batch(visma, where, key)
             if number is None:
                 ledger.record(engine, key, owner, status="unknown", error=str(exc))
                 raise PostingOutcomeUnknownError(
@@ -152,11 +163,15 @@ def post_journal(
         ledger.record(engine, key, owner, status="created", batch_number=number)
         log.info("journal %s: %s batch %s", key, "adopted" if adopted else "created", number)
 
+    elif entry.status != "created" or entry.batch_number != number:
+        ledger.record(engine, key, owner, status="created", batch_number=number)
+
     status = _release(visma, number, release)
     final = "released" if status == "Posted" else "created"
     ledger.record(engine, key, owner, status=final, batch_number=number, release_lease=True)
     return {
         "journal_key": key,
+        "kind": ref.get("kind", "full"),
         "batch_number": number,
         "status": final,
         "adopted": adopted,

@@ -233,8 +233,9 @@ def test_a_clean_period_validates():
     ("period", "rule", "message"),
     [
         ("2026-03", "period_closed",
-         "financial period 202603 is closed in the general ledger — reopen the period in Visma, "
-         "or post into an open period with the posting date override"),
+         "financial period 202603 is closed in the general ledger — reopen financial period "
+         "202603 in Visma (General ledger › Financial periods), or set payroll.closed_period: "
+         "post_to_next_open_period in settings.yaml"),
         ("2027-01", "period_missing",
          "financial period 202701 does not exist in Visma — create the financial year in Visma "
          "before posting"),
@@ -312,3 +313,18 @@ def test_catalog_reads_both_field_spellings_and_the_scenario_shape():
         accounts=[], dimension=API["dimension"]["segments"], projects=[], periods=[]
     )
     assert as_list.segments[1].length == 2
+
+
+def test_a_closed_period_moves_to_the_next_open_one_only_when_settings_say_so():
+    moved = SETTINGS.model_copy(
+        update={
+            "payroll": SETTINGS.payroll.model_copy(
+                update={"closed_period": "post_to_next_open_period"}
+            )
+        }
+    )
+    result = transform(export(two_employees()), MAPPINGS, moved)
+    report = validate(result.mapped, result.journals, _catalog(API), "2026-03", settings=moved)
+    (finding,) = [f for f in report.findings if f.rule == "period_moved"]
+    assert finding.severity == "warning" and "next open period 202610" in finding.message
+    assert not [f for f in report.findings if f.rule == "period_closed"]

@@ -1,0 +1,364 @@
+"""Which journals a pay period still needs, judged from what Visma already holds.
+
+Why: Visma has no idempotency key and the posting ledger can be lost, replaced or simply belong
+to another worker. So the run decides what to create by comparing, per pay run, the latest UKG
+GL version with the batches of ours that Visma holds for that run (:mod:`ukg_visma.gl.holdings`):
+
+- nothing held → post the version in full (``new``);
+- some journals of this very version held, the rest missing, nothing else live → post the rest
+  (``resume``);
+- held, and the net per account × subaccount × project × task equals the version → nothing
+  (``posted``, or ``unchanged`` when UKG re-exported the run without changing it);
+- held, and different (UKG regenerated the run, or a mapping changed):
+  ``correction_mode: delta`` posts one adjustment journal for the difference (``adjust``);
+  ``reverse_and_repost`` reverses every earlier live batch of the run and posts the version in
+  full (``repost``);
+- voided in UKG → reverse every live batch of the run that is not reversed yet (``void``).
+
+A journal key already held by a live batch is never planned again, whatever happens, and more
+than one live batch for one key stops the period (``duplicates``): someone has to void the extra
+batch in Visma before anything else is posted on top of it.
+
+Pay-run identity is company + pay group + ``runId``; the journal key names the company and the
+run (UKG run ids are unique within a company) and the batch description names the pay group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ukg_visma.gl.holdings import HeldBatch, LineKey, net_by_line
+from ukg_visma.gl.journal import Journal, JournalKey, JournalLine
+from ukg_visma.gl.split import split_balanced
+from ukg_visma.money import format_ore
+
+__all__ = [
+    "CorrectionMode",
+    "PostingPlan",
+    "RunPlan",
+    "VoidedRun",
+    "adjustment_journals",
+    "plan_postings",
+    "reversal_journal",
+]
+
+CorrectionMode = Literal["delta", "reverse_and_repost"]
+Outcome = Literal["new", "resume", "posted", "unchanged", "adjust", "repost", "void", "voided"]
+
+
+@dataclass(frozen=True)
+class VoidedRun:
+    """A pay run UKG reports as voided: Visma must end up holding nothing for it."""
+
+    company: str
+    pay_run: str
+    pay_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    company: str
+    pay_run: str
+    pay_groups: tuple[str, ...]
+    version: str | None  # the latest UKG version (None: voided)
+    outcome: Outcome
+    message: str
+    held: tuple[HeldBatch, ...]  # live batches of ours for the run before this DAG run
+    create: tuple[Journal, ...]  # what this DAG run creates for it
+
+    @property
+    def run(self) -> tuple[str, str]:
+        return (self.company, self.pay_run)
+
+
+@dataclass(frozen=True)
+class PostingPlan:
+    runs: tuple[RunPlan, ...]
+    duplicates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    out_of_scope: tuple[HeldBatch, ...] = ()  # ours, in the period, for runs not planned here
+
+    @property
+    def journals(self) -> tuple[Journal, ...]:
+        return tuple(j for r in self.runs for j in r.create)
+
+    @property
+    def held(self) -> tuple[HeldBatch, ...]:
+        return tuple(b for r in self.runs for b in r.held)
+
+    def to_markdown(self) -> str:
+        out = ["## What Visma already holds, and what this run posts", ""]
+        if self.duplicates:
+            out.append("**Stopped: a journal key is held by more than one live batch.**")
+            for key, numbers in self.duplicates.items():
+                out.append(f"- {key}: batches {', '.join(numbers)} — void all but one in Visma")
+            out.append("")
+        out += [
+            "| UKG run | version | outcome | held batches | creates | why |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in self.runs:
+            held = ", ".join(f"{b.number} ({b.kind})" for b in r.held) or "-"
+            creates = ", ".join(f"{j.kind} {j.journal_key}" for j in r.create) or "-"
+            out.append(
+                f"| {r.pay_run} | {r.version or 'voided'} | {r.outcome} | {held} | {creates} | "
+                f"{r.message} |"
+            )
+        for b in self.out_of_scope:
+            out.append(f"\nNot in this run's scope: batch {b.number} ({b.journal_key}).")
+        return "\n".join(out) + "\n"
+
+
+def _journal_net(journals: Iterable[Journal]) -> dict[LineKey, int]:
+    net: dict[LineKey, int] = {}
+    for j in journals:
+        for line in j.lines:
+            key = (line.account, line.segments, line.project, line.task)
+            net[key] = net.get(key, 0) + line.debit_ore - line.credit_ore
+    return {k: v for k, v in net.items() if v}
+
+
+def _delta(target: Mapping[LineKey, int], held: Mapping[LineKey, int]) -> dict[LineKey, int]:
+    keys = set(target) | set(held)
+    out = {k: target.get(k, 0) - held.get(k, 0) for k in keys}
+    return {k: v for k, v in out.items() if v}
+
+
+def _lines(amounts: Sequence[tuple[LineKey, str, int]], text: str) -> tuple[JournalLine, ...]:
+    return tuple(
+        JournalLine(
+            line_number=n,
+            account=key[0],
+            segments=key[1],
+            project=key[2],
+            task=key[3],
+            side=side,  # type: ignore[arg-type]
+            amount_ore=amount,
+            description=text,
+        )
+        for n, (key, side, amount) in enumerate(amounts, start=1)
+    )
+
+
+def reversal_journal(
+    batch: HeldBatch, *, pay_groups: Sequence[str] = (), note: str = ""
+) -> Journal:
+    """``batch`` with debits and credits swapped, same dimensions, keyed ``REV-<batch>``.
+
+    The key depends only on the batch reversed, so a void after a requested reversal (or two
+    requests) finds the reversal already held and never reverses twice.
+    """
+    key = JournalKey(
+        tenant=batch.key.tenant,
+        company=batch.key.company,
+        pay_run=batch.key.pay_run,
+        run_version=f"REV-{batch.number}",
+        split_index=0,
+    )
+    amounts = []
+    for line in batch.lines:
+        net = line.debit_ore - line.credit_ore
+        if net:
+            amounts.append((line.key, "C" if net > 0 else "D", abs(net)))
+    amounts.sort(key=lambda t: (t[0], t[1]))
+    return Journal(
+        key=key,
+        company=batch.key.company,
+        pay_run=batch.key.pay_run,
+        pay_groups=tuple(pay_groups),
+        pay_date=batch.transaction_date or dt.date.today(),
+        gl_run_datetime="",
+        lines=_lines(amounts, f"Reversal of batch {batch.number}"),
+        kind="reversal",
+        reverses=batch.number,
+        note=note,
+        visma_period=batch.period_id or None,
+    )
+
+
+def adjustment_journals(
+    delta: Mapping[LineKey, int],
+    *,
+    like: Journal,
+    number: int,
+    line_limit: int,
+    note: str = "",
+) -> tuple[Journal, ...]:
+    """The difference ``delta`` (signed øre per line key) as balanced adjustment journals.
+
+    ``like`` is a journal of the version the run moves to: company, run, pay date and version.
+    """
+    debits = sorted((k, v) for k, v in delta.items() if v > 0)
+    credits = sorted((k, -v) for k, v in delta.items() if v < 0)
+    if sum(v for _, v in debits) != sum(v for _, v in credits):
+        raise ValueError(
+            f"run {like.pay_run}: the difference to Visma does not balance — a batch of ours in "
+            "Visma was edited by hand; reverse it in Visma and run the period again"
+        )
+    chunks = split_balanced(debits, credits, line_limit)
+    out = []
+    for index, chunk in enumerate(chunks):
+        amounts = sorted(((p.item, p.side, p.amount) for p in chunk), key=lambda t: (t[0], t[1]))
+        out.append(
+            Journal(
+                key=like.key.model_copy(
+                    update={
+                        "run_version": f"{like.key.run_version}-ADJ{number}",
+                        "split_index": index,
+                    }
+                ),
+                company=like.company,
+                pay_run=like.pay_run,
+                pay_groups=like.pay_groups,
+                pay_date=like.pay_date,
+                period_start=like.period_start,
+                period_end=like.period_end,
+                gl_run_datetime=like.gl_run_datetime,
+                part=index + 1,
+                parts=len(chunks),
+                lines=_lines(amounts, f"Adjustment to UKG version {like.key.run_version}"),  # type: ignore[arg-type]
+                kind="adjustment",
+                note=note,
+                visma_period=like.visma_period,
+            )
+        )
+    return tuple(out)
+
+
+def _numbers(batches: Iterable[HeldBatch]) -> str:
+    return ", ".join(b.number for b in batches) or "-"
+
+
+def _plan_run(
+    run: tuple[str, str],
+    journals: Sequence[Journal],
+    voided: VoidedRun | None,
+    every: Sequence[HeldBatch],
+    mode: CorrectionMode,
+    line_limit: int,
+) -> RunPlan:
+    live = tuple(b for b in every if b.live)
+    reversed_ = {b.reverses for b in live if b.kind == "reversal"}
+    groups = journals[0].pay_groups if journals else (voided.pay_groups if voided else ())
+    held_keys = {b.journal_key for b in live}
+    company, pay_run = run
+
+    def unreversed(batches: Iterable[HeldBatch]) -> list[HeldBatch]:
+        return [b for b in batches if b.kind != "reversal" and b.number not in reversed_]
+
+    def reverse(batches: Iterable[HeldBatch], note: str) -> tuple[Journal, ...]:
+        return tuple(reversal_journal(b, pay_groups=groups, note=note) for b in batches)
+
+    if voided is not None or (not journals and live):
+        todo = unreversed(live)
+        why = "run voided in UKG" if voided is not None else "UKG's latest version is empty"
+        if todo:
+            message = f"{why}: reversing batch(es) {_numbers(todo)}"
+        else:
+            message = f"{why}; every batch of it in Visma is reversed already"
+        outcome: Outcome = "void" if todo else "voided"
+        return RunPlan(company, pay_run, groups, None, outcome, message, live, reverse(todo, why))
+
+    version = journals[0].key.run_version if journals else ""
+    if not live:
+        return RunPlan(
+            company, pay_run, groups, version, "new",
+            f"not in Visma yet: posting version {version} in {len(journals)} journal(s)",
+            live, tuple(journals),
+        )  # fmt: skip
+    target = _journal_net(journals)
+    delta = _delta(target, net_by_line(live))
+    own = [b for b in live if b.kind == "full" and b.base_version == version]
+    if not delta:
+        missing = [j for j in journals if j.journal_key not in held_keys]
+        if own and not missing:
+            message = f"already in Visma as batch(es) {_numbers(own)}: nothing to post"
+            return RunPlan(company, pay_run, groups, version, "posted", message, live, ())
+        message = (
+            f"re-export unchanged: version {version} equals what Visma holds "
+            f"(batches {_numbers(live)}); nothing posted"
+        )
+        return RunPlan(company, pay_run, groups, version, "unchanged", message, live, ())
+    others = [b for b in live if b not in own]
+    if own and not net_by_line(others):
+        missing = tuple(j for j in journals if j.journal_key not in held_keys)
+        if missing:
+            message = (
+                f"partly posted: {len(own)} of {len(journals)} journal(s) of version {version} "
+                f"in Visma ({_numbers(own)}); posting the rest"
+            )
+            return RunPlan(company, pay_run, groups, version, "resume", message, live, missing)
+    debit = sum(v for v in delta.values() if v > 0)
+    if mode == "reverse_and_repost":
+        todo = unreversed(others)
+        reversals = reverse(todo, f"superseded by {version}")
+        missing = tuple(j for j in journals if j.journal_key not in held_keys)
+        message = (
+            f"version {version} differs from Visma by {format_ore(debit)} debit: reversing "
+            f"batch(es) {_numbers(todo)} and posting the version in full"
+        )
+        return RunPlan(
+            company, pay_run, groups, version, "repost", message, live, (*reversals, *missing)
+        )
+    number = 1 + max((b.adjustment_number for b in every), default=0)
+    adjustments = adjustment_journals(
+        delta,
+        like=journals[0],
+        number=number,
+        line_limit=line_limit,
+        note=f"to version {version}",
+    )
+    message = (
+        f"version {version} differs from what Visma holds (batches {_numbers(live)}) by "
+        f"{format_ore(debit)} debit: adjustment journal(s) for the difference"
+    )
+    return RunPlan(company, pay_run, groups, version, "adjust", message, live, adjustments)
+
+
+def plan_postings(
+    journals: Sequence[Journal],
+    held: Sequence[HeldBatch],
+    *,
+    voided: Sequence[VoidedRun] = (),
+    mode: CorrectionMode = "delta",
+    line_limit: int = 1000,
+) -> PostingPlan:
+    """Decide, per pay run, what to create so that Visma ends up holding UKG's latest version.
+
+    ``journals`` are the full journals of the latest version of every run in scope (as
+    :func:`~ukg_visma.gl.transform.build_journals` makes them); ``held`` every batch of ours in the
+    period's listing (voided ones included: they still tell which adjustment numbers were used).
+    """
+    by_run: dict[tuple[str, str], list[Journal]] = {}
+    for j in journals:
+        by_run.setdefault((j.company, j.pay_run), []).append(j)
+    voids = {(v.company, v.pay_run): v for v in voided}
+    held_by_run: dict[tuple[str, str], list[HeldBatch]] = {}
+    for b in held:
+        held_by_run.setdefault(b.run, []).append(b)
+    live_keys: dict[str, list[str]] = {}
+    for b in held:
+        if b.live:
+            live_keys.setdefault(b.journal_key, []).append(b.number)
+    duplicates = {k: tuple(v) for k, v in sorted(live_keys.items()) if len(v) > 1}
+    scope = sorted(set(by_run) | set(voids))
+    runs = tuple(
+        _plan_run(
+            run,
+            by_run.get(run, []),
+            voids.get(run),
+            held_by_run.get(run, []),
+            mode,
+            line_limit,
+        )
+        for run in scope
+    )
+    if duplicates:  # nothing is created on top of a duplicated journal
+        runs = tuple(
+            RunPlan(r.company, r.pay_run, r.pay_groups, r.version, r.outcome, r.message, r.held, ())
+            for r in runs
+        )
+    out_of_scope = tuple(b for b in held if b.live and b.run not in set(scope))
+    return PostingPlan(runs, duplicates, out_of_scope)

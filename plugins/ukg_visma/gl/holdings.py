@@ -1,0 +1,240 @@
+"""What Visma already holds for a pay period: our batches, read back from the period's listing.
+
+Why this module exists: Visma's ledger is the truth and the posting ledger is only a lease and a
+cache (design.md). Before anything is created for a period, and again when it is reconciled, the
+period's journal transactions are listed once (``GET /v2/journaltransaction?periodId=``, every
+page) and turned into :class:`HeldBatch` objects here. A batch is *ours* when its description
+carries a journal key of this tenant (and company) and its lines carry the key's digest
+(:func:`~ukg_visma.gl.journal.journal_key_from_batch`); everything else in the period (manual
+entries, other systems) is ignored.
+
+The kind of a batch is read from its key's version component, so that the chain survives a lost
+audit store: ``20261021T151000Z`` a full posting of that GL run version, ``…-ADJ2`` the second
+adjustment towards that version, ``REV-000123`` the reversal of batch 000123.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ukg_visma.gl.journal import JournalKey, journal_key_from_batch
+from ukg_visma.money import parse_amount
+
+__all__ = [
+    "HeldBatch",
+    "HeldLine",
+    "LineKey",
+    "batch_kind",
+    "held_batches",
+    "net_by_line",
+]
+
+Kind = Literal["full", "adjustment", "reversal"]
+LineKey = tuple[str, tuple[tuple[int, str], ...], str, str]  # account, segments, project, task
+NON_PROJECT = {"", "X"}  # Visma's non-project code reads back as X
+VOID_STATUSES = {"voided", "void"}
+_ADJ = re.compile(r"^(?P<base>.+)-ADJ(?P<n>\d+)$")
+_REV = re.compile(r"^REV-(?P<batch>[A-Za-z0-9_.\-]+)$")
+
+
+def batch_kind(run_version: str) -> tuple[Kind, str, int, str | None]:
+    """``(kind, base version, adjustment number, reversed batch)`` of a key's version part."""
+    if m := _REV.match(run_version):
+        return "reversal", "", 0, m.group("batch")
+    if m := _ADJ.match(run_version):
+        return "adjustment", m.group("base"), int(m.group("n")), None
+    return "full", run_version, 0, None
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        for name in ("value", "number", "id", "accountCd", "accountCD"):
+            if name in value:
+                return value[name]
+        return None
+    return value
+
+
+def _text(value: Any) -> str:
+    value = _scalar(value)
+    return "" if value is None else str(value).strip()
+
+
+def _segments(value: Any) -> tuple[tuple[int, str], ...]:
+    """Segment list, ``{"segments": [...]}`` or a bare ``10-110`` → ``((1, "10"), (2, "110"))``."""
+    segments: Any = None
+    if isinstance(value, list):
+        segments = value
+    elif isinstance(value, Mapping):
+        segments = value.get("segments")
+        if not segments:
+            value = value.get("subaccountNumber") or value.get("subaccountCd") or ""
+    if segments:
+        pairs = [
+            (int(_scalar(s.get("segmentId")) or 0), _text(s.get("segmentValue"))) for s in segments
+        ]
+        return tuple(sorted(pairs))
+    text = _text(value)
+    return tuple((n, part) for n, part in enumerate(text.split("-"), start=1)) if text else ()
+
+
+def _amount(line: Mapping[str, Any], *names: str) -> int:
+    for name in names:
+        if line.get(name) is not None:
+            value = _scalar(line[name])
+            return 0 if value is None else parse_amount(value, allow_negative=True, what=name)
+    return 0
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    account: str
+    segments: tuple[tuple[int, str], ...]
+    project: str
+    task: str
+    debit_ore: int
+    credit_ore: int
+    description: str = ""
+
+    @property
+    def key(self) -> LineKey:
+        return (self.account, self.segments, self.project, self.task)
+
+    @property
+    def subaccount(self) -> str:
+        return "-".join(v for _, v in self.segments)
+
+
+@dataclass(frozen=True)
+class HeldBatch:
+    """One of our batches as Visma holds it (all its lines, merged across list pages)."""
+
+    number: str
+    key: JournalKey
+    status: str
+    period_id: str
+    transaction_date: dt.date | None
+    description: str
+    lines: tuple[HeldLine, ...]
+
+    @property
+    def journal_key(self) -> str:
+        return self.key.key
+
+    @property
+    def live(self) -> bool:
+        """False for a voided batch: it is not in the ledger and holds no key any more."""
+        return self.status.lower() not in VOID_STATUSES
+
+    @property
+    def posted(self) -> bool:
+        return self.status.lower() == "posted"
+
+    @property
+    def kind(self) -> Kind:
+        return batch_kind(self.key.run_version)[0]
+
+    @property
+    def base_version(self) -> str:
+        """The UKG GL run version a full posting or an adjustment moves the run towards."""
+        return batch_kind(self.key.run_version)[1]
+
+    @property
+    def adjustment_number(self) -> int:
+        return batch_kind(self.key.run_version)[2]
+
+    @property
+    def reverses(self) -> str | None:
+        return batch_kind(self.key.run_version)[3]
+
+    @property
+    def run(self) -> tuple[str, str]:
+        """The pay run's identity within the tenant: ``(company, runId)``."""
+        return (self.key.company, self.key.pay_run)
+
+    @property
+    def debit_ore(self) -> int:
+        return sum(line.debit_ore for line in self.lines)
+
+    @property
+    def credit_ore(self) -> int:
+        return sum(line.credit_ore for line in self.lines)
+
+
+def _date(value: Any) -> dt.date | None:
+    text = _text(value)[:10]
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def held_batches(
+    rows: Iterable[Mapping[str, Any]], *, tenant: str, company: str | None = None
+) -> list[HeldBatch]:
+    """Our batches (this tenant, and ``company`` when given) from a period listing.
+
+    A list page counts lines, so one batch may come on several pages: rows are merged by
+    ``batchNumber`` and lines by ``lineNumber``. Batches are returned in batch-number order.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key_text = journal_key_from_batch(row)
+        if key_text is None:
+            continue
+        try:
+            key = JournalKey.parse(key_text)
+        except ValueError:
+            continue
+        if key.tenant != tenant or (company is not None and key.company != company):
+            continue
+        number = _text(row.get("batchNumber"))
+        if not number:
+            continue
+        entry = merged.setdefault(number, {"row": row, "key": key, "lines": {}})
+        for n, line in enumerate(row.get("journalTransactionLines") or []):
+            entry["lines"][_text(line.get("lineNumber")) or f"#{number}/{n}"] = line
+    out = []
+    for number, entry in sorted(merged.items()):
+        row = entry["row"]
+        lines = []
+        for line in entry["lines"].values():
+            project = _text(line.get("project"))
+            lines.append(
+                HeldLine(
+                    account=_text(line.get("accountNumber")),
+                    segments=_segments(line.get("subaccount")),
+                    project="" if project in NON_PROJECT else project,
+                    task="" if project in NON_PROJECT else _text(line.get("projectTask")),
+                    debit_ore=_amount(line, "debitAmountInCurrency", "debitAmount"),
+                    credit_ore=_amount(line, "creditAmountInCurrency", "creditAmount"),
+                    description=_text(line.get("transactionDescription")),
+                )
+            )
+        out.append(
+            HeldBatch(
+                number=number,
+                key=entry["key"],
+                status=_text(row.get("status")),
+                period_id=_text(row.get("financialPeriod") or row.get("postPeriod")),
+                transaction_date=_date(row.get("transactionDate")),
+                description=_text(row.get("description")),
+                lines=tuple(lines),
+            )
+        )
+    return out
+
+
+def net_by_line(batches: Sequence[HeldBatch]) -> dict[LineKey, int]:
+    """Signed øre (debit − credit) per account × segments × project × task, zeros dropped."""
+    net: dict[LineKey, int] = {}
+    for batch in batches:
+        if not batch.live:
+            continue
+        for line in batch.lines:
+            net[line.key] = net.get(line.key, 0) + line.debit_ore - line.credit_ore
+    return {k: v for k, v in net.items() if v}

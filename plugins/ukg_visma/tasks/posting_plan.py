@@ -1,0 +1,247 @@
+"""Step 5 of a pay period: read what Visma holds for the period once, decide what to create.
+
+Why a step of its own: Visma's ledger is the truth. Whatever the local posting ledger says (it may
+be empty, restored from a backup or another worker's SQLite file), the period's journal
+transactions are listed from Visma — once per run, every page, every Visma period our batches of
+this pay period may live in — and :func:`ukg_visma.gl.corrections.plan_postings` decides per pay
+run what is still missing. The ledger is then refreshed from that listing (a cache of Visma), so
+that the posting tasks' leases and the reconciliation agree with Visma.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ukg_visma.audit import ledger
+from ukg_visma.errors import NotRetryable
+from ukg_visma.gl.catalog import next_open_period
+from ukg_visma.gl.corrections import PostingPlan, VoidedRun, plan_postings
+from ukg_visma.gl.holdings import HeldBatch, held_batches
+from ukg_visma.gl.journal import Journal, payload_hash, to_visma_payload
+from ukg_visma.hooks.jsonbody import dumps
+from ukg_visma.settings import Settings
+from ukg_visma.tasks import staging
+from ukg_visma.tasks.context import RunContext
+from ukg_visma.tasks.reports import write_report
+
+log = logging.getLogger(__name__)
+
+JOURNALS = "/v2/journaltransaction"
+
+
+class DuplicateJournalError(NotRetryable, RuntimeError):
+    """Visma holds one journal key in more than one live batch: a person must void the extra."""
+
+
+class ClosedPeriodError(NotRetryable, RuntimeError):
+    """A journal must go into a Visma period that is closed (``closed_period: fail``)."""
+
+
+def visma_periods(
+    engine: Engine, pay_period: str, journals: Iterable[Journal], home: str
+) -> list[str]:
+    """Every Visma period where our batches of this pay period may live.
+
+    The pay period's own, the periods this run's journals go into, and those the store has seen
+    our batches of this pay period in before (a moved period, an earlier reversal).
+    """
+    seen = {b["visma_period"] for b in ledger.period_batches(engine, pay_period)}
+    wanted = {home, *(j.visma_period for j in journals), *seen}
+    return sorted(p for p in wanted if p)
+
+
+def read_held(
+    visma: Any, period_ids: Sequence[str], *, tenant: str, companies: set[str]
+) -> list[HeldBatch]:
+    """Our batches in the given Visma periods, read from Visma's own listing (all pages)."""
+    rows: list[dict[str, Any]] = []
+    for pid in period_ids:
+        rows.extend(visma.paginate(JOURNALS, {"periodId": pid}))
+    return [b for b in held_batches(rows, tenant=tenant) if b.key.company in companies]
+
+
+def batch_rows(held: Iterable[HeldBatch]) -> list[dict[str, Any]]:
+    """``journal_batches`` rows (the chain original → adjustment / reversal) for the store."""
+    return [
+        {
+            "batch_number": b.number,
+            "journal_key": b.journal_key,
+            "visma_period": b.period_id or None,
+            "company": b.key.company,
+            "pay_run": b.key.pay_run,
+            "kind": b.kind,
+            "run_version": b.key.run_version,
+            "reverses": b.reverses,
+            "status": b.status,
+            "debit_ore": b.debit_ore,
+            "note": b.description[:500],
+        }
+        for b in held
+    ]
+
+
+def remember(engine: Engine, ctx: RunContext, held: Iterable[HeldBatch]) -> None:
+    """Refresh the ledger and the batch chain from what Visma holds (the store is a cache)."""
+    held = list(held)
+    for b in held:
+        if b.live:
+            ledger.adopt(
+                engine,
+                journal_key=b.journal_key,
+                period=ctx.period.key,
+                company=b.key.company,
+                pay_run=b.key.pay_run,
+                run_version=b.key.run_version,
+                split_index=b.key.split_index,
+                batch_number=b.number,
+                posted=b.posted,
+            )
+    ledger.record_batches(engine, ctx.period.key, ctx.audit_run_id, batch_rows(held))
+
+
+def _place(journal: Journal, periods: Mapping[str, Any], policy: str) -> Journal:
+    """A journal headed for a closed Visma period: moved on, or stopped (by setting)."""
+    pid = journal.visma_period
+    found = periods.get(pid) if pid else None
+    if found is None or found.open:
+        return journal
+    target = next_open_period(periods, pid) if policy == "post_to_next_open_period" else None
+    if target is None:
+        raise ClosedPeriodError(
+            f"journal {journal.journal_key} ({journal.kind}) must go into financial period {pid}, "
+            f"which is closed in Visma: reopen {pid}"
+            + (
+                ""
+                if policy != "fail"
+                else " or set payroll.closed_period: post_to_next_open_period"
+            )
+        )
+    note = "; ".join(n for n in (journal.note, f"period {pid} closed") if n)
+    return journal.model_copy(update={"visma_period": target, "note": note})
+
+
+def _ref(ctx: RunContext, journal: Journal, settings: Settings, posting_date: str | None) -> dict:
+    from ukg_visma.tasks.payroll import hash_name
+
+    when = (
+        dt.date.fromisoformat(posting_date) if posting_date and journal.kind != "reversal" else None
+    )
+    payload = to_visma_payload(journal, settings, ctx.period, hold=True, transaction_date=when)
+    uri = staging.path_for(ctx.run_key, f"journal-{journal.kind}-{hash_name(journal)}")
+    with uri.open("w") as fh:
+        fh.write(dumps(payload))
+    return {
+        "journal_key": journal.journal_key,
+        "kind": journal.kind,
+        "payload": str(uri),
+        "payload_hash": payload_hash(payload),
+        "company": journal.company,
+        "pay_run": journal.pay_run,
+        "run_version": journal.key.run_version,
+        "split_index": journal.key.split_index,
+        "visma_period": payload["financialPeriod"]["value"],
+        "lines": len(journal.lines),
+        "debit_ore": journal.debit_ore,
+    }
+
+
+def plan_summary(plan: PostingPlan) -> dict[str, Any]:
+    """What reconcile and the report need of the plan (JSON-able)."""
+    return {
+        "runs": [
+            {
+                "company": r.company,
+                "pay_run": r.pay_run,
+                "pay_groups": list(r.pay_groups),
+                "version": r.version,
+                "outcome": r.outcome,
+                "message": r.message,
+                "held": [b.number for b in r.held],
+                "create": [j.journal_key for j in r.create],
+            }
+            for r in plan.runs
+        ],
+        "duplicates": {k: list(v) for k, v in plan.duplicates.items()},
+    }
+
+
+def plan_posting(
+    visma: Any,
+    engine: Engine,
+    ctx: RunContext,
+    settings: Settings,
+    validated: Mapping[str, Any],
+    catalog_uri: str,
+    *,
+    dry_run: bool = False,
+    posting_date: str | None = None,
+) -> list[dict[str, Any]]:
+    """List the period in Visma once, plan per pay run, stage the payloads; refs for posting."""
+    from ukg_visma.gl.catalog import VismaCatalog
+    from ukg_visma.tasks.payroll import staged_journals
+
+    journals = staged_journals(ctx)
+    voided = [
+        VoidedRun(v["company"], v["pay_run"], tuple(v.get("pay_groups") or ()))
+        for v in validated.get("voided") or ()
+    ]
+    companies = {j.company for j in journals} | {v.company for v in voided}
+    companies.add(settings.company.ukg_company_code)
+    home = ctx.period.visma_period_id
+    pids = visma_periods(engine, ctx.period.key, journals, home)
+    held = read_held(visma, pids, tenant=settings.company.tenant, companies=companies)
+    plan = plan_postings(
+        journals,
+        held,
+        voided=voided,
+        mode=settings.payroll.correction_mode,
+        line_limit=settings.payroll.line_limit,
+    )
+    remember(engine, ctx, held)
+    staging.write_json(ctx.run_key, "plan", plan_summary(plan) | {"periods": pids})
+    paths = write_report(settings, ctx, "posting_plan", markdown=plan.to_markdown())
+    log.info(
+        "read %d batch(es) of ours from Visma period(s) %s; plan: %s",
+        len(held),
+        ", ".join(pids),
+        "; ".join(f"{r.pay_run}: {r.outcome}" for r in plan.runs) or "no pay runs",
+    )
+    if plan.duplicates:
+        raise DuplicateJournalError(
+            f"pay period {ctx.period.key}: Visma holds "
+            + "; ".join(
+                f"journal {k} in batches {', '.join(v)}" for k, v in plan.duplicates.items()
+            )
+            + f" — void all but one batch per journal in Visma, then re-run ({paths['markdown']})"
+        )
+    periods = VismaCatalog.from_api(**staging.read_json(catalog_uri)).periods
+    policy = settings.payroll.closed_period
+    create = [_place(j, periods, policy) if j.visma_period else j for j in plan.journals]
+    refs = [_ref(ctx, j, settings, posting_date) for j in create]
+    if settings.payroll.release:
+        in_scope = {r.run for r in plan.runs}
+        for b in held:
+            if b.live and not b.posted and b.run in in_scope:
+                refs.append(
+                    {
+                        "journal_key": b.journal_key,
+                        "kind": "release",
+                        "batch_number": b.number,
+                        "company": b.key.company,
+                        "pay_run": b.key.pay_run,
+                        "run_version": b.key.run_version,
+                        "split_index": b.key.split_index,
+                        "visma_period": b.period_id,
+                        "payload_hash": "",
+                    }
+                )
+    summary = plan_summary(plan) | {
+        "periods": sorted(set(pids) | {r["visma_period"] for r in refs if r.get("visma_period")})
+    }
+    staging.write_json(ctx.run_key, "plan", summary)
+    return [] if dry_run else refs
