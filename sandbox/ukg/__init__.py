@@ -7,7 +7,8 @@ endpoint ``POST /signin/oauth2/t/{tenant}/access_token``; ``/payroll/v2/general-
 ``/personnel/v1/employment-details``, ``/personnel/v1/person-details``,
 ``/personnel/v1/employee-ids``; ``/configuration/v1/org-levels`` (GET; POST and
 ``PUT .../{level}/{code}`` behind the ``org_level_writes`` switch). Admin under ``/_sandbox/``:
-``reset``, ``gl-runs``, ``employees``, ``webhooks``, ``webhook-deliveries``, ``switches``,
+``reset``, ``gl-runs`` (+ ``gl-runs/{runId}/regenerate``, ``/void``, ``/versions``),
+``employees``, ``webhooks``, ``webhook-deliveries``, ``switches``,
 ``state`` plus the shared ``faults``, ``calls``, ``config``, ``credentials``, ``health``.
 See sandbox/README.md for what is simplified.
 """

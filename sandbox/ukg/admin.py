@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
 from sandbox.common import ADMIN_PREFIX, SandboxRuntime
+from sandbox.ukg.corrections import (
+    GL_EXPORT_EVENT,
+    clean_lines,
+    corrections_router,
+    flag,
+    positive_int,
+    totals,
+)
 from sandbox.ukg.errors import UkgError, bad_request
 from sandbox.ukg.personnel import EMPLOYMENT_FIELDS
-from sandbox.ukg.state import RUN_HEADER, UkgState, parse_moment, utc_stamp
+from sandbox.ukg.state import UkgState, parse_moment, utc_stamp
 from sandbox.ukg.webhooks import WebhookConfig, WebhookEmitter
 
 SNAPSHOT_FIELDS = set(EMPLOYMENT_FIELDS) | {"firstName", "lastName"}
@@ -83,15 +90,9 @@ def _field_order() -> list[str]:
     return order
 
 
-def _amount(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value or 0))
-    except InvalidOperation:
-        raise bad_request("lines", f"'{value}' is not an amount") from None
-
-
 def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmitter) -> APIRouter:
     router = APIRouter(prefix=ADMIN_PREFIX, tags=["sandbox admin (UKG)"])
+    router.include_router(corrections_router(state, hooks))
 
     @router.post("/reset")
     def reset(body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
@@ -105,9 +106,12 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
         for field in ("runId", "periodStartDate", "periodEndDate", "payDate", "lines"):
             if not body.get(field):
                 raise bad_request(field, f"{field} is required")
-        lines = body["lines"]
-        if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
-            raise bad_request("lines", "lines is a list of GL line objects")
+        clean = clean_lines(body["lines"])
+        run_type = body.get("runType", "Regular")
+        if not isinstance(run_type, str) or not run_type.strip():
+            raise bad_request("runType", f"runType is a non-empty string, not {run_type!r}")
+        declared = positive_int(body, "declared_blocks")
+        emit, wait = flag(body, "emit", True), flag(body, "wait", True)
         if state.run(body["runId"]) is not None and not body.get("replace"):
             raise UkgError(409, f"Run {body['runId']} exists; send replace=true to overwrite.")
         header = {
@@ -121,35 +125,17 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
             "payPeriodEndDate": body.get("payPeriodEndDate") or body["periodEndDate"],
             "payDate": body["payDate"],
         }
-        skip = set(RUN_HEADER) | {"blockId", "totalNrOfBlocks"}
-        clean = [{k: v for k, v in line.items() if k not in skip} for line in lines]
         block_size = int(body.get("block_size") or state.meta["block_size"])
         if block_size < 1:
             raise bad_request("block_size", "must be at least 1")
-        run = {
-            **header,
-            "runType": body.get("runType", "Regular"),
-            "blockSize": block_size,
-            "lines": clean,
-        }
+        run = {**header, "runType": run_type, "blockSize": block_size, "lines": clean}
+        if declared is not None:
+            run["declaredBlocks"] = declared
         state.add_run(run)
-        debit = sum((_amount(x.get("debitAmt")) for x in clean), Decimal(0))
-        credit = sum((_amount(x.get("creditAmt")) for x in clean), Decimal(0))
-        if body.get("emit", True):
+        if emit:
             payload = {"CoId": header["coId"], "RunId": header["runId"]}
-            hooks.emit(
-                [hooks.event("PayrollGLExportCompletedEvent", "Insert", payload)],
-                wait=bool(body.get("wait", True)),
-            )
-        return {
-            "runId": run["runId"],
-            "lines": len(clean),
-            "blockSize": block_size,
-            "totalNrOfBlocks": max(1, -(-len(clean) // block_size)),
-            "debit": str(debit),
-            "credit": str(credit),
-            "balanced": debit == credit,
-        }
+            hooks.emit([hooks.event(GL_EXPORT_EVENT, "Insert", payload)], wait=wait)
+        return totals(state, run)
 
     @router.post("/employees")
     def upsert_employees(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
@@ -212,8 +198,13 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
                 {
                     "runId": r["runId"],
                     "payDate": r["payDate"],
+                    "runType": r.get("runType", "Regular"),
+                    "glRunDateTime": r["glRunDateTime"],
                     "lines": len(r["lines"]),
                     "totalNrOfBlocks": max(1, -(-len(r["lines"]) // state.block_size(r))),
+                    "declaredBlocks": r.get("declaredBlocks"),
+                    "versions": state.version_count(r["runId"]),
+                    "voidedDateTime": state.voided(r["runId"]),
                 }
                 for r in runs
             ],

@@ -3,6 +3,10 @@
 A GL run is split into blocks of ``block_size`` lines (``blockId`` 1..``totalNrOfBlocks``); a
 request without ``blockId`` gets block 1, and each block is paged with ``page``/``per_Page``. A
 block alone does not balance: only the whole run does, as in the real export.
+
+A run added with ``declared_blocks`` (``/_sandbox/gl-runs``, ``.../regenerate``) is an export
+that lies: every line says ``totalNrOfBlocks: N`` while the blocks served are the real ones, so
+block N+1 still answers with lines when more exist; a block past the real last one is a 404.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ def serve_block(state: UkgState, request: Request, run: dict[str, Any]) -> Respo
     )
     block_lines = lines[(block - 1) * size : block * size]
     head = {key: run.get(key) for key in RUN_HEADER[:2]}
-    head.update(blockId=block, totalNrOfBlocks=total)
+    head.update(blockId=block, totalNrOfBlocks=run.get("declaredBlocks") or total)
     head.update({key: run.get(key) for key in RUN_HEADER[2:]})
     out = [{**head, **line} for line in page.slice(block_lines)]
     headers = {}
@@ -57,10 +61,14 @@ def serve_block(state: UkgState, request: Request, run: dict[str, Any]) -> Respo
     return json_response(out, headers=headers)
 
 
-def _summary(run: dict[str, Any]) -> dict[str, Any]:
+def _summary(state: UkgState, run: dict[str, Any]) -> dict[str, Any]:
     summary = payroll_run_summary(run)
     if summary["employeeCount"] is None:
         summary["employeeCount"] = len({line.get("employeeNumber") for line in run["lines"]})
+    voided = state.voided(run["runId"])
+    if voided is not None:
+        summary["status"] = "Voided"
+        summary["voidedDateTime"] = voided
     return summary
 
 
@@ -112,7 +120,7 @@ def payroll_router(state: UkgState) -> APIRouter:
                 continue
             if query.get("payGroup") not in (None, run["payGroup"]):
                 continue
-            found.append(_summary(run))
+            found.append(_summary(state, run))
         found.sort(key=lambda r: (r["payDate"], r["runId"]))
         return paged_response(request, page, found)
 

@@ -9,6 +9,8 @@ levels, GL runs brought by a test, switches) is written to the store and survive
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -36,6 +38,8 @@ _META, _EMP, _CHG, _ORG, _RUNS, _SET = (
     "gl_runs",
     "settings",
 )
+_VERSIONS, _VOIDS = "gl_run_versions", "gl_run_voids"
+SCENARIO_LINES = "scenario"  # ``linesFrom`` marker: the lines are the scenario run's (not copied)
 _RESET_KEYS = {"scenario", "seed", "employees", "block_size", "org_level_writes"}
 _SCENARIO_OPTIONS = {"visma_segments", "cost_centers", "drift", "months", "correction", "gl_runs"}
 
@@ -131,7 +135,8 @@ class UkgState:
                 ]
             )
         with self._lock, self.store.atomic():
-            for ns in (_META, _EMP, _CHG, _ORG, _RUNS, _SET, "org_level_writes", "_seq"):
+            cleared = (_META, _EMP, _CHG, _ORG, _RUNS, _VERSIONS, _VOIDS, _SET, "org_level_writes")
+            for ns in (*cleared, "_seq"):
                 self.store.clear(ns)
             self.store.put_many(_EMP, ((e["employeeId"], e) for e in ukg["employees"]))
             self.store.put_many(_CHG, changes.items())
@@ -176,26 +181,97 @@ class UkgState:
         return current
 
     # ---- GL runs -----------------------------------------------------------------------
+    # A run is stored whole, except that a version whose lines are the scenario run's carries
+    # ``"linesFrom": "scenario"`` instead of a copy (a scenario run is ~14,000 lines and is
+    # regenerated at start-up anyway). Earlier versions of a run (before a regenerate) are kept
+    # under ``gl_run_versions``, oldest first; a voided run has its void time under
+    # ``gl_run_voids``.
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Read-check-write on GL runs as one step (the lock, then one store transaction)."""
+        with self._lock, self.store.atomic():
+            yield
+
+    def _resolve(self, record: dict[str, Any]) -> dict[str, Any]:
+        if record.get("linesFrom") != SCENARIO_LINES:
+            return record
+        with self._lock:
+            base = self._scenario_runs.get(record["runId"])
+        run = {k: v for k, v in record.items() if k != "linesFrom"}
+        run["lines"] = base["lines"] if base else []
+        return run
+
     def runs(self) -> list[dict[str, Any]]:
         """Every run (scenario + added), oldest first; added runs replace same-id scenario runs."""
         with self._lock:
             runs = dict(self._scenario_runs)
-        for run_id, run in self.store.items(_RUNS):
-            runs[run_id] = run
+        for run_id, record in self.store.items(_RUNS):
+            runs[run_id] = self._resolve(record)
         return sorted(runs.values(), key=lambda r: (r["glRunDateTime"], r["runId"]))
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         added = self.store.get(_RUNS, run_id)
         if added is not None:
-            return added
+            return self._resolve(added)
         with self._lock:
             return self._scenario_runs.get(run_id)
+
+    def record(self, run_id: str) -> dict[str, Any] | None:
+        """The current version as stored (a scenario run as a ``linesFrom`` record), or None."""
+        added = self.store.get(_RUNS, run_id)
+        if added is not None:
+            return added
+        with self._lock:
+            base = self._scenario_runs.get(run_id)
+        if base is None:
+            return None
+        return {**{k: v for k, v in base.items() if k != "lines"}, "linesFrom": SCENARIO_LINES}
 
     def block_size(self, run: dict[str, Any]) -> int:
         return int(run.get("blockSize") or self.meta["block_size"])
 
     def add_run(self, run: dict[str, Any]) -> None:
-        self.store.put(_RUNS, run["runId"], run)
+        """A new run, or a replacement that starts afresh (no earlier versions, not voided)."""
+        with self.transaction():
+            self.store.put(_RUNS, run["runId"], run)
+            self.store.delete(_VERSIONS, run["runId"])
+            self.store.delete(_VOIDS, run["runId"])
+
+    def add_version(self, record: dict[str, Any]) -> None:
+        """Make ``record`` the current version of its run; the current one becomes history."""
+        run_id = record["runId"]
+        with self.transaction():
+            previous = self.record(run_id)
+            if previous is None:
+                raise KeyError(run_id)
+            history = self.store.get(_VERSIONS, run_id, [])
+            history.append(previous)
+            self.store.put(_VERSIONS, run_id, history)
+            self.store.put(_RUNS, run_id, record)
+
+    def versions(self, run_id: str) -> list[dict[str, Any]]:
+        """Every version of a run, oldest first, the current one last (empty: unknown run)."""
+        current = self.record(run_id)
+        if current is None:
+            return []
+        history = self.store.get(_VERSIONS, run_id, [])
+        return [self._resolve(v) for v in (*history, current)]
+
+    def version_count(self, run_id: str) -> int:
+        return len(self.store.get(_VERSIONS, run_id, [])) + 1
+
+    def voided(self, run_id: str) -> str | None:
+        """When the run was voided (``voidedDateTime``), or None."""
+        return self.store.get(_VOIDS, run_id)
+
+    def void(self, run_id: str, stamp: str) -> tuple[str, bool]:
+        """Void a run once: ``(voidedDateTime, already_voided)``; a second void changes nothing."""
+        with self.transaction():
+            earlier = self.store.get(_VOIDS, run_id)
+            if earlier is not None:
+                return earlier, True
+            self.store.put(_VOIDS, run_id, stamp)
+            return stamp, False
 
     def pay_periods(self) -> list[dict[str, Any]]:
         assert self.scenario is not None
