@@ -155,7 +155,9 @@ def ukg_visma_payroll_gl() -> None:
             try_number=int(getattr(context.get("ti"), "try_number", 1) or 1),
         )
 
-    @task
+    # none_failed: a period with nothing left to create expands post_journal to zero tasks
+    # (skipped), and must still be reconciled from Visma's side.
+    @task(trigger_rule="none_failed")
     def reconcile(posted: list[dict], **context) -> dict:
         from ukg_visma.tasks import payroll, payroll_close, runtime
 

@@ -302,6 +302,9 @@ def reconcile_held(
 ) -> ReconciliationReport:
     """UKG's latest version of every run in ``runs`` vs the net of our live batches for them.
 
+    Compared net per account × subaccount × project (the table's debit/credit columns are the
+    net's sides), so a reversal plus its original count as nothing, as they do in the ledger.
+
     ``held`` is every batch of ours in the period as Visma lists it (:mod:`ukg_visma.gl.holdings`);
     only the batches of ``runs`` (company, runId) count. ``mapped`` holds the latest version's
     mapped lines of the runs UKG still has (None or empty when every run was voided: Visma must
@@ -318,6 +321,13 @@ def reconcile_held(
     table = expected.merge(_held_totals(live), on=KEY, how="outer").fillna(0)
     for c in TABLE_COLUMNS[3:7]:
         table[c] = table[c].astype("int64")
+    # net per key on both sides: a reversal or an adjustment adds gross debit and credit to the
+    # same account, and what must agree with UKG is what the account holds, not the turnover
+    for side in ("ukg", "visma"):
+        net = table[f"{side}_debit_ore"] - table[f"{side}_credit_ore"]
+        table[f"{side}_debit_ore"] = net.clip(lower=0)
+        table[f"{side}_credit_ore"] = (-net).clip(lower=0)
+    table = table[(table[TABLE_COLUMNS[3:7]] != 0).any(axis=1)]
     table["diff_debit_ore"] = table["visma_debit_ore"] - table["ukg_debit_ore"]
     table["diff_credit_ore"] = table["visma_credit_ore"] - table["ukg_credit_ore"]
     table = table.sort_values(KEY).reset_index(drop=True)[TABLE_COLUMNS]

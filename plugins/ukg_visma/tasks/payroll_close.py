@@ -64,7 +64,12 @@ def reconcile_and_report(
     from ukg_visma.audit import ledger
     from ukg_visma.tasks.posting_plan import read_held, remember
 
-    plan = staging.read_json(str(staging.path_for(ctx.run_key, "plan.json")))
+    plan_uri = staging.path_for(ctx.run_key, "plan.json")
+    if not plan_uri.exists():  # the plan was skipped (approval rejected): nothing to compare
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"pay period {ctx.period.key}: nothing was planned or posted")
+    plan = staging.read_json(str(plan_uri))
     scope = [(r["company"], r["pay_run"]) for r in plan["runs"]]
     companies = {c for c, _ in scope} | {settings.company.ukg_company_code}
     known = {e.batch_number for e in ledger.list_period(engine, ctx.period.key) if e.batch_number}
