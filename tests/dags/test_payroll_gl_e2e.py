@@ -72,7 +72,8 @@ def test_approval_gate_sits_between_validation_and_posting(monkeypatch, tmp_path
     assert type(approve).__name__ == "ApprovalOperator"
     assert approve.upstream_task_ids == {"validate"}
     # Visma is read (plan) only after the approval, right before the posting
-    assert dag.get_task("plan").upstream_task_ids == {"validate", "fetch_catalog", "approve_posting"}
+    upstream = {"validate", "fetch_catalog", "approve_posting"}
+    assert dag.get_task("plan").upstream_task_ids == upstream
     assert dag.get_task("post_journal").upstream_task_ids == {"plan"}
     monkeypatch.delenv("UKG_VISMA_MAPPINGS_DIR")
     assert "approve_posting" not in load_dag().task_ids
