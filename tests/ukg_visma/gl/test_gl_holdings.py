@@ -1,0 +1,284 @@
+"""What Visma holds, read back from a period listing: rows of ``GET /v2/journaltransaction``
+(every page) → our :class:`HeldBatch` objects. Rows are hand-made in the listing's shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from ukg_visma.gl.holdings import batch_kind, held_batches, net_by_line
+from ukg_visma.gl.journal import journal_ref
+
+TENANT = "nordicmfg"
+FULL = "nordicmfg:NMF:NMF-202610-R1:20261019T152000Z:0"
+FULL_1 = "nordicmfg:NMF:NMF-202610-R1:20261019T152000Z:1"
+ADJ = "nordicmfg:NMF:NMF-202610-R1:20261021T090000Z-ADJ2:0"
+REV = "nordicmfg:NMF:NMF-202610-R1:REV-000007:0"
+SUB = [{"segmentId": 1, "segmentValue": "10"}, {"segmentId": 2, "segmentValue": "110"}]
+
+
+def line(n, account, *, debit=0, credit=0, key=FULL, sub=SUB, project=None, task=None, ref=None):
+    out = {
+        "lineNumber": n,
+        "accountNumber": account,
+        "subaccount": sub,
+        "debitAmountInCurrency": debit,
+        "creditAmountInCurrency": credit,
+        "referenceNumber": journal_ref(key) if ref is None else ref,
+    }
+    if project is not None:
+        out["project"] = project
+    if task is not None:
+        out["projectTask"] = task
+    return out
+
+
+def row(number, key, lines, *, status="Posted", text="Payroll NO-M 2026-10 UKG run NMF-202610-R1"):
+    return {
+        "batchNumber": number,
+        "status": status,
+        "description": f"{text} key={key}" if key else text,
+        "financialPeriod": "202610",
+        "transactionDate": "2026-10-23T00:00:00",
+        "journalTransactionLines": lines,
+    }
+
+
+def test_a_batch_on_several_pages_is_merged_by_batch_and_line_number():
+    rows = [
+        row("000002", FULL_1, [
+            line(1, "5000", debit=10, key=FULL_1), line(2, "2930", credit=10, key=FULL_1),
+        ]),
+        row("000001", FULL, [line(1, "5000", debit=100), line(2, "2600", credit=30)]),
+        # the next page repeats the header and line 2 (a page boundary moved) and brings line 3
+        row("000001", FULL, [line(2, "2600", credit=30), line(3, "2930", credit=70)]),
+    ]  # fmt: skip
+    (first, second) = held_batches(rows, tenant=TENANT)
+    assert [first.number, second.number] == ["000001", "000002"]  # batch-number order
+    assert [(ln.account, ln.debit_ore, ln.credit_ore) for ln in first.lines] == [
+        ("5000", 10000, 0),
+        ("2600", 0, 3000),
+        ("2930", 0, 7000),
+    ]
+    assert first.debit_ore == first.credit_ore == 10000
+    assert first.journal_key == FULL and second.journal_key == FULL_1
+    assert first.period_id == "202610" and first.transaction_date == dt.date(2026, 10, 23)
+    assert first.posted and first.live and first.status == "Posted"
+    assert net_by_line([first]) == {
+        ("5000", ((1, "10"), (2, "110")), "", ""): 10000,
+        ("2600", ((1, "10"), (2, "110")), "", ""): -3000,
+        ("2930", ((1, "10"), (2, "110")), "", ""): -7000,
+    }
+
+
+def test_only_our_batches_of_this_tenant_and_company_count():
+    other_tenant = FULL.replace("nordicmfg:", "othertenant:")
+    other_company = FULL.replace(":NMF:", ":NMS:")
+    rows = [
+        row("000001", FULL, [line(1, "5000", debit=1), line(2, "2930", credit=1)]),
+        row("000002", other_tenant, [line(1, "5000", debit=1, key=other_tenant)]),
+        row("000003", other_company, [line(1, "5000", debit=2, key=other_company)]),
+        row("000004", None, [line(1, "5000", debit=3, ref="")], text="Manual accrual"),
+        # our key copied by hand into another batch: its lines carry a foreign reference
+        row("000005", FULL, [line(1, "5000", debit=4, ref="MANUAL-17")]),
+        # not a key (split index is not a number)
+        row("000006", "nordicmfg:NMF:NMF-202610-R1:v:x", [line(1, "5000", debit=5)]),
+        # a key with the wrong digest on its lines (another key's reference)
+        row("000007", FULL, [line(1, "5000", debit=6, ref=journal_ref(FULL_1))]),
+        # no batch number: cannot be held (nor reversed) by number
+        row("", FULL, [line(1, "5000", debit=7)]),
+    ]
+    assert [b.number for b in held_batches(rows, tenant=TENANT)] == ["000001", "000003"]
+    assert [b.number for b in held_batches(rows, tenant=TENANT, company="NMF")] == ["000001"]
+    assert [b.number for b in held_batches(rows, tenant=TENANT, company="NMS")] == ["000003"]
+    assert [b.number for b in held_batches(rows, tenant="othertenant")] == ["000002"]
+    assert held_batches(rows, tenant="nobody") == []
+
+
+def test_a_reference_on_one_line_is_enough_and_lines_without_reference_are_ours_too():
+    lines = [line(1, "5000", debit=5), line(2, "2930", credit=5, ref="")]
+    (b,) = held_batches([row("000009", FULL, lines)], tenant=TENANT)
+    assert len(b.lines) == 2
+    no_refs = [line(1, "5000", debit=5, ref=""), line(2, "2930", credit=5, ref="")]
+    (b,) = held_batches([row("000010", FULL, no_refs)], tenant=TENANT)
+    assert b.number == "000010"
+
+
+def test_description_in_value_form_and_status_in_any_case():
+    r = row("000011", FULL, [line(1, "5000", debit=1), line(2, "2930", credit=1)])
+    r["description"] = {"value": r["description"]}
+    r["status"] = "VOIDED"
+    r["financialPeriod"] = {"value": "202610"}
+    r["transactionDate"] = {"value": "2026-10-23T00:00:00"}
+    (b,) = held_batches([r], tenant=TENANT)
+    assert b.journal_key == FULL and not b.live and not b.posted
+    assert b.period_id == "202610" and b.transaction_date == dt.date(2026, 10, 23)
+
+
+@pytest.mark.parametrize("status", ["Voided", "voided", "Void"])
+def test_voided_batches_are_kept_but_not_live_and_not_in_the_net(status):
+    rows = [
+        row("000001", FULL, [line(1, "5000", debit=100), line(2, "2930", credit=100)]),
+        row("000002", ADJ, [line(1, "5000", debit=5, key=ADJ), line(2, "2930", credit=5, key=ADJ)],
+            status=status),
+    ]  # fmt: skip
+    held = held_batches(rows, tenant=TENANT)
+    assert [(b.number, b.live) for b in held] == [("000001", True), ("000002", False)]
+    assert held[1].adjustment_number == 2  # still tells which adjustment numbers were used
+    sub = ((1, "10"), (2, "110"))
+    assert net_by_line(held) == {("5000", sub, "", ""): 10000, ("2930", sub, "", ""): -10000}
+    assert net_by_line(held[1:]) == {}
+
+
+@pytest.mark.parametrize("status", ["Balanced", "Hold", "Unposted", "Posted"])
+def test_unreleased_batches_are_live(status):
+    (b,) = held_batches(
+        [row("000001", FULL, [line(1, "5000", debit=1), line(2, "2930", credit=1)], status=status)],
+        tenant=TENANT,
+    )
+    assert b.live
+    assert b.posted is (status == "Posted")
+
+
+def test_kind_base_version_adjustment_number_and_reversed_batch_from_the_key():
+    rows = [
+        row("000001", FULL, [line(1, "5000", debit=1, key=FULL)]),
+        row("000002", ADJ, [line(1, "5000", debit=1, key=ADJ)]),
+        row("000003", REV, [line(1, "5000", credit=1, key=REV)]),
+    ]
+    full, adj, rev = held_batches(rows, tenant=TENANT)
+    assert (full.kind, full.base_version, full.adjustment_number, full.reverses) == (
+        "full", "20261019T152000Z", 0, None,
+    )  # fmt: skip
+    assert (adj.kind, adj.base_version, adj.adjustment_number, adj.reverses) == (
+        "adjustment", "20261021T090000Z", 2, None,
+    )  # fmt: skip
+    assert (rev.kind, rev.base_version, rev.adjustment_number, rev.reverses) == (
+        "reversal", "", 0, "000007",
+    )  # fmt: skip
+    assert full.run == adj.run == rev.run == ("NMF", "NMF-202610-R1")
+    assert full.key.split_index == 0 and full.key.tenant == TENANT
+
+
+@pytest.mark.parametrize(
+    ("version", "parsed"),
+    [
+        ("20261019T152000Z", ("full", "20261019T152000Z", 0, None)),
+        ("20261019T152000Z-ADJ1", ("adjustment", "20261019T152000Z", 1, None)),
+        ("20261019T152000Z-ADJ12", ("adjustment", "20261019T152000Z", 12, None)),
+        ("19_10_2026_15_20-ADJ3", ("adjustment", "19_10_2026_15_20", 3, None)),
+        ("REV-000123", ("reversal", "", 0, "000123")),
+        ("20261019T152000Z-ADJ", ("full", "20261019T152000Z-ADJ", 0, None)),
+    ],
+)
+def test_batch_kind(version, parsed):
+    assert batch_kind(version) == parsed
+
+
+@pytest.mark.parametrize(
+    ("project", "task", "held"),
+    [
+        (None, None, ("", "")),
+        ("X", None, ("", "")),
+        ({"value": "X"}, None, ("", "")),
+        ({"id": "X", "description": "Non-Project Code."}, None, ("", "")),
+        ("X", {"id": "T1"}, ("", "")),  # a task under the non-project code means nothing
+        ("", None, ("", "")),
+        ("PRJ1001", None, ("PRJ1001", "")),
+        ({"value": "PRJ1001"}, {"value": "T10"}, ("PRJ1001", "T10")),
+        ({"id": "PRJ1001", "internalId": 4}, {"id": "T10", "description": "x"}, ("PRJ1001", "T10")),
+    ],
+)
+def test_project_x_is_no_project(project, task, held):
+    (b,) = held_batches(
+        [row("000001", FULL, [line(1, "5000", debit=1, project=project, task=task)])],
+        tenant=TENANT,
+    )
+    assert (b.lines[0].project, b.lines[0].task) == held
+
+
+@pytest.mark.parametrize(
+    ("amount", "ore"),
+    [
+        (1234.5, 123450),
+        (1234, 123400),
+        ("1234.50", 123450),
+        ("1234.5", 123450),
+        (Decimal("1234.50"), 123450),
+        ({"value": 1234.56}, 123456),
+        ({"value": "0.01"}, 1),
+        (0.1, 10),
+        (12345678901.23, 1234567890123),
+        (None, 0),
+        ({"value": None}, 0),
+    ],
+)
+def test_amounts_as_numbers_strings_and_value_objects(amount, ore):
+    (b,) = held_batches(
+        [row("000001", FULL, [line(1, "5000", debit=amount, credit=amount)])], tenant=TENANT
+    )
+    assert (b.lines[0].debit_ore, b.lines[0].credit_ore) == (ore, ore)
+
+
+def test_amounts_fall_back_to_the_base_currency_fields():
+    ln = {
+        "lineNumber": 1,
+        "accountNumber": {"number": "5000"},
+        "subaccount": {"subaccountNumber": "10-110"},
+        "debitAmount": "12.00",
+        "creditAmount": 3,
+        "referenceNumber": {"value": journal_ref(FULL)},
+    }
+    (b,) = held_batches([row("000001", FULL, [ln])], tenant=TENANT)
+    assert b.lines[0].account == "5000"
+    assert (b.lines[0].debit_ore, b.lines[0].credit_ore) == (1200, 300)
+
+
+def test_an_amount_with_more_than_two_decimals_is_refused():
+    with pytest.raises(ValueError, match="more than two decimals"):
+        held_batches([row("000001", FULL, [line(1, "5000", debit="1.005")])], tenant=TENANT)
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        SUB,
+        list(reversed(SUB)),
+        {"subaccountNumber": "10-110", "segments": SUB},
+        {"subaccountNumber": "10-110", "active": True, "segments": list(reversed(SUB))},
+        {"subaccountNumber": "10-110"},
+        {"subaccountCd": "10-110"},
+        "10-110",
+        [
+            {"segmentId": {"value": 2}, "segmentValue": {"value": "110"}},
+            {"segmentId": {"value": 1}, "segmentValue": {"value": "10"}},
+        ],
+    ],
+)
+def test_subaccount_shapes_give_the_same_segments(sub):
+    (b,) = held_batches([row("000001", FULL, [line(1, "5000", debit=1, sub=sub)])], tenant=TENANT)
+    assert b.lines[0].segments == ((1, "10"), (2, "110"))
+    assert b.lines[0].subaccount == "10-110"
+
+
+def test_net_by_line_nets_reversal_pairs_and_drops_zeros():
+    rev_lines = [line(1, "5000", credit=100, key=REV), line(2, "2930", debit=100, key=REV)]
+    rows = [
+        row("000007", FULL, [line(1, "5000", debit=100), line(2, "2930", credit=100)]),
+        row("000008", REV, rev_lines),
+        row("000009", ADJ, [
+            line(1, "5000", debit=7, project="PRJ1", task="T1", key=ADJ),
+            line(2, "5000", debit=3, project="PRJ1", task="T2", key=ADJ),
+            line(3, "2930", credit=10, key=ADJ),
+        ]),
+    ]  # fmt: skip
+    held = held_batches(rows, tenant=TENANT)
+    sub = ((1, "10"), (2, "110"))
+    assert net_by_line(held) == {
+        ("5000", sub, "PRJ1", "T1"): 700,
+        ("5000", sub, "PRJ1", "T2"): 300,
+        ("2930", sub, "", ""): -1000,
+    }
+    assert net_by_line(held[:2]) == {}
