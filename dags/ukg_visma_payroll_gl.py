@@ -78,6 +78,24 @@ DEFAULT_ARGS = default_args()
             title="Dry run",
             description="Extract and validate, write the report, post nothing.",
         ),
+        "reverse_batches": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": r"^[A-Za-z0-9_.\-]+$"},
+            title="Reverse these Visma batches",
+            description=(
+                "Batch numbers of this connector's journals to reverse (debits ↔ credits, same "
+                "dimensions), each exactly once. The run then only reverses; run the period "
+                "again afterwards to post what UKG holds."
+            ),
+        ),
+        "reason": Param(
+            "",
+            type="string",
+            maxLength=120,
+            title="Reason for the reversal",
+            description="Shown in the reversal batch's description and the audit.",
+        ),
         "posting_date": Param(
             None,
             type=["null", "string"],
@@ -95,6 +113,8 @@ def ukg_visma_payroll_gl() -> None:
 
         ctx = run_context(context)
         params = context["params"]
+        if params.get("reverse_batches"):  # a reversal on request does not wait for UKG
+            return PokeReturnValue(is_done=True, xcom_value=[])
         groups = [params["pay_group"]] if params.get("pay_group") else SETTINGS.payroll.pay_groups
         runs = completed_pay_runs(ukg_hook(), ctx.period, groups, params.get("run_id"))
         return PokeReturnValue(is_done=bool(runs), xcom_value=runs)
@@ -138,6 +158,8 @@ def ukg_visma_payroll_gl() -> None:
             catalog_uri,
             dry_run=bool(params.get("dry_run")),
             posting_date=params.get("posting_date"),
+            reverse_batches=list(params.get("reverse_batches") or []),
+            reason=params.get("reason") or "",
         )
 
     @task(retries=5, max_active_tis_per_dagrun=4)

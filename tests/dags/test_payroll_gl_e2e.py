@@ -5,18 +5,11 @@ from __future__ import annotations
 import collections
 
 import pytest
-from payroll_helpers import configure, our_batches, run_period, task_states
+from payroll_helpers import our_batches, run_period, task_states
 
 from ukg_visma.gl.journal import journal_key_from_batch
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def payroll(sandbox, airflow_db, monkeypatch, tmp_path):
-    sandbox.reset(scenario="manufacturer", seed=42, employees=300)
-    configure(monkeypatch, sandbox, tmp_path)
-    return sandbox
 
 
 def test_clean_period_posts_releases_and_reconciles(payroll):

@@ -6,20 +6,13 @@ import collections
 from pathlib import Path
 
 import pytest
-from payroll_helpers import configure, our_batches, run_period, task_states
+from payroll_helpers import our_batches, run_period, task_states
 
 from ukg_visma.audit import ledger, records
 from ukg_visma.audit.store import get_engine
 from ukg_visma.gl.journal import journal_key_from_batch
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def payroll(sandbox, airflow_db, monkeypatch, tmp_path):
-    sandbox.reset(scenario="manufacturer", seed=42, employees=300)
-    configure(monkeypatch, sandbox, tmp_path)
-    return sandbox
 
 
 def _journal_posts(sandbox) -> int:

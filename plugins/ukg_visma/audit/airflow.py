@@ -36,3 +36,28 @@ def audit_url_from_airflow(conn_id: str = AUDIT_CONN_ID) -> str | None:
 
 def audit_engine(conn_id: str = AUDIT_CONN_ID) -> Engine:
     return get_engine(audit_url_from_airflow(conn_id))
+
+
+def shared_store_warning(conn_id: str = AUDIT_CONN_ID) -> str | None:
+    """A warning when workers may each write their own SQLite store (None when all is well).
+
+    Why it matters: under Celery or Kubernetes every worker without the ``ukg_visma_audit``
+    connection keeps its own default SQLite file, so leases and the audit trail split between
+    machines. Exactly-once still holds (each run reads Visma first), but the audit answers
+    differ by worker — say it loudly at the start of every run.
+    """
+    if os.environ.get("UKG_VISMA_AUDIT_URL") or audit_url_from_airflow(conn_id):
+        return None
+    from airflow.configuration import conf
+
+    executor = str(conf.get("core", "executor", fallback="") or "")
+    local = {"", "LocalExecutor", "SequentialExecutor", "DebugExecutor"}
+    names = {part.strip().split(".")[-1] for part in executor.split(",")}
+    if names <= local:
+        return None
+    return (
+        f"no '{conn_id}' connection under {executor}: each worker writes its own SQLite audit "
+        "store, so leases, ledger and audit trail are split between workers. Exactly-once "
+        "still holds (Visma is read before posting), but define the connection (PostgreSQL) so "
+        "that every worker and the `ukg-visma audit` CLI share one store."
+    )

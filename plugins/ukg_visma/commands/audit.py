@@ -27,9 +27,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _engine(url: str | None):
-    from ukg_visma.audit.store import get_engine
+    """The store the tasks use: ``--audit-url``, else ``UKG_VISMA_AUDIT_URL``, else the
+    ``ukg_visma_audit`` Airflow connection (env var or metadata DB), else the SQLite default."""
+    from ukg_visma.audit.airflow import audit_url_from_airflow
+    from ukg_visma.audit.store import default_url, get_engine
 
-    return get_engine(url)
+    resolved = url or audit_url_from_airflow()
+    if resolved is None:
+        print(f"(audit store: no ukg_visma_audit connection; reading {default_url()})")
+    return get_engine(resolved)
+
+
+def _print_chain(engine, period: str) -> None:  # noqa: ANN001
+    """The pay period's batches as last read from Visma: original → adjustment / reversal."""
+    from ukg_visma.audit.ledger import period_batches
+    from ukg_visma.money import format_ore
+
+    chain = period_batches(engine, period)
+    if not chain:
+        return
+    print(f"Visma batches of pay period {period} (as last read from Visma):")
+    print(
+        f"  {'UKG run':<16} {'batch':<8} {'kind':<11} {'version':<26} {'status':<9} {'debit':>16}"
+    )
+    for b in chain:
+        kind = b["kind"] + (f" of {b['reverses']}" if b["reverses"] else "")
+        print(
+            f"  {b['pay_run']:<16} {b['batch_number']:<8} {kind:<11} {b['run_version']:<26} "
+            f"{(b['status'] or '-'):<9} {format_ore(int(b['debit_ore'])):>16}"
+        )
+    print()
 
 
 def trace_rows(engine, period: str, account: str | None, cost_center: str | None) -> list[dict]:  # noqa: ANN001
@@ -61,7 +88,9 @@ def trace_rows(engine, period: str, account: str | None, cost_center: str | None
 
 
 def _trace(args: argparse.Namespace) -> int:
-    rows = trace_rows(_engine(args.audit_url), args.period, args.account, args.cost_center)
+    engine = _engine(args.audit_url)
+    _print_chain(engine, args.period)
+    rows = trace_rows(engine, args.period, args.account, args.cost_center)
     if not rows:
         print(f"no audited GL lines for period {args.period} with these filters")
         return 1
@@ -85,7 +114,9 @@ def _trace(args: argparse.Namespace) -> int:
 def _ledger(args: argparse.Namespace) -> int:
     from ukg_visma.audit.ledger import list_period
 
-    entries = list_period(_engine(args.audit_url), args.period)
+    engine = _engine(args.audit_url)
+    _print_chain(engine, args.period)
+    entries = list_period(engine, args.period)
     if not entries:
         print(f"no journals in the posting ledger for period {args.period}")
         return 1

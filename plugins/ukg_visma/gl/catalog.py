@@ -211,6 +211,11 @@ def _projects(items: Iterable[Mapping[str, Any]]) -> dict[str, CatalogProject]:
     return out
 
 
+def periods_from_api(items: Iterable[Mapping[str, Any]]) -> dict[str, CatalogPeriod]:
+    """``GET /v1/financialPeriod`` → periods by id (``202610``)."""
+    return _periods(items)
+
+
 def _periods(items: Iterable[Mapping[str, Any]]) -> dict[str, CatalogPeriod]:
     out = {}
     for p in items:

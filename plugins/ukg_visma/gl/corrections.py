@@ -245,8 +245,17 @@ def _plan_run(
     held_keys = {b.journal_key for b in live}
     company, pay_run = run
 
+    live_numbers = {b.number for b in live}
+
     def unreversed(batches: Iterable[HeldBatch]) -> list[HeldBatch]:
-        return [b for b in batches if b.kind != "reversal" and b.number not in reversed_]
+        """Batches that still count in the run's net: not undone by a live reversal, and not
+        a reversal whose original was voided by hand (that one is reversed in turn)."""
+        return [
+            b
+            for b in batches
+            if b.number not in reversed_
+            and (b.kind != "reversal" or b.reverses not in live_numbers)
+        ]
 
     def reverse(batches: Iterable[HeldBatch], note: str) -> tuple[Journal, ...]:
         return tuple(reversal_journal(b, pay_groups=groups, note=note) for b in batches)
@@ -271,6 +280,13 @@ def _plan_run(
     target = _journal_net(journals)
     delta = _delta(target, net_by_line(live))
     own = [b for b in live if b.kind == "full" and b.base_version == version]
+    by_key = {j.journal_key: j for j in journals}
+    # the held journals of this version are the planned ones only if each holds exactly what
+    # its key's planned journal holds (a mapping or line-limit change re-cuts the same version)
+    own_match = all(
+        b.journal_key in by_key and net_by_line([b]) == _journal_net([by_key[b.journal_key]])
+        for b in own
+    )
     if not delta:
         missing = [j for j in journals if j.journal_key not in held_keys]
         if own and not missing:
@@ -282,7 +298,7 @@ def _plan_run(
         )
         return RunPlan(company, pay_run, groups, version, "unchanged", message, live, ())
     others = [b for b in live if b not in own]
-    if own and not net_by_line(others):
+    if own and own_match and not net_by_line(others):
         missing = tuple(j for j in journals if j.journal_key not in held_keys)
         if missing:
             message = (
@@ -291,7 +307,7 @@ def _plan_run(
             )
             return RunPlan(company, pay_run, groups, version, "resume", message, live, missing)
     debit = sum(v for v in delta.values() if v > 0)
-    if mode == "reverse_and_repost":
+    if mode == "reverse_and_repost" and own_match:
         todo = unreversed(others)
         reversals = reverse(todo, f"superseded by {version}")
         missing = tuple(j for j in journals if j.journal_key not in held_keys)
@@ -310,10 +326,14 @@ def _plan_run(
         line_limit=line_limit,
         note=f"to version {version}",
     )
-    message = (
-        f"version {version} differs from what Visma holds (batches {_numbers(live)}) by "
-        f"{format_ore(debit)} debit: adjustment journal(s) for the difference"
-    )
+    if own and not own_match:
+        why = (
+            f"version {version} is in Visma (batches {_numbers(own)}) but cut or mapped "
+            "differently now (mapping or line limit changed)"
+        )
+    else:
+        why = f"version {version} differs from what Visma holds (batches {_numbers(live)})"
+    message = f"{why}: {format_ore(debit)} debit, adjustment journal(s) for the difference"
     return RunPlan(company, pay_run, groups, version, "adjust", message, live, adjustments)
 
 
@@ -324,12 +344,15 @@ def plan_postings(
     voided: Sequence[VoidedRun] = (),
     mode: CorrectionMode = "delta",
     line_limit: int = 1000,
+    runs: Iterable[tuple[str, str]] = (),
 ) -> PostingPlan:
     """Decide, per pay run, what to create so that Visma ends up holding UKG's latest version.
 
     ``journals`` are the full journals of the latest version of every run in scope (as
     :func:`~ukg_visma.gl.transform.build_journals` makes them); ``held`` every batch of ours in the
     period's listing (voided ones included: they still tell which adjustment numbers were used).
+    ``runs`` names (company, runId) of every live run UKG exported, so that a run whose latest
+    version nets to nothing (no journals) is still planned: what Visma holds of it is reversed.
     """
     by_run: dict[tuple[str, str], list[Journal]] = {}
     for j in journals:
@@ -343,7 +366,7 @@ def plan_postings(
         if b.live:
             live_keys.setdefault(b.journal_key, []).append(b.number)
     duplicates = {k: tuple(v) for k, v in sorted(live_keys.items()) if len(v) > 1}
-    scope = sorted(set(by_run) | set(voids))
+    scope = sorted(set(by_run) | set(voids) | set(runs))
     runs = tuple(
         _plan_run(
             run,

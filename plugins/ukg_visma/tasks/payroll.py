@@ -127,6 +127,11 @@ def extract(
          "pay_groups": [r["payGroup"]] if r.get("payGroup") else []}
         for r in runs if r.get("voided")
     ]  # fmt: skip
+    from ukg_visma.audit.airflow import shared_store_warning
+
+    warning = shared_store_warning()
+    if warning:
+        log.warning("AUDIT STORE NOT SHARED: %s", warning)
     lines: list[dict[str, Any]] = []
     for run in live:
         lines.extend(_read_run(ukg, run["runId"]))
@@ -168,6 +173,10 @@ def extract(
         "lines": uri,
         "line_count": len(frame),
         "runs": [r["runId"] for r in live],
+        "live_runs": [
+            {"company": r.get("companyCode") or r.get("coId") or "", "pay_run": r["runId"]}
+            for r in live
+        ],
         "versions": {r["runId"]: r.get("glRunDateTime") for r in live},
         "voided": voided,
     }
@@ -263,6 +272,7 @@ def transform_and_validate(
         "lines": sum(len(j.lines) for j in journals),
         "debit_ore": sum(j.debit_ore for j in journals),
         "voided": extracted.get("voided", []),
+        "live_runs": extracted.get("live_runs", []),
         "validation_report": paths["markdown"],
     }
 

@@ -70,6 +70,10 @@ def reconcile_and_report(
 
         raise AirflowSkipException(f"pay period {ctx.period.key}: nothing was planned or posted")
     plan = staging.read_json(str(plan_uri))
+    if plan.get("reversal_request"):
+        return _reconcile_reversals(visma, engine, ctx, settings, plan, posted)
+    if plan.get("dry_run"):
+        return _dry_run_report(engine, ctx, settings, journals, plan)
     scope = [(r["company"], r["pay_run"]) for r in plan["runs"]]
     companies = {c for c, _ in scope} | {settings.company.ukg_company_code}
     known = {e.batch_number for e in ledger.list_period(engine, ctx.period.key) if e.batch_number}
@@ -94,6 +98,10 @@ def reconcile_and_report(
     if mapped is not None:
         _trace_lines(engine, ctx, {k: "+".join(v) for k, v in batch_numbers.items() if v})
     statuses = {p["journal_key"]: p["status"] for p in posted}
+    from ukg_visma.audit.airflow import shared_store_warning
+
+    store_warning = shared_store_warning()
+    warnings = [*warnings, *([store_warning] if store_warning else [])]
     outcomes = "\n".join(f"- UKG run {r['pay_run']}: {r['message']}" for r in plan["runs"])
     summary = run_summary(
         ctx.period,
@@ -127,4 +135,73 @@ def reconcile_and_report(
             f"pay period {ctx.period.key}: Visma does not match UKG — see {paths['markdown']}\n"
             + result.to_markdown()
         )
+    return outcome
+
+
+def _reconcile_reversals(
+    visma: Any,
+    engine: Engine,
+    ctx: RunContext,
+    settings: Settings,
+    plan: Mapping[str, Any],
+    posted: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """A reversal-only run: every requested batch netted to zero by exactly one live reversal.
+
+    UKG is not compared here on purpose: until the period runs again, Visma holds the period
+    without the reversed batches — the report says so.
+    """
+    from ukg_visma.tasks.posting_plan import read_held, remember
+    from ukg_visma.tasks.reversals import check_reversed
+
+    held = read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=None)
+    problems, duplicates = check_reversed(held, plan["reversal_request"])
+    problems += [f"journal {k} is held by batches {', '.join(v)}" for k, v in duplicates.items()]
+    remember(engine, ctx, held)
+    lines = [
+        f"# Reversal on request — pay period {ctx.period.key}",
+        "",
+        *(f"- {m}" for m in plan["messages"]),
+        "",
+        "Result: " + ("OK" if not problems else "PROBLEMS"),
+        *(f"- {p}" for p in problems),
+        "",
+        f"Visma no longer holds the reversed batches' amounts for pay period {ctx.period.key}; "
+        "run the period again (without reverse_batches) to post what UKG holds for it.",
+    ]
+    paths = write_report(settings, ctx, "summary", markdown="\n".join(lines) + "\n")
+    outcome = {
+        "period": ctx.period.key,
+        "reversed": list(plan["reversal_request"]),
+        "created": sorted(p["batch_number"] for p in posted if p.get("batch_number")),
+        "report": paths["markdown"],
+        "ok": not problems,
+    }
+    records.finish_run(engine, ctx.audit_run_id, "success" if not problems else "failed", outcome)
+    if problems:
+        raise ReconciliationError("reversal on request: " + "; ".join(problems))
+    return outcome
+
+
+def _dry_run_report(
+    engine: Engine,
+    ctx: RunContext,
+    settings: Settings,
+    journals: Sequence[Any],
+    plan: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A dry run posts nothing, so there is nothing to reconcile: say what a real run would do."""
+    outcomes = "\n".join(f"- UKG run {r['pay_run']}: {r['message']}" for r in plan["runs"])
+    summary = run_summary(ctx.period, journals, dry_run=True)
+    summary += "\n## What a real run would do\n\n" + (outcomes or "-") + "\n"
+    paths = write_report(settings, ctx, "summary", markdown=summary)
+    log.info("dry-run report: %s\n%s", paths["markdown"], summary)
+    outcome = {
+        "period": ctx.period.key,
+        "dry_run": True,
+        "runs": {r["pay_run"]: r["outcome"] for r in plan["runs"]},
+        "report": paths["markdown"],
+        "ok": True,
+    }
+    records.finish_run(engine, ctx.audit_run_id, "success", outcome)
     return outcome

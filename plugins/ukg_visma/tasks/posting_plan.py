@@ -56,13 +56,17 @@ def visma_periods(
 
 
 def read_held(
-    visma: Any, period_ids: Sequence[str], *, tenant: str, companies: set[str]
+    visma: Any, period_ids: Sequence[str], *, tenant: str, companies: set[str] | None
 ) -> list[HeldBatch]:
-    """Our batches in the given Visma periods, read from Visma's own listing (all pages)."""
+    """Our batches in the given Visma periods, read from Visma's own listing (all pages).
+
+    ``companies`` None keeps every company of the tenant.
+    """
     rows: list[dict[str, Any]] = []
     for pid in period_ids:
         rows.extend(visma.paginate(JOURNALS, {"periodId": pid}))
-    return [b for b in held_batches(rows, tenant=tenant) if b.key.company in companies]
+    held = held_batches(rows, tenant=tenant)
+    return held if companies is None else [b for b in held if b.key.company in companies]
 
 
 def batch_rows(held: Iterable[HeldBatch]) -> list[dict[str, Any]]:
@@ -104,7 +108,7 @@ def remember(engine: Engine, ctx: RunContext, held: Iterable[HeldBatch]) -> None
     ledger.record_batches(engine, ctx.period.key, ctx.audit_run_id, batch_rows(held))
 
 
-def _place(journal: Journal, periods: Mapping[str, Any], policy: str) -> Journal:
+def place_journal(journal: Journal, periods: Mapping[str, Any], policy: str) -> Journal:
     """A journal headed for a closed Visma period: moved on, or stopped (by setting)."""
     pid = journal.visma_period
     found = periods.get(pid) if pid else None
@@ -125,7 +129,9 @@ def _place(journal: Journal, periods: Mapping[str, Any], policy: str) -> Journal
     return journal.model_copy(update={"visma_period": target, "note": note})
 
 
-def _ref(ctx: RunContext, journal: Journal, settings: Settings, posting_date: str | None) -> dict:
+def stage_ref(
+    ctx: RunContext, journal: Journal, settings: Settings, posting_date: str | None
+) -> dict:
     from ukg_visma.tasks.payroll import hash_name
 
     when = (
@@ -180,10 +186,21 @@ def plan_posting(
     *,
     dry_run: bool = False,
     posting_date: str | None = None,
+    reverse_batches: Sequence[str] = (),
+    reason: str = "",
 ) -> list[dict[str, Any]]:
-    """List the period in Visma once, plan per pay run, stage the payloads; refs for posting."""
+    """List the period in Visma once, plan per pay run, stage the payloads; refs for posting.
+
+    With ``reverse_batches`` the run only reverses those batches (a manual run's request).
+    """
     from ukg_visma.gl.catalog import VismaCatalog
     from ukg_visma.tasks.payroll import staged_journals
+
+    periods = VismaCatalog.from_api(**staging.read_json(catalog_uri)).periods
+    if reverse_batches:
+        return plan_reversals(
+            visma, engine, ctx, settings, periods, reverse_batches, reason=reason, dry_run=dry_run
+        )
 
     journals = staged_journals(ctx)
     voided = [
@@ -201,6 +218,7 @@ def plan_posting(
         voided=voided,
         mode=settings.payroll.correction_mode,
         line_limit=settings.payroll.line_limit,
+        runs=[(r["company"], r["pay_run"]) for r in validated.get("live_runs") or ()],
     )
     remember(engine, ctx, held)
     staging.write_json(ctx.run_key, "plan", plan_summary(plan) | {"periods": pids})
@@ -219,10 +237,9 @@ def plan_posting(
             )
             + f" — void all but one batch per journal in Visma, then re-run ({paths['markdown']})"
         )
-    periods = VismaCatalog.from_api(**staging.read_json(catalog_uri)).periods
     policy = settings.payroll.closed_period
-    create = [_place(j, periods, policy) if j.visma_period else j for j in plan.journals]
-    refs = [_ref(ctx, j, settings, posting_date) for j in create]
+    create = [place_journal(j, periods, policy) if j.visma_period else j for j in plan.journals]
+    refs = [stage_ref(ctx, j, settings, posting_date) for j in create]
     if settings.payroll.release:
         in_scope = {r.run for r in plan.runs}
         for b in held:
@@ -241,7 +258,50 @@ def plan_posting(
                     }
                 )
     summary = plan_summary(plan) | {
-        "periods": sorted(set(pids) | {r["visma_period"] for r in refs if r.get("visma_period")})
+        "periods": sorted(set(pids) | {r["visma_period"] for r in refs if r.get("visma_period")}),
+        "dry_run": dry_run,
     }
     staging.write_json(ctx.run_key, "plan", summary)
+    return [] if dry_run else refs
+
+
+def plan_reversals(
+    visma: Any,
+    engine: Engine,
+    ctx: RunContext,
+    settings: Settings,
+    periods: Mapping[str, Any],
+    numbers: Sequence[str],
+    *,
+    reason: str = "",
+    dry_run: bool = False,
+) -> list[dict[str, Any]]:
+    """Refs that reverse ``numbers`` (each once, whatever Visma already holds)."""
+    from ukg_visma.tasks.reversals import decide
+
+    decisions = decide(visma, settings, numbers, reason=reason)
+    pids = sorted({d.batch.period_id for d in decisions})
+    remember(engine, ctx, [d.batch for d in decisions])
+    create = [
+        place_journal(d.journal, periods, settings.payroll.closed_period)
+        for d in decisions
+        if d.journal is not None
+    ]
+    refs = [stage_ref(ctx, j, settings, None) for j in create]
+    text = "\n".join(["## Reversal on request", "", *(f"- {d.message}" for d in decisions), ""])
+    if reason:
+        text += f"\nReason given: {reason}\n"
+    write_report(settings, ctx, "posting_plan", markdown=text)
+    log.info("reversal on request: %s", "; ".join(d.message for d in decisions))
+    staging.write_json(
+        ctx.run_key,
+        "plan",
+        {
+            "runs": [],
+            "duplicates": {},
+            "reversal_request": [d.batch.number for d in decisions],
+            "messages": [d.message for d in decisions],
+            "periods": sorted(set(pids) | {r["visma_period"] for r in refs}),
+        },
+    )
     return [] if dry_run else refs

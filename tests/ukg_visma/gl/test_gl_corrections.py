@@ -679,3 +679,44 @@ def test_visma_ends_up_holding_the_latest_version_of_every_run(data):
         page_lines = draw(st.sampled_from([None, 1, 2, 5]), label="page lines")
         plan = dag_run(visma, ukg, mode=mode, limit=limit, page_lines=page_lines)
         check_visma_holds_ukg(visma, ukg, plan, mode=mode, limit=limit)
+
+
+# Found by the property search and fixed in corrections._plan_run: the same version re-cut by a
+# mapping or line-limit change, and a reversal whose original a controller voided by hand.
+def test_repost_mode_with_changed_lines_under_the_same_version_ends_at_the_new_content():
+    visma = Visma()
+    post_all(visma, full_journals(R1, version(1), OCTOBER, limit=1000))
+    remapped = full_journals(R1, version(1), OCTOBER_V2, limit=1000)
+    plan = plan_postings(remapped, visma.held(), mode="reverse_and_repost")
+    post_all(visma, plan.journals)
+    assert run_net(visma.held(), R1) == target_net(OCTOBER_V2), plan.to_markdown()
+
+
+def test_resume_after_a_line_limit_change_does_not_post_parts_of_another_split():
+    visma = Visma()
+    post_all(visma, full_journals(R1, version(1), OCTOBER, limit=2)[:1])  # crashed after 1 journal
+    journals = full_journals(R1, version(1), OCTOBER, limit=3)  # line_limit changed, run again
+    plan = plan_postings(journals, visma.held(), line_limit=3)
+    post_all(visma, plan.journals)
+    assert run_net(visma.held(), R1) == target_net(OCTOBER), plan.to_markdown()
+
+
+def test_resume_after_a_mapping_change_ends_at_the_new_content():
+    visma = Visma()
+    post_all(visma, full_journals(R1, version(1), OCTOBER, limit=2)[:2])  # crashed after 2 of 4
+    remapped = full_journals(R1, version(1), OCTOBER_V2, limit=2)  # same glRunDateTime, remapped
+    plan = plan_postings(remapped, visma.held(), line_limit=2)
+    post_all(visma, plan.journals)
+    assert run_net(visma.held(), R1) == target_net(OCTOBER_V2), plan.to_markdown()
+
+
+def test_a_reversal_whose_original_was_voided_by_hand_is_undone():
+    visma = Visma()
+    (original,) = post_all(visma, full_journals(R1, version(1), OCTOBER, limit=1000))
+    void = VoidedRun(*R1, ("NO-M",))
+    post_all(visma, plan_postings([], visma.held(), voided=[void]).journals)
+    visma.void(original)  # the controller also voids the original batch (it was still unreleased)
+    plan = plan_postings([], visma.held(), voided=[void])
+    post_all(visma, plan.journals)
+    assert run_net(visma.held(), R1) == {}, plan.to_markdown()
+    assert plan_postings([], visma.held(), voided=[void]).journals == ()

@@ -1,0 +1,134 @@
+"""Reversal on request: undo one of our batches in Visma, exactly once.
+
+Why a path of its own: a controller who finds a posted payroll batch wrong (a mapping mistake, a
+run posted into the wrong period) wants it undone in Visma without waiting for UKG. The reversal
+swaps debits and credits on the same dimensions and references the original batch; its journal
+key (``…:REV-<batch>:0``) depends only on the batch, so a second request, a retry, a void of the
+same run or another worker finds it in Visma and does not reverse again. The batch is read from
+Visma (not from the audit store), and the Visma period it lives in is listed once before anything
+is created.
+
+The pay period is then no longer what UKG says until it is run again: the next run of the period
+plans from Visma's state and posts what is missing (an adjustment, or the run in full).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ukg_visma.errors import NotRetryable
+from ukg_visma.gl.corrections import reversal_journal
+from ukg_visma.gl.holdings import HeldBatch, held_batches
+from ukg_visma.gl.journal import Journal
+from ukg_visma.hooks.exceptions import NotFoundError
+from ukg_visma.periods import PayPeriod
+from ukg_visma.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JOURNALS = "/v2/journaltransaction"
+_PAY_PERIOD = re.compile(r"\b(\d{4}-(?:0[1-9]|1[0-2]))\b")
+
+
+class ReversalRequestError(NotRetryable, ValueError):
+    """The batch cannot be reversed by this connector (unknown, not ours, a reversal itself)."""
+
+
+@dataclass(frozen=True)
+class ReversalDecision:
+    batch: HeldBatch
+    journal: Journal | None  # None: already reversed
+    existing: str | None  # the batch number of the reversal Visma already holds
+    pay_period: PayPeriod
+
+    @property
+    def message(self) -> str:
+        if self.journal is None:
+            return f"batch {self.batch.number} is already reversed by batch {self.existing}"
+        return f"batch {self.batch.number} will be reversed ({self.journal.journal_key})"
+
+
+def pay_period_of(batch: HeldBatch) -> PayPeriod:
+    """The pay period a batch of ours is about: named in its description, else its period."""
+    m = _PAY_PERIOD.search(batch.description)
+    if m:
+        return PayPeriod.parse(m.group(1))
+    pid = batch.period_id
+    if len(pid) == 6 and pid.isdigit():
+        return PayPeriod(int(pid[:4]), int(pid[4:]))
+    raise ReversalRequestError(f"batch {batch.number}: cannot tell its pay period")
+
+
+def read_batch(visma: Any, number: str, settings: Settings) -> HeldBatch:
+    try:
+        body = visma.get_json(f"{JOURNALS}/{number}")
+    except NotFoundError:
+        raise ReversalRequestError(f"batch {number} does not exist in Visma") from None
+    found = held_batches([body], tenant=settings.company.tenant)
+    if not found:
+        raise ReversalRequestError(
+            f"batch {number} was not posted by this connector (no journal key of tenant "
+            f"{settings.company.tenant} in its description): reverse it in Visma by hand"
+        )
+    batch = found[0]
+    if not batch.live:
+        raise ReversalRequestError(f"batch {number} is voided in Visma: nothing to reverse")
+    if batch.kind == "reversal":
+        raise ReversalRequestError(
+            f"batch {number} is itself the reversal of batch {batch.reverses}; run the pay "
+            "period again to post the original back"
+        )
+    return batch
+
+
+def decide(
+    visma: Any, settings: Settings, numbers: Sequence[str], *, reason: str = ""
+) -> list[ReversalDecision]:
+    """Read each batch and its Visma period; plan a reversal unless Visma already holds one."""
+    batches = [read_batch(visma, str(n).strip(), settings) for n in dict.fromkeys(numbers)]
+    listed: dict[str, list[HeldBatch]] = {}
+    for pid in sorted({b.period_id for b in batches}):
+        rows: list[dict[str, Any]] = list(visma.paginate(JOURNALS, {"periodId": pid}))
+        listed[pid] = held_batches(rows, tenant=settings.company.tenant)
+    out = []
+    for b in batches:
+        existing = [h.number for h in listed[b.period_id] if h.live and h.reverses == b.number]
+        journal = None
+        if not existing:
+            note = f"requested: {reason}" if reason else "requested"
+            journal = reversal_journal(b, note=note)
+        out.append(
+            ReversalDecision(b, journal, existing[0] if existing else None, pay_period_of(b))
+        )
+    return out
+
+
+def check_reversed(
+    held: Iterable[HeldBatch], numbers: Iterable[str]
+) -> tuple[list[str], Mapping[str, tuple[str, ...]]]:
+    """Problems after posting: each batch reversed by exactly one live batch, no key held twice."""
+    held = [h for h in held if h.live]
+    problems = []
+    by_number = {h.number: h for h in held}
+    for n in numbers:
+        reversals = [h for h in held if h.reverses == n]
+        if len(reversals) != 1:
+            problems.append(f"batch {n}: {len(reversals)} live reversal(s) in Visma, expected 1")
+            continue
+        original = by_number.get(n)
+        if original is not None:
+            lines: dict[Any, int] = {}
+            for line in (*original.lines, *reversals[0].lines):
+                lines[line.key] = lines.get(line.key, 0) + line.debit_ore - line.credit_ore
+            if any(lines.values()):
+                problems.append(
+                    f"batch {n}: reversal {reversals[0].number} does not net it to zero"
+                )
+    keys: dict[str, list[str]] = {}
+    for h in held:
+        keys.setdefault(h.journal_key, []).append(h.number)
+    return problems, {k: tuple(v) for k, v in keys.items() if len(v) > 1}
