@@ -81,7 +81,7 @@ class MalformedExportError(NotRetryable, GLExportError):
     """Lines miss required fields or carry amounts that are not exact decimals."""
 
 
-class IncompleteExportError(GLExportError):
+class IncompleteExportError(NotRetryable, GLExportError):
     """Blocks are missing, lines repeat, or a run does not balance; ``report`` has the detail."""
 
     def __init__(self, report: CompletenessReport) -> None:

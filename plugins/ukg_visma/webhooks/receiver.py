@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ukg_visma.audit.inbox import put_event, record_rejection
 from ukg_visma.employees.models import WebhookEvent
+from ukg_visma.errors import NotRetryable
 from ukg_visma.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ EngineProvider = Callable[[], Engine]
 _MAX_TIMESTAMP_DIGITS = 12
 
 
-class _Rejected(Exception):
+class _Rejected(NotRetryable, Exception):
     """A request refused with a status and a short, body-free reason."""
 
     def __init__(self, status: int, reason: str) -> None:
