@@ -8,7 +8,8 @@ Each table has one owning module that reads and writes it:
 - ``runs``, ``records``        → ``audit.records``   (every flow)
 - ``journal_ledger``           → ``audit.ledger``    (payroll GL posting, exactly-once)
 - ``inbox``, ``webhook_rejections`` → ``audit.inbox`` (webhook receiver, employee sync)
-- ``employee_state``, ``watermarks``, ``pending_changes`` → ``audit.employees`` (employee sync)
+- ``employee_state``, ``watermarks``, ``pending_changes``, ``rejected_employees``
+                               → ``audit.employees`` (employee sync)
 - ``visma_employees``          → ``audit.visma_employees`` (employee sync: Visma's side, mirrored)
 """
 
@@ -138,6 +139,22 @@ pending_changes = Table(
     Column("failed_runs", Integer, nullable=False, default=0),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# UKG snapshots that could not be parsed (quarantine): kept with the raw payload and the findings,
+# re-read from UKG on every run until they parse (employees.quarantine, tasks.employee_extract).
+rejected_employees = Table(
+    "rejected_employees",
+    metadata,
+    Column("rejection_key", String(120), primary_key=True),  # employeeId, else number:/payload:
+    Column("employee_id", String(80)),
+    Column("employee_number", String(40)),
+    Column("payload", JSON, nullable=False),  # the raw UKG snapshot as received
+    Column("findings", JSON, nullable=False),  # [{field, value, rule}]
+    Column("failed_runs", Integer, nullable=False, default=0),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_run", String(250)),
 )
 
 watermarks = Table(
