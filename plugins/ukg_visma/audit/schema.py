@@ -114,9 +114,16 @@ webhook_rejections = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("status_code", Integer, nullable=False),
     Column("reason", String(200), nullable=False),
-    Column("body_sha256", String(64)),
+    Column("body_sha256", String(64)),  # of the first refused body in the window
     Column("body_size", Integer),
-    Column("remote", String(80)),
+    Column("remote", String(80), nullable=False),  # source address ("" when unknown)
+    # One row per source per minute: refusals are counted, not stored one by one, so a flood
+    # of unauthenticated requests cannot grow the table faster than a row a minute per source.
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("count", Integer, nullable=False, default=1),
+    Column("last_status_code", Integer),
+    Column("last_reason", String(200)),
+    UniqueConstraint("remote", "window_start", name="uq_webhook_rejections_window"),
 )
 
 employee_state = Table(
