@@ -21,6 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ukg_visma.errors import NotRetryable
+
 __all__ = [
     "AmountError",
     "dumps",
@@ -40,7 +42,7 @@ _CENT = Decimal("0.01")
 _MAX_ORE = 10**15  # 13 integer digits of kroner, as the string form allows
 
 
-class AmountError(ValueError):
+class AmountError(NotRetryable, ValueError):
     """An amount is not an exact, plain decimal with at most two decimals (or is negative)."""
 
 

@@ -67,6 +67,26 @@ class AlignmentSettings(_Strict):
     conflict_winner: Literal["none", "ukg", "visma"] = "none"
 
 
+class RetrySettings(_Strict):
+    """Task-level retries (``tasks.runtime.retry_policy``). A transient error (``Retryable``) is
+    retried ``transient_retries`` times, ``first_delay_seconds`` doubling up to
+    ``max_delay_seconds`` — 30 s, 1, 2, 4, 5, 5 min by default: 17.5 min, enough to ride out a
+    15-minute outage. An error of no known kind (a bug, a library error) gets
+    ``unknown_error_retries``; a permanent one (``NotRetryable``) none."""
+
+    transient_retries: int = Field(6, ge=0, le=50)
+    first_delay_seconds: float = Field(30, gt=0)
+    max_delay_seconds: float = Field(300, gt=0)
+    unknown_error_retries: int = Field(2, ge=0)
+
+
+class RetentionSettings(_Strict):
+    """How long the audit store keeps personal data (``docs/personal-data.md``);
+    ``ukg-visma audit purge`` deletes what is older."""
+
+    personal_data_days: int = Field(400, ge=1)
+
+
 class PathSettings(_Strict):
     staging: str
     reports: str
@@ -78,6 +98,8 @@ class Settings(_Strict):
     segments: list[SegmentSetting]
     employee_sync: EmployeeSyncSettings = EmployeeSyncSettings()
     alignment: AlignmentSettings = AlignmentSettings()
+    retries: RetrySettings = RetrySettings()
+    retention: RetentionSettings = RetentionSettings()
     paths: PathSettings
 
     def staging_path(self) -> str:

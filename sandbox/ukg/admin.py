@@ -65,6 +65,13 @@ def _snapshot(state: UkgState, item: Any, stamp: str) -> tuple[dict[str, Any] | 
     unknown = set(item) - SNAPSHOT_FIELDS
     if unknown:
         raise bad_request("employees", f"unknown snapshot fields {sorted(unknown)}")
+    if "employeeNumber" in item and not _filled(item["employeeNumber"]):
+        # UKG requires an employee number on every employee: it cannot hold null or blank.
+        raise UkgError(
+            422,
+            "employeeNumber: must be a non-blank string",
+            errors={"employeeNumber": ["An employee number is required."]},
+        )
     old = state.employee(item["employeeId"]) if item.get("employeeId") else None
     if old is None and not item.get("employeeId") and item.get("employeeNumber"):
         old = next(
@@ -82,6 +89,10 @@ def _snapshot(state: UkgState, item: Any, stamp: str) -> tuple[dict[str, Any] | 
     new["dateTimeChanged"] = stamp
     ordered = {k: new.get(k) for k in _field_order()}
     return old, ordered
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _field_order() -> list[str]:

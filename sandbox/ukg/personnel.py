@@ -71,7 +71,8 @@ def _filtered(state: UkgState, request: Request) -> list[dict[str, Any]]:
     for field in ("employeeId", "employeeNumber", "companyId"):
         if query.get(field):
             employees = [e for e in employees if e.get(field) == query[field]]
-    employees.sort(key=lambda e: e["employeeNumber"])
+    # Stored data from an older sandbox may lack a number: sort those last, never fail.
+    employees.sort(key=lambda e: (e.get("employeeNumber") is None, str(e.get("employeeNumber"))))
     return employees
 
 

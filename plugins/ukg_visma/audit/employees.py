@@ -5,6 +5,8 @@
   already stored (two runs, or a retried task, may overlap).
 - ``watermarks`` only move forward unless a caller explicitly rewinds (a backfill): advancing is an
   atomic conditional upsert, so concurrent runs cannot move it backwards either.
+- ``rejected_employees`` hold UKG snapshots that could not be parsed (the quarantine): raw
+  payload, findings, how many runs saw them broken; cleared when the employee parses again.
 - ``pending_changes`` hold changes that could not be applied (mapping drift, Visma refusing), with
   the reason and how many runs failed on them, so that the next run retries them and an alarm can
   fire after N runs.
@@ -21,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
 
-from ukg_visma.audit.schema import employee_state, pending_changes, watermarks
+from ukg_visma.audit.schema import employee_state, pending_changes, rejected_employees, watermarks
 from ukg_visma.audit.store import upsert_insert, utcnow
 
 DEFAULT_WATERMARK = "employee_sync"
@@ -236,3 +238,68 @@ def list_pending(engine: Engine, *, min_failed_runs: int = 0) -> list[dict[str, 
 def pending_over_threshold(engine: Engine, threshold: int) -> list[dict[str, Any]]:
     """Entries that failed ``threshold`` runs or more: the ones to alarm about."""
     return list_pending(engine, min_failed_runs=threshold)
+
+
+# --- quarantine (snapshots that could not be parsed) -------------------------------------------
+
+
+def put_rejections(engine: Engine, rejections: Iterable[Any], run_id: str) -> int:
+    """Keep rejected snapshots (``employees.quarantine.Rejection``); a known one gets the newer
+    payload and findings, one more failed run, and keeps ``first_seen``."""
+    now = utcnow()
+    rows = {
+        r.key: {
+            "rejection_key": r.key,
+            "employee_id": r.employee_id,
+            "employee_number": r.employee_number,
+            "payload": dict(r.raw),
+            "findings": [f.as_dict() for f in r.findings],
+            "failed_runs": 1,
+            "first_seen": now,
+            "updated_at": now,
+            "last_run": run_id,
+        }
+        for r in rejections
+    }
+    if not rows:
+        return 0
+    ins = upsert_insert(engine, rejected_employees)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["rejection_key"],
+        set_={
+            "employee_id": ins.excluded.employee_id,
+            "employee_number": ins.excluded.employee_number,
+            "payload": ins.excluded.payload,
+            "findings": ins.excluded.findings,
+            "failed_runs": rejected_employees.c.failed_runs + 1,
+            "updated_at": ins.excluded.updated_at,
+            "last_run": ins.excluded.last_run,
+        },
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, list(rows.values()))
+    return len(rows)
+
+
+def list_rejections(engine: Engine) -> list[dict[str, Any]]:
+    """The quarantine, oldest first."""
+    q = select(rejected_employees).order_by(
+        rejected_employees.c.first_seen, rejected_employees.c.rejection_key
+    )
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for row in rows:
+        row["first_seen"] = _read_utc(row["first_seen"])
+        row["updated_at"] = _read_utc(row["updated_at"])
+    return rows
+
+
+def clear_rejections(engine: Engine, keys: Iterable[str]) -> int:
+    """Release quarantined entries (their employee parses now)."""
+    removed = 0
+    with engine.begin() as conn:
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            removed += conn.execute(
+                delete(rejected_employees).where(rejected_employees.c.rejection_key.in_(chunk))
+            ).rowcount
+    return removed

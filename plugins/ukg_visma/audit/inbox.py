@@ -63,21 +63,44 @@ def record_rejection(
     body: bytes | None = None,
     body_size: int | None = None,
     remote: str | None = None,
-) -> None:
-    """Remember a refused request: why, how big, which body (by hash) — not what it said."""
+    at: dt.datetime | None = None,
+    times: int = 1,
+) -> int:
+    """Count a refused request in its source's row for the minute; returns the minute's count.
+
+    The first refusal of a source in a minute makes the row (status, reason, body hash and size
+    — never what the body said); later ones only add to ``count`` and set ``last_*``.
+    ``times`` counts several refusals at once (those a rate limit answered without a write).
+    """
+    now = at or utcnow()
+    window = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+    source = (remote or "")[:80]
     digest = hashlib.sha256(body).hexdigest() if body is not None else None
-    size = len(body) if body is not None else body_size
+    row = {
+        "received_at": now,
+        "status_code": int(status_code),
+        "reason": reason[:200],
+        "body_sha256": digest,
+        "body_size": len(body) if body is not None else body_size,
+        "remote": source,
+        "window_start": window,
+        "count": times,
+        "last_status_code": int(status_code),
+        "last_reason": reason[:200],
+    }
+    ins = upsert_insert(engine, webhook_rejections).values(**row)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["remote", "window_start"],
+        set_={
+            "count": webhook_rejections.c.count + ins.excluded.count,
+            "last_status_code": ins.excluded.last_status_code,
+            "last_reason": ins.excluded.last_reason,
+        },
+    )
+    key = (webhook_rejections.c.remote == source) & (webhook_rejections.c.window_start == window)
     with engine.begin() as conn:
-        conn.execute(
-            webhook_rejections.insert().values(
-                received_at=utcnow(),
-                status_code=int(status_code),
-                reason=reason[:200],
-                body_sha256=digest,
-                body_size=size,
-                remote=(remote or "")[:80] or None,
-            )
-        )
+        conn.execute(stmt)
+        return int(conn.execute(select(webhook_rejections.c.count).where(key)).scalar_one())
 
 
 def _row(r: Any) -> dict[str, Any]:

@@ -9,7 +9,8 @@ Each table has one owning module that reads and writes it:
 - ``journal_ledger``, ``journal_batches`` → ``audit.ledger`` (payroll GL posting, exactly-once;
   what Visma holds of ours per pay period)
 - ``inbox``, ``webhook_rejections`` → ``audit.inbox`` (webhook receiver, employee sync)
-- ``employee_state``, ``watermarks``, ``pending_changes`` → ``audit.employees`` (employee sync)
+- ``employee_state``, ``watermarks``, ``pending_changes``, ``rejected_employees``
+                               → ``audit.employees`` (employee sync)
 - ``visma_employees``          → ``audit.visma_employees`` (employee sync: Visma's side, mirrored)
 """
 
@@ -137,9 +138,16 @@ webhook_rejections = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("status_code", Integer, nullable=False),
     Column("reason", String(200), nullable=False),
-    Column("body_sha256", String(64)),
+    Column("body_sha256", String(64)),  # of the first refused body in the window
     Column("body_size", Integer),
-    Column("remote", String(80)),
+    Column("remote", String(80), nullable=False),  # source address ("" when unknown)
+    # One row per source per minute: refusals are counted, not stored one by one, so a flood
+    # of unauthenticated requests cannot grow the table faster than a row a minute per source.
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("count", Integer, nullable=False, default=1),
+    Column("last_status_code", Integer),
+    Column("last_reason", String(200)),
+    UniqueConstraint("remote", "window_start", name="uq_webhook_rejections_window"),
 )
 
 employee_state = Table(
@@ -162,6 +170,22 @@ pending_changes = Table(
     Column("failed_runs", Integer, nullable=False, default=0),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# UKG snapshots that could not be parsed (quarantine): kept with the raw payload and the findings,
+# re-read from UKG on every run until they parse (employees.quarantine, tasks.employee_extract).
+rejected_employees = Table(
+    "rejected_employees",
+    metadata,
+    Column("rejection_key", String(120), primary_key=True),  # employeeId, else number:/payload:
+    Column("employee_id", String(80)),
+    Column("employee_number", String(40)),
+    Column("payload", JSON, nullable=False),  # the raw UKG snapshot as received
+    Column("findings", JSON, nullable=False),  # [{field, value, rule}]
+    Column("failed_runs", Integer, nullable=False, default=0),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_run", String(250)),
 )
 
 watermarks = Table(

@@ -2,7 +2,9 @@
 
 ``trace`` prints, for a pay period, every UKG GL line with the Visma batch + line that holds it
 (optionally filtered by UKG account and cost centre); ``ledger`` prints the posting ledger (one
-row per journal key: status, batch, attempts) — what a retry would replay.
+row per journal key: status, batch, attempts) — what a retry would replay; ``purge`` deletes
+personal data older than the retention period (``retention.personal_data_days`` in settings.yaml;
+see ``docs/personal-data.md`` and ``audit.retention``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     led.add_argument("--period", required=True)
     led.add_argument("--audit-url")
     led.set_defaults(func=_ledger)
+    purge = sub.add_parser("purge", help="delete personal data older than the retention period")
+    purge.add_argument(
+        "--older-than",
+        type=int,
+        metavar="DAYS",
+        help="days (default: retention.personal_data_days in settings.yaml)",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    purge.add_argument("--audit-url")
+    purge.set_defaults(func=_purge)
 
 
 def _engine(url: str | None):
@@ -122,4 +134,21 @@ def _ledger(args: argparse.Namespace) -> int:
         return 1
     for e in entries:
         print(f"{e.journal_key}  {e.status:<9} batch {e.batch_number or '-':<8} tries {e.attempts}")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from ukg_visma.audit.retention import purge
+    from ukg_visma.settings import load_settings
+
+    days = args.older_than
+    if days is None:
+        days = load_settings().retention.personal_data_days
+    if days < 1:
+        print("--older-than must be at least 1 day")
+        return 2
+    counts = purge(_engine(args.audit_url), days, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"personal data older than {days} day(s): {verb} "
+          + ", ".join(f"{table} {n}" for table, n in counts.items()))  # fmt: skip
     return 0

@@ -48,9 +48,12 @@ def _iso_date(value: Any) -> Any:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if "T" in text:
-            return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-        return dt.date.fromisoformat(text)
+        try:
+            if "T" in text:
+                return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("not an ISO date (YYYY-MM-DD)") from None
     raise ValueError("expected an ISO date string")
 
 
@@ -76,7 +79,11 @@ class EmployeeSnapshot(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
 
     employeeId: Annotated[str, Field(strict=True, min_length=1, max_length=80)]
-    employeeNumber: Annotated[str, Field(strict=True, min_length=1, max_length=40)]
+    employeeNumber: Annotated[
+        str,
+        Field(strict=True),
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    ]
     companyId: Code | None = None
     firstName: Annotated[str, Field(strict=True)] | None = None
     lastName: Annotated[str, Field(strict=True)] | None = None

@@ -34,12 +34,13 @@ from typing import Any, Literal
 
 from ukg_visma.employees.diff import Change
 from ukg_visma.employees.models import EmployeeSnapshot
+from ukg_visma.errors import NotRetryable
 
 VismaStatus = Literal["Active", "Inactive"]
 EMPLOYED_VISMA_STATUSES = frozenset({"Active", "OnHold", "HoldPayments", "OneTime"})
 
 
-class UnmappedCostCentre(ValueError):
+class UnmappedCostCentre(NotRetryable, ValueError):
     """The employee's UKG cost centre has no Visma value: mapping drift, keep the change pending."""
 
     def __init__(self, employee_number: str, code: str | None) -> None:

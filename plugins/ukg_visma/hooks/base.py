@@ -28,6 +28,7 @@ from ukg_visma.hooks.exceptions import (
     AuthenticationError,
     ConnectionFailedError,
     ResponseLostError,
+    UnexpectedResponseError,
     classify_transport_error,
     map_response,
     sent_before_failure,
@@ -145,7 +146,7 @@ class ApiHook(BaseHook):
         if "://" in path:
             wanted, have = urlsplit(path), urlsplit(base)
             if (wanted.scheme, wanted.netloc) != (have.scheme, have.netloc):
-                raise ApiError(
+                raise UnexpectedResponseError(
                     "refusing to send credentials to another host",
                     service=self.service,
                     method="GET",
@@ -360,7 +361,7 @@ class ApiHook(BaseHook):
         try:
             return jsonbody.loads(response.content)
         except ValueError:
-            raise ApiError(
+            raise UnexpectedResponseError(
                 f"expected JSON, got {response.headers.get('Content-Type', 'no content type')}",
                 service=self.service,
                 method=method,

@@ -84,7 +84,7 @@ class PermissionDeniedError(NotRetryable, ApiError):
     """403: authenticated, but the client lacks a scope or access to the company/tenant."""
 
 
-class NotFoundError(ApiError):
+class NotFoundError(NotRetryable, ApiError):
     """404: the resource does not exist (or is not visible to this client)."""
 
 
@@ -121,8 +121,23 @@ class ResponseLostError(Retryable, ApiError):
     taken effect. The caller must read back (e.g. list journals by key) before sending it again."""
 
 
-class PaginationError(ApiError):
+class PaginationError(NotRetryable, ApiError):
     """The service's paging went in a circle or past a safety limit; reading on would never end."""
+
+
+class ServerError(Retryable, ApiError):
+    """500 or another 5xx the hooks do not retry themselves (the service failed inside; a request
+    that is not idempotent may have half-happened, so only a task retry — which reads back first —
+    tries again)."""
+
+
+class RequestRefusedError(NotRetryable, ApiError):
+    """Another 4xx (405, 410, 413, 415, …): the request itself is wrong for this service."""
+
+
+class UnexpectedResponseError(NotRetryable, ApiError):
+    """A 2xx answer the hooks cannot use (not JSON, no ETag) or a request refused on our side
+    (a paging link to another host): a contract problem, not a passing condition."""
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
@@ -232,7 +247,7 @@ def map_response(
         message = text  # plain-text / HTML gateway page: keep the start of it
     rid = rid or request_id(response.headers)
     service_message = scrub(_shorten(message)) if message else None
-    cls = _BY_STATUS.get(status, ApiError)
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else RequestRefusedError)
     summary = _DEFAULT_TEXT.get(status, service_message or response.reason or "error")
     retry_after = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
     return cls(

@@ -20,7 +20,7 @@ import requests
 from ukg_visma.hooks.auth import AuthProvider, ClientCredentialsAuth
 from ukg_visma.hooks.base import ApiHook, display_path
 from ukg_visma.hooks.config import TimeoutArg, VismaConfig
-from ukg_visma.hooks.exceptions import ApiError, ConcurrentUpdateError
+from ukg_visma.hooks.exceptions import ConcurrentUpdateError, UnexpectedResponseError
 from ukg_visma.hooks.forms import (
     VISMA_CONN_FIELDS,
     VISMA_FIELD_BEHAVIOUR,
@@ -114,7 +114,7 @@ class VismaHook(ApiHook):
         if not etag and isinstance(body, dict) and body.get("timeStamp"):
             etag = str(body["timeStamp"])
         if not etag:
-            raise ApiError(
+            raise UnexpectedResponseError(
                 "no ETag on the answer; an update would overwrite blindly",
                 service=self.service,
                 method="GET",

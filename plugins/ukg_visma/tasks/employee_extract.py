@@ -9,7 +9,11 @@ and the change feed is polled only every few hours. The step
    first run and on a full resync, reads the full employee lists instead;
 3. pulls full details (employment + person details) for ids the feed did not return (events are
    thin) and the person details (e-mail) of everyone changed in the window;
-4. merges by employee (newest ``dateTimeChanged`` wins, including a change still pending from an
+4. parses every snapshot **alone**: one that cannot be parsed (a date like ``31.12.2026``, a
+   blank ``employeeNumber``) is quarantined — a finding naming the employee, field, value and
+   rule, kept with the raw payload in ``rejected_employees`` and re-read from UKG on every later
+   run until it parses — and never holds back the others;
+5. merges by employee (newest ``dateTimeChanged`` wins, including a change still pending from an
    earlier run), classifies against the last applied state, and **queues** every change that must
    reach Visma in ``pending_changes`` — the durable work list of step 2. Repeats and stale
    (older) snapshots are not queued; each gets an audit row saying why. A full resync queues the
@@ -32,6 +36,7 @@ from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records
 from ukg_visma.employees.diff import Change, ChangeKind, merge_changes
 from ukg_visma.employees.models import EmployeeSnapshot
+from ukg_visma.employees.quarantine import Rejection, parse_snapshots
 from ukg_visma.hooks.exceptions import NotFoundError
 from ukg_visma.settings import Settings
 from ukg_visma.tasks.employee_context import FLOW, SOURCE_CHANGE, SOURCE_EVENT, SyncContext
@@ -53,8 +58,21 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _stamp(snapshot: Mapping[str, Any]) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(snapshot["dateTimeChanged"]).replace("Z", "+00:00"))
+def _stamp(snapshot: Any) -> dt.datetime | None:
+    """The change stamp, or None when it is missing or broken (that snapshot is quarantined
+    later; here it must not stop the paging logic)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(snapshot["dateTimeChanged"]).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _key(snapshot: Any) -> str:
+    """Who a raw snapshot is about, even when it is broken (no employeeId, not an object)."""
+    if isinstance(snapshot, Mapping) and snapshot.get("employeeId"):
+        return str(snapshot["employeeId"])
+    return "#" + repr(sorted(snapshot.items()) if isinstance(snapshot, Mapping) else snapshot)
 
 
 # -- reading UKG ----------------------------------------------------------------------------------
@@ -71,10 +89,12 @@ def read_change_feed(ukg: Any, start: dt.datetime, end: dt.datetime) -> list[dic
         page = _feed_once(ukg, params)
         moved = False
         for snap in page:
-            old = found.get(snap["employeeId"])
-            if old is None or _stamp(snap) >= _stamp(old):
-                found[snap["employeeId"]] = snap
-            moved = moved or _stamp(snap) > end
+            key, stamp = _key(snap), _stamp(snap)
+            old = found.get(key)
+            old_stamp = _stamp(old) if old is not None else None
+            if old is None or stamp is None or old_stamp is None or stamp >= old_stamp:
+                found[key] = snap
+            moved = moved or (stamp is not None and stamp > end)
         if not moved:
             break
         log.info("UKG change feed moved while paging (a change after the window end); re-reading")
@@ -97,8 +117,10 @@ def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(i["employeeId"]): dict(i) for i in items if i.get("employeeId")}
 
 
-def with_person(snapshot: Mapping[str, Any], person: Mapping[str, Any] | None) -> dict[str, Any]:
+def with_person(snapshot: Any, person: Mapping[str, Any] | None) -> Any:
     """The snapshot with names (when it lacks them) and e-mail from person details."""
+    if not isinstance(snapshot, Mapping):
+        return snapshot  # not an object: quarantined as it is
     out = dict(snapshot)
     for key in PERSON_FIELDS:
         if person and person.get(key) and not out.get(key):
@@ -109,10 +131,7 @@ def with_person(snapshot: Mapping[str, Any], person: Mapping[str, Any] | None) -
 def read_all_employees(ukg: Any) -> list[dict[str, Any]]:
     """Everyone, from the full employment-details and person-details lists (first run, resync)."""
     people = _by_id(ukg.paginate(PERSON, None, PER_PAGE))
-    return [
-        with_person(e, people.get(e["employeeId"]))
-        for e in ukg.paginate(EMPLOYMENT, None, PER_PAGE)
-    ]
+    return [with_person(e, people.get(_key(e))) for e in ukg.paginate(EMPLOYMENT, None, PER_PAGE)]
 
 
 def read_employees_by_id(ukg: Any, employee_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -124,6 +143,14 @@ def read_employees_by_id(ukg: Any, employee_ids: Iterable[str]) -> dict[str, dic
             continue
         person = list(ukg.paginate(PERSON, {"employeeId": employee_id}, PER_PAGE))
         out[employee_id] = with_person(found[0], person[0] if person else None)
+    return out
+
+
+def read_employees_by_number(ukg: Any, numbers: Iterable[str]) -> list[dict[str, Any]]:
+    """Re-read quarantined snapshots that had no usable employeeId, by employee number."""
+    out: list[dict[str, Any]] = []
+    for number in sorted(set(numbers)):
+        out += [dict(e) for e in ukg.paginate(EMPLOYMENT, {"employeeNumber": number}, PER_PAGE)]
     return out
 
 
@@ -173,6 +200,69 @@ def _audit_row(change: Change, status: str) -> dict[str, Any]:
     }
 
 
+def _rejected_row(rejection: Rejection) -> dict[str, Any]:
+    """The audit row of a snapshot that could not be parsed (payload: ``rejected_employees``)."""
+    stamp = rejection.raw.get("dateTimeChanged") if isinstance(rejection.raw, Mapping) else None
+    return {
+        "source_key": f"{rejection.key}@{stamp}"[:250],
+        "target_kind": "employee",
+        "target_key": rejection.label[:250],
+        "status": "rejected",
+        "error": rejection.message,
+        "detail": {"findings": [f.as_dict() for f in rejection.findings], "quarantine": True},
+    }
+
+
+def _quarantine_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw snapshot as stored in quarantine: as UKG sent it, without the e-mail address
+    (added from person details; the audit store never keeps it — docs/personal-data.md)."""
+    return {k: v for k, v in raw.items() if k != "emailAddress"}
+
+
+def _reread_quarantine(ukg: Any, engine: Engine, have: list[Any]) -> list[dict[str, Any]]:
+    """Fresh UKG snapshots of everyone in quarantine that this run has not read already."""
+    quarantined = state.list_rejections(engine)
+    if not quarantined:
+        return []
+    seen = {_key(s) for s in have}
+    numbers = {str(s.get("employeeNumber")) for s in have if isinstance(s, Mapping)}
+    ids = {q["employee_id"] for q in quarantined if q["employee_id"]} - seen
+    by_number = {
+        q["employee_number"]
+        for q in quarantined
+        if not q["employee_id"] and q["employee_number"] and q["employee_number"] not in numbers
+    }
+    found = list(read_employees_by_id(ukg, ids).values()) + read_employees_by_number(ukg, by_number)
+    log.info("re-read %d quarantined employee(s) from UKG", len(found))
+    return found
+
+
+def _settle_quarantine(
+    engine: Engine, ctx: SyncContext, parsed: list[EmployeeSnapshot], rejected: list[Rejection]
+) -> int:
+    """Store this run's rejections; release entries whose employee parses now. Returns released."""
+    for rejection in rejected:
+        log.warning("UKG snapshot %s", rejection.message)
+    state.put_rejections(
+        engine,
+        (
+            Rejection(r.employee_id, r.employee_number, r.findings, _quarantine_payload(r.raw))
+            for r in rejected
+        ),
+        ctx.audit_run_id,
+    )
+    still = {r.key for r in rejected}
+    ids = {s.employeeId for s in parsed}
+    numbers = {s.employeeNumber for s in parsed}
+    done = [
+        q["rejection_key"]
+        for q in state.list_rejections(engine)
+        if q["rejection_key"] not in still
+        and (q["employee_id"] in ids or (not q["employee_id"] and q["employee_number"] in numbers))
+    ]
+    return state.clear_rejections(engine, done)
+
+
 def _event_row(event: Mapping[str, Any], seen: set[str], missing: set[str]) -> dict[str, Any]:
     """The audit row of one drained webhook event: which employee, and where it was found."""
     employee_id = event.get("employee_id")
@@ -214,14 +304,16 @@ def extract(
     else:
         feed = read_change_feed(ukg, start, end)
         people = read_person_details_since(ukg, start) if feed else {}
-        snapshots = [with_person(s, people.get(s["employeeId"])) for s in feed]
+        snapshots = [with_person(s, people.get(_key(s))) for s in feed]
         mode = "window"
-    seen = {s["employeeId"] for s in snapshots}
+    seen = {_key(s) for s in snapshots}
     fetched = read_employees_by_id(ukg, set(wanted) - seen)
     snapshots += fetched.values()
     missing = sorted(set(wanted) - seen - set(fetched))
+    snapshots += _reread_quarantine(ukg, engine, snapshots)
 
-    parsed = [EmployeeSnapshot.model_validate(s) for s in snapshots]
+    parsed, rejected = parse_snapshots(snapshots)
+    released = _settle_quarantine(engine, ctx, parsed, rejected)
     pending_before = _pending_snapshots(engine)
     ids = {s.employeeId for s in parsed} | {p.employeeId for p in pending_before}
     known = {
@@ -238,6 +330,7 @@ def extract(
     state.clear_pending(engine, (c.employee_id for c in skipped))
 
     rows = [_audit_row(c, "queued") for c in queue]
+    rows += [_rejected_row(r) for r in rejected]
     rows += [_audit_row(c, "ignored" if c.kind is ChangeKind.STALE else "noop") for c in skipped]
     records.upsert_records(engine, ctx.audit_run_id, FLOW, SOURCE_CHANGE, rows)
     employee_events = [e for e in events if str(e["event_type"]).startswith("Employee")]
@@ -265,6 +358,8 @@ def extract(
         "queued": len(queue),
         "noop": sum(1 for c in skipped if c.kind is ChangeKind.NOOP),
         "stale": sum(1 for c in skipped if c.kind is ChangeKind.STALE),
+        "quarantined": sorted(r.label for r in rejected),
+        "released_from_quarantine": released,
     }
     log.info("employee sync extract: %s", summary)
     return summary

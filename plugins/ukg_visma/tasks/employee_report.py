@@ -35,6 +35,7 @@ def report_markdown(
     change_rows: list[Mapping[str, Any]],
     pending: list[Mapping[str, Any]],
     threshold: int,
+    quarantine: list[Mapping[str, Any]] = (),  # type: ignore[assignment]
     headcount: pd.DataFrame,
     aside: Mapping[str, list[str]],
 ) -> str:
@@ -62,7 +63,7 @@ def report_markdown(
     lines += _table(
         ["kind", "outcome", "employees"], [(k, s, n) for (k, s), n in sorted(by.items())]
     )
-    ignored = [r for r in change_rows if r["status"] in ("ignored", "failed")]
+    ignored = [r for r in change_rows if r["status"] in ("ignored", "failed", "rejected")]
     if ignored:
         lines += ["", "### Ignored or refused", ""]
         lines += _table(
@@ -82,6 +83,27 @@ def report_markdown(
                     p["reason"],
                 )
                 for p in pending[:LISTED]
+            ],
+        )
+    else:
+        lines.append("None.")
+    lines += ["", "## Quarantined: UKG snapshots that cannot be parsed (re-read every run)", ""]
+    if quarantine:
+        lines += ["Fix the record in UKG; the next run applies it. Nothing else waits for it.", ""]
+        lines += _table(
+            ["employee", "UKG employee id", "field", "value", "rule", "runs", "first seen"],
+            [
+                (
+                    q.get("employee_number") or "(none)",
+                    q.get("employee_id") or "(none)",
+                    f["field"],
+                    f["value"],
+                    f["rule"],
+                    q["failed_runs"],
+                    q["first_seen"].isoformat() if q.get("first_seen") else "",
+                )
+                for q in quarantine[:LISTED]
+                for f in q["findings"]
             ],
         )
     else:
@@ -114,7 +136,8 @@ def report_markdown(
     lines += [
         "",
         f"Set aside on both sides — pending: {_listing(list(aside.get('pending', [])))}; "
-        f"changed in UKG after the window: {_listing(list(aside.get('later', [])))}.",
+        f"changed in UKG after the window: {_listing(list(aside.get('later', [])))}; "
+        f"quarantined: {_listing(list(aside.get('quarantined', [])))}.",
         "",
         "## Visma calls",
         "",

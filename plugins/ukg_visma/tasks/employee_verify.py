@@ -30,7 +30,7 @@ from ukg_visma.audit import employees as state
 from ukg_visma.audit import records
 from ukg_visma.audit import visma_employees as mirror
 from ukg_visma.employees.headcount import headcount_diff, mismatches
-from ukg_visma.employees.models import EmployeeSnapshot
+from ukg_visma.employees.quarantine import Rejection, parse_snapshots
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import Settings
 from ukg_visma.tasks.employee_apply import COST_CENTRE_LEVEL
@@ -55,18 +55,41 @@ def headcount(
     window_end: dt.datetime,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """The per-cost-centre table and the employee numbers set aside (``pending``, ``later``)."""
-    ukg_all = [EmployeeSnapshot.model_validate(e) for e in ukg.paginate(EMPLOYMENT, None, PER_PAGE)]
+    ukg_all, unreadable = parse_snapshots(ukg.paginate(EMPLOYMENT, None, PER_PAGE))
     pending_numbers = {str(p["snapshot"].get("employeeNumber")) for p in state.list_pending(engine)}
+    quarantined = _quarantined_numbers(engine, unreadable)
     # UKG stamps to the second: a change in the window end's own second may be after it.
     cutoff = window_end.replace(microsecond=0)
     later = {s.employeeNumber for s in ukg_all if s.dateTimeChanged >= cutoff}
-    aside = pending_numbers | later
+    aside = pending_numbers | later | quarantined
     frame = headcount_diff(
         [s for s in ukg_all if s.employeeNumber not in aside],
         [e for e in mirror.employees(engine) if e["employeeNumber"] not in aside],
         mappings.segment_values(COST_CENTRE_LEVEL),
     )
-    return frame, {"pending": sorted(pending_numbers), "later": sorted(later - pending_numbers)}
+    return frame, {
+        "pending": sorted(pending_numbers),
+        "later": sorted(later - pending_numbers),
+        "quarantined": sorted(quarantined),
+    }
+
+
+def _quarantined_numbers(engine: Engine, unreadable: list[Rejection]) -> set[str]:
+    """Employee numbers to set aside for snapshots that cannot be parsed: the number in the
+    snapshot, else the one Visma knows the employee by (the last applied state)."""
+    entries = [(q["employee_id"], q["employee_number"]) for q in state.list_rejections(engine)] + [
+        (r.employee_id, r.employee_number) for r in unreadable
+    ]
+    known = state.get_snapshots(engine, [i for i, _ in entries if i])
+    numbers = {n for _, n in entries if n}
+    numbers |= {str(known[i].get("employeeNumber")) for i, _ in entries if i in known}
+    return numbers
+
+
+def _label(entry: Mapping[str, Any]) -> str:
+    if entry.get("employee_number"):
+        return f"employee {entry['employee_number']}"
+    return f"UKG employee id {entry.get('employee_id') or entry['rejection_key']}"
 
 
 def _mismatch_text(bad: pd.DataFrame) -> str:
@@ -98,6 +121,7 @@ def verify(
     threshold = settings.employee_sync.alarm_after_failed_runs
     alarming = state.pending_over_threshold(engine, threshold)
     pending = state.list_pending(engine)
+    quarantine = state.list_rejections(engine)
     rows = records.fetch_records(engine, run_id=ctx.audit_run_id, source_kind=SOURCE_CHANGE)
     markdown = report_markdown(
         ctx,
@@ -105,6 +129,7 @@ def verify(
         applied=applied,
         change_rows=rows,
         pending=pending,
+        quarantine=quarantine,
         threshold=threshold,
         headcount=frame,
         aside=aside,
@@ -131,6 +156,7 @@ def verify(
         "mismatches": len(bad),
         "pending": len(pending),
         "alarming": len(alarming),
+        "quarantined": len(quarantine),
         "set_aside": {k: len(v) for k, v in aside.items()},
         "applied": applied.get("applied"),
         "visma_calls": applied.get("visma_calls"),  # requests, 429s, retries, 412 conflicts
@@ -141,6 +167,10 @@ def verify(
         if not bad.empty:
             raise HeadcountMismatchError(message)
         raise PendingChangesAlarm(message)
+    if quarantine:
+        log.warning("%d UKG employee snapshot(s) quarantined (cannot be parsed; re-read every "
+                    "run): %s", len(quarantine),
+                    ", ".join(_label(q) for q in quarantine[:20]))  # fmt: skip
     if pending:
         log.warning("%d employee change(s) pending (below the alarm threshold of %d runs); "
                     "see %s", len(pending), threshold, paths["markdown"])  # fmt: skip

@@ -10,26 +10,101 @@ import datetime as dt
 from typing import Any
 
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
+from airflow.sdk.definitions.retry_policy import RetryDecision
 
+from ukg_visma.errors import Retryable
 from ukg_visma.periods import resolve_period
 from ukg_visma.tasks.context import RunContext
 
 
-def retry_policy(transient_delay_s: float = 30) -> ExceptionRetryPolicy:
-    return ExceptionRetryPolicy(
-        rules=[
-            RetryRule(
-                exception="ukg_visma.errors.NotRetryable",
-                action=RetryAction.FAIL,
-                reason="configuration or data error: a retry cannot fix it",
-            ),
-            RetryRule(
-                exception="ukg_visma.errors.Retryable",
-                action=RetryAction.RETRY,
-                retry_delay=dt.timedelta(seconds=transient_delay_s),
-                reason="transient: retrying (the ledger makes the retry safe)",
-            ),
-        ]
+class TaskRetryPolicy(ExceptionRetryPolicy):
+    """Retry what retrying can fix, fail the rest at once, and say so in one line.
+
+    - ``NotRetryable`` (bad data, configuration, an incomplete export, a refused request): FAIL
+      now — another try gives the same answer, and a human has the finding.
+    - ``Retryable`` (503, 429 past the hook's budget, a lost answer, a busy lease): RETRY after
+      ``first_delay · 2^(k-1)`` seconds, capped — with the defaults 30 s, 1, 2, 4, 5, 5 min, so a
+      15-minute outage ends green without anyone clearing a task.
+    - anything else (a bug, a library error): at most ``unknown_retries`` tries more, same delays.
+
+    The decision's ``reason`` is the one readable line per attempt that Airflow logs and keeps on
+    the task instance: what failed, attempt k of n, next try in s (or why there is none).
+    """
+
+    def __init__(
+        self,
+        *,
+        first_delay_s: float = 30,
+        max_delay_s: float = 300,
+        unknown_retries: int = 2,
+    ) -> None:
+        super().__init__(
+            rules=[
+                RetryRule(exception="ukg_visma.errors.NotRetryable", action=RetryAction.FAIL),
+                RetryRule(exception="ukg_visma.errors.Retryable", action=RetryAction.RETRY),
+            ],
+            default=RetryAction.RETRY,
+        )
+        self.first_delay_s = first_delay_s
+        self.max_delay_s = max_delay_s
+        self.unknown_retries = unknown_retries
+
+    def delay_after(self, try_number: int) -> float:
+        """Seconds between try ``try_number`` (1-based) failing and the next try."""
+        return min(self.max_delay_s, self.first_delay_s * 2 ** max(0, try_number - 1))
+
+    def evaluate(
+        self,
+        exception: BaseException,
+        try_number: int,
+        max_tries: int,
+        context: Any = None,
+    ) -> RetryDecision:
+        decision = super().evaluate(exception, try_number, max_tries, context)
+        ti = (context or {}).get("ti") if hasattr(context, "get") else None
+        task = getattr(ti, "task_id", None) or "task"
+        if not max_tries:
+            max_tries = int(getattr(getattr(ti, "task", None), "retries", 0) or 0)
+        known = isinstance(exception, Retryable)
+        kind = (
+            "transient"
+            if known
+            else "permanent"
+            if decision.action is RetryAction.FAIL
+            else ("unexpected")
+        )
+        what = f"{task} failed ({kind}, {type(exception).__name__}): {_first_line(exception)}"
+        if decision.action is RetryAction.FAIL:
+            return RetryDecision.fail(f"{what} — not retried: a retry gives the same answer")
+        allowed = max_tries if known else min(max_tries, self.unknown_retries)
+        attempts = allowed + 1
+        if try_number > allowed:
+            return RetryDecision.fail(
+                f"{what} — attempt {try_number} of {attempts}; no tries left, "
+                "clear the task once the cause is fixed"
+            )
+        delay = self.delay_after(try_number)
+        return RetryDecision.retry(
+            dt.timedelta(seconds=delay),
+            f"{what} — attempt {try_number} of {attempts}; next try in {delay:.0f} s",
+        )
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def retry_policy(retries: Any = None) -> TaskRetryPolicy:
+    """The policy built from ``settings.retries`` (or the given ``RetrySettings``)."""
+    if retries is None:
+        from ukg_visma.settings import load_settings
+
+        retries = load_settings().retries
+    return TaskRetryPolicy(
+        first_delay_s=retries.first_delay_seconds,
+        max_delay_s=retries.max_delay_seconds,
+        unknown_retries=retries.unknown_error_retries,
     )
 
 
@@ -64,13 +139,20 @@ def audit() -> Any:
 
 
 def default_args() -> dict[str, Any]:
-    """The DAGs' shared task defaults: owned by finance-data, retried with backoff, and
-    classified by ``retry_policy`` (a data error fails at once, a 429 retries)."""
+    """The DAGs' shared task defaults: owned by finance-data, classified by ``retry_policy``
+    (a data error fails at once; a transient one retries long enough to outlast an outage).
+
+    ``retry_delay``/backoff apply only where Airflow retries without asking the policy (a
+    worker lost mid-task); they follow the same schedule.
+    """
+    from ukg_visma.settings import load_settings
+
+    retries = load_settings().retries
     return {
         "owner": "finance-data",
-        "retries": 3,
-        "retry_delay": dt.timedelta(minutes=2),
+        "retries": retries.transient_retries,
+        "retry_delay": dt.timedelta(seconds=retries.first_delay_seconds),
         "retry_exponential_backoff": 2.0,
-        "max_retry_delay": dt.timedelta(minutes=30),
-        "retry_policy": retry_policy(),
+        "max_retry_delay": dt.timedelta(seconds=retries.max_delay_seconds),
+        "retry_policy": retry_policy(retries),
     }

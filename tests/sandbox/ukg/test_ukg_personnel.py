@@ -129,3 +129,20 @@ def test_employee_ids_lookup(ukg):
     assert len(ids) == 1 and set(ids[0]) == {"employeeId", "companyId", "employeeNumber"}
     detail = ukg.get("/personnel/v1/employment-details", {"employeeId": ids[0]["employeeId"]})
     assert detail.json()[0]["employeeNumber"] == "100007"
+
+
+@pytest.mark.parametrize("number", [None, "", "   ", 1042], ids=["null", "empty", "blank", "int"])
+def test_admin_refuses_an_employee_without_a_usable_number(ukg, number):
+    """UKG requires an employee number on every employee; the sandbox cannot hold one without
+    it (it made person-details answer 500), for a new employee or an update."""
+    existing = ukg.get("/personnel/v1/employment-details", {"per_page": 1}).json()[0]
+    for item in (
+        {"employeeNumber": number, "firstName": "A", "lastName": "B"},
+        {"employeeId": existing["employeeId"], "employeeNumber": number},
+    ):
+        answer = ukg.http.post("/_sandbox/employees", json={"employees": [item]})
+        assert answer.status_code == 422, answer.text
+        assert "employeeNumber" in answer.json()["errors"]
+    persons = ukg.get("/personnel/v1/person-details", {"per_page": 200})
+    assert persons.status_code == 200
+    assert ukg.get("/personnel/v1/employment-details", {"per_page": 200}).status_code == 200

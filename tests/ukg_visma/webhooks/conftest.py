@@ -68,7 +68,14 @@ def event_body(event_id: str = "evt-1", **overrides: Any) -> bytes:
 @pytest.fixture(scope="session")
 def receiver_server() -> Iterator[Receiver]:
     state: dict[str, Any] = {"secret": SECRET, "engine": None}
-    app = create_app(lambda: state["secret"], lambda: state["engine"], max_body=MAX_BODY)
+    # Shared by every test (all from 127.0.0.1): no rate limit here; test_receiver_limits has
+    # its own server with a limit and a clock it controls.
+    app = create_app(
+        lambda: state["secret"],
+        lambda: state["engine"],
+        max_body=MAX_BODY,
+        rejections_per_minute=1_000_000,
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -1,0 +1,124 @@
+"""Every exception the package defines says whether a retry can fix it (issue #14).
+
+The DAGs' retry policy decides by the two marker classes in ``ukg_visma.errors``; an exception
+that carries neither falls to the "unexpected" branch (few retries). So each one must be
+classified — transient (``Retryable``) or permanent (``NotRetryable``), never both — except the
+explicit base classes below, which the package never raises itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import ukg_visma
+from ukg_visma.errors import NotRetryable, Retryable
+
+PACKAGE = Path(ukg_visma.__file__).parent
+# Base classes: only their subclasses are raised (checked below from the source).
+BASES = {
+    "ukg_visma.errors.NotRetryable",
+    "ukg_visma.errors.Retryable",
+    "ukg_visma.hooks.exceptions.HookError",
+    "ukg_visma.hooks.exceptions.ApiError",
+    "ukg_visma.gl.extract.GLExportError",
+}
+# Defined in a module another engineer owns (tasks/payroll.py, pay-period work); never raised
+# today. Listed so that this test names it; remove once it is classified there.
+OWNER_PENDING = {"ukg_visma.tasks.payroll.NoPayRunError"}
+
+
+def _modules() -> list[str]:
+    names = [ukg_visma.__name__]
+    for info in pkgutil.walk_packages([str(PACKAGE)], prefix="ukg_visma."):
+        names.append(info.name)
+    return sorted(names)
+
+
+def _exception_types() -> dict[str, type[BaseException]]:
+    found: dict[str, type[BaseException]] = {}
+    for name in _modules():
+        module = importlib.import_module(name)
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, BaseException) and obj.__module__ == name:
+                found[f"{name}.{obj.__qualname__}"] = obj
+    return found
+
+
+EXCEPTIONS = _exception_types()
+
+
+def test_the_walk_finds_the_package_exceptions():
+    assert len(EXCEPTIONS) >= 30
+    for known in ("ukg_visma.gl.extract.IncompleteExportError",
+                  "ukg_visma.hooks.exceptions.TransientError",
+                  "ukg_visma.employees.quarantine.SnapshotRejected"):  # fmt: skip
+        assert known in EXCEPTIONS
+
+
+@pytest.mark.parametrize("name", sorted(set(EXCEPTIONS) - BASES - OWNER_PENDING))
+def test_every_exception_is_transient_or_permanent(name):
+    cls = EXCEPTIONS[name]
+    transient, permanent = issubclass(cls, Retryable), issubclass(cls, NotRetryable)
+    assert transient != permanent, f"{name}: Retryable={transient}, NotRetryable={permanent}"
+
+
+def test_allow_lists_name_real_classes_and_owner_pending_is_still_unclassified():
+    assert set(EXCEPTIONS) >= BASES
+    for name in OWNER_PENDING & set(EXCEPTIONS):
+        cls = EXCEPTIONS[name]
+        assert not issubclass(cls, Retryable | NotRetryable), f"{name} is classified: unlist it"
+
+
+def test_base_classes_are_never_raised_directly():
+    bare = {name.rsplit(".", 1)[1] for name in BASES}
+    raised = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                func = node.exc.func
+                if isinstance(func, ast.Name) and func.id in bare:
+                    raised.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {func.id}")
+    assert raised == []
+
+
+@pytest.mark.parametrize(
+    ("name", "transient"),
+    [
+        ("ukg_visma.gl.extract.IncompleteExportError", False),
+        ("ukg_visma.gl.extract.MalformedExportError", False),
+        ("ukg_visma.hooks.exceptions.TransientError", True),
+        ("ukg_visma.hooks.exceptions.RateLimitError", True),
+        ("ukg_visma.hooks.exceptions.ResponseLostError", True),
+        ("ukg_visma.hooks.exceptions.ServerError", True),
+        ("ukg_visma.hooks.exceptions.ValidationError", False),
+        ("ukg_visma.hooks.exceptions.AuthenticationError", False),
+        ("ukg_visma.hooks.exceptions.NotFoundError", False),
+        ("ukg_visma.audit.ledger.JournalBusyError", True),
+    ],
+)
+def test_the_ones_that_matter_most(name, transient):
+    assert issubclass(EXCEPTIONS[name], Retryable) is transient
+
+
+def test_unmapped_status_codes_map_to_classified_errors():
+    import requests
+
+    from ukg_visma.hooks.exceptions import RequestRefusedError, ServerError, map_response
+
+    def answer(status: int) -> requests.Response:
+        response = requests.Response()
+        response.status_code = status
+        response._content = b'{"message": "x"}'
+        return response
+
+    assert type(map_response(answer(500), service="Visma", method="GET", path="/x")) is ServerError
+    assert type(map_response(answer(501), service="Visma", method="GET", path="/x")) is ServerError
+    assert isinstance(
+        map_response(answer(415), service="Visma", method="GET", path="/x"), RequestRefusedError
+    )
