@@ -34,10 +34,6 @@ GL_PATH = "/payroll/v2/general-ledger"
 GL_PAGE = 10_000  # the GL export allows 10,000 lines a page
 
 
-class NoPayRunError(RuntimeError):
-    """UKG has no completed pay run for the period (yet): the sensor keeps waiting."""
-
-
 # -- 1. find the pay runs -------------------------------------------------------------------
 VOID_STATUSES = frozenset({"voided", "void", "reversed"})
 
