@@ -2,7 +2,9 @@
 
 ``trace`` prints, for a pay period, every UKG GL line with the Visma batch + line that holds it
 (optionally filtered by UKG account and cost centre); ``ledger`` prints the posting ledger (one
-row per journal key: status, batch, attempts) — what a retry would replay.
+row per journal key: status, batch, attempts) — what a retry would replay. ``init`` creates the
+audit schema once, at deployment time (docker-compose's ``airflow-init``), through the same
+connection the tasks use.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     led.add_argument("--period", required=True)
     led.add_argument("--audit-url")
     led.set_defaults(func=_ledger)
+    init = sub.add_parser("init", help="create the audit schema (deployment time, idempotent)")
+    init.add_argument(
+        "--audit-url",
+        help="SQLAlchemy URL (default: UKG_VISMA_AUDIT_URL, the Airflow connection "
+        "ukg_visma_audit, then the SQLite file)",
+    )
+    init.set_defaults(func=_init)
 
 
 def _engine(url: str | None):
@@ -91,4 +100,27 @@ def _ledger(args: argparse.Namespace) -> int:
         return 1
     for e in entries:
         print(f"{e.journal_key}  {e.status:<9} batch {e.batch_number or '-':<8} tries {e.attempts}")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from sqlalchemy import inspect
+
+    from ukg_visma.audit.schema import metadata
+    from ukg_visma.audit.store import get_engine
+
+    url = args.audit_url
+    if not url:
+        from ukg_visma.audit.airflow import audit_url_from_airflow
+
+        url = audit_url_from_airflow()
+    engine = get_engine(url)  # creates the schema under the store's lock
+    with engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+    missing = sorted(set(metadata.tables) - present)
+    where = engine.url.render_as_string(hide_password=True)
+    if missing:
+        print(f"audit schema incomplete at {where}: missing {', '.join(missing)}")
+        return 1
+    print(f"audit schema ready at {where}: {len(metadata.tables)} tables")
     return 0
