@@ -11,4 +11,5 @@ MODULES: tuple[str, ...] = (
     "ukg_visma.commands.ping",
     "ukg_visma.commands.sandbox",
     "ukg_visma.commands.audit",
+    "ukg_visma.commands.deploy_check",
 )
