@@ -549,7 +549,9 @@ class InitRun:
 
     def password_matches(self, user: str, password: str) -> bool:
         """Check the stored SCRAM-SHA-256 verifier (trust auth here would accept any password)."""
-        (stored,) = self.sql("select rolpassword from pg_authid where rolname = :u", u=user)[0]
+        rows = self.sql("select rolpassword from pg_authid where rolname = :u", u=user)
+        assert rows, f"role {user} does not exist"
+        (stored,) = rows[0]
         match = re.fullmatch(r"SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)", stored or "")
         assert match, f"{user} has no SCRAM password"
         iterations, salt, stored_key = int(match[1]), base64.b64decode(match[2]), match[3]
@@ -673,3 +675,50 @@ def test_dockerfile_checks_the_installed_set() -> None:
     text = DOCKERFILE.read_text(encoding="utf-8")
     for install in re.findall(r"^RUN pip install[^\n]*", text, re.M):
         assert install.rstrip().endswith("&& pip check"), install
+
+
+# ---- issue #17: the native Celery tier is the compose file's executable twin --------------------
+
+
+def test_the_native_tier_runs_with_the_compose_files_airflow_settings(compose: dict) -> None:
+    """``make test-distributed`` starts Airflow with the compose file's settings (one source):
+    every x-airflow-common key reaches its processes, unchanged but for the service endpoints."""
+    sys.path.insert(0, str(ROOT / "tests" / "distributed"))
+    from airflow_cluster import AirflowCluster
+
+    conns = read_env_file(SANDBOX_ENV)
+    conns = {k: v for k, v in conns.items() if k.startswith("AIRFLOW_CONN_")}
+    cluster = AirflowCluster(conns)
+    try:
+        values = cluster.compose_values
+        compose_env = airflow_common_environment(values, compose)
+        for key, value in compose_env.items():
+            native = cluster.env[key]
+            if key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET",
+                       "AIRFLOW__API__SECRET_KEY"):  # fmt: skip
+                assert native, key  # generated per cluster: compare presence only
+            elif value.startswith("/opt/ukg-visma"):
+                assert native == str(ROOT) + value.removeprefix("/opt/ukg-visma"), key
+            elif "://" in value and "@" in value:
+                here, there = urlsplit(native), urlsplit(value)
+                assert here.scheme == there.scheme, key
+                if not there.scheme.startswith("redis"):  # the DB number is this cluster's own
+                    assert (here.username, here.path) == (there.username, there.path), key
+            elif "airflow-api-server" in value:
+                assert native == value.replace(
+                    "http://airflow-api-server:8080", cluster.api.base_url
+                )
+            else:
+                assert native == value, key
+        assert cluster.env["AIRFLOW__CORE__AUTH_MANAGER"] == FAB_AUTH_MANAGER
+        for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW_CONN_UKG_VISMA_AUDIT"):
+            assert urlsplit(cluster.env[key]).username not in (None, "postgres", "root"), key
+        assert cluster.api_server_env == {
+            f"AIRFLOW_VAR_{WEBHOOK_VARIABLE.upper()}": values["UKG_WEBHOOK_SECRET"]
+        }
+    finally:
+        cluster.api.close()
+        cluster._admin.dispose()
+        import shutil
+
+        shutil.rmtree(cluster.home, ignore_errors=True)
