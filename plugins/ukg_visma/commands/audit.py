@@ -10,6 +10,7 @@ connection the tasks use.
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -113,6 +114,9 @@ def _init(args: argparse.Namespace) -> int:
     if not url:
         from ukg_visma.audit.airflow import audit_url_from_airflow
 
+        # Resolve as the api-server does, so that a connection kept in the metadata DB is found
+        # too (outside a task, Airflow 3.3 searches it only in its server context).
+        os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
         url = audit_url_from_airflow()
     engine = get_engine(url)  # creates the schema under the store's lock
     with engine.connect() as conn:

@@ -105,3 +105,23 @@ def test_audit_init_command_creates_the_schema_through_the_airflow_connection(
         assert f"{len(metadata.tables)} tables" in done.stdout
         assert fresh_db_url.rsplit("/", 1)[1] in done.stdout  # the connection's DB, not SQLite
     assert not (tmp_path / "ukg_visma" / "audit.db").exists()
+
+
+def test_audit_init_finds_a_connection_kept_in_the_metadata_db(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    """Metadata-DB mode (docs/deployment.md): the connection was added with the CLI, no env var."""
+    bin_dir = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if "AUDIT" not in k and "AIRFLOW_CONN" not in k}
+    env |= {"AIRFLOW_HOME": str(tmp_path)}
+    steps = [
+        [str(bin_dir / "airflow"), "db", "migrate"],
+        [str(bin_dir / "airflow"), "connections", "add", "ukg_visma_audit", "--conn-uri",
+         fresh_db_url.replace("postgresql+psycopg2://", "postgresql://", 1)],
+        [str(bin_dir / "ukg-visma"), "audit", "init"],
+    ]  # fmt: skip
+    for argv in steps:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert fresh_db_url.rsplit("/", 1)[1] in done.stdout
+    assert not (tmp_path / "ukg_visma" / "audit.db").exists()
