@@ -8,18 +8,17 @@ FROM apache/airflow:3.3.2-python3.11
 # The project lives in /opt/ukg-visma, not in AIRFLOW_HOME: the data directory
 # $AIRFLOW_HOME/ukg_visma would otherwise shadow the package as a namespace package.
 USER root
-RUN mkdir -p /opt/ukg-visma /opt/airflow/ukg_visma /opt/airflow/secrets /opt/airflow/sandbox-data \
-    && chown -R airflow:0 /opt/ukg-visma /opt/airflow/ukg_visma /opt/airflow/secrets \
-        /opt/airflow/sandbox-data \
-    && chmod -R g+rwX /opt/ukg-visma /opt/airflow/ukg_visma /opt/airflow/sandbox-data \
-    && chmod 0770 /opt/airflow/secrets
+RUN mkdir -p /opt/ukg-visma /opt/airflow/ukg_visma /opt/airflow/sandbox-data \
+    && chown -R airflow:0 /opt/ukg-visma /opt/airflow/ukg_visma /opt/airflow/sandbox-data \
+    && chmod -R g+rwX /opt/ukg-visma /opt/airflow/ukg_visma /opt/airflow/sandbox-data
 USER airflow
 WORKDIR /opt/ukg-visma
 
 # The lock first: this layer is rebuilt only when a pin changes. It pins apache-airflow==3.3.2,
-# the base image's version, so pip does not move Airflow itself.
+# the base image's version, so pip does not move Airflow itself. The full image ships many
+# providers the lock does not know; `pip check` fails the build if a pin broke any of them.
 COPY --chown=airflow:0 requirements.lock /opt/ukg-visma/requirements.lock
-RUN pip install --no-cache-dir -r /opt/ukg-visma/requirements.lock
+RUN pip install --no-cache-dir -r /opt/ukg-visma/requirements.lock && pip check
 
 # Same layout as the repository. docker-compose mounts ./dags, ./plugins and ./include over these
 # copies and points DAGS_FOLDER/PLUGINS_FOLDER at them; the editable install resolves to the same
@@ -29,4 +28,4 @@ COPY --chown=airflow:0 plugins/ /opt/ukg-visma/plugins/
 COPY --chown=airflow:0 sandbox/ /opt/ukg-visma/sandbox/
 COPY --chown=airflow:0 dags/ /opt/ukg-visma/dags/
 COPY --chown=airflow:0 include/ /opt/ukg-visma/include/
-RUN pip install --no-cache-dir --no-deps -e /opt/ukg-visma
+RUN pip install --no-cache-dir --no-deps -e /opt/ukg-visma && pip check

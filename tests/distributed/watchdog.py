@@ -4,7 +4,7 @@ Started by :class:`airflow_cluster.AirflowCluster` in a session of its own, it w
 its parent (the pytest process) lives. A normal teardown stops it first. If pytest is killed
 instead (CI cancels a job, ``timeout`` fires), its parent changes, and it does what the teardown
 would have done: stop every process group the cluster started (SIGTERM, SIGKILL after 10 s, and
-their descendants), drop the cluster's databases, delete its Redis keys and remove its home.
+their descendants), drop the cluster's databases and roles, delete its Redis keys, remove its home.
 It reads what to clean from a JSON state file the cluster keeps up to date.
 
 Usage: ``python watchdog.py STATE_FILE PARENT_PID``
@@ -45,6 +45,8 @@ def main(state_file: Path, parent: int) -> None:
     with engine.connect() as conn:
         for name in state["databases"]:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in state.get("roles", []):
+            conn.execute(sa.text(f'DROP ROLE IF EXISTS "{name}"'))
     engine.dispose()
     client = redis.Redis.from_url(state["redis_url"])
     keys = list(client.scan_iter(match=f"{state['key_prefix']}*"))

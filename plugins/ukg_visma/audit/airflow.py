@@ -7,6 +7,8 @@ does not import Airflow.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
@@ -61,3 +63,23 @@ def shared_store_warning(conn_id: str = AUDIT_CONN_ID) -> str | None:
         "still holds (Visma is read before posting), but define the connection (PostgreSQL) so "
         "that every worker and the `ukg-visma audit` CLI share one store."
     )
+
+
+@contextmanager
+def server_context() -> Iterator[None]:
+    """Look connections up as Airflow's own server processes do, for the CLI's duration.
+
+    Outside a task, Airflow 3.3 searches the metadata DB for connections only in its server
+    context; a CLI run by hand on a deployment that keeps ``ukg_visma_audit`` or
+    ``visma_default`` there must find them too. Restored afterwards, so that an in-process
+    caller (tests) is left as it was.
+    """
+    old = os.environ.get("_AIRFLOW_PROCESS_CONTEXT")
+    os.environ["_AIRFLOW_PROCESS_CONTEXT"] = "server"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("_AIRFLOW_PROCESS_CONTEXT", None)
+        else:
+            os.environ["_AIRFLOW_PROCESS_CONTEXT"] = old

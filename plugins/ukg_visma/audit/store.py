@@ -13,7 +13,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -40,6 +40,27 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI connec
     cur.close()
 
 
+# Any fixed bigint shared by every process that creates the schema ("ukgv" in ASCII).
+SCHEMA_LOCK_KEY = 0x756B6776
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the missing tables; safe when many processes do it at once.
+
+    On PostgreSQL concurrent ``CREATE TABLE`` of the same new table fails with a unique violation
+    on ``pg_type`` (IF NOT EXISTS does not help), so the check-and-create runs inside one
+    transaction holding an advisory lock: the first process creates, the others wait, then find
+    every table present. ``ukg-visma audit init`` (airflow-init) runs this once per deployment;
+    every process still runs it on first use, so a new table reaches an existing store.
+    """
+    if engine.dialect.name != "postgresql":
+        metadata.create_all(engine)
+        return
+    with engine.begin() as conn:
+        conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        metadata.create_all(conn)
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """One engine per URL and process; the schema is created on first use (idempotent)."""
@@ -48,7 +69,7 @@ def engine_for(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-    metadata.create_all(engine)
+    create_schema(engine)
     return engine
 
 

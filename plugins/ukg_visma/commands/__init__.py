@@ -12,4 +12,5 @@ MODULES: tuple[str, ...] = (
     "ukg_visma.commands.sandbox",
     "ukg_visma.commands.audit",
     "ukg_visma.commands.reverse",
+    "ukg_visma.commands.deploy_check",
 )

@@ -2,14 +2,17 @@
 
 ``trace`` prints, for a pay period, every UKG GL line with the Visma batch + line that holds it
 (optionally filtered by UKG account and cost centre); ``ledger`` prints the posting ledger (one
-row per journal key: status, batch, attempts) — what a retry would replay; ``purge`` deletes
-personal data older than the retention period (``retention.personal_data_days`` in settings.yaml;
-see ``docs/personal-data.md`` and ``audit.retention``).
+row per journal key: status, batch, attempts) — what a retry would replay; both show the pay
+period's batch chain (original → adjustment / reversal) first. ``purge`` deletes personal data
+older than the retention period (``retention.personal_data_days`` in settings.yaml; see
+``docs/personal-data.md`` and ``audit.retention``). ``init`` creates the audit schema once, at
+deployment time (docker-compose's ``airflow-init``), through the same connection the tasks use.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,15 +39,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.add_argument("--audit-url")
     purge.set_defaults(func=_purge)
+    init = sub.add_parser("init", help="create the audit schema (deployment time, idempotent)")
+    init.add_argument(
+        "--audit-url",
+        help="SQLAlchemy URL (default: UKG_VISMA_AUDIT_URL, the Airflow connection "
+        "ukg_visma_audit, then the SQLite file)",
+    )
+    init.set_defaults(func=_init)
 
 
 def _engine(url: str | None):
     """The store the tasks use: ``--audit-url``, else ``UKG_VISMA_AUDIT_URL``, else the
     ``ukg_visma_audit`` Airflow connection (env var or metadata DB), else the SQLite default."""
-    from ukg_visma.audit.airflow import audit_url_from_airflow
+    from ukg_visma.audit.airflow import audit_url_from_airflow, server_context
     from ukg_visma.audit.store import default_url, get_engine
 
-    resolved = url or audit_url_from_airflow()
+    with server_context():
+        resolved = url or audit_url_from_airflow()
     if resolved is None:
         print(f"(audit store: no ukg_visma_audit connection; reading {default_url()})")
     return get_engine(resolved)
@@ -151,4 +162,30 @@ def _purge(args: argparse.Namespace) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     print(f"personal data older than {days} day(s): {verb} "
           + ", ".join(f"{table} {n}" for table, n in counts.items()))  # fmt: skip
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from sqlalchemy import inspect
+
+    from ukg_visma.audit.schema import metadata
+    from ukg_visma.audit.store import get_engine
+
+    url = args.audit_url
+    if not url:
+        from ukg_visma.audit.airflow import audit_url_from_airflow
+
+        # Resolve as the api-server does, so that a connection kept in the metadata DB is found
+        # too (outside a task, Airflow 3.3 searches it only in its server context).
+        os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
+        url = audit_url_from_airflow()
+    engine = get_engine(url)  # creates the schema under the store's lock
+    with engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+    missing = sorted(set(metadata.tables) - present)
+    where = engine.url.render_as_string(hide_password=True)
+    if missing:
+        print(f"audit schema incomplete at {where}: missing {', '.join(missing)}")
+        return 1
+    print(f"audit schema ready at {where}: {len(metadata.tables)} tables")
     return 0

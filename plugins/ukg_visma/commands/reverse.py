@@ -28,6 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ukg_visma.audit.airflow import server_context
+
+    with server_context():
+        return _reverse(args)
+
+
+def _reverse(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from ukg_visma.audit.airflow import audit_engine
