@@ -116,6 +116,8 @@ class AirflowCluster:
         self._dbs_created: list[str] = []
         self._roles_created: list[str] = []
         self.crashed: set[str] = set()  # workers killed on purpose, not (yet) restarted
+        # environment a worker gets on top of (None: without) the shared one, kept on restart
+        self.worker_env: dict[str, dict[str, str | None]] = {}
         self._watchdog: subprocess.Popen[bytes] | None = None
         self.env = self._environment()
         self.api.on_poll = self.assert_alive
@@ -359,7 +361,13 @@ class AirflowCluster:
             self.env["AIRFLOW__CELERY__WORKER_CONCURRENCY"], "--queues", self.queue,
             "--skip-serve-logs", "--without-mingle", "--without-gossip",
         ]  # fmt: skip
-        proc = self._spawn(name, argv, {**self.env, "UKGV_WORKER_NAME": name})
+        env = {**self.env, "UKGV_WORKER_NAME": name}
+        for key, value in self.worker_env.get(name, {}).items():  # per-worker overrides
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        proc = self._spawn(name, argv, env)
         self.crashed.discard(name)
         if wait:
             self._wait(lambda: self._worker_ready(name), f"worker {name} ready")

@@ -39,8 +39,9 @@ def fresh_sandbox(sandbox, cluster):
             tables = [
                 name
                 for name in sa.inspect(conn).get_table_names()
-                if name in {"journal_ledger", "records", "runs", "employee_state", "watermarks",
-                            "pending_changes", "inbox", "visma_employees"}
+                if name in {"journal_ledger", "journal_batches", "records", "runs",
+                            "employee_state", "watermarks", "pending_changes", "inbox",
+                            "visma_employees", "rejected_employees"}
             ]  # fmt: skip
             if tables:
                 conn.execute(sa.text(f"TRUNCATE {', '.join(tables)}"))
