@@ -308,7 +308,14 @@ def _plan_run(
             return RunPlan(company, pay_run, groups, version, "resume", message, live, missing)
     debit = sum(v for v in delta.values() if v > 0)
     if mode == "reverse_and_repost" and own_match:
-        todo = unreversed(others)
+        # everything but this version's own journals is undone — also a live reversal of one of
+        # them (the version mapped to nothing once, then back): reversing it restores the batch
+        own_numbers = {b.number for b in own}
+        todo = unreversed(others) + [
+            b
+            for b in others
+            if b.kind == "reversal" and b.reverses in own_numbers and b.number not in reversed_
+        ]
         reversals = reverse(todo, f"superseded by {version}")
         missing = tuple(j for j in journals if j.journal_key not in held_keys)
         message = (

@@ -765,3 +765,19 @@ def test_a_reversal_whose_original_was_voided_by_hand_is_undone():
     post_all(visma, plan.journals)
     assert run_net(visma.held(), R1) == {}, plan.to_markdown()
     assert plan_postings([], visma.held(), voided=[void]).journals == ()
+
+
+def test_repost_mode_after_a_remap_to_nothing_is_reverted_ends_at_the_version():
+    """FAILS (not fixed yet): a mapping change makes the version net to nothing (its batch is
+    reversed), then the mapping change is reverted under the same version. The held full batch
+    matches the journal again (own_match), its live reversal is left out of the reversals
+    (its original is live), and no key is missing: ``repost`` creates nothing, Visma nets 0."""
+    visma = Visma()
+    post_all(visma, full_journals(R1, version(1), OCTOBER, limit=1000))
+    remapped_to_nothing = plan_postings([], visma.held(), mode="reverse_and_repost", runs=[R1])
+    post_all(visma, remapped_to_nothing.journals)  # the reversal of the full batch
+    assert run_net(visma.held(), R1) == {}
+    reverted = full_journals(R1, version(1), OCTOBER, limit=1000)  # same glRunDateTime
+    plan = plan_postings(reverted, visma.held(), mode="reverse_and_repost", runs=[R1])
+    post_all(visma, plan.journals)
+    assert run_net(visma.held(), R1) == target_net(OCTOBER), plan.to_markdown()
