@@ -2,12 +2,10 @@
 
 Why read back instead of trusting our own POSTs: a response can be lost, a batch edited or voided
 by hand, a retry can (in a broken world) post twice. Reconciliation compares the mapped UKG lines
-with the batches Visma returns for the period that carry this run's journal keys — other batches
-in the period (manual entries, other systems) are ignored — and fails on any difference.
-
-Read-back shapes vary (``accountNumber`` as text or ``{"value"}``, ``subaccount`` as segment list
-or ``{"subaccountNumber", "segments"}``, amounts as JSON numbers); all are read. A line without a
-project may come back as project ``X`` (Visma's non-project code) and counts as no project.
+of the latest version of every pay run with the net of our live batches for those runs, as Visma
+lists them (:mod:`ukg_visma.gl.holdings` reads the listing's shapes) — other batches in the
+period (manual entries, other systems) are ignored — and fails on any difference, on a journal
+held twice, on a journal missing, and on a batch of ours the posting ledger does not know.
 """
 
 from __future__ import annotations
@@ -20,17 +18,10 @@ from typing import Any
 import pandas as pd
 
 from ukg_visma.gl.holdings import HeldBatch
-from ukg_visma.gl.journal import journal_key_from_batch
 from ukg_visma.gl.transform import segment_columns_of
-from ukg_visma.money import format_ore, parse_amount
+from ukg_visma.money import format_ore
 
-__all__ = [
-    "ReconciliationReport",
-    "expected_totals",
-    "reconcile",
-    "reconcile_held",
-    "visma_totals",
-]
+__all__ = ["ReconciliationReport", "expected_totals", "reconcile_held"]
 
 KEY = ["account", "subaccount", "project"]
 TABLE_COLUMNS = [
@@ -42,44 +33,6 @@ TABLE_COLUMNS = [
     "diff_debit_ore",
     "diff_credit_ore",
 ]
-NON_PROJECT = {"", "X"}
-VOID_STATUSES = {"voided", "void"}
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        for name in ("value", "number", "id", "accountCd", "accountCD"):
-            if name in value:
-                return value[name]
-        return None
-    return value
-
-
-def _text(value: Any) -> str:
-    value = _scalar(value)
-    return "" if value is None else str(value).strip()
-
-
-def _subaccount(value: Any) -> str:
-    segments = None
-    if isinstance(value, list):
-        segments = value
-    elif isinstance(value, Mapping):
-        segments = value.get("segments")
-        if not segments:
-            return _text(value.get("subaccountNumber") or value.get("subaccountCd") or value)
-    else:
-        return _text(value)
-    ordered = sorted(segments, key=lambda s: int(_scalar(s.get("segmentId")) or 0))
-    return "-".join(_text(s.get("segmentValue")) for s in ordered)
-
-
-def _amount(line: Mapping[str, Any], *names: str) -> int:
-    for name in names:
-        if line.get(name) is not None:
-            value = _scalar(line[name])
-            return 0 if value is None else parse_amount(value, allow_negative=True, what=name)
-    return 0
 
 
 def expected_totals(mapped: pd.DataFrame) -> pd.DataFrame:
@@ -99,61 +52,6 @@ def expected_totals(mapped: pd.DataFrame) -> pd.DataFrame:
     )
     out = frame.groupby(KEY, sort=True)[["debit", "credit"]].sum().reset_index()
     return out.rename(columns={"debit": "ukg_debit_ore", "credit": "ukg_credit_ore"})
-
-
-@dataclass(frozen=True)
-class _ReadBack:
-    totals: pd.DataFrame
-    batches: dict[str, tuple[str, ...]]  # journal key → batch numbers holding it
-    voided: dict[str, tuple[str, ...]]
-
-
-def visma_totals(batches: Iterable[Mapping[str, Any]], journal_keys: Iterable[str]) -> _ReadBack:
-    """Sum the lines of the batches that carry one of ``journal_keys`` (voided ones excluded).
-
-    A batch that appears on several pages is merged by ``batchNumber`` and ``lineNumber``.
-    """
-    wanted = set(journal_keys)
-    merged: dict[str, dict[str, Any]] = {}
-    for b in batches:
-        key = journal_key_from_batch(b)
-        if key not in wanted:
-            continue
-        number = _text(b.get("batchNumber")) or f"?{len(merged)}"
-        entry = merged.setdefault(
-            number, {"key": key, "status": _text(b.get("status")), "lines": {}}
-        )
-        for n, line in enumerate(b.get("journalTransactionLines") or []):
-            entry["lines"][_text(line.get("lineNumber")) or f"#{n}"] = line
-    found: dict[str, list[str]] = {}
-    voided: dict[str, list[str]] = {}
-    rows = []
-    for number, entry in sorted(merged.items()):
-        if entry["status"].lower() in VOID_STATUSES:
-            voided.setdefault(entry["key"], []).append(number)
-            continue
-        found.setdefault(entry["key"], []).append(number)
-        for line in entry["lines"].values():
-            project = _text(line.get("project"))
-            rows.append(
-                (
-                    _text(line.get("accountNumber")),
-                    _subaccount(line.get("subaccount")),
-                    "" if project in NON_PROJECT else project,
-                    _amount(line, "debitAmountInCurrency", "debitAmount"),
-                    _amount(line, "creditAmountInCurrency", "creditAmount"),
-                )
-            )
-    frame = pd.DataFrame(rows, columns=[*KEY, "visma_debit_ore", "visma_credit_ore"])
-    frame[["visma_debit_ore", "visma_credit_ore"]] = frame[
-        ["visma_debit_ore", "visma_credit_ore"]
-    ].astype("int64")
-    totals = frame.groupby(KEY, sort=True)[["visma_debit_ore", "visma_credit_ore"]].sum()
-    return _ReadBack(
-        totals.reset_index(),
-        {k: tuple(v) for k, v in found.items()},
-        {k: tuple(v) for k, v in voided.items()},
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -251,29 +149,6 @@ class ReconciliationReport:
                 + " |"
             )
         return "\n".join(out) + "\n"
-
-
-def reconcile(
-    mapped: pd.DataFrame,
-    batches: Iterable[Mapping[str, Any]],
-    journal_keys: Iterable[str],
-) -> ReconciliationReport:
-    """Compare the mapped UKG lines with the read-back batches that carry ``journal_keys``.
-
-    ``diff_* = visma − ukg``; the report is ``ok`` when every difference is zero, every journal
-    key is held by exactly one (non-voided) batch.
-    """
-    keys = list(dict.fromkeys(journal_keys))
-    expected = expected_totals(mapped)
-    read = visma_totals(batches, keys)
-    table = expected.merge(read.totals, on=KEY, how="outer").fillna(0)
-    for c in TABLE_COLUMNS[3:7]:
-        table[c] = table[c].astype("int64")
-    table["diff_debit_ore"] = table["visma_debit_ore"] - table["ukg_debit_ore"]
-    table["diff_credit_ore"] = table["visma_credit_ore"] - table["ukg_credit_ore"]
-    table = table.sort_values(KEY).reset_index(drop=True)[TABLE_COLUMNS]
-    missing = tuple(k for k in keys if k not in read.batches)
-    return ReconciliationReport(table, read.batches, missing, read.voided)
 
 
 def _held_totals(batches: Sequence[HeldBatch]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ attempt may have landed. The order of writes matters and is the point of this mo
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine
@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from ukg_visma.audit import ledger
 from ukg_visma.errors import Retryable
 from ukg_visma.gl.journal import journal_key_from_batch
-from ukg_visma.hooks.exceptions import NotFoundError, ResponseLostError, ValidationError
+from ukg_visma.hooks.exceptions import ResponseLostError, ValidationError
 from ukg_visma.hooks.jsonbody import loads
 from ukg_visma.periods import PayPeriod
 
@@ -177,18 +177,3 @@ def post_journal(
         "adopted": adopted,
         "visma_status": status,
     }
-
-
-def read_back(visma: Any, batch_numbers: Iterable[str]) -> list[dict[str, Any]]:
-    """Each of our batches in full (every line), for the reconciliation.
-
-    A batch the ledger names but Visma does not hold (deleted by hand, a restored backup) is left
-    out, so the reconciliation reports its journal as missing — it is never re-posted silently.
-    """
-    batches = []
-    for number in sorted(set(batch_numbers)):
-        try:
-            batches.append(visma.get_json(f"{JOURNALS}/{number}"))
-        except NotFoundError:
-            log.error("batch %s is in the posting ledger but not in Visma", number)
-    return batches

@@ -6,8 +6,9 @@ import json
 from gl_factory import MAPPINGS, SETTINGS, export, gl_line, two_employees
 
 from ukg_visma.gl.catalog import VismaCatalog
+from ukg_visma.gl.holdings import held_batches
 from ukg_visma.gl.journal import to_visma_payload
-from ukg_visma.gl.reconcile import expected_totals, reconcile
+from ukg_visma.gl.reconcile import expected_totals, reconcile_held
 from ukg_visma.gl.report import run_summary
 from ukg_visma.gl.transform import transform
 from ukg_visma.gl.validate import validate
@@ -49,6 +50,13 @@ def _as_visma_renders(journal, number):
         "description": body["description"]["value"],
         "journalTransactionLines": lines,
     }
+
+
+def reconcile(mapped, batches, keys):
+    """The reconciliation as the DAG runs it: Visma's listing → our batches → net per key."""
+    held = held_batches(batches, tenant=SETTINGS.company.tenant)
+    runs = {tuple(k.split(":")[1:3]) for k in keys}
+    return reconcile_held(mapped, held, runs=runs, expected_keys=keys)
 
 
 def _batches(result):
