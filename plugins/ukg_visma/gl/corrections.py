@@ -167,6 +167,8 @@ def reversal_journal(
         key=key,
         company=batch.key.company,
         pay_run=batch.key.pay_run,
+        part=1,
+        parts=1,
         pay_groups=tuple(pay_groups),
         pay_date=batch.transaction_date or dt.date.today(),
         gl_run_datetime="",
@@ -261,14 +263,14 @@ def _plan_run(
         return tuple(reversal_journal(b, pay_groups=groups, note=note) for b in batches)
 
     if voided is not None or (not journals and live):
-        todo = unreversed(live)
+        gone = unreversed(live)
         why = "run voided in UKG" if voided is not None else "UKG's latest version is empty"
-        if todo:
-            message = f"{why}: reversing batch(es) {_numbers(todo)}"
+        if gone:
+            message = f"{why}: reversing batch(es) {_numbers(gone)}"
         else:
             message = f"{why}; every batch of it in Visma is reversed already"
-        outcome: Outcome = "void" if todo else "voided"
-        return RunPlan(company, pay_run, groups, None, outcome, message, live, reverse(todo, why))
+        outcome: Outcome = "void" if gone else "voided"
+        return RunPlan(company, pay_run, groups, None, outcome, message, live, reverse(gone, why))
 
     version = journals[0].key.run_version if journals else ""
     if not live:
@@ -288,8 +290,8 @@ def _plan_run(
         for b in own
     )
     if not delta:
-        missing = [j for j in journals if j.journal_key not in held_keys]
-        if own and not missing:
+        absent = [j for j in journals if j.journal_key not in held_keys]
+        if own and not absent:
             message = f"already in Visma as batch(es) {_numbers(own)}: nothing to post"
             return RunPlan(company, pay_run, groups, version, "posted", message, live, ())
         message = (
@@ -311,7 +313,7 @@ def _plan_run(
         # everything but this version's own journals is undone — also a live reversal of one of
         # them (the version mapped to nothing once, then back): reversing it restores the batch
         own_numbers = {b.number for b in own}
-        todo = unreversed(others) + [
+        todo: list[HeldBatch] = unreversed(others) + [
             b
             for b in others
             if b.kind == "reversal" and b.reverses in own_numbers and b.number not in reversed_
@@ -374,7 +376,7 @@ def plan_postings(
             live_keys.setdefault(b.journal_key, []).append(b.number)
     duplicates = {k: tuple(v) for k, v in sorted(live_keys.items()) if len(v) > 1}
     scope = sorted(set(by_run) | set(voids) | set(runs))
-    runs = tuple(
+    plans = tuple(
         _plan_run(
             run,
             by_run.get(run, []),
@@ -386,9 +388,9 @@ def plan_postings(
         for run in scope
     )
     if duplicates:  # nothing is created on top of a duplicated journal
-        runs = tuple(
+        plans = tuple(
             RunPlan(r.company, r.pay_run, r.pay_groups, r.version, r.outcome, r.message, r.held, ())
-            for r in runs
+            for r in plans
         )
     out_of_scope = tuple(b for b in held if b.live and b.run not in set(scope))
-    return PostingPlan(runs, duplicates, out_of_scope)
+    return PostingPlan(plans, duplicates, out_of_scope)

@@ -134,9 +134,9 @@ class ReconciliationReport:
         ]
         for r in shown.itertuples(index=False):
             out.append(
-                f"| {r.account} | {r.subaccount} | {r.project or '-'} | "
+                f"| {r.account!s} | {r.subaccount!s} | {r.project or '-'!s} | "
                 + " | ".join(
-                    format_ore(int(v))
+                    format_ore(int(v))  # type: ignore[arg-type]
                     for v in (
                         r.ukg_debit_ore,
                         r.ukg_credit_ore,

@@ -112,7 +112,7 @@ def place_journal(journal: Journal, periods: Mapping[str, Any], policy: str) -> 
     """A journal headed for a closed Visma period: moved on, or stopped (by setting)."""
     pid = journal.visma_period
     found = periods.get(pid) if pid else None
-    if found is None or found.open:
+    if pid is None or found is None or found.open:
         return journal
     target = next_open_period(periods, pid) if policy == "post_to_next_open_period" else None
     if target is None:
