@@ -30,9 +30,6 @@ from ukg_visma.tasks.reports import write_report
 
 log = logging.getLogger(__name__)
 
-GL_PATH = "/payroll/v2/general-ledger"
-GL_PAGE = 10_000  # the GL export allows 10,000 lines a page
-
 
 # -- 1. find the pay runs -------------------------------------------------------------------
 VOID_STATUSES = frozenset({"voided", "void", "reversed"})
@@ -48,9 +45,8 @@ def completed_pay_runs(
     as voided is returned with ``voided: True``: whatever Visma holds for it is reversed.
     """
     groups = set(pay_groups)
-    params = {"payDateFrom": period.start.isoformat(), "payDateTo": period.end.isoformat()}
     found = []
-    for run in ukg.paginate("/payroll/v1/payroll-runs", params):
+    for run in ukg.payroll_runs(pay_date_from=period.start, pay_date_to=period.end):
         if run_id and run.get("runId") != run_id:
             continue
         if not run_id and run.get("payGroup") not in groups:
@@ -66,19 +62,6 @@ def completed_pay_runs(
 
 
 # -- 2. extract every block and page --------------------------------------------------------
-def _read_block(ukg: Any, run_id: str, block: int) -> list[dict[str, Any]]:
-    from ukg_visma.hooks.exceptions import NotFoundError
-
-    try:
-        return list(
-            ukg.paginate(
-                GL_PATH, {"runId": run_id, "blockId": block}, GL_PAGE, page_param="per_Page"
-            )
-        )
-    except NotFoundError:
-        return []
-
-
 def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
     """Every line of every block of one GL run.
 
@@ -87,13 +70,13 @@ def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
     an empty page). Lines found there are kept, so that the completeness check names the blocks
     beyond ``totalNrOfBlocks`` and the run stops before anything is posted.
     """
-    lines = _read_block(ukg, run_id, 1)
+    lines = ukg.gl_block(run_id, 1)
     if not lines:
         return []
     total = int(lines[0].get("totalNrOfBlocks") or 1)
     block = 2
     while True:
-        more = _read_block(ukg, run_id, block)
+        more = ukg.gl_block(run_id, block)
         if not more and block > total:
             break
         lines.extend(more)
@@ -182,10 +165,10 @@ def extract(
 def fetch_catalog(visma: Any, ctx: RunContext) -> str:
     """Chart of accounts, SUBACCOUNT values, projects and periods, as Visma holds them now."""
     data = {
-        "accounts": visma.get_json("/v1/account"),
-        "dimension": visma.get_json("/v1/dimension/SUBACCOUNT"),
-        "projects": list(visma.paginate("/v1/project")),
-        "periods": visma.get_json("/v1/financialPeriod"),
+        "accounts": visma.accounts(),
+        "dimension": visma.subaccount_dimension(),
+        "projects": visma.projects(),
+        "periods": visma.financial_periods(),
     }
     return staging.write_json(ctx.run_key, "visma_catalog", data)
 

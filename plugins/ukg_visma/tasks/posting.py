@@ -29,8 +29,6 @@ from ukg_visma.periods import PayPeriod
 
 log = logging.getLogger(__name__)
 
-JOURNALS = "/v2/journaltransaction"
-
 
 class PostingOutcomeUnknownError(Retryable, RuntimeError):
     """The POST's answer was lost and Visma does not show the batch yet: retry reads back first."""
@@ -40,7 +38,7 @@ def _period_batches(visma: Any, period: PayPeriod | str) -> Iterator[dict[str, A
     """Every batch of the period once (a list page counts lines, so a batch may span pages)."""
     seen: set[str] = set()
     pid = period.visma_period_id if isinstance(period, PayPeriod) else period
-    for batch in visma.paginate(JOURNALS, {"periodId": pid}):
+    for batch in visma.journals(pid):
         number = str(batch.get("batchNumber") or "")
         if number and number not in seen:
             seen.add(number)
@@ -65,33 +63,21 @@ def find_batch(visma: Any, period: PayPeriod | str, journal_key: str) -> str | N
     return matches[0] if matches else None
 
 
-def _batch_number(response: Any) -> str:
-    location = response.headers.get("Location", "")
-    number = location.rstrip("/").rsplit("/", 1)[-1]
-    if not number:
-        raise RuntimeError("Visma answered 201 without a Location naming the batch")
-    return number
-
-
 def _release(visma: Any, number: str, release: bool) -> str:
     """Take the batch off hold and release it; returns the batch's final status."""
-    path = f"{JOURNALS}/{number}"
-    body, _ = visma.get_with_etag(path)
+    body, _ = visma.journal_with_etag(number)
     status = body.get("status")
     if status == "Hold":
-        visma.update(
-            path,
-            lambda cur: {"hold": {"value": False}} if cur.get("status") == "Hold" else None,
-        )
-        body, _ = visma.get_with_etag(path)
+        visma.take_off_hold(number)
+        body, _ = visma.journal_with_etag(number)
         status = body.get("status")
     if release and status == "Balanced":
-        _, etag = visma.get_with_etag(path)
+        _, etag = visma.journal_with_etag(number)
         try:
-            visma.post_action(f"{path}/action/release", etag=etag)
+            visma.release_journal(number, etag=etag)
         except ResponseLostError:
             log.warning("release of batch %s: answer lost; checking its status", number)
-        status = visma.get_json(path).get("status")
+        status = visma.journal(number).get("status")
     return str(status)
 
 
@@ -145,7 +131,7 @@ def post_journal(
             payload = loads(fh.read())
         ledger.record(engine, key, owner, status="unknown")  # write-ahead: a POST is in flight
         try:
-            response = visma.post(JOURNALS, payload)
+            created = visma.create_journal(payload)
         except ResponseLostError as exc:
             number = find_batch(visma, where, key)
             if number is None:
@@ -159,7 +145,7 @@ def post_journal(
             ledger.record(engine, key, owner, status="failed", error=str(exc), release_lease=True)
             raise
         else:
-            number = _batch_number(response)
+            number = created
         ledger.record(engine, key, owner, status="created", batch_number=number)
         log.info("journal %s: %s batch %s", key, "adopted" if adopted else "created", number)
 
@@ -188,7 +174,7 @@ def read_back(visma: Any, batch_numbers: Iterable[str]) -> list[dict[str, Any]]:
     batches = []
     for number in sorted(set(batch_numbers)):
         try:
-            batches.append(visma.get_json(f"{JOURNALS}/{number}"))
+            batches.append(visma.journal(number))
         except NotFoundError:
             log.error("batch %s is in the posting ledger but not in Visma", number)
     return batches
