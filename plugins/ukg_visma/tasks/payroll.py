@@ -35,18 +35,36 @@ log = logging.getLogger(__name__)
 VOID_STATUSES = frozenset({"voided", "void", "reversed"})
 
 
+def of_company(item: Mapping[str, Any], company_code: str) -> bool:
+    """Whether a pay run or GL line belongs to the UKG company ``company_code``
+    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``)."""
+    return company_code in (item.get("companyCode"), item.get("coId"))
+
+
 def completed_pay_runs(
-    ukg: Any, period: PayPeriod, pay_groups: Iterable[str], run_id: str | None = None
+    ukg: Any,
+    period: PayPeriod,
+    pay_groups: Iterable[str],
+    run_id: str | None = None,
+    *,
+    company_code: str,
 ) -> list[dict[str, Any]]:
-    """The period's completed (or voided) pay runs of the configured pay groups (or ``run_id``).
+    """The period's completed (or voided) pay runs of the configured company and pay groups
+    (or ``run_id`` of that company).
 
     A run counts when UKG says it is completed and its GL export has a ``glRunDateTime``: before
     that the export may be partial, which is exactly what the sensor waits out. A run UKG reports
-    as voided is returned with ``voided: True``: whatever Visma holds for it is reversed.
+    as voided is returned with ``voided: True``: whatever Visma holds for it is reversed. Runs of
+    another UKG company (the listing has every company's) are left out: this deployment posts
+    ``company.ukg_company_code`` only, and run ids are unique only within a company.
     """
     groups = set(pay_groups)
     found = []
+    others: set[str] = set()
     for run in ukg.payroll_runs(pay_date_from=period.start, pay_date_to=period.end):
+        if not of_company(run, company_code):
+            others.add(str(run.get("companyCode") or run.get("coId")))
+            continue
         if run_id and run.get("runId") != run_id:
             continue
         if not run_id and run.get("payGroup") not in groups:
@@ -58,6 +76,9 @@ def completed_pay_runs(
         if status != "completed" or not run.get("glRunDateTime"):
             continue
         found.append({**run, "voided": False})
+    if others:
+        log.info("left out pay runs of other UKG companies %s (posting %s only)",
+                 sorted(others), company_code)  # fmt: skip
     return sorted(found, key=lambda r: (r.get("payDate") or "", r["runId"]))
 
 
@@ -86,6 +107,22 @@ def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
     return lines
 
 
+def _company_lines(
+    lines: list[dict[str, Any]], company_code: str
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The lines of ``company_code`` and a count of the others' per company (a run id may be
+    shared by two companies, so a GL export by run id alone may carry another's lines)."""
+    kept: list[dict[str, Any]] = []
+    foreign: dict[str, int] = {}
+    for line in lines:
+        if of_company(line, company_code):
+            kept.append(line)
+        else:
+            other = str(line.get("companyCode") or line.get("coId"))
+            foreign[other] = foreign.get(other, 0) + 1
+    return kept, foreign
+
+
 def extract(
     ukg: Any,
     engine: Engine,
@@ -100,6 +137,8 @@ def extract(
     """
     from ukg_visma.gl.extract import GLExportError
 
+    if settings is not None:  # the runs come from XCom: hold them to the company once more
+        runs = [r for r in runs if of_company(r, settings.company.ukg_company_code)]
     live = [r for r in runs if not r.get("voided")]
     voided = [
         {"company": r.get("companyCode") or r.get("coId") or "", "pay_run": r["runId"],
@@ -114,6 +153,12 @@ def extract(
     lines: list[dict[str, Any]] = []
     for run in live:
         lines.extend(_read_run(ukg, run["runId"]))
+    if settings is not None:
+        lines, foreign = _company_lines(lines, settings.company.ukg_company_code)
+        if foreign:
+            log.warning("left out %d GL line(s) of other UKG companies %s (posting %s only)",
+                        sum(foreign.values()), sorted(foreign),
+                        settings.company.ukg_company_code)  # fmt: skip
     records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
     if not lines:
         log.info("no live pay run to read; voided: %s", [v["pay_run"] for v in voided])
