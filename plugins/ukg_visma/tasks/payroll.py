@@ -35,10 +35,18 @@ log = logging.getLogger(__name__)
 VOID_STATUSES = frozenset({"voided", "void", "reversed"})
 
 
-def of_company(item: Mapping[str, Any], company_code: str) -> bool:
+def of_company(item: Mapping[str, Any], company_code: str, *, strict: bool = True) -> bool:
     """Whether a pay run or GL line belongs to the UKG company ``company_code``
-    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``)."""
-    return company_code in (item.get("companyCode"), item.get("coId"))
+    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``).
+
+    ``strict=False`` (pay runs) keeps an item that names no company at all: the ``payroll-runs``
+    listing is not in UKG's public reference, while every GL line documents ``coId`` and
+    ``companyCode`` — the lines then decide.
+    """
+    named = (item.get("companyCode"), item.get("coId"))
+    if not strict and not any(named):
+        return True
+    return company_code in named
 
 
 def completed_pay_runs(
@@ -62,7 +70,7 @@ def completed_pay_runs(
     found = []
     others: set[str] = set()
     for run in ukg.payroll_runs(pay_date_from=period.start, pay_date_to=period.end):
-        if not of_company(run, company_code):
+        if not of_company(run, company_code, strict=False):
             others.add(str(run.get("companyCode") or run.get("coId")))
             continue
         if run_id and run.get("runId") != run_id:
@@ -138,7 +146,8 @@ def extract(
     from ukg_visma.gl.extract import GLExportError
 
     if settings is not None:  # the runs come from XCom: hold them to the company once more
-        runs = [r for r in runs if of_company(r, settings.company.ukg_company_code)]
+        code = settings.company.ukg_company_code
+        runs = [r for r in runs if of_company(r, code, strict=False)]
     live = [r for r in runs if not r.get("voided")]
     voided = [
         {"company": r.get("companyCode") or r.get("coId") or "", "pay_run": r["runId"],
