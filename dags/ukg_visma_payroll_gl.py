@@ -116,7 +116,13 @@ def ukg_visma_payroll_gl() -> None:
         if params.get("reverse_batches"):  # a reversal on request does not wait for UKG
             return PokeReturnValue(is_done=True, xcom_value=[])
         groups = [params["pay_group"]] if params.get("pay_group") else SETTINGS.payroll.pay_groups
-        runs = completed_pay_runs(ukg_hook(), ctx.period, groups, params.get("run_id"))
+        runs = completed_pay_runs(
+            ukg_hook(),
+            ctx.period,
+            groups,
+            params.get("run_id"),
+            company_code=SETTINGS.company.ukg_company_code,
+        )
         return PokeReturnValue(is_done=bool(runs), xcom_value=runs)
 
     @task

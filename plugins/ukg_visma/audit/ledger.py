@@ -2,17 +2,26 @@
 
 Every journal has a deterministic key. Before any POST a task must hold the key's *lease* in this
 table; the lease is taken with one conditional UPDATE (compare-and-set), so two workers, two DAG
-runs or a backfill racing on the same journal cannot both post. Statuses:
+runs or a backfill racing on the same journal cannot both post. The statuses
+(``claimed/unknown/created/released/failed``) and the moves between them are
+:class:`~ukg_visma.audit.posting_states.PostingState` and its transition table in
+``audit/posting_states.py``; every status write here goes through that table.
 
-- ``claimed``  a task holds the lease and has not sent anything yet in this attempt
-- ``unknown``  a POST was sent and its outcome is unknown (timeout, dropped connection, killed
-               worker): the next holder must read back from Visma before sending anything
-- ``created``  Visma holds the batch (``batch_number`` known), not yet released
-- ``released`` the batch is in the ledger balances — nothing left to do
-- ``failed``   Visma refused the journal (a business error); a retry re-validates first
+The three writers:
 
-A retry of the same Airflow task (same ``owner``) may take its own lease back at once; anybody else
-waits for the lease to expire, which is what protects against a duplicate from a concurrent run.
+- :func:`claim` takes the lease. A new key gets a ``claimed`` row. An existing row keeps its status
+  (``unknown`` tells the new holder to read Visma back first) and only its lease moves: to the same
+  ``owner`` at once (a retry of the same Airflow task), to anybody else only after the lease
+  expired — which is what protects against a duplicate from a concurrent run. A ``released`` row
+  is returned without a lease: there is nothing left to do.
+- :func:`record` writes an attempt's outcome. Only the lease holder may write (a stale worker gets
+  ``JournalBusyError``), and only a move the table allows (else ``ForbiddenTransitionError``):
+  e.g. a ``created`` key can never become ``unknown`` again, so it is never POSTed twice.
+- :func:`adopt` is a cache refresh from Visma's own listing (the plan and reconcile steps): the
+  ledger learns that Visma holds a key as a batch, ``created`` or ``released``. It never takes or
+  breaks a live lease (the holder records its own outcome) and writes only where the table allows
+  (a ``released`` row stays as it is); rows it may not move are left alone, silently — Visma's
+  listing is read again on the next run.
 """
 
 from __future__ import annotations
@@ -24,11 +33,31 @@ from typing import Any
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ukg_visma.audit.posting_states import (
+    DONE,
+    ForbiddenTransitionError,
+    PostingState,
+    check,
+    sources_of,
+)
 from ukg_visma.audit.schema import journal_batches, journal_ledger
 from ukg_visma.audit.store import upsert_insert, utcnow
 from ukg_visma.errors import Retryable
 
-DONE = frozenset({"created", "released"})
+__all__ = [
+    "DONE",
+    "ForbiddenTransitionError",
+    "JournalBusyError",
+    "LedgerEntry",
+    "PostingState",
+    "adopt",
+    "claim",
+    "get",
+    "list_period",
+    "period_batches",
+    "record",
+    "record_batches",
+]
 
 
 class JournalBusyError(Retryable, RuntimeError):
@@ -38,7 +67,7 @@ class JournalBusyError(Retryable, RuntimeError):
 @dataclass(frozen=True)
 class LedgerEntry:
     journal_key: str
-    status: str
+    status: PostingState
     batch_number: str | None
     attempts: int
     payload_hash: str
@@ -48,14 +77,18 @@ class LedgerEntry:
     @property
     def outcome_unknown(self) -> bool:
         """True when an earlier attempt may have created the batch without us knowing."""
-        return self.status == "unknown"
+        return self.status is PostingState.UNKNOWN
+
+
+def _values(states: frozenset[PostingState]) -> list[str]:
+    return sorted(s.value for s in states)
 
 
 def _entry(row: Any) -> LedgerEntry:
     m = row._mapping
     return LedgerEntry(
         journal_key=m["journal_key"],
-        status=m["status"],
+        status=PostingState(m["status"]),
         batch_number=m["batch_number"],
         attempts=m["attempts"],
         payload_hash=m["payload_hash"],
@@ -116,7 +149,7 @@ def claim(
                     run_version=run_version,
                     split_index=split_index,
                     payload_hash=payload_hash,
-                    status="claimed",
+                    status=PostingState.CLAIMED.value,
                     attempts=1,
                     lease_owner=owner,
                     lease_until=until,
@@ -132,7 +165,7 @@ def claim(
 
     current = get(engine, journal_key)
     assert current is not None
-    if current.status == "released" and current.batch_number:
+    if current.status is PostingState.RELEASED and current.batch_number:
         return current  # nothing left to do: no lease needed
     with engine.begin() as conn:
         taken = conn.execute(
@@ -140,7 +173,7 @@ def claim(
             .where(
                 and_(
                     journal_ledger.c.journal_key == journal_key,
-                    journal_ledger.c.status != "released",
+                    journal_ledger.c.status != PostingState.RELEASED.value,
                     or_(
                         journal_ledger.c.lease_owner.is_(None),
                         journal_ledger.c.lease_owner == owner,
@@ -158,7 +191,7 @@ def claim(
         ).rowcount
     entry = get(engine, journal_key)
     assert entry is not None
-    if taken == 1 or (entry.status == "released" and entry.batch_number):
+    if taken == 1 or (entry.status is PostingState.RELEASED and entry.batch_number):
         return entry
     raise JournalBusyError(
         f"journal {journal_key} is being posted by {entry.lease_owner}; retry after its lease"
@@ -170,13 +203,15 @@ def record(
     journal_key: str,
     owner: str,
     *,
-    status: str,
+    status: PostingState | str,
     batch_number: str | None = None,
     error: str | None = None,
     release_lease: bool = False,
 ) -> None:
-    """Write an attempt's outcome; only the lease holder may write (a stale worker cannot)."""
-    values: dict[str, Any] = {"status": status, "updated_at": utcnow(), "last_error": error}
+    """Write an attempt's outcome; only the lease holder may write (a stale worker cannot), and
+    only a move the transition table allows (``ForbiddenTransitionError`` otherwise)."""
+    status = PostingState(status)
+    values: dict[str, Any] = {"status": status.value, "updated_at": utcnow(), "last_error": error}
     if batch_number is not None:
         values["batch_number"] = batch_number
     if release_lease:
@@ -189,12 +224,17 @@ def record(
                 and_(
                     journal_ledger.c.journal_key == journal_key,
                     journal_ledger.c.lease_owner == owner,
+                    journal_ledger.c.status.in_(_values(sources_of(status))),
                 )
             )
             .values(**values)
         ).rowcount
-    if n != 1:
-        raise JournalBusyError(f"lost the lease on journal {journal_key} before recording {status}")
+    if n == 1:
+        return
+    current = get(engine, journal_key)
+    if current is not None and current.lease_owner == owner:
+        check(journal_key, current.status, status)  # raises: the holder asked for a bad move
+    raise JournalBusyError(f"lost the lease on journal {journal_key} before recording {status}")
 
 
 def adopt(
@@ -215,10 +255,11 @@ def adopt(
     Why: the ledger is a cache of Visma's truth. A fresh, restored or different audit store
     learns from Visma what is already posted, so that no task of this store posts the key again
     and the reconciliation can tell a batch it knows from one it does not. A live lease is left
-    alone (its holder records its own outcome); a ``released`` row stays released.
+    alone (its holder records its own outcome); a row the transition table does not let move to
+    ``created``/``released`` (a ``released`` row) is left as it is.
     """
     now = now or utcnow()
-    status = "released" if posted else "created"
+    status = PostingState.RELEASED if posted else PostingState.CREATED
     values = {
         "journal_key": journal_key,
         "period": period,
@@ -227,7 +268,7 @@ def adopt(
         "run_version": run_version,
         "split_index": split_index,
         "payload_hash": "",
-        "status": status,
+        "status": status.value,
         "batch_number": batch_number,
         "attempts": 0,
         "created_at": now,
@@ -245,17 +286,14 @@ def adopt(
             .where(
                 and_(
                     journal_ledger.c.journal_key == journal_key,
-                    or_(
-                        journal_ledger.c.status != "released",
-                        journal_ledger.c.batch_number.is_(None),
-                    ),
+                    journal_ledger.c.status.in_(_values(sources_of(status))),
                     or_(
                         journal_ledger.c.lease_owner.is_(None),
                         journal_ledger.c.lease_until < now,
                     ),
                 )
             )
-            .values(status=status, batch_number=batch_number, updated_at=now)
+            .values(status=status.value, batch_number=batch_number, updated_at=now)
         )
 
 

@@ -69,13 +69,11 @@ def _connections(urls: dict[str, str]) -> dict[str, str]:
 
 
 def _journal_posts(visma_url: str) -> int:
+    from ukg_visma.hooks.visma import JOURNALS
+
     calls = requests.get(f"{visma_url}/_sandbox/calls", timeout=10).json()
     calls = calls.get("calls", calls) if isinstance(calls, dict) else calls
-    return sum(
-        1
-        for c in calls
-        if c["method"] == "POST" and c["path"].rstrip("/") == "/v2/journaltransaction"
-    )
+    return sum(1 for c in calls if c["method"] == "POST" and c["path"].rstrip("/") == JOURNALS)
 
 
 def _list_dags() -> int:

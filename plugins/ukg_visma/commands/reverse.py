@@ -59,7 +59,7 @@ def _reverse(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     engine = audit_engine()
-    periods = periods_from_api(visma.get_json("/v1/financialPeriod"))
+    periods = periods_from_api(visma.financial_periods())
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     for d in decisions:
         if d.journal is None:

@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from ukg_visma.settings import EMPLOYEE_COST_CENTRE_LEVEL
+
 EmployeeStatus = Literal["A", "L", "T"]
 
 # Fields whose change moves an employee in the organisation (a "transfer").
@@ -116,8 +118,10 @@ class EmployeeSnapshot(BaseModel):
 
     @property
     def cost_centre(self) -> str | None:
-        """The UKG cost centre (org level 3 in this project's contract)."""
-        return self.orgLevel3Code
+        """The UKG cost centre: org level ``EMPLOYEE_COST_CENTRE_LEVEL`` (3, docs/contracts.md
+        §1); settings refuse a ``segments`` list that does not map it."""
+        code: str | None = getattr(self, f"orgLevel{EMPLOYEE_COST_CENTRE_LEVEL}Code")
+        return code
 
     @property
     def employed(self) -> bool:

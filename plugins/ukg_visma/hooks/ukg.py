@@ -3,16 +3,22 @@
 Authentication is OAuth 2.0 client credentials (1-hour tokens, renewed early, cached per
 connection per process) or the classic web-service account (Basic + ``US-Customer-Api-Key``).
 UKG's 429s usually come without ``Retry-After``, so the shared policy backs off with jitter.
+
+Callers use the named methods (``payroll_runs(...)``, ``gl_block(...)``, ``employee_changes(...)``
+…); the routes below are spelled here and nowhere else in the package.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from ukg_visma.hooks.auth import AuthProvider, BasicAuth, ClientCredentialsAuth
 from ukg_visma.hooks.base import ApiHook
 from ukg_visma.hooks.config import TimeoutArg, UkgConfig
+from ukg_visma.hooks.exceptions import NotFoundError
 from ukg_visma.hooks.forms import (
     UKG_CONN_FIELDS,
     UKG_FIELD_BEHAVIOUR,
@@ -21,6 +27,31 @@ from ukg_visma.hooks.forms import (
 )
 from ukg_visma.hooks.paging import DEFAULT_MAX_PAGES, ukg_pages
 from ukg_visma.hooks.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+# The UKG Pro routes this connector uses (docs: ../shared/api/ukg-pro.md).
+PAYROLL_RUNS = "/payroll/v1/payroll-runs"
+GL_EXPORT = "/payroll/v2/general-ledger"
+# The change feed has two names; a tenant may serve only the second.
+EMPLOYEE_CHANGES = ("/personnel/v1/employee-changes", "/personnel/v1/employees/changed")
+EMPLOYMENT_DETAILS = "/personnel/v1/employment-details"
+PERSON_DETAILS = "/personnel/v1/person-details"
+ORG_LEVELS = "/configuration/v1/org-levels"
+
+GL_PAGE = 10_000  # the GL export allows 10,000 lines a page
+PER_PAGE = 200
+
+
+def ukg_instant(moment: dt.datetime) -> str:
+    """UTC ISO text with microseconds, as the personnel filters take it: a window end cut to
+    whole seconds would drop changes made in the last fraction of a second before it."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _filters(**given: Any) -> dict[str, Any] | None:
+    params = {k: v for k, v in given.items() if v is not None}
+    return params or None
 
 
 class UkgHook(ApiHook):
@@ -37,7 +68,7 @@ class UkgHook(ApiHook):
     hook_name = "UKG Pro"
 
     service = "UKG Pro"
-    probe_path = "/configuration/v1/org-levels"
+    probe_path = ORG_LEVELS
 
     def __init__(
         self,
@@ -125,6 +156,74 @@ class UkgHook(ApiHook):
         ):
             yield from page
 
+    # -- the API, by name (all reads; every list is read to its last page) -------------------
+    def payroll_runs(
+        self, *, pay_date_from: dt.date, pay_date_to: dt.date, per_page: int = PER_PAGE
+    ) -> Iterator[dict[str, Any]]:
+        """The pay runs paid in ``[pay_date_from, pay_date_to]``, every company and pay group."""
+        params = {"payDateFrom": pay_date_from.isoformat(), "payDateTo": pay_date_to.isoformat()}
+        return self.paginate(PAYROLL_RUNS, params, per_page)
+
+    def gl_block(self, run_id: str, block: int, *, per_page: int = GL_PAGE) -> list[dict[str, Any]]:
+        """Every line of one block of a run's GL export, all pages (``per_Page``).
+
+        A block that does not exist is empty: UKG answers 404 (or an empty page) past the last.
+        """
+        try:
+            return list(
+                self.paginate(
+                    GL_EXPORT, {"runId": run_id, "blockId": block}, per_page, page_param="per_Page"
+                )
+            )
+        except NotFoundError:
+            return []
+
+    def employee_changes(
+        self, *, start: dt.datetime, end: dt.datetime, per_page: int = PER_PAGE
+    ) -> list[dict[str, Any]]:
+        """Employee snapshots changed in ``[start, end]`` from the change feed, all pages.
+
+        Reads ``/personnel/v1/employee-changes``; when the tenant answers 404 there, its alias
+        ``/personnel/v1/employees/changed``.
+        """
+        params = {"startDate": ukg_instant(start), "endDate": ukg_instant(end)}
+        last: NotFoundError | None = None
+        for path in EMPLOYEE_CHANGES:
+            try:
+                return list(self.paginate(path, dict(params), per_page))
+            except NotFoundError as exc:  # the tenant only serves the other name of the feed
+                log.warning("UKG %s answered 404; trying the alias", path)
+                last = exc
+        assert last is not None
+        raise last
+
+    def employment_details(
+        self,
+        *,
+        employee_id: str | None = None,
+        employee_number: str | None = None,
+        per_page: int = PER_PAGE,
+    ) -> Iterator[dict[str, Any]]:
+        """Employment details (status, org levels, dates) of everyone, or of one employee."""
+        params = _filters(employeeId=employee_id, employeeNumber=employee_number)
+        return self.paginate(EMPLOYMENT_DETAILS, params, per_page)
+
+    def person_details(
+        self,
+        *,
+        employee_id: str | None = None,
+        changed_since: dt.datetime | None = None,
+        per_page: int = PER_PAGE,
+    ) -> Iterator[dict[str, Any]]:
+        """Person details (names, e-mail) of everyone, one employee, or those changed since."""
+        since = ukg_instant(changed_since) if changed_since is not None else None
+        params = _filters(employeeId=employee_id, dateTimeChanged=since)
+        return self.paginate(PERSON_DETAILS, params, per_page)
+
+    def org_levels(self, *, per_page: int = PER_PAGE) -> Iterator[dict[str, Any]]:
+        """The org-level configuration (every level and code; the list is short)."""
+        return self.paginate(ORG_LEVELS, None, per_page)
+
     # -- the one write UKG ever gets ---------------------------------------------------------
     def write_org_level(
         self, level: int, code: str, fields: dict[str, Any], *, create: bool
@@ -140,14 +239,12 @@ class UkgHook(ApiHook):
         """
         if create:
             body = {**fields, "level": level, "code": code}
-            response = self.request(
-                "POST", "/configuration/v1/org-levels", json=body, idempotent=False
-            )
+            response = self.request("POST", ORG_LEVELS, json=body, idempotent=False)
         else:
-            path = f"/configuration/v1/org-levels/{level}/{code}"
+            path = f"{ORG_LEVELS}/{level}/{code}"
             body = {k: v for k, v in fields.items() if k not in ("level", "code")}
             response = self.request("PUT", path, json=body)
-        return self._json(response, "POST" if create else "PUT", "/configuration/v1/org-levels")
+        return self._json(response, "POST" if create else "PUT", ORG_LEVELS)
 
     def _probe_params(self) -> dict[str, Any]:
         return {"page": 1, "per_page": 1}

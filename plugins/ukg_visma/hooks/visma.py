@@ -1,5 +1,8 @@
 """``VismaHook``: Visma.net ERP (Financials) — reads, journal creation, locked updates, release.
 
+Callers use the named methods (``accounts()``, ``journals(period_id)``, ``create_journal(...)``,
+``update_employee(...)`` …); the routes below are spelled here and nowhere else in the package.
+
 - Client credentials with ``tenant_id`` against connect.visma.com (configurable); no refresh
   token exists, so a new token is requested ahead of expiry and once after a 401.
 - Writes respect optimistic locking: every PUT carries ``If-Match``; ``update`` re-reads and
@@ -31,6 +34,16 @@ from ukg_visma.hooks.paging import DEFAULT_MAX_PAGES, visma_pages
 from ukg_visma.hooks.retry import RetryPolicy
 
 DEFAULT_PAGE_SIZE = 500
+EMPLOYEE_PAGE_SIZE = 1000  # Visma's maxPageSize for /v1/employee
+
+# The Visma.net routes this connector uses (docs: ../shared/api/visma-net.md).
+ACCOUNTS = "/v1/account"
+SUBACCOUNT = "/v1/dimension/SUBACCOUNT"
+DEPARTMENTS = "/v1/department"
+PROJECTS = "/v1/project"
+FINANCIAL_PERIODS = "/v1/financialPeriod"
+EMPLOYEES = "/v1/employee"
+JOURNALS = "/v2/journaltransaction"
 
 
 class VismaHook(ApiHook):
@@ -47,7 +60,7 @@ class VismaHook(ApiHook):
     hook_name = "Visma.net ERP"
 
     service = "Visma.net"
-    probe_path = "/v1/financialPeriod"
+    probe_path = FINANCIAL_PERIODS
 
     def __init__(
         self,
@@ -206,3 +219,117 @@ class VismaHook(ApiHook):
             path=display_path(path),
             status=412,
         )
+
+    # -- the API, by name -------------------------------------------------------------------
+    # Reads return the parsed bodies as Visma sends them (decimals as ``Decimal``); a missing
+    # resource raises ``NotFoundError``. Creates are single POSTs, never repeated blindly: a lost
+    # answer raises ``ResponseLostError`` and the caller reads back before sending again.
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """The chart of accounts (``GET /v1/account``)."""
+        return self.get_json(ACCOUNTS)
+
+    def subaccount_dimension(self) -> dict[str, Any]:
+        """The SUBACCOUNT dimension with its segments and their values."""
+        return self.get_json(SUBACCOUNT)
+
+    def segment(self, segment_id: int | str) -> dict[str, Any]:
+        """One SUBACCOUNT segment with its values."""
+        return self.get_json(f"{SUBACCOUNT}/{segment_id}")
+
+    def update_segment_values(
+        self, segment_id: int | str, mutate: Callable[[Any], Any], *, attempts: int = 5
+    ) -> Any:
+        """Locked update of one segment's values (GET + ETag → ``mutate`` → PUT If-Match; see
+        :meth:`update`). Returns the body that was PUT, or ``None`` when nothing changed."""
+        return self.update(f"{SUBACCOUNT}/{segment_id}", mutate, attempts)
+
+    def departments(self) -> list[dict[str, Any]]:
+        """Every department (an empty list when Visma answers with no body)."""
+        return list(self.get_json(DEPARTMENTS) or [])
+
+    def department(self, department_id: str) -> dict[str, Any]:
+        """One department; ``NotFoundError`` when Visma has none with that id."""
+        return self.get_json(f"{DEPARTMENTS}/{department_id}")
+
+    def create_department(self, body: dict[str, Any]) -> None:
+        """``POST /v1/department`` once (a 400 "already exists" raises ``ValidationError``)."""
+        self.post(DEPARTMENTS, body)
+
+    def projects(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[dict[str, Any]]:
+        """Every project, all pages."""
+        return list(self.paginate(PROJECTS, None, page_size))
+
+    def financial_periods(self) -> list[dict[str, Any]]:
+        """The financial periods (``YYYYPP``) with their open/closed flags."""
+        return self.get_json(FINANCIAL_PERIODS)
+
+    def journals(
+        self, period_id: str, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Every journal transaction of a financial period (``YYYYPP``), all pages, as listed.
+
+        The listing pages by journal *lines*: a batch with more lines than a page continues on
+        the next page under the same ``batchNumber``, so callers merge (or dedupe) by it.
+        """
+        return self.paginate(JOURNALS, {"periodId": period_id}, page_size)
+
+    def journal(self, batch_number: str) -> dict[str, Any]:
+        """One journal transaction with every line; ``NotFoundError`` when it does not exist."""
+        return self.get_json(f"{JOURNALS}/{batch_number}")
+
+    def journal_with_etag(self, batch_number: str) -> tuple[dict[str, Any], str]:
+        """One journal transaction and the ETag an action on it may send as ``If-Match``."""
+        return self.get_with_etag(f"{JOURNALS}/{batch_number}")
+
+    def create_journal(self, payload: dict[str, Any]) -> str:
+        """POST one journal transaction; returns the batch number Visma gave it (``Location``).
+
+        Sent once: a lost answer raises ``ResponseLostError`` (look for the journal's key in
+        :meth:`journals` before posting again); a refusal raises ``ValidationError``.
+        """
+        response = self.post(JOURNALS, payload)
+        number = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
+        if not number:
+            raise RuntimeError("Visma answered 201 without a Location naming the batch")
+        return number
+
+    def take_off_hold(self, batch_number: str) -> Any:
+        """Set a batch that is on ``Hold`` to not on hold (a locked update; a batch no longer on
+        hold is left alone). Returns the body that was PUT, or ``None``."""
+        return self.update(
+            f"{JOURNALS}/{batch_number}",
+            lambda cur: {"hold": {"value": False}} if cur.get("status") == "Hold" else None,
+        )
+
+    def release_journal(self, batch_number: str, *, etag: str | None = None) -> None:
+        """Release a balanced batch into the ledger (``…/action/release``), ``If-Match: etag``
+        when given. Not repeated blindly: a lost answer raises ``ResponseLostError``."""
+        self.post_action(f"{JOURNALS}/{batch_number}/action/release", etag=etag)
+
+    def employees(
+        self, *, modified_since: str | None = None, page_size: int = EMPLOYEE_PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Every employee, or those with ``lastModifiedDateTime >= modified_since`` (Visma's own
+        time format, e.g. a value read earlier from that field), all pages."""
+        params = None
+        if modified_since is not None:
+            params = {
+                "lastModifiedDateTime": modified_since,
+                "lastModifiedDateTimeCondition": ">=",
+            }
+        return self.paginate(EMPLOYEES, params, page_size)
+
+    def employee(self, employee_cd: str) -> dict[str, Any]:
+        """One employee by number (``employeeCd``); ``NotFoundError`` when there is none."""
+        return self.get_json(f"{EMPLOYEES}/{employee_cd}")
+
+    def create_employee(self, body: dict[str, Any]) -> None:
+        """``POST /v1/employee`` once (no idempotency key: read back after a lost answer)."""
+        self.post(EMPLOYEES, body)
+
+    def update_employee(
+        self, employee_cd: str, mutate: Callable[[Any], Any], *, attempts: int = 5
+    ) -> Any:
+        """Locked update of one employee (see :meth:`update`); the body PUT, or ``None``."""
+        return self.update(f"{EMPLOYEES}/{employee_cd}", mutate, attempts)

@@ -22,10 +22,6 @@ from ukg_visma.hooks.exceptions import ApiError, NotFoundError, ResponseLostErro
 from ukg_visma.settings import Settings
 
 __all__ = [
-    "DEPARTMENTS",
-    "DIMENSION",
-    "EMPLOYEES",
-    "ORG_LEVELS",
     "Sides",
     "apply_segment_batches",
     "apply_ukg_changes",
@@ -36,10 +32,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DIMENSION = "/v1/dimension/SUBACCOUNT"
-DEPARTMENTS = "/v1/department"
-ORG_LEVELS = "/configuration/v1/org-levels"
-EMPLOYEES = "/personnel/v1/employment-details"
 # Only what the department of a cost centre is derived from: no names, no pay, no dates.
 EMPLOYEE_FIELDS = ("employeeNumber", "employeeStatus", "orgLevel1Code", "orgLevel2Code",
                    "orgLevel3Code", "orgLevel4Code")  # fmt: skip
@@ -63,7 +55,7 @@ def _level(item: Mapping[str, Any]) -> int | None:
 
 def _org_levels(ukg: Any) -> list[dict[str, Any]]:
     """The whole org-level list (it is short); UKG's documentation promises no level filter."""
-    return [item for item in ukg.paginate(ORG_LEVELS) if _level(item) is not None]
+    return [item for item in ukg.org_levels() if _level(item) is not None]
 
 
 def read_sides(ukg: Any, visma: Any, settings: Settings) -> Sides:
@@ -71,15 +63,15 @@ def read_sides(ukg: Any, visma: Any, settings: Settings) -> Sides:
     mapped = {s.ukg_level for s in settings.segments}
     return Sides(
         ukg_org_levels=[item for item in _org_levels(ukg) if _level(item) in mapped],
-        visma_segments=visma.get_json(DIMENSION),
-        visma_departments=list(visma.get_json(DEPARTMENTS) or []),
+        visma_segments=visma.subaccount_dimension(),
+        visma_departments=visma.departments(),
     )
 
 
 def read_employees(ukg: Any) -> list[dict[str, Any]]:
     """UKG employment details reduced to the org codes (read only when a department is due)."""
     return [
-        {field: item.get(field) for field in EMPLOYEE_FIELDS} for item in ukg.paginate(EMPLOYEES)
+        {field: item.get(field) for field in EMPLOYEE_FIELDS} for item in ukg.employment_details()
     ]
 
 
@@ -115,8 +107,9 @@ def apply_segment_batches(visma: Any, plan: AlignmentPlan) -> dict[str, int]:
     """Send the plan's segment batches (one locked PUT each); counts of PUTs and values sent."""
     puts = values = 0
     for batch in plan.visma_batches():
-        path = f"{DIMENSION}/{batch.segment_id}"
-        sent = visma.update(path, _still_needed(batch.body["segmentValues"]))
+        sent = visma.update_segment_values(
+            batch.segment_id, _still_needed(batch.body["segmentValues"])
+        )
         if sent:
             puts += 1
             values += len(sent["segmentValues"])
@@ -128,7 +121,7 @@ def apply_segment_batches(visma: Any, plan: AlignmentPlan) -> dict[str, int]:
 # -- Visma departments ------------------------------------------------------------------------
 def _department_exists(visma: Any, department_id: str) -> bool:
     try:
-        visma.get_json(f"{DEPARTMENTS}/{department_id}")
+        visma.department(department_id)
     except NotFoundError:
         return False
     return True
@@ -139,14 +132,14 @@ def create_departments(visma: Any, changes: Iterable[DepartmentChange]) -> dict[
     changes = list(changes)
     if not changes:
         return {"departments_created": 0, "departments_present": 0}
-    present = {str(d.get("departmentId", "")).strip() for d in visma.get_json(DEPARTMENTS) or []}
+    present = {str(d.get("departmentId", "")).strip() for d in visma.departments()}
     created = already = 0
     for change in changes:
         if change.department_id in present:
             already += 1
             continue
         try:
-            visma.post(DEPARTMENTS, change.body())
+            visma.create_department(change.body())
         except ResponseLostError:
             # Visma may have committed before the answer was lost: read back before deciding.
             if not _department_exists(visma, change.department_id):

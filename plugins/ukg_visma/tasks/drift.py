@@ -35,10 +35,9 @@ from ukg_visma.errors import NotRetryable
 from ukg_visma.mappings import Mappings, load_mappings
 from ukg_visma.settings import Settings, load_settings
 
-__all__ = ["DIMENSION", "DriftCheck", "MappingDriftError", "check_drift"]
+__all__ = ["DriftCheck", "MappingDriftError", "check_drift"]
 
 log = logging.getLogger(__name__)
-DIMENSION = "/v1/dimension/SUBACCOUNT"
 REPORT_NAME = "mapping_drift.md"
 
 
@@ -102,7 +101,7 @@ def check_drift(
     """Every org code in ``gl_lines`` (UKG GL export rows) *or* ``employees`` (UKG snapshots,
     dicts or ``EmployeeSnapshot``) must have a mapping row and an active Visma value.
 
-    ``visma_segments`` is the body of ``GET /v1/dimension/SUBACCOUNT`` when the caller already
+    ``visma_segments`` is the body of ``VismaHook.subaccount_dimension()`` when the caller already
     has it (the pay DAG's catalog); otherwise it is read with ``visma`` (a ``VismaHook``).
     ``settings``/``mapping`` default to ``settings.yaml`` and the mapping files. Drift is logged
     as a warning; it does not raise (call :meth:`DriftCheck.raise_if_drift` to stop a run).
@@ -114,7 +113,7 @@ def check_drift(
     if visma_segments is None:
         if visma is None:
             raise ValueError("check_drift needs visma_segments or a Visma hook to read them")
-        visma_segments = visma.get_json(DIMENSION)
+        visma_segments = visma.subaccount_dimension()
     if gl_lines is not None:
         seen = codes_from_gl_lines(gl_lines, settings)
         source = source or "the UKG GL export"

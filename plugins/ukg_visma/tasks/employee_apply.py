@@ -37,7 +37,7 @@ from ukg_visma.employees.models import EmployeeSnapshot
 from ukg_visma.employees.visma_payload import UnmappedCostCentre, visma_cost_centre
 from ukg_visma.hooks.exceptions import ConcurrentUpdateError, NotFoundError, ValidationError
 from ukg_visma.mappings import Mappings
-from ukg_visma.settings import Settings
+from ukg_visma.settings import EMPLOYEE_COST_CENTRE_LEVEL, EMPLOYEE_DEPARTMENT_LEVEL, Settings
 from ukg_visma.tasks.drift import check_drift
 from ukg_visma.tasks.employee_context import FLOW, SOURCE_CHANGE, SyncContext
 from ukg_visma.tasks.employee_visma import (
@@ -53,10 +53,10 @@ from ukg_visma.tasks.reports import report_dir
 
 log = logging.getLogger(__name__)
 
-COST_CENTRE_LEVEL = (
-    3  # docs/contracts.md §1: orgLevel3 = cost centre (EmployeeSnapshot.cost_centre)
-)
-DEPARTMENT_LEVEL = 2
+# docs/contracts.md §1: orgLevel3 = cost centre (EmployeeSnapshot.cost_centre), orgLevel2 =
+# department. Settings refuse a ``segments`` list that does not map both.
+COST_CENTRE_LEVEL = EMPLOYEE_COST_CENTRE_LEVEL
+DEPARTMENT_LEVEL = EMPLOYEE_DEPARTMENT_LEVEL
 # Refusals that concern one employee: recorded, kept pending, the batch goes on.
 PER_RECORD_ERRORS = (ValidationError, NotFoundError, ConcurrentUpdateError, UnmappedCostCentre)
 PRIVATE_FIELDS = ("emailAddress",)  # needed to create the employee, not kept as known state

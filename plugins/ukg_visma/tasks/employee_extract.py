@@ -4,8 +4,8 @@ Two sources, because neither is enough alone: webhooks arrive late, twice, out o
 and the change feed is polled only every few hours. The step
 
 1. drains the inbox (events the receiver stored) into employee ids;
-2. polls ``/personnel/v1/employee-changes`` (or its alias ``/personnel/v1/employees/changed`` when
-   the first answers 404) from the watermark minus the overlap to now, every page — or, on the
+2. polls UKG's change feed (``UkgHook.employee_changes``: ``employee-changes``, or its alias when
+   the tenant answers 404) from the watermark minus the overlap to now, every page — or, on the
    first run and on a full resync, reads the full employee lists instead;
 3. pulls full details (employment + person details) for ids the feed did not return (events are
    thin) and the person details (e-mail) of everyone changed in the window;
@@ -37,25 +37,18 @@ from ukg_visma.audit import inbox, records
 from ukg_visma.employees.diff import Change, ChangeKind, merge_changes
 from ukg_visma.employees.models import EmployeeSnapshot
 from ukg_visma.employees.quarantine import Rejection, parse_snapshots
-from ukg_visma.hooks.exceptions import NotFoundError
+from ukg_visma.hooks.ukg import ukg_instant
 from ukg_visma.settings import Settings
 from ukg_visma.tasks.employee_context import FLOW, SOURCE_CHANGE, SOURCE_EVENT, SyncContext
 
 log = logging.getLogger(__name__)
 
-FEED_PATHS = ("/personnel/v1/employee-changes", "/personnel/v1/employees/changed")
-EMPLOYMENT = "/personnel/v1/employment-details"
-PERSON = "/personnel/v1/person-details"
-PER_PAGE = 200
 FEED_REREADS = 3
 INBOX_LIMIT = 100_000
 PERSON_FIELDS = ("firstName", "lastName", "emailAddress")
 
 
-def _iso(moment: dt.datetime) -> str:
-    """UTC ISO text with microseconds: a window end cut to whole seconds would drop changes
-    made in the last fraction of a second before it (UKG stamps changes to the second)."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+_iso = ukg_instant  # window bounds as UKG's filters take them (microseconds, UTC)
 
 
 def _stamp(snapshot: Any) -> dt.datetime | None:
@@ -83,10 +76,9 @@ def read_change_feed(ukg: Any, start: dt.datetime, end: dt.datetime) -> list[dic
     end, shifting everyone behind it by one — one of them would be skipped. Such a move shows as a
     snapshot stamped after ``end``; the feed is then read again (bounded) and the reads united.
     """
-    params = {"startDate": _iso(start), "endDate": _iso(end)}
     found: dict[str, dict[str, Any]] = {}
     for _ in range(FEED_REREADS):
-        page = _feed_once(ukg, params)
+        page = ukg.employee_changes(start=start, end=end)
         moved = False
         for snap in page:
             key, stamp = _key(snap), _stamp(snap)
@@ -99,18 +91,6 @@ def read_change_feed(ukg: Any, start: dt.datetime, end: dt.datetime) -> list[dic
             break
         log.info("UKG change feed moved while paging (a change after the window end); re-reading")
     return list(found.values())
-
-
-def _feed_once(ukg: Any, params: dict[str, str]) -> list[dict[str, Any]]:
-    last: NotFoundError | None = None
-    for path in FEED_PATHS:
-        try:
-            return list(ukg.paginate(path, dict(params), PER_PAGE))
-        except NotFoundError as exc:  # the tenant only serves the other name of the feed
-            log.warning("UKG %s answered 404; trying the alias", path)
-            last = exc
-    assert last is not None
-    raise last
 
 
 def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -130,18 +110,18 @@ def with_person(snapshot: Any, person: Mapping[str, Any] | None) -> Any:
 
 def read_all_employees(ukg: Any) -> list[dict[str, Any]]:
     """Everyone, from the full employment-details and person-details lists (first run, resync)."""
-    people = _by_id(ukg.paginate(PERSON, None, PER_PAGE))
-    return [with_person(e, people.get(_key(e))) for e in ukg.paginate(EMPLOYMENT, None, PER_PAGE)]
+    people = _by_id(ukg.person_details())
+    return [with_person(e, people.get(_key(e))) for e in ukg.employment_details()]
 
 
 def read_employees_by_id(ukg: Any, employee_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Full details of a few employees named by webhook events (two small reads each)."""
     out: dict[str, dict[str, Any]] = {}
     for employee_id in sorted(set(employee_ids)):
-        found = list(ukg.paginate(EMPLOYMENT, {"employeeId": employee_id}, PER_PAGE))
+        found = list(ukg.employment_details(employee_id=employee_id))
         if not found:
             continue
-        person = list(ukg.paginate(PERSON, {"employeeId": employee_id}, PER_PAGE))
+        person = list(ukg.person_details(employee_id=employee_id))
         out[employee_id] = with_person(found[0], person[0] if person else None)
     return out
 
@@ -150,13 +130,13 @@ def read_employees_by_number(ukg: Any, numbers: Iterable[str]) -> list[dict[str,
     """Re-read quarantined snapshots that had no usable employeeId, by employee number."""
     out: list[dict[str, Any]] = []
     for number in sorted(set(numbers)):
-        out += [dict(e) for e in ukg.paginate(EMPLOYMENT, {"employeeNumber": number}, PER_PAGE)]
+        out += [dict(e) for e in ukg.employment_details(employee_number=number)]
     return out
 
 
 def read_person_details_since(ukg: Any, since: dt.datetime) -> dict[str, dict[str, Any]]:
     """Person details (names, e-mail) of everyone changed since ``since``: one paged read."""
-    return _by_id(ukg.paginate(PERSON, {"dateTimeChanged": _iso(since)}, PER_PAGE))
+    return _by_id(ukg.person_details(changed_since=since))
 
 
 # -- the step -------------------------------------------------------------------------------------

@@ -40,7 +40,6 @@ from ukg_visma.tasks.employee_context import (
     PendingChangesAlarm,
     SyncContext,
 )
-from ukg_visma.tasks.employee_extract import EMPLOYMENT, PER_PAGE
 from ukg_visma.tasks.employee_report import report_markdown
 from ukg_visma.tasks.employee_visma import refresh_mirror
 from ukg_visma.tasks.reports import write_report
@@ -55,7 +54,7 @@ def headcount(
     window_end: dt.datetime,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """The per-cost-centre table and the employee numbers set aside (``pending``, ``later``)."""
-    ukg_all, unreadable = parse_snapshots(ukg.paginate(EMPLOYMENT, None, PER_PAGE))
+    ukg_all, unreadable = parse_snapshots(ukg.employment_details())
     pending_numbers = {str(p["snapshot"].get("employeeNumber")) for p in state.list_pending(engine)}
     quarantined = _quarantined_numbers(engine, unreadable)
     # UKG stamps to the second: a change in the window end's own second may be after it.

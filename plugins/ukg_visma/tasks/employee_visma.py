@@ -41,12 +41,10 @@ from ukg_visma.hooks.exceptions import (
     TransientError,
     ValidationError,
 )
+from ukg_visma.hooks.visma import EMPLOYEES
 
 log = logging.getLogger(__name__)
 
-EMPLOYEE = "/v1/employee"
-DEPARTMENT = "/v1/department"
-MIRROR_PAGE = 1000  # Visma's maxPageSize for /v1/employee
 MIRROR_OVERLAP = dt.timedelta(seconds=5)
 CREATE_ATTEMPTS = 3
 
@@ -81,11 +79,8 @@ class EmployeeWriter:
                 log.info("Visma employee %s vanished; creating it", change.employee_number)
         return self._create(change)
 
-    def _path(self, change: Change) -> str:
-        return f"{EMPLOYEE}/{change.employee_number}"
-
     def _update(self, change: Change) -> Outcome:
-        sent = self.visma.update(self._path(change), mutator(change, self.cc_mapping))
+        sent = self.visma.update_employee(change.employee_number, mutator(change, self.cc_mapping))
         after = self._expected(change)
         if not sent:
             return Outcome("unchanged", "Visma already matched", after)
@@ -101,7 +96,7 @@ class EmployeeWriter:
 
     def _exists(self, change: Change) -> bool:
         try:
-            self.visma.get_json(self._path(change))
+            self.visma.employee(change.employee_number)
         except NotFoundError:
             return False
         return True
@@ -116,7 +111,7 @@ class EmployeeWriter:
         )
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
-                self.visma.post(EMPLOYEE, body)
+                self.visma.create_employee(body)
                 return Outcome("created", "", self._expected(change))
             except ResponseLostError:
                 if self._exists(change):
@@ -140,7 +135,7 @@ class EmployeeWriter:
             "not found on read-back",
             service="Visma.net",
             method="POST",
-            path=EMPLOYEE,
+            path=EMPLOYEES,
         )
 
 
@@ -155,18 +150,18 @@ def ensure_departments(
     """
     if not wanted:
         return {}
-    have = {str(d.get("departmentId")) for d in (visma.get_json(DEPARTMENT) or [])}
+    have = {str(d.get("departmentId")) for d in visma.departments()}
     failed: dict[str, str] = {}
     for department_id, kwargs in sorted(wanted.items()):
         if department_id in have:
             continue
         try:
-            visma.post(DEPARTMENT, department_body(department_id, **kwargs))
+            visma.create_department(department_body(department_id, **kwargs))
             log.info("created Visma department %s for cost centre %s", department_id,
                      department_id)  # fmt: skip
         except (ResponseLostError, ValidationError) as exc:
             try:
-                visma.get_json(f"{DEPARTMENT}/{department_id}")
+                visma.department(department_id)
             except NotFoundError:
                 failed[department_id] = f"Visma department {department_id} not created: {exc}"
     return failed
@@ -177,14 +172,11 @@ def refresh_mirror(visma: Any, engine: Engine, *, full: bool = False) -> dict[st
     never read). Returns how many were read and whether it was a full read."""
     cursor = None if full else mirror.get_cursor(engine)
     if cursor is None:
-        read = list(visma.paginate(EMPLOYEE, None, MIRROR_PAGE))
+        read = list(visma.employees())
         mirror.replace_all(engine, read)
     else:
-        params = {
-            "lastModifiedDateTime": mirror.filter_value(cursor, MIRROR_OVERLAP),
-            "lastModifiedDateTimeCondition": ">=",
-        }
-        read = list(visma.paginate(EMPLOYEE, params, MIRROR_PAGE))
+        since = mirror.filter_value(cursor, MIRROR_OVERLAP)
+        read = list(visma.employees(modified_since=since))
         mirror.upsert(engine, read)
     newest = mirror.newest(read)
     if newest is not None:  # an empty Visma leaves no cursor: the next read is full (and cheap)

@@ -30,27 +30,49 @@ from ukg_visma.tasks.reports import write_report
 
 log = logging.getLogger(__name__)
 
-GL_PATH = "/payroll/v2/general-ledger"
-GL_PAGE = 10_000  # the GL export allows 10,000 lines a page
-
 
 # -- 1. find the pay runs -------------------------------------------------------------------
 VOID_STATUSES = frozenset({"voided", "void", "reversed"})
 
 
+def of_company(item: Mapping[str, Any], company_code: str, *, strict: bool = True) -> bool:
+    """Whether a pay run or GL line belongs to the UKG company ``company_code``
+    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``).
+
+    ``strict=False`` (pay runs) keeps an item that names no company at all: the ``payroll-runs``
+    listing is not in UKG's public reference, while every GL line documents ``coId`` and
+    ``companyCode`` — the lines then decide.
+    """
+    named = (item.get("companyCode"), item.get("coId"))
+    if not strict and not any(named):
+        return True
+    return company_code in named
+
+
 def completed_pay_runs(
-    ukg: Any, period: PayPeriod, pay_groups: Iterable[str], run_id: str | None = None
+    ukg: Any,
+    period: PayPeriod,
+    pay_groups: Iterable[str],
+    run_id: str | None = None,
+    *,
+    company_code: str,
 ) -> list[dict[str, Any]]:
-    """The period's completed (or voided) pay runs of the configured pay groups (or ``run_id``).
+    """The period's completed (or voided) pay runs of the configured company and pay groups
+    (or ``run_id`` of that company).
 
     A run counts when UKG says it is completed and its GL export has a ``glRunDateTime``: before
     that the export may be partial, which is exactly what the sensor waits out. A run UKG reports
-    as voided is returned with ``voided: True``: whatever Visma holds for it is reversed.
+    as voided is returned with ``voided: True``: whatever Visma holds for it is reversed. Runs of
+    another UKG company (the listing has every company's) are left out: this deployment posts
+    ``company.ukg_company_code`` only, and run ids are unique only within a company.
     """
     groups = set(pay_groups)
-    params = {"payDateFrom": period.start.isoformat(), "payDateTo": period.end.isoformat()}
     found = []
-    for run in ukg.paginate("/payroll/v1/payroll-runs", params):
+    others: set[str] = set()
+    for run in ukg.payroll_runs(pay_date_from=period.start, pay_date_to=period.end):
+        if not of_company(run, company_code, strict=False):
+            others.add(str(run.get("companyCode") or run.get("coId")))
+            continue
         if run_id and run.get("runId") != run_id:
             continue
         if not run_id and run.get("payGroup") not in groups:
@@ -62,23 +84,13 @@ def completed_pay_runs(
         if status != "completed" or not run.get("glRunDateTime"):
             continue
         found.append({**run, "voided": False})
+    if others:
+        log.info("left out pay runs of other UKG companies %s (posting %s only)",
+                 sorted(others), company_code)  # fmt: skip
     return sorted(found, key=lambda r: (r.get("payDate") or "", r["runId"]))
 
 
 # -- 2. extract every block and page --------------------------------------------------------
-def _read_block(ukg: Any, run_id: str, block: int) -> list[dict[str, Any]]:
-    from ukg_visma.hooks.exceptions import NotFoundError
-
-    try:
-        return list(
-            ukg.paginate(
-                GL_PATH, {"runId": run_id, "blockId": block}, GL_PAGE, page_param="per_Page"
-            )
-        )
-    except NotFoundError:
-        return []
-
-
 def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
     """Every line of every block of one GL run.
 
@@ -87,13 +99,13 @@ def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
     an empty page). Lines found there are kept, so that the completeness check names the blocks
     beyond ``totalNrOfBlocks`` and the run stops before anything is posted.
     """
-    lines = _read_block(ukg, run_id, 1)
+    lines = ukg.gl_block(run_id, 1)
     if not lines:
         return []
     total = int(lines[0].get("totalNrOfBlocks") or 1)
     block = 2
     while True:
-        more = _read_block(ukg, run_id, block)
+        more = ukg.gl_block(run_id, block)
         if not more and block > total:
             break
         lines.extend(more)
@@ -101,6 +113,22 @@ def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
         if block > 2 * total + 10:  # a server that never ends: the check reports it
             break
     return lines
+
+
+def _company_lines(
+    lines: list[dict[str, Any]], company_code: str
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The lines of ``company_code`` and a count of the others' per company (a run id may be
+    shared by two companies, so a GL export by run id alone may carry another's lines)."""
+    kept: list[dict[str, Any]] = []
+    foreign: dict[str, int] = {}
+    for line in lines:
+        if of_company(line, company_code):
+            kept.append(line)
+        else:
+            other = str(line.get("companyCode") or line.get("coId"))
+            foreign[other] = foreign.get(other, 0) + 1
+    return kept, foreign
 
 
 def extract(
@@ -117,6 +145,9 @@ def extract(
     """
     from ukg_visma.gl.extract import GLExportError
 
+    if settings is not None:  # the runs come from XCom: hold them to the company once more
+        code = settings.company.ukg_company_code
+        runs = [r for r in runs if of_company(r, code, strict=False)]
     live = [r for r in runs if not r.get("voided")]
     voided = [
         {"company": r.get("companyCode") or r.get("coId") or "", "pay_run": r["runId"],
@@ -131,6 +162,12 @@ def extract(
     lines: list[dict[str, Any]] = []
     for run in live:
         lines.extend(_read_run(ukg, run["runId"]))
+    if settings is not None:
+        lines, foreign = _company_lines(lines, settings.company.ukg_company_code)
+        if foreign:
+            log.warning("left out %d GL line(s) of other UKG companies %s (posting %s only)",
+                        sum(foreign.values()), sorted(foreign),
+                        settings.company.ukg_company_code)  # fmt: skip
     records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
     if not lines:
         log.info("no live pay run to read; voided: %s", [v["pay_run"] for v in voided])
@@ -182,10 +219,10 @@ def extract(
 def fetch_catalog(visma: Any, ctx: RunContext) -> str:
     """Chart of accounts, SUBACCOUNT values, projects and periods, as Visma holds them now."""
     data = {
-        "accounts": visma.get_json("/v1/account"),
-        "dimension": visma.get_json("/v1/dimension/SUBACCOUNT"),
-        "projects": list(visma.paginate("/v1/project")),
-        "periods": visma.get_json("/v1/financialPeriod"),
+        "accounts": visma.accounts(),
+        "dimension": visma.subaccount_dimension(),
+        "projects": visma.projects(),
+        "periods": visma.financial_periods(),
     }
     return staging.write_json(ctx.run_key, "visma_catalog", data)
 

@@ -3,7 +3,8 @@
 Visma has no idempotency key, so exactly-once is built from three parts (design.md):
 a deterministic journal key written into the batch, the posting ledger in the audit store (a lease
 so that only one task can post a key), and a read-back from Visma before any POST whose earlier
-attempt may have landed. The order of writes matters and is the point of this module:
+attempt may have landed. The order of writes matters and is the point of this module (the
+ledger's states and allowed moves: ``audit/posting_states.py``):
 
 1. take the lease; a journal already ``created``/``released`` needs no POST;
 2. if an earlier attempt's outcome is unknown, look for the key in Visma and adopt that batch;
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ukg_visma.audit import ledger
+from ukg_visma.audit.posting_states import PostingState
 from ukg_visma.errors import Retryable
 from ukg_visma.gl.journal import journal_key_from_batch
 from ukg_visma.hooks.exceptions import ResponseLostError, ValidationError
@@ -28,8 +30,6 @@ from ukg_visma.hooks.jsonbody import loads
 from ukg_visma.periods import PayPeriod
 
 log = logging.getLogger(__name__)
-
-JOURNALS = "/v2/journaltransaction"
 
 
 class PostingOutcomeUnknownError(Retryable, RuntimeError):
@@ -40,7 +40,7 @@ def _period_batches(visma: Any, period: PayPeriod | str) -> Iterator[dict[str, A
     """Every batch of the period once (a list page counts lines, so a batch may span pages)."""
     seen: set[str] = set()
     pid = period.visma_period_id if isinstance(period, PayPeriod) else period
-    for batch in visma.paginate(JOURNALS, {"periodId": pid}):
+    for batch in visma.journals(pid):
         number = str(batch.get("batchNumber") or "")
         if number and number not in seen:
             seen.add(number)
@@ -65,33 +65,21 @@ def find_batch(visma: Any, period: PayPeriod | str, journal_key: str) -> str | N
     return matches[0] if matches else None
 
 
-def _batch_number(response: Any) -> str:
-    location = response.headers.get("Location", "")
-    number = location.rstrip("/").rsplit("/", 1)[-1]
-    if not number:
-        raise RuntimeError("Visma answered 201 without a Location naming the batch")
-    return number
-
-
 def _release(visma: Any, number: str, release: bool) -> str:
     """Take the batch off hold and release it; returns the batch's final status."""
-    path = f"{JOURNALS}/{number}"
-    body, _ = visma.get_with_etag(path)
+    body, _ = visma.journal_with_etag(number)
     status = body.get("status")
     if status == "Hold":
-        visma.update(
-            path,
-            lambda cur: {"hold": {"value": False}} if cur.get("status") == "Hold" else None,
-        )
-        body, _ = visma.get_with_etag(path)
+        visma.take_off_hold(number)
+        body, _ = visma.journal_with_etag(number)
         status = body.get("status")
     if release and status == "Balanced":
-        _, etag = visma.get_with_etag(path)
+        _, etag = visma.journal_with_etag(number)
         try:
-            visma.post_action(f"{path}/action/release", etag=etag)
+            visma.release_journal(number, etag=etag)
         except ResponseLostError:
             log.warning("release of batch %s: answer lost; checking its status", number)
-        status = visma.get_json(path).get("status")
+        status = visma.journal(number).get("status")
     return str(status)
 
 
@@ -128,52 +116,61 @@ def post_journal(
         owner=owner,
         lease_s=lease_s,
     )
-    if entry.status == "released" and entry.batch_number:
+    if entry.status is PostingState.RELEASED and entry.batch_number:
         log.info("journal %s already released as batch %s", key, entry.batch_number)
-        return {"journal_key": key, "batch_number": entry.batch_number, "status": "released"}
+        return {
+            "journal_key": key,
+            "batch_number": entry.batch_number,
+            "status": PostingState.RELEASED.value,
+        }
 
     number = entry.batch_number or ref.get("batch_number")
     adopted = False
-    if number is None and (entry.status in ("unknown", "failed") or try_number > 1):
+    if number is None and (
+        entry.status in (PostingState.UNKNOWN, PostingState.FAILED) or try_number > 1
+    ):
         number = find_batch(visma, where, key)
         adopted = number is not None
         if adopted:
             log.warning("journal %s: earlier attempt did create batch %s; adopting it", key, number)
-            ledger.record(engine, key, owner, status="created", batch_number=number)
+            ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=number)
     if number is None:
         with ObjectStoragePath(ref["payload"]).open("r") as fh:
             payload = loads(fh.read())
-        ledger.record(engine, key, owner, status="unknown")  # write-ahead: a POST is in flight
+        # write-ahead: a POST is in flight
+        ledger.record(engine, key, owner, status=PostingState.UNKNOWN)
         try:
-            response = visma.post(JOURNALS, payload)
+            created = visma.create_journal(payload)
         except ResponseLostError as exc:
             number = find_batch(visma, where, key)
             if number is None:
-                ledger.record(engine, key, owner, status="unknown", error=str(exc))
+                ledger.record(engine, key, owner, status=PostingState.UNKNOWN, error=str(exc))
                 raise PostingOutcomeUnknownError(
                     f"journal {key}: Visma's answer was lost and the batch is not visible; the "
                     "retry reads back again before posting"
                 ) from exc
             adopted = True
         except ValidationError as exc:
-            ledger.record(engine, key, owner, status="failed", error=str(exc), release_lease=True)
+            ledger.record(
+                engine, key, owner, status=PostingState.FAILED, error=str(exc), release_lease=True
+            )
             raise
         else:
-            number = _batch_number(response)
-        ledger.record(engine, key, owner, status="created", batch_number=number)
+            number = created
+        ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=number)
         log.info("journal %s: %s batch %s", key, "adopted" if adopted else "created", number)
 
-    elif entry.status != "created" or entry.batch_number != number:
-        ledger.record(engine, key, owner, status="created", batch_number=number)
+    elif entry.status is not PostingState.CREATED or entry.batch_number != number:
+        ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=number)
 
     status = _release(visma, number, release)
-    final = "released" if status == "Posted" else "created"
+    final = PostingState.RELEASED if status == "Posted" else PostingState.CREATED
     ledger.record(engine, key, owner, status=final, batch_number=number, release_lease=True)
     return {
         "journal_key": key,
         "kind": ref.get("kind", "full"),
         "batch_number": number,
-        "status": final,
+        "status": final.value,
         "adopted": adopted,
         "visma_status": status,
     }

@@ -31,8 +31,6 @@ from ukg_visma.tasks.reports import write_report
 
 log = logging.getLogger(__name__)
 
-JOURNALS = "/v2/journaltransaction"
-
 
 class DuplicateJournalError(NotRetryable, RuntimeError):
     """Visma holds one journal key in more than one live batch: a person must void the extra."""
@@ -64,7 +62,7 @@ def read_held(
     """
     rows: list[dict[str, Any]] = []
     for pid in period_ids:
-        rows.extend(visma.paginate(JOURNALS, {"periodId": pid}))
+        rows.extend(visma.journals(pid))
     held = held_batches(rows, tenant=tenant)
     return held if companies is None else [b for b in held if b.key.company in companies]
 

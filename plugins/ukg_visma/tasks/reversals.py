@@ -30,7 +30,6 @@ from ukg_visma.settings import Settings
 
 log = logging.getLogger(__name__)
 
-JOURNALS = "/v2/journaltransaction"
 _PAY_PERIOD = re.compile(r"\b(\d{4}-(?:0[1-9]|1[0-2]))\b")
 
 
@@ -65,7 +64,7 @@ def pay_period_of(batch: HeldBatch) -> PayPeriod:
 
 def read_batch(visma: Any, number: str, settings: Settings) -> HeldBatch:
     try:
-        body = visma.get_json(f"{JOURNALS}/{number}")
+        body = visma.journal(number)
     except NotFoundError:
         raise ReversalRequestError(f"batch {number} does not exist in Visma") from None
     found = held_batches([body], tenant=settings.company.tenant)
@@ -92,7 +91,7 @@ def decide(
     batches = [read_batch(visma, str(n).strip(), settings) for n in dict.fromkeys(numbers)]
     listed: dict[str, list[HeldBatch]] = {}
     for pid in sorted({b.period_id for b in batches}):
-        rows: list[dict[str, Any]] = list(visma.paginate(JOURNALS, {"periodId": pid}))
+        rows: list[dict[str, Any]] = list(visma.journals(pid))
         listed[pid] = held_batches(rows, tenant=settings.company.tenant)
     out = []
     for b in batches:
