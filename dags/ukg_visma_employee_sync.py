@@ -1,9 +1,23 @@
 """
-### UKG employee changes → Visma employees and departments (every few hours)
+### UKG employee changes → Visma employees and departments (on UKG's webhooks, and every few hours)
 
-Hires, terminations, rehires and transfers in UKG reach Visma within one schedule interval
-(`employee_sync.schedule` in `include/mappings/settings.yaml`, every 3 h by default), none lost,
-and the headcount per cost centre is proven equal on both sides after every run.
+Scheduled on **time or asset** (`AssetOrTimeSchedule`): a webhook that UKG sends for a hire,
+termination, rehire or transfer starts a run within seconds, and the cron
+(`employee_sync.schedule` in `include/mappings/settings.yaml`, every 3 h by default) stays as the
+safety net for the events UKG loses. None is lost either way, and the headcount per cost centre is
+proven equal on both sides after every run.
+
+How a webhook starts a run: the receiver writes the event to the durable inbox and answers 202
+(nothing else, as before). The asset `ukg_employee_events` has an `AssetWatcher` whose trigger
+(`ukg_visma.events.triggers.InboxEmployeeEventsTrigger`, run by the triggerer) polls the inbox
+every 2 s and, after a 3 s settle time, fires one asset event for everything unprocessed that is
+newer than what it last announced. A burst of 100 webhooks is one asset event (or two), and with
+`max_active_runs=1` asset events that arrive during a run queue one more run at most — each run
+drains the whole inbox. Why a watcher and not an asset event registered by the receiver: the
+inbox stays the one source of truth (no second write in the request that can fail on its own),
+a triggerer or metadata-DB outage only delays the run (the next look re-announces what is still
+unprocessed), the receiver needs no access to Airflow internals, and bursts coalesce before they
+reach the scheduler.
 
 1. **extract_changes** (UKG) — drains the webhook inbox (events the receiver at
    `/ukg-visma/webhooks/ukg` stored), polls the change feed from the watermark minus the overlap
@@ -31,8 +45,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
+from ukg_visma.events.assets import UKG_EMPLOYEE_EVENTS
 from ukg_visma.settings import load_settings
 from ukg_visma.tasks.runtime import default_args
 
@@ -42,7 +57,11 @@ DEFAULT_ARGS = default_args()
 
 @dag(
     dag_id="ukg_visma_employee_sync",
-    schedule=CronTriggerTimetable(SETTINGS.employee_sync.schedule, timezone="Europe/Oslo"),
+    # A webhook (through the inbox watcher) or the cron, whichever comes first.
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(SETTINGS.employee_sync.schedule, timezone="Europe/Oslo"),
+        assets=UKG_EMPLOYEE_EVENTS,
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Oslo"),
     catchup=False,
     # One run at a time: two runs would work off the same queue and move the same watermark.

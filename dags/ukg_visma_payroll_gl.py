@@ -5,8 +5,11 @@ The run's data interval **is** the pay period (a calendar month by default): the
 starts after the month ends; a backfill over a range of months makes one run per month; a manual
 run can name the period (`period` param), a single UKG run and a posting date.
 
-1. **wait_for_gl_export** — waits (reschedule mode, no worker slot held) until UKG reports the
-   period's pay run(s) completed with a GL export.
+1. **wait_for_gl_export** — waits until UKG reports the period's pay run(s) completed with a GL
+   export. Between looks at UKG it is *deferred* (no worker slot) on a trigger that watches the
+   webhook inbox: UKG's `PayrollGLExportCompletedEvent` releases it within seconds; without an
+   event it looks again after 30 minutes (webhooks get lost). The event's `RunId` counts only when
+   UKG lists that run for this period (by pay date) — the period is never guessed from the event.
 2. **extract** — every block and every page of the GL export; completeness proven (all blocks,
    run balanced); one audit row per GL line.
 3. **fetch_catalog** — Visma's chart of accounts, SUBACCOUNT values, projects, financial periods.
@@ -32,8 +35,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from ukg_visma.events.gl_sensor import GLExportSensor
 from ukg_visma.settings import load_settings
 from ukg_visma.tasks.runtime import default_args
 
@@ -106,25 +110,6 @@ DEFAULT_ARGS = default_args()
     },
 )
 def ukg_visma_payroll_gl() -> None:
-    @task.sensor(poke_interval=1800, timeout=5 * 24 * 3600, mode="reschedule", retries=3)
-    def wait_for_gl_export(**context) -> PokeReturnValue:
-        from ukg_visma.tasks.payroll import completed_pay_runs
-        from ukg_visma.tasks.runtime import run_context, ukg_hook
-
-        ctx = run_context(context)
-        params = context["params"]
-        if params.get("reverse_batches"):  # a reversal on request does not wait for UKG
-            return PokeReturnValue(is_done=True, xcom_value=[])
-        groups = [params["pay_group"]] if params.get("pay_group") else SETTINGS.payroll.pay_groups
-        runs = completed_pay_runs(
-            ukg_hook(),
-            ctx.period,
-            groups,
-            params.get("run_id"),
-            company_code=SETTINGS.company.ukg_company_code,
-        )
-        return PokeReturnValue(is_done=bool(runs), xcom_value=runs)
-
     @task
     def extract(runs: list[dict], **context) -> dict:
         from ukg_visma.tasks import payroll, runtime
@@ -199,7 +184,14 @@ def ukg_visma_payroll_gl() -> None:
             list(posted),
         )
 
-    runs = wait_for_gl_export()
+    # Deferred between looks at UKG; UKG's PayrollGLExportCompletedEvent (via the webhook inbox)
+    # releases it at once, the 30-minute poke is the safety net (ukg_visma.events.gl_sensor).
+    runs = GLExportSensor(
+        task_id="wait_for_gl_export",
+        pay_groups=SETTINGS.payroll.pay_groups,
+        company_code=SETTINGS.company.ukg_company_code,
+        retries=3,
+    ).output
     catalog = fetch_catalog()
     validated = validate(extract(runs), catalog)
     refs = plan(validated, catalog)

@@ -83,7 +83,11 @@ def test_dag_wiring():
     ]
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert set(dag.params) == {"full_resync", "window_start"}
-    assert dag.timetable.expression == "0 */3 * * *"
+    assert dag.timetable.timetable.expression == "0 */3 * * *"  # or the webhook asset
+    asset = dag.timetable.asset_condition
+    assert asset.name == "ukg_employee_events" and [w.name for w in asset.watchers] == [
+        "ukg_inbox_employee_events"
+    ]
     for t in dag.tasks:
         assert t.retries >= 2 and t.owner == "finance-data"
 

@@ -111,11 +111,17 @@ def _row(r: Any) -> dict[str, Any]:
     return out
 
 
-def pending_events(engine: Engine, limit: int = 1000) -> list[dict[str, Any]]:
-    """Unprocessed events, oldest first (``payload`` is the event as received, parsed)."""
+def pending_events(
+    engine: Engine, limit: int = 1000, *, type_prefix: str = ""
+) -> list[dict[str, Any]]:
+    """Unprocessed events, oldest first (``payload`` is the event as received, parsed).
+
+    ``type_prefix`` keeps one family (``Employee``): a pile of another family's events (GL export
+    events wait for the pay-period sensor) must never crowd a reader's page out.
+    """
     q = (
         select(inbox)
-        .where(inbox.c.status == "new")
+        .where(inbox.c.status == "new", inbox.c.event_type.startswith(type_prefix))
         .order_by(inbox.c.received_at, inbox.c.event_id)
         .limit(limit)
     )
@@ -166,3 +172,46 @@ def fetch_rejections(engine: Engine, limit: int = 1000) -> list[dict[str, Any]]:
     for row in rows:
         row["received_at"] = _as_utc(row["received_at"])
     return rows
+
+
+def pending_summary(
+    engine: Engine, type_prefix: str = "Employee"
+) -> tuple[int, dt.datetime | None]:
+    """How many unprocessed events of a kind wait, and when the newest of them arrived.
+
+    One cheap aggregate (``ix_inbox_status``): what the inbox-watching trigger polls.
+    """
+    q = select(func.count(), func.max(inbox.c.received_at)).where(
+        and_(inbox.c.status == "new", inbox.c.event_type.like(f"{type_prefix}%"))
+    )
+    with engine.connect() as conn:
+        count, newest = conn.execute(q).one()
+    return int(count or 0), _as_utc(newest)
+
+
+def events_since(
+    engine: Engine,
+    event_type: str,
+    since: dt.datetime | None = None,
+    *,
+    status: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Events of ``event_type`` received at or after ``since`` (any status, or ``status``),
+    oldest first."""
+    where = [inbox.c.event_type == event_type]
+    if since is not None:
+        since = since.astimezone(dt.UTC)
+        if engine.dialect.name == "sqlite":  # stored naive (UTC): compare like with like
+            since = since.replace(tzinfo=None)
+        where.append(inbox.c.received_at >= since)
+    if status is not None:
+        where.append(inbox.c.status == status)
+    q = (
+        select(inbox)
+        .where(and_(*where))
+        .order_by(inbox.c.received_at, inbox.c.event_id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [_row(r) for r in conn.execute(q)]

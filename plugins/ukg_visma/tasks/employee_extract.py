@@ -275,7 +275,7 @@ def extract(
     now = now or dt.datetime.now(dt.UTC)
     start, end = window_for(engine, ctx, settings, now)
     records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
-    events = inbox.pending_events(engine, INBOX_LIMIT)
+    events = inbox.pending_events(engine, INBOX_LIMIT, type_prefix="Employee")
     wanted = _event_ids(events)
 
     if start is None:

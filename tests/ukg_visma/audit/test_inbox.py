@@ -92,3 +92,17 @@ def test_rejection_keeps_hash_and_size_never_the_body(engine):
     assert "hunter2" not in repr(first)
     assert latest["body_size"] == 10**6 and latest["body_sha256"] is None
     assert len(latest["reason"]) == 200
+
+
+def test_a_pile_of_gl_events_never_crowds_employee_events_out(engine):
+    for i in range(5):  # GL export events wait for the pay-period sensor, oldest first
+        gl = WebhookEvent.model_validate_json(
+            event(f"gl{i}")
+            .model_dump_json(by_alias=True)
+            .replace("EmployeeHireEvent", "PayrollGLExportCompletedEvent")
+        )
+        inbox.put_event(engine, gl, received_at=dt.datetime(2026, 6, 1, 11, i, tzinfo=dt.UTC))
+    inbox.put_event(engine, event("hire"), received_at=dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
+    assert [r["event_id"] for r in inbox.pending_events(engine, limit=3)] == ["gl0", "gl1", "gl2"]
+    employee = inbox.pending_events(engine, limit=3, type_prefix="Employee")
+    assert [r["event_id"] for r in employee] == ["hire"]

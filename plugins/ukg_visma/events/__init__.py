@@ -1,0 +1,1 @@
+"""Event-driven starts: UKG's webhooks (through the durable inbox) start and release DAG work."""
