@@ -25,7 +25,7 @@ from employee_sync_helpers import (
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import records
 from ukg_visma.hooks import TransientError, VismaHook
-from ukg_visma.tasks.employee_sync import PendingChangesAlarm
+from ukg_visma.tasks.employee_sync.context import PendingChangesAlarm
 
 pytestmark = pytest.mark.e2e
 POSTS = "^/v1/employee$"

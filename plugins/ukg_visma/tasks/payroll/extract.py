@@ -1,0 +1,151 @@
+"""Step 2 of a pay period: read every block and page of the GL export, prove it complete.
+
+Each function does the I/O of one step (UKG through the hook, staging files, the audit store) and
+leaves the thinking to the pure modules in ``ukg_visma.gl``. What one task hands the next is a
+small dict of references (URIs, keys, counts) — never a DataFrame in XCom.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ukg_visma.audit import records
+from ukg_visma.gl.extract import check_complete, gl_frame, source_hashes
+from ukg_visma.settings import Settings
+from ukg_visma.tasks import staging
+from ukg_visma.tasks.payroll.pay_runs import of_company
+from ukg_visma.tasks.payroll.run import FLOW, PayrollRun
+from ukg_visma.tasks.reports import write_report
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.ukg import UkgHook
+
+log = logging.getLogger(__name__)
+
+
+def _read_run(ukg: UkgHook, run_id: str) -> list[dict[str, Any]]:
+    """Every line of every block of one GL run.
+
+    The block count is a field of the lines themselves, so it is not trusted alone: after the
+    last block it names, the next block is asked for too and must be empty (UKG answers 404 or
+    an empty page). Lines found there are kept, so that the completeness check names the blocks
+    beyond ``totalNrOfBlocks`` and the run stops before anything is posted.
+    """
+    lines = ukg.gl_block(run_id, 1)
+    if not lines:
+        return []
+    total = int(lines[0].get("totalNrOfBlocks") or 1)
+    block = 2
+    while True:
+        more = ukg.gl_block(run_id, block)
+        if not more and block > total:
+            break
+        lines.extend(more)
+        block += 1
+        if block > 2 * total + 10:  # a server that never ends: the check reports it
+            break
+    return lines
+
+
+def _company_lines(
+    lines: list[dict[str, Any]], company_code: str
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The lines of ``company_code`` and a count of the others' per company (a run id may be
+    shared by two companies, so a GL export by run id alone may carry another's lines)."""
+    kept: list[dict[str, Any]] = []
+    foreign: dict[str, int] = {}
+    for line in lines:
+        if of_company(line, company_code):
+            kept.append(line)
+        else:
+            other = str(line.get("companyCode") or line.get("coId"))
+            foreign[other] = foreign.get(other, 0) + 1
+    return kept, foreign
+
+
+def extract(
+    ukg: UkgHook,
+    engine: Engine,
+    ctx: PayrollRun,
+    runs: list[Mapping[str, Any]],
+    settings: Settings | None = None,
+) -> dict:
+    """Read the period's GL export(s), prove completeness, stage the lines, audit each one.
+
+    A voided run is not read: Visma must end up holding nothing for it (the plan reverses what
+    is there). A malformed or incomplete export stops here with a report naming each line.
+    """
+    from ukg_visma.gl.extract import GLExportError
+
+    if settings is not None:  # the runs come from XCom: hold them to the company once more
+        code = settings.company.ukg_company_code
+        runs = [r for r in runs if of_company(r, code, strict=False)]
+    live = [r for r in runs if not r.get("voided")]
+    voided = [
+        {"company": r.get("companyCode") or r.get("coId") or "", "pay_run": r["runId"],
+         "pay_groups": [r["payGroup"]] if r.get("payGroup") else []}
+        for r in runs if r.get("voided")
+    ]  # fmt: skip
+    from ukg_visma.audit.airflow import shared_store_warning
+
+    warning = shared_store_warning()
+    if warning:
+        log.warning("AUDIT STORE NOT SHARED: %s", warning)
+    lines: list[dict[str, Any]] = []
+    for run in live:
+        lines.extend(_read_run(ukg, run["runId"]))
+    if settings is not None:
+        lines, foreign = _company_lines(lines, settings.company.ukg_company_code)
+        if foreign:
+            log.warning("left out %d GL line(s) of other UKG companies %s (posting %s only)",
+                        sum(foreign.values()), sorted(foreign),
+                        settings.company.ukg_company_code)  # fmt: skip
+    records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
+    if not lines:
+        log.info("no live pay run to read; voided: %s", [v["pay_run"] for v in voided])
+        return {"lines": None, "line_count": 0, "runs": [], "versions": {}, "voided": voided}
+    try:
+        frame = gl_frame(lines)
+        completeness = check_complete(frame)  # raises IncompleteExportError with the details
+    except GLExportError as exc:
+        if settings is not None:
+            text = f"# GL export of pay period {ctx.period.key} refused\n\n{exc}\n"
+            paths = write_report(settings, ctx, "extract", markdown=text)
+            log.error("GL export refused; report: %s", paths["markdown"])
+        records.finish_run(engine, ctx.audit_run_id, "failed", {"error": str(exc)[:4000]})
+        raise
+    frame["source_hash"] = source_hashes(frame)
+    records.upsert_records(
+        engine,
+        ctx.audit_run_id,
+        FLOW,
+        "gl_line",
+        (
+            {
+                "source_key": key,
+                "source_hash": digest,
+                "status": "extracted",
+                "detail": {"run_id": run_id, "account": account, "cost_centre": cc},
+            }
+            for key, digest, run_id, account, cc in frame[
+                ["source_key", "source_hash", "run_id", "ukg_account", "org_level3"]
+            ].itertuples(index=False)
+        ),
+    )
+    uri = staging.write_frame(ctx.run_key, "gl_lines", frame.astype({"source_hash": "str"}))
+    log.info("extracted %s", completeness)
+    return {
+        "lines": uri,
+        "line_count": len(frame),
+        "runs": [r["runId"] for r in live],
+        "live_runs": [
+            {"company": r.get("companyCode") or r.get("coId") or "", "pay_run": r["runId"]}
+            for r in live
+        ],
+        "versions": {r["runId"]: r.get("glRunDateTime") for r in live},
+        "voided": voided,
+    }
