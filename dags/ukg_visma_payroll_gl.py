@@ -108,7 +108,7 @@ DEFAULT_ARGS = default_args()
 def ukg_visma_payroll_gl() -> None:
     @task.sensor(poke_interval=1800, timeout=5 * 24 * 3600, mode="reschedule", retries=3)
     def wait_for_gl_export(**context) -> PokeReturnValue:
-        from ukg_visma.tasks.payroll.pay_runs import completed_pay_runs
+        from ukg_visma.tasks.payroll.extract import completed_pay_runs
         from ukg_visma.tasks.runtime import run_context, ukg_hook
 
         ctx = run_context(context)

@@ -1,4 +1,5 @@
-"""Step 2 of a pay period: read every block and page of the GL export, prove it complete.
+"""Steps 1 and 2 of a pay period: find the pay runs (the sensor), then read every block and
+page of their GL export and prove it complete.
 
 Each function does the I/O of one step (UKG through the hook, staging files, the audit store) and
 leaves the thinking to the pure modules in ``ukg_visma.gl``. What one task hands the next is a
@@ -8,14 +9,14 @@ small dict of references (URIs, keys, counts) — never a DataFrame in XCom.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
 from ukg_visma.gl.extract import check_complete, gl_frame, source_hashes
+from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
-from ukg_visma.tasks.payroll.pay_runs import of_company
 from ukg_visma.tasks.payroll.run import FLOW, PayrollRun
 from ukg_visma.tasks.reports import write_report
 
@@ -27,6 +28,66 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# -- 1. find the pay runs -------------------------------------------------------------------
+VOID_STATUSES = frozenset({"voided", "void", "reversed"})
+
+
+def of_company(item: Mapping[str, Any], company_code: str, *, strict: bool = True) -> bool:
+    """Whether a pay run or GL line belongs to the UKG company ``company_code``
+    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``).
+
+    ``strict=False`` (pay runs) keeps an item that names no company at all: the ``payroll-runs``
+    listing is not in UKG's public reference, while every GL line documents ``coId`` and
+    ``companyCode`` — the lines then decide.
+    """
+    named = (item.get("companyCode"), item.get("coId"))
+    if not strict and not any(named):
+        return True
+    return company_code in named
+
+
+def completed_pay_runs(
+    ukg: UkgHook,
+    period: PayPeriod,
+    pay_groups: Iterable[str],
+    run_id: str | None = None,
+    *,
+    company_code: str,
+) -> list[dict[str, Any]]:
+    """The period's completed (or voided) pay runs of the configured company and pay groups
+    (or ``run_id`` of that company).
+
+    A run counts when UKG says it is completed and its GL export has a ``glRunDateTime``: before
+    that the export may be partial, which is exactly what the sensor waits out. A run UKG reports
+    as voided is returned with ``voided: True``: whatever Visma holds for it is reversed. Runs of
+    another UKG company (the listing has every company's) are left out: this deployment posts
+    ``company.ukg_company_code`` only, and run ids are unique only within a company.
+    """
+    groups = set(pay_groups)
+    found = []
+    others: set[str] = set()
+    for run in ukg.payroll_runs(pay_date_from=period.start, pay_date_to=period.end):
+        if not of_company(run, company_code, strict=False):
+            others.add(str(run.get("companyCode") or run.get("coId")))
+            continue
+        if run_id and run.get("runId") != run_id:
+            continue
+        if not run_id and run.get("payGroup") not in groups:
+            continue
+        status = str(run.get("status", "")).lower()
+        if status in VOID_STATUSES:
+            found.append({**run, "voided": True})
+            continue
+        if status != "completed" or not run.get("glRunDateTime"):
+            continue
+        found.append({**run, "voided": False})
+    if others:
+        log.info("left out pay runs of other UKG companies %s (posting %s only)",
+                 sorted(others), company_code)  # fmt: skip
+    return sorted(found, key=lambda r: (r.get("payDate") or "", r["runId"]))
+
+
+# -- 2. extract every block and page --------------------------------------------------------
 def _read_run(ukg: UkgHook, run_id: str) -> list[dict[str, Any]]:
     """Every line of every block of one GL run.
 
