@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
+from ukg_visma.gl.journal import Journal
 from ukg_visma.gl.reconcile import reconcile_held
 from ukg_visma.gl.report import run_summary
 from ukg_visma.gl.transform import lineage_targets
@@ -53,7 +54,7 @@ def reconcile_and_report(
     engine: Engine,
     ctx: PayrollRun,
     settings: Settings,
-    journals: Sequence[Any],
+    journals: Sequence[Journal],
     posted: Sequence[Mapping[str, Any]],
     *,
     warnings: Sequence[str] = (),
@@ -190,7 +191,7 @@ def _dry_run_report(
     engine: Engine,
     ctx: PayrollRun,
     settings: Settings,
-    journals: Sequence[Any],
+    journals: Sequence[Journal],
     plan: Mapping[str, Any],
 ) -> dict[str, Any]:
     """A dry run posts nothing, so there is nothing to reconcile: say what a real run would do."""
