@@ -35,6 +35,7 @@ demo: $(AIRFLOW_HOME)/.migrated
 test: install
 	ruff check .
 	ruff format --check .
+	mypy
 	pytest -m "not distributed"
 
 # The same topology as docker-compose.yaml, natively: Airflow on PostgreSQL, CeleryExecutor with
@@ -45,6 +46,7 @@ test-distributed: install
 lint: install
 	ruff check .
 	ruff format --check .
+	mypy
 
 format: install
 	ruff check --fix .

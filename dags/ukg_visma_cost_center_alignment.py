@@ -60,24 +60,24 @@ def ukg_visma_cost_center_alignment() -> None:
     @task
     def plan(**context) -> dict:
         from ukg_visma.settings import load_settings
-        from ukg_visma.tasks import alignment as a
         from ukg_visma.tasks import runtime as r
+        from ukg_visma.tasks.alignment import steps as a
 
         run = a.AlignmentRun.from_context(context)
         return a.plan(r.ukg_hook(), r.visma_hook(), r.audit(), run, load_settings())
 
     @task
     def apply_to_visma(ref: dict, **context) -> dict:
-        from ukg_visma.tasks import alignment as a
         from ukg_visma.tasks import runtime as r
+        from ukg_visma.tasks.alignment import steps as a
 
         return a.apply_to_visma(r.visma_hook(), ref, a.AlignmentRun.from_context(context))
 
     @task
     def apply_to_ukg(ref: dict, **context) -> dict:
         from ukg_visma.settings import load_settings
-        from ukg_visma.tasks import alignment as a
         from ukg_visma.tasks import runtime as r
+        from ukg_visma.tasks.alignment import steps as a
 
         run = a.AlignmentRun.from_context(context)
         return a.apply_to_ukg(r.ukg_hook(), ref, run, load_settings())
@@ -85,8 +85,8 @@ def ukg_visma_cost_center_alignment() -> None:
     @task
     def verify(ref: dict, visma_done: dict, ukg_done: dict, **context) -> dict:
         from ukg_visma.settings import load_settings
-        from ukg_visma.tasks import alignment as a
         from ukg_visma.tasks import runtime as r
+        from ukg_visma.tasks.alignment import steps as a
 
         run = a.AlignmentRun.from_context(context)
         return a.verify(r.ukg_hook(), r.visma_hook(), r.audit(), ref, run, load_settings())

@@ -91,25 +91,50 @@ DEFAULT_ARGS = default_args()
 def ukg_visma_employee_sync() -> None:
     @task
     def extract_changes(**context) -> dict:
-        from ukg_visma.tasks import employee_sync, runtime
+        from ukg_visma.settings import load_settings
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.employee_sync import extract as step
+        from ukg_visma.tasks.employee_sync.context import sync_context
 
-        ctx = employee_sync.sync_context(context)
-        return employee_sync.extract_changes(runtime.ukg_hook(), runtime.audit(), ctx)
+        ctx = sync_context(context)
+        return step.extract(runtime.ukg_hook(), runtime.audit(), ctx, load_settings())
 
     @task
     def apply_to_visma(extracted: dict, **context) -> dict:
-        from ukg_visma.tasks import employee_sync, runtime
+        from ukg_visma.mappings import load_mappings
+        from ukg_visma.settings import load_settings
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.employee_sync import apply as step
+        from ukg_visma.tasks.employee_sync.context import sync_context
 
-        ctx = employee_sync.sync_context(context)
-        return employee_sync.apply_changes(runtime.visma_hook(), runtime.audit(), ctx, extracted)
+        ctx, settings = sync_context(context), load_settings()
+        return step.apply(
+            runtime.visma_hook(),
+            runtime.audit(),
+            ctx,
+            settings,
+            load_mappings(settings=settings),
+            extracted,
+        )
 
     @task
     def check_headcount(extracted: dict, applied: dict, **context) -> dict:
-        from ukg_visma.tasks import employee_sync, runtime
+        from ukg_visma.mappings import load_mappings
+        from ukg_visma.settings import load_settings
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.employee_sync import verify as step
+        from ukg_visma.tasks.employee_sync.context import sync_context
 
-        ctx = employee_sync.sync_context(context)
-        return employee_sync.check_headcount(
-            runtime.ukg_hook(), runtime.visma_hook(), runtime.audit(), ctx, extracted, applied
+        ctx, settings = sync_context(context), load_settings()
+        return step.verify(
+            runtime.ukg_hook(),
+            runtime.visma_hook(),
+            runtime.audit(),
+            ctx,
+            settings,
+            load_mappings(settings=settings),
+            extracted,
+            applied,
         )
 
     extracted = extract_changes()

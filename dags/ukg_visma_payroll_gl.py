@@ -112,35 +112,39 @@ DEFAULT_ARGS = default_args()
 def ukg_visma_payroll_gl() -> None:
     @task
     def extract(runs: list[dict], **context) -> dict:
-        from ukg_visma.tasks import payroll, runtime
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.payroll import extract as step
 
         ctx = runtime.run_context(context)
-        return payroll.extract(runtime.ukg_hook(), runtime.audit(), ctx, runs, SETTINGS)
+        return step.extract(runtime.ukg_hook(), runtime.audit(), ctx, runs, SETTINGS)
 
     @task
     def fetch_catalog(**context) -> str:
-        from ukg_visma.tasks import payroll, runtime
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.payroll import validate as step
 
-        return payroll.fetch_catalog(runtime.visma_hook(), runtime.run_context(context))
+        return step.fetch_catalog(runtime.visma_hook(), runtime.run_context(context))
 
     @task(retries=0)
     def validate(extracted: dict, catalog_uri: str, **context) -> dict:
         """local-only: reads staging files and the mappings; fails before anything is posted."""
         from ukg_visma.mappings import load_mappings
-        from ukg_visma.tasks import payroll, runtime
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.payroll import validate as step
 
         ctx = runtime.run_context(context)
-        return payroll.transform_and_validate(
+        return step.transform_and_validate(
             runtime.audit(), ctx, extracted, catalog_uri, SETTINGS, load_mappings(settings=SETTINGS)
         )
 
     @task
     def plan(validated: dict, catalog_uri: str, **context) -> list[dict]:
         """Reads what Visma holds for the period (once) and decides what is still to create."""
-        from ukg_visma.tasks import posting_plan, runtime
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.payroll import plan as step
 
         params = context["params"]
-        return posting_plan.plan_posting(
+        return step.plan_posting(
             runtime.visma_hook(),
             runtime.audit(),
             runtime.run_context(context),
@@ -155,10 +159,11 @@ def ukg_visma_payroll_gl() -> None:
 
     @task(retries=5, max_active_tis_per_dagrun=4)
     def post_journal(ref: dict, **context) -> dict:
-        from ukg_visma.tasks import posting, runtime
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.payroll import posting as step
 
         ctx = runtime.run_context(context)
-        return posting.post_journal(
+        return step.post_journal(
             runtime.visma_hook(),
             runtime.audit(),
             ref,
@@ -172,15 +177,17 @@ def ukg_visma_payroll_gl() -> None:
     # (skipped), and must still be reconciled from Visma's side.
     @task(trigger_rule="none_failed")
     def reconcile(posted: list[dict], **context) -> dict:
-        from ukg_visma.tasks import payroll, payroll_close, runtime
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.payroll import reconcile as step
+        from ukg_visma.tasks.payroll.validate import staged_journals
 
         ctx = runtime.run_context(context)
-        return payroll_close.reconcile_and_report(
+        return step.reconcile_and_report(
             runtime.visma_hook(),
             runtime.audit(),
             ctx,
             SETTINGS,
-            payroll.staged_journals(ctx),
+            staged_journals(ctx),
             list(posted),
         )
 

@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import pandas as pd
 
@@ -60,6 +60,14 @@ ORIGINS = ("manual", "generated")
 
 Dimensions = Literal["org", "none"]
 Origin = Literal["manual", "generated"]
+
+
+def _is_dimensions(value: str) -> TypeGuard[Dimensions]:
+    return value in DIMENSIONS
+
+
+def _is_origin(value: str) -> TypeGuard[Origin]:
+    return value in ORIGINS
 
 
 class MappingError(NotRetryable, ValueError):
@@ -181,7 +189,8 @@ def _parse_accounts(text: str, name: str, problems: list[str]) -> dict[str, Acco
         v = row.values
         if not _required(row, name, ("ukg_account", "visma_account", "dimensions"), problems):
             continue
-        if v["dimensions"] not in DIMENSIONS:
+        dimensions = v["dimensions"]
+        if not _is_dimensions(dimensions):
             problems.append(
                 f"{name} line {row.line}: dimensions {v['dimensions']!r} must be one of "
                 f"{', '.join(DIMENSIONS)}"
@@ -196,8 +205,8 @@ def _parse_accounts(text: str, name: str, problems: list[str]) -> dict[str, Acco
         out[v["ukg_account"]] = AccountMapping(
             v["ukg_account"],
             v["visma_account"],
-            v["dimensions"],
-            v["description"],  # type: ignore[arg-type]
+            dimensions,
+            v["description"],
             f"{name} line {row.line}",
         )
     return out
@@ -244,7 +253,8 @@ def _parse_cost_centers(
                 f"{setting.default!r}"
             )
             continue
-        if v["origin"] not in ORIGINS:
+        origin = v["origin"]
+        if not _is_origin(origin):
             problems.append(f"{where}: origin {v['origin']!r} must be manual or generated")
             continue
         if generated_file and v["origin"] != "generated":
@@ -263,8 +273,8 @@ def _parse_cost_centers(
             segment_id,
             v["segment_value"],
             v["description"],
-            v["origin"],
-            where,  # type: ignore[arg-type]
+            origin,
+            where,
         )
     return out
 

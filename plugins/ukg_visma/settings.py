@@ -32,12 +32,12 @@ EMPLOYEE_COST_CENTRE_LEVEL = 3
 class CompanySettings(_Strict):
     ukg_company_code: str
     """The UKG company whose payroll this deployment posts (``companyCode``, else ``coId``).
-    Read by ``tasks.payroll.completed_pay_runs`` and ``tasks.payroll.extract``: pay runs and GL
-    lines of any other company are left out; by ``tasks.posting_plan`` and
-    ``tasks.payroll_close`` as a company whose Visma batches belong to the period."""
+    Read by ``tasks.payroll.extract.completed_pay_runs`` and ``tasks.payroll.extract.extract``:
+    pay runs and GL lines of any other company are left out; by ``tasks.payroll.plan`` and
+    ``tasks.payroll.reconcile`` as a company whose Visma batches belong to the period."""
     visma_branch: str = "1"
     """Visma branch of every journal (``gl.journal.to_visma_payload``) and of a new employee
-    (``tasks.employee_apply``)."""
+    (``tasks.employee_sync.apply``)."""
     ledger: str = "1"
     """Visma ledger of every journal (``gl.journal.to_visma_payload``)."""
     currency: str = "NOK"
@@ -46,22 +46,23 @@ class CompanySettings(_Strict):
     tenant: str
     """First part of every journal key (``gl.transform``), so two tenants never share a key;
     the plan, reconciliation and reversals keep only batches of this tenant
-    (``tasks.posting_plan``, ``tasks.payroll_close``, ``tasks.reversals``)."""
+    (``tasks.payroll.plan``, ``tasks.payroll.reconcile``, ``tasks.payroll.reversals``)."""
 
 
 class PayrollSettings(_Strict):
     pay_groups: list[str]
     """UKG pay groups the pay-period DAG posts (``dags/ukg_visma_payroll_gl.py`` →
-    ``tasks.payroll.completed_pay_runs``); a manual run's ``pay_group`` param replaces them."""
+    ``tasks.payroll.extract.completed_pay_runs``); a manual run's ``pay_group`` param replaces
+    them."""
     schedule: str = "0 6 1 * *"
     """Cron of the pay-period DAG (``dags/ukg_visma_payroll_gl.py``); its data interval is the
     pay month."""
     line_limit: int = Field(1000, ge=2, le=10000)
     """Most lines in one Visma journal before a deterministic split (``gl.transform``,
-    ``gl.corrections`` via ``tasks.posting_plan``)."""
+    ``gl.corrections`` via ``tasks.payroll.plan``)."""
     release: bool = True
-    """Release journals after posting (``tasks.posting.post_journal`` from the DAG,
-    ``commands.reverse``, release-only refs in ``tasks.posting_plan``); false keeps them on
+    """Release journals after posting (``tasks.payroll.posting.post_journal`` from the DAG,
+    ``commands.reverse``, release-only refs in ``tasks.payroll.plan``); false keeps them on
     hold for review in Visma."""
     approval_required: bool = False
     """Put a human approval of the validation report before posting
@@ -71,11 +72,11 @@ class PayrollSettings(_Strict):
     correction_mode: Literal["delta", "reverse_and_repost"] = "delta"
     """A new GL version of a run already in Visma: post the difference as an adjustment journal
     (``delta``), or reverse the earlier journals and post the new version in full
-    (``tasks.posting_plan`` → ``gl.corrections.plan_postings``)."""
+    (``tasks.payroll.plan`` → ``gl.corrections.plan_postings``)."""
     closed_period: Literal["fail", "post_to_next_open_period"] = "fail"
     """A pay period closed in Visma's GL: stop before posting and say what to reopen (``fail``),
     or post into the next open period, keeping the pay period in the description and the audit
-    (``gl.validate``, ``tasks.payroll.transform_and_validate``, ``tasks.posting_plan``)."""
+    (``gl.validate``, ``tasks.payroll.validate.transform_and_validate``, ``tasks.payroll.plan``)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -98,36 +99,38 @@ class SegmentSetting(_Strict):
     (``alignment.drift``) and the cost-centre alignment (``alignment.plan``)."""
     segment_id: int = Field(ge=1)
     """Visma SUBACCOUNT segment id the level maps to (``gl.transform``, ``gl.validate``,
-    ``mappings``, ``alignment.plan``; new departments in ``tasks.employee_apply``)."""
+    ``mappings``, ``alignment.plan``; new departments in ``tasks.employee_sync.apply``)."""
     name: str
     """Label of the segment in validation findings (``gl.validate``) and mapping errors
     (``mappings``)."""
     default: str
     """Segment value of a GL line without this org level (balance-sheet lines): ``gl.transform``,
     ``gl.validate``, ``alignment.drift``; its length is the length every mapped value must have
-    (``mappings``); the department of a new Visma department record (``tasks.employee_apply``)."""
+    (``mappings``); the department of a new Visma department record
+    (``tasks.employee_sync.apply``)."""
 
 
 class EmployeeSyncSettings(_Strict):
     schedule: str = "0 */3 * * *"
     """Cron of the employee sync DAG (``dags/ukg_visma_employee_sync.py``)."""
     overlap_minutes: int = Field(15, ge=0)
-    """The change feed is read from the watermark minus this much (``tasks.employee_extract``)."""
+    """The change feed is read from the watermark minus this much
+    (``tasks.employee_sync.extract``)."""
     batch_size: int = Field(50, ge=1)
-    """Changes applied to Visma per checkpoint (``tasks.employee_apply``)."""
+    """Changes applied to Visma per checkpoint (``tasks.employee_sync.apply``)."""
     alarm_after_failed_runs: int = Field(3, ge=1)
     """A change still pending after this many runs fails the run with an alarm
-    (``tasks.employee_verify``)."""
+    (``tasks.employee_sync.verify``)."""
     visma_employee_class: str = "EMPSTAND"
-    """Employee class of a new Visma employee (``tasks.employee_apply``); UKG has none."""
+    """Employee class of a new Visma employee (``tasks.employee_sync.apply``); UKG has none."""
     visma_calendar: str = "MAIN"
-    """Calendar of a new Visma employee (``tasks.employee_apply``); UKG has none."""
+    """Calendar of a new Visma employee (``tasks.employee_sync.apply``); UKG has none."""
 
 
 class AlignmentSettings(_Strict):
     write_cost_centers_to_ukg: bool = False
     """Let the cost-centre alignment create/update UKG org levels (``alignment.plan``,
-    ``tasks.alignment``); the only write UKG ever gets."""
+    ``tasks.alignment.steps``); the only write UKG ever gets."""
     conflict_winner: Literal["none", "ukg", "visma"] = "none"
     """Who wins a same-code/different-name conflict in the alignment (``alignment.plan``)."""
 
@@ -162,7 +165,7 @@ class PathSettings(_Strict):
     """Where tasks hand files to each other, an ``ObjectStoragePath`` (``tasks.staging``);
     ``{airflow_home}`` is replaced."""
     reports: str
-    """Folder of the run reports (``tasks.reports``, ``tasks.alignment``); ``{airflow_home}`` is
+    """Folder of the run reports of every flow (``tasks.reports``); ``{airflow_home}`` is
     replaced."""
 
 
@@ -175,7 +178,7 @@ class Settings(_Strict):
     segments: list[SegmentSetting]
     """UKG org level → Visma SUBACCOUNT segment (``gl.transform``, ``mappings``,
     ``alignment.plan``). The employee sync reads the department from level 2 and the cost centre
-    from level 3 (``tasks.employee_apply``), so both must be mapped."""
+    from level 3 (``tasks.employee_sync.apply``), so both must be mapped."""
     employee_sync: EmployeeSyncSettings = EmployeeSyncSettings()
     """The employee sync DAG (``dags/ukg_visma_employee_sync.py``)."""
     alignment: AlignmentSettings = AlignmentSettings()
@@ -193,8 +196,8 @@ class Settings(_Strict):
         ids = [s.segment_id for s in self.segments]
         if len(set(levels)) != len(levels) or len(set(ids)) != len(ids):
             raise ValueError("segments: each ukg_level and each segment_id may appear only once")
-        # The employee sync (EmployeeSnapshot.cost_centre, tasks.employee_apply) reads these two
-        # levels and no other; refuse a mapping that would leave it without them.
+        # The employee sync (EmployeeSnapshot.cost_centre, tasks.employee_sync.apply) reads these
+        # two levels and no other; refuse a mapping that would leave it without them.
         needed = {
             EMPLOYEE_DEPARTMENT_LEVEL: "the department",
             EMPLOYEE_COST_CENTRE_LEVEL: "the cost centre",

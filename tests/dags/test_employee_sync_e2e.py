@@ -17,7 +17,9 @@ from pathlib import Path
 import pendulum
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ukg_visma" / "tasks"))
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1] / "ukg_visma" / "tasks" / "employee_sync")
+)
 # the shared helpers live with the task tests
 from employee_sync_helpers import (
     assert_converged,

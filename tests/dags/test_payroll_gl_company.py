@@ -71,8 +71,8 @@ def test_extract_keeps_only_the_companys_runs_and_lines(payroll, tmp_path):
     from ukg_visma.hooks.ukg import UkgHook
     from ukg_visma.periods import PayPeriod
     from ukg_visma.settings import load_settings
-    from ukg_visma.tasks.context import RunContext
-    from ukg_visma.tasks.payroll import completed_pay_runs, extract
+    from ukg_visma.tasks.payroll.extract import completed_pay_runs, extract
+    from ukg_visma.tasks.payroll.run import PayrollRun
 
     _add_other_company_run(payroll)
     settings = load_settings()
@@ -85,7 +85,7 @@ def test_extract_keeps_only_the_companys_runs_and_lines(payroll, tmp_path):
     }
 
     engine = get_engine(f"sqlite:///{tmp_path}/extract.db")
-    ctx = RunContext(run_key="company-test", period=period)
+    ctx = PayrollRun(run_key="company-test", period=period)
     (other,) = completed_pay_runs(ukg, period, ["NO-M"], company_code="OTH")
     # a run of the other company handed over as if it were ours: dropped before reading
     assert extract(ukg, engine, ctx, [other], settings)["line_count"] == 0

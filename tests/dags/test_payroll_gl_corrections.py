@@ -276,8 +276,8 @@ def test_a_non_iso_pay_date_is_a_finding_naming_the_line(payroll, tmp_path):
     from ukg_visma.hooks.ukg import UkgHook
     from ukg_visma.periods import PayPeriod
     from ukg_visma.settings import load_settings
-    from ukg_visma.tasks import payroll as task
-    from ukg_visma.tasks.context import RunContext
+    from ukg_visma.tasks.payroll import extract as task
+    from ukg_visma.tasks.payroll.run import PayrollRun
 
     payroll.ukg_admin(
         "POST",
@@ -294,7 +294,7 @@ def test_a_non_iso_pay_date_is_a_finding_naming_the_line(payroll, tmp_path):
             ],
         },
     )
-    ctx = RunContext(run_key="manual__iso", period=PayPeriod.parse(PERIOD))
+    ctx = PayrollRun(run_key="manual__iso", period=PayPeriod.parse(PERIOD))
     with pytest.raises(MalformedExportError) as err:
         task.extract(UkgHook(), get_engine(), ctx, [{"runId": "NMF-202610-X1"}], load_settings())
     message = str(err.value)

@@ -167,17 +167,17 @@ def test_a_retry_on_a_worker_with_another_audit_store_reads_visma_before_posting
     from ukg_visma.audit.store import get_engine
     from ukg_visma.hooks.exceptions import ValidationError
     from ukg_visma.hooks.visma import VismaHook
-    from ukg_visma.tasks import posting
+    from ukg_visma.tasks.payroll import posting
 
     dagrun = run_period(PERIOD, dry_run=True)  # stages the plan: refs are built, nothing posted
     assert str(dagrun.state) == "success", task_states(dagrun)
     from ukg_visma.periods import PayPeriod
     from ukg_visma.settings import load_settings
-    from ukg_visma.tasks.context import RunContext
-    from ukg_visma.tasks.payroll import staged_journals
-    from ukg_visma.tasks.posting_plan import stage_ref
+    from ukg_visma.tasks.payroll.plan import stage_ref
+    from ukg_visma.tasks.payroll.run import PayrollRun
+    from ukg_visma.tasks.payroll.validate import staged_journals
 
-    ctx = RunContext(run_key=dagrun.run_id, period=PayPeriod.parse(PERIOD))
+    ctx = PayrollRun(run_key=dagrun.run_id, period=PayPeriod.parse(PERIOD))
     journal = staged_journals(ctx)[0]
     ref = stage_ref(ctx, journal, load_settings(), None)
     # the POST commits but its answer is lost, and the read-back fails too: outcome unknown

@@ -34,7 +34,7 @@ from ukg_visma.alignment.models import (
     VismaChange,
 )
 from ukg_visma.alignment.plan import plan_alignment
-from ukg_visma.alignment.report import drift_markdown, plan_csv, plan_markdown, write_plan_report
+from ukg_visma.alignment.report import drift_markdown, plan_csv, plan_markdown
 from ukg_visma.alignment.simulate import PlanApplyError, apply_plan
 
 __all__ = [
@@ -65,5 +65,4 @@ __all__ = [
     "plan_departments",
     "plan_markdown",
     "write_generated_file",
-    "write_plan_report",
 ]

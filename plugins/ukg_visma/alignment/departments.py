@@ -215,7 +215,7 @@ def plan_departments(
     for code, value in sorted(ukg.values.items()):
         target = targets.get((cc_seg.ukg_level, code))
         visma_value = cc_values.get(target) if target else None
-        if not value.active or visma_value is None or not visma_value.active:
+        if not value.active or not target or visma_value is None or not visma_value.active:
             continue
         if target == cc_seg.default:
             continue
@@ -233,25 +233,29 @@ def plan_departments(
     creates: list[DepartmentChange] = []
     existing: list[str] = []
     mismatches: list[DepartmentMismatch] = []
-    for value, (dept_value, guessed) in sorted(wanted.items()):
-        if value in current:
-            existing.append(value)
+    for department_id, (dept_value, guessed) in sorted(wanted.items()):
+        if department_id in current:
+            existing.append(department_id)
             found = {
                 str(s.get("segmentId")): str(s.get("segmentValue"))
-                for s in current[value].get("expenseSubaccount") or []
+                for s in current[department_id].get("expenseSubaccount") or []
                 if isinstance(s, Mapping)
             }
-            if found.get(str(cc_seg.segment_id)) != value:
+            if found.get(str(cc_seg.segment_id)) != department_id:
                 mismatches.append(
                     DepartmentMismatch(
-                        department_id=value, cost_centre_segment_id=cc_seg.segment_id, found=found
+                        department_id=department_id,
+                        cost_centre_segment_id=cc_seg.segment_id,
+                        found=found,
                     )
                 )
             continue
         creates.append(
             DepartmentChange(
-                department_id=value,
-                description=(cc_values[value].description or value)[:DESCRIPTION_MAX],
+                department_id=department_id,
+                description=(cc_values[department_id].description or department_id)[
+                    :DESCRIPTION_MAX
+                ],
                 department_value=dept_value,
                 department_segment_id=dept_seg.segment_id if dept_seg else None,
                 cost_centre_segment_id=cc_seg.segment_id,

@@ -9,7 +9,7 @@ code, where it was seen and the fix, days before payday instead of on it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -118,18 +118,25 @@ def detect_drift(
     seen = seen[seen["level"].isin(list(segments))]
     findings: list[DriftFinding] = []
     checked = 0
-    for (level, code), refs in seen.groupby(["level", "code"], sort=True)["source_ref"]:
+    for key, refs in seen.groupby(["level", "code"], sort=True)["source_ref"]:
+        level, code = cast(tuple[int, str], key)  # the frame's columns: int level, str code
         checked += 1
         setting = segments[int(level)]
         if code == setting.default:
             continue
         values = visma[setting.segment_id].values if setting.segment_id in visma else {}
-        target, where = targets.get((int(level), code), (None, ""))
+        mapped = targets.get((int(level), code))
+        target, where = mapped if mapped is not None else (None, "")
         value = values.get(target if target is not None else code)
         if target is not None and target != setting.default and value is None:
             problem: Problem = "value_missing"
             fix = f"create {target} in Visma segment {setting.segment_id} or correct {where}"
-        elif target is not None and target != setting.default and not value.active:
+        elif (
+            target is not None
+            and target != setting.default
+            and value is not None
+            and not value.active
+        ):
             problem = "value_inactive"
             fix = f"reactivate {target} in Visma or correct {where}"
         elif target is None:

@@ -158,6 +158,11 @@ def read_visma_segments(
     return out
 
 
+def _field(row: Any, name: str) -> Any:
+    """A field of a mapping row given as a dict or as an object."""
+    return row.get(name) if isinstance(row, Mapping) else getattr(row, name)
+
+
 def mapping_targets(mapping: Any) -> dict[tuple[int, str], tuple[str, str]]:
     """``{(ukg_level, ukg_code): (segment_value, where)}`` from whatever mapping form is given.
 
@@ -176,7 +181,6 @@ def mapping_targets(mapping: Any) -> dict[tuple[int, str], tuple[str, str]]:
             out[(int(level), str(code))] = (str(value), where)
         return out
     for row in entries:
-        get = row.get if isinstance(row, Mapping) else (lambda key, r=row: getattr(r, key))
-        key = (int(get("ukg_level")), str(get("ukg_code")))
-        out[key] = (str(get("segment_value")), "the cost-centre mapping")
+        key = (int(_field(row, "ukg_level")), str(_field(row, "ukg_code")))
+        out[key] = (str(_field(row, "segment_value")), "the cost-centre mapping")
     return out

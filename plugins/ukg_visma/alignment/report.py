@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 from ukg_visma.alignment.drift import DriftReport
 from ukg_visma.alignment.models import AlignmentPlan
@@ -19,7 +18,6 @@ __all__ = [
     "drift_markdown",
     "plan_csv",
     "plan_markdown",
-    "write_plan_report",
 ]
 
 PLAN_CSV_COLUMNS = (
@@ -132,13 +130,13 @@ def plan_csv(plan: AlignmentPlan) -> str:
             writer.writerow(
                 (*head, c.value, "write", "visma", c.operation, c.description, c.active, "")
             )
-        for c in seg.ukg_changes:
+        for u in seg.ukg_changes:
             writer.writerow(
-                (*head, c.code, "write", "ukg", c.operation, c.description, c.active, "")
+                (*head, u.code, "write", "ukg", u.operation, u.description, u.active, "")
             )
-        for c in seg.for_hr:
+        for u in seg.for_hr:
             writer.writerow(
-                (*head, c.code, "for_hr", "ukg", c.operation, c.description, c.active, "")
+                (*head, u.code, "for_hr", "ukg", u.operation, u.description, u.active, "")
             )
         for k in seg.conflicts:
             writer.writerow(
@@ -183,14 +181,3 @@ def drift_markdown(report: DriftReport) -> str:
             f"| {_cell(', '.join(f.seen_in))} | {_cell(f.fix)} |"
         )
     return "\n".join(out) + "\n"
-
-
-def write_plan_report(
-    plan: AlignmentPlan, directory: Path, stem: str, *, applied: bool = False
-) -> tuple[Path, Path]:
-    """``{stem}.md`` and ``{stem}.csv`` in ``directory`` (created when missing)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    md, table = directory / f"{stem}.md", directory / f"{stem}.csv"
-    md.write_text(plan_markdown(plan, applied=applied), encoding="utf-8")
-    table.write_text(plan_csv(plan), encoding="utf-8")
-    return md, table

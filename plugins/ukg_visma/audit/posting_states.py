@@ -1,7 +1,8 @@
 """The posting ledger's state machine: one enum, one transition table, one check.
 
 A journal key's ledger row moves through these states (``audit.ledger`` writes them,
-``tasks.posting`` decides which to write). Exactly-once rests on two rules the table encodes:
+``tasks.payroll.posting`` decides which to write). Exactly-once rests on two rules the table
+encodes:
 a key whose batch Visma holds (``created``/``released``) never goes back to a state from which a
 POST may be sent (``claimed``/``unknown``/``failed``), and ``released`` is final.
 
@@ -14,8 +15,8 @@ POST may be sent (``claimed``/``unknown``/``failed``), and ``released`` is final
                    └──adopt (Visma holds it)──▶ created / released
 
 Who writes what: :func:`ukg_visma.audit.ledger.claim` inserts ``claimed``;
-:func:`~ukg_visma.audit.ledger.record` (the lease holder, from ``tasks.posting``) writes every
-later state and raises :class:`ForbiddenTransitionError` for a move the table does not allow;
+:func:`~ukg_visma.audit.ledger.record` (the lease holder, from ``tasks.payroll.posting``) writes
+every later state and raises :class:`ForbiddenTransitionError` for a move the table does not allow;
 :func:`~ukg_visma.audit.ledger.adopt` (a cache refresh from Visma's listing) writes ``created`` /
 ``released`` only where the table allows it and leaves other rows alone.
 """

@@ -74,9 +74,10 @@ def purge(
         }
         for table, stmt in statements.items():
             if dry_run:
-                counts[table] = len(
-                    conn.execute(select(stmt.table).where(stmt.whereclause)).fetchall()
-                )
+                where = stmt.whereclause
+                if where is None:  # each statement above has one: never count a whole table
+                    raise AssertionError(f"retention of {table} without a where clause")
+                counts[table] = len(conn.execute(select(stmt.table).where(where)).fetchall())
             else:
                 counts[table] = conn.execute(stmt).rowcount
     return counts

@@ -173,7 +173,8 @@ pending_changes = Table(
 )
 
 # UKG snapshots that could not be parsed (quarantine): kept with the raw payload and the findings,
-# re-read from UKG on every run until they parse (employees.quarantine, tasks.employee_extract).
+# re-read from UKG on every run until they parse (employees.quarantine,
+# tasks.employee_sync.extract).
 rejected_employees = Table(
     "rejected_employees",
     metadata,

@@ -12,10 +12,10 @@ import datetime as dt
 import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from ukg_visma.audit.schema import metadata
 from ukg_visma.settings import airflow_home
@@ -31,7 +31,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI connection
+def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:  # a DBAPI connection
     # WAL + a busy timeout: several task processes (LocalExecutor) write at once.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -77,7 +77,8 @@ def get_engine(url: str | None = None) -> Engine:
     return engine_for(url or os.environ.get("UKG_VISMA_AUDIT_URL") or default_url())
 
 
-def upsert_insert(engine: Engine, table: Table) -> Insert:
+def upsert_insert(engine: Engine, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that supports ``on_conflict_do_update/nothing`` on both supported databases."""
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.set_defaults(func=_init)
 
 
-def _engine(url: str | None):
+def _engine(url: str | None) -> Engine:
     """The store the tasks use: ``--audit-url``, else ``UKG_VISMA_AUDIT_URL``, else the
     ``ukg_visma_audit`` Airflow connection (env var or metadata DB), else the SQLite default."""
     from ukg_visma.audit.airflow import audit_url_from_airflow, server_context
@@ -61,7 +65,7 @@ def _engine(url: str | None):
     return get_engine(resolved)
 
 
-def _print_chain(engine, period: str) -> None:  # noqa: ANN001
+def _print_chain(engine: Engine, period: str) -> None:
     """The pay period's batches as last read from Visma: original → adjustment / reversal."""
     from ukg_visma.audit.ledger import period_batches
     from ukg_visma.money import format_ore
@@ -82,7 +86,9 @@ def _print_chain(engine, period: str) -> None:  # noqa: ANN001
     print()
 
 
-def trace_rows(engine, period: str, account: str | None, cost_center: str | None) -> list[dict]:  # noqa: ANN001
+def trace_rows(
+    engine: Engine, period: str, account: str | None, cost_center: str | None
+) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
     from ukg_visma.audit.schema import records, runs

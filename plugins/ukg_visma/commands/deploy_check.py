@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
 
 API_CONNECTIONS = ("ukg_default", "visma_default")
 AUDIT_CONNECTION = "ukg_visma_audit"
@@ -30,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def _connection(conn_id: str):  # -> airflow.sdk Connection | None (imported lazily)
+def _connection(conn_id: str) -> Connection | None:
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException, AirflowRuntimeError
 

@@ -31,15 +31,18 @@ def ping(conn_id: str) -> tuple[bool, str]:
 
     from ukg_visma.hooks import UkgHook, VismaHook
 
-    hooks = {UkgHook.conn_type: UkgHook, VismaHook.conn_type: VismaHook}
     try:
         conn_type = UkgHook.get_connection(conn_id).conn_type
     except AirflowNotFoundException:
         return False, f"connection {conn_id!r} is not defined (no Airflow connection or env var)"
-    hook_class = hooks.get(conn_type or "")
-    if hook_class is None:
-        return False, f"connection type {conn_type!r} is not one of {sorted(hooks)}"
-    hook = hook_class(**{hook_class.conn_name_attr: conn_id})
+    hook: UkgHook | VismaHook
+    if conn_type == UkgHook.conn_type:
+        hook = UkgHook(ukg_conn_id=conn_id)
+    elif conn_type == VismaHook.conn_type:
+        hook = VismaHook(visma_conn_id=conn_id)
+    else:
+        known = sorted((UkgHook.conn_type, VismaHook.conn_type))
+        return False, f"connection type {conn_type!r} is not one of {known}"
     return hook.test_connection()
 
 

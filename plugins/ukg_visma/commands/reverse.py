@@ -42,10 +42,10 @@ def _reverse(args: argparse.Namespace) -> int:
     from ukg_visma.gl.catalog import periods_from_api
     from ukg_visma.hooks.visma import VismaHook
     from ukg_visma.settings import load_settings
-    from ukg_visma.tasks.context import RunContext
-    from ukg_visma.tasks.posting import post_journal
-    from ukg_visma.tasks.posting_plan import place_journal, read_held, remember, stage_ref
-    from ukg_visma.tasks.reversals import check_reversed, decide
+    from ukg_visma.tasks.payroll.plan import place_journal, read_held, remember, stage_ref
+    from ukg_visma.tasks.payroll.posting import post_journal
+    from ukg_visma.tasks.payroll.reversals import check_reversed, decide
+    from ukg_visma.tasks.payroll.run import PayrollRun
 
     settings = load_settings()
     visma = VismaHook(visma_conn_id=args.conn)
@@ -64,7 +64,7 @@ def _reverse(args: argparse.Namespace) -> int:
     for d in decisions:
         if d.journal is None:
             continue
-        ctx = RunContext(run_key=f"reverse__{stamp}__{d.batch.number}", period=d.pay_period)
+        ctx = PayrollRun(run_key=f"reverse__{stamp}__{d.batch.number}", period=d.pay_period)
         journal = place_journal(d.journal, periods, settings.payroll.closed_period)
         ref = stage_ref(ctx, journal, settings, None)
         result = post_journal(

@@ -5,7 +5,7 @@ whole employee sync with a pydantic error that named nobody, and every good chan
 waited. Here each raw snapshot is parsed alone: the good ones go on, a bad one becomes a
 :class:`Rejection` — which employee (number, else UKG id), which field, what value, which rule —
 that the sync keeps in the audit store with the raw payload and re-reads from UKG on every later
-run until it parses (see ``tasks.employee_extract``).
+run until it parses (see ``tasks.employee_sync.extract``).
 
 Pure logic: plain dicts in, models and findings out.
 """

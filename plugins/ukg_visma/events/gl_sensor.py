@@ -41,7 +41,7 @@ class GLExportSensor(BaseSensorOperator):
         self,
         *,
         pay_groups: Iterable[str],
-        company_code: str | None = None,
+        company_code: str,
         event_poll_s: float = 2.0,
         **kwargs: Any,
     ):
@@ -54,7 +54,7 @@ class GLExportSensor(BaseSensorOperator):
 
     # -- one look at UKG -------------------------------------------------------------------------
     def poke(self, context: Any) -> PokeReturnValue:
-        from ukg_visma.tasks.payroll import completed_pay_runs
+        from ukg_visma.tasks.payroll.extract import completed_pay_runs
         from ukg_visma.tasks.runtime import run_context, ukg_hook
 
         params = context["params"]

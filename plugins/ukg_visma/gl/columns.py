@@ -20,6 +20,7 @@ __all__ = ["factorize", "from_codes", "text_column"]
 
 def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[object]]:
     """``(codes, uniques)``; missing values (None/NaN) get code −1."""
+    uniques: pd.Index | np.ndarray
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
         codes, uniques = pd.factorize(values)  # Arrow's dictionary encoding, no Python objects
     else:

@@ -347,5 +347,5 @@ def source_hashes(frame: pd.DataFrame) -> pd.Series:
     ``"41250.00"`` hashes the same.
     """
     text = frame[list(CONTENT_COLUMNS)].astype("str")
-    joined = text.iloc[:, 0].str.cat([text[c] for c in text.columns[1:]], sep="\x1f")
+    joined = text.iloc[:, 0].str.cat(text.iloc[:, 1:], sep="\x1f")
     return joined.map(lambda s: hashlib.sha256(s.encode()).hexdigest())

@@ -18,7 +18,9 @@ from ukg_visma.periods import PayPeriod
 __all__ = ["run_summary"]
 
 
-def _table(header: Sequence[str], align: str, rows: Iterable[Sequence[object]]) -> list[str]:
+def _table(
+    header: Sequence[str], align: Sequence[str], rows: Iterable[Sequence[object]]
+) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return out

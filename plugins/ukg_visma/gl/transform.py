@@ -20,8 +20,9 @@ reversal in a correction run) becomes a credit of the same size. Totals per acco
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,11 @@ def _line_keys(mappings: Mappings) -> list[str]:
     return ["visma_account", *segment_columns(mappings), "visma_project", "visma_task"]
 
 
+def _lookup(table: Mapping[str, str]) -> Callable[[str], str]:
+    """The mapped value of a code, or the code with the UNMAPPED marker (validation names it)."""
+    return lambda code: table.get(code, UNMAPPED + code)
+
+
 def _per_code(
     codes: pd.Series, rule: Callable[[str], str]
 ) -> tuple[np.ndarray, list[str], list[str]]:
@@ -106,9 +112,7 @@ def map_lines(lines: pd.DataFrame, mappings: Mappings) -> pd.DataFrame:
 
     for s in sorted(mappings.segment_settings, key=_seg_order):
         table = mappings.segment_values(s.ukg_level)
-        pos, keys, values = _per_code(
-            frame[f"org_level{s.ukg_level}"], lambda k, t=table: t.get(k, UNMAPPED + k)
-        )
+        pos, keys, values = _per_code(frame[f"org_level{s.ukg_level}"], _lookup(table))
         found = np.array([k in table for k in keys], dtype=bool)[pos]
         # org accounts take the mapped value (or the marker), the others the segment default
         out[f"seg_{s.segment_id}"] = from_codes(
@@ -213,16 +217,18 @@ def build_journals(
     zero_home: dict[int, tuple[str, int]] = {}  # zero-amount agg line → journal it belongs to
     split_next: dict[tuple[str, str], int] = {}
     for group, g in agg.groupby(_JOURNAL_GROUP, sort=True):
-        company, run_id, pay_date = (str(v) for v in group)  # type: ignore[misc]
+        company, run_id, pay_date = (str(v) for v in group)
         head = headers[group]
-        rows = {int(r.agg_id): r for r in g.itertuples(index=False)}
+        # itertuples' rows have the frame's columns as fields: Any to the type checker
+        tuples: Iterable[Any] = g.itertuples(index=False)
+        rows = {int(r.agg_id): r for r in tuples}
         live = g[g["amount_ore"] > 0]
 
         def natural(r: tuple) -> tuple:
             """The line's own key (account, segments, project, task): never input order."""
             return tuple(getattr(r, k) for k in keys)
 
-        order = sorted(live.itertuples(index=False), key=natural)
+        order: list[Any] = sorted(live.itertuples(index=False), key=natural)
         debits = [(int(r.agg_id), int(r.amount_ore)) for r in order if r.side == "D"]
         credits = [(int(r.agg_id), int(r.amount_ore)) for r in order if r.side == "C"]
         if not debits and not credits:
@@ -359,7 +365,10 @@ def lineage_targets(
     grouped = lineage.assign(_t=text).groupby("source_key", sort=False)
     return pd.DataFrame(
         {
-            "journal_keys": grouped["journal_key"].agg(lambda s: tuple(dict.fromkeys(s))),
+            # pandas-stubs bound agg's result to scalars; a tuple per group is what pandas returns
+            "journal_keys": grouped["journal_key"].agg(  # type: ignore[type-var]
+                lambda s: tuple(dict.fromkeys(s))
+            ),
             "target": grouped["_t"].agg(" + ".join),
         }
     ).reset_index()

@@ -128,7 +128,6 @@ class ClientCredentialsAuth:
         self._causes = {**_OAUTH_CAUSES, **(causes or {})}
         self._key = cache_key(conn_id, token_url, *sorted(f"{k}={v}" for k, v in form.items()))
         self._lock = _lock_for(self._key)
-        self.requests_made = 0
 
     def token(self) -> Token:
         current = _cache.get(self._key)
@@ -154,7 +153,6 @@ class ClientCredentialsAuth:
 
     def _fetch(self) -> Token:
         requested_at = time.monotonic()  # before the call: the token's clock starts here
-        self.requests_made += 1
         response = self._transport(self.token_url, self._form, {"Accept": "application/json"})
         if response.status_code >= 400:
             raise self._rejected(response)
@@ -210,7 +208,6 @@ class BasicAuth:
     def __init__(self, user: str, password: str, extra_headers: dict[str, str]) -> None:
         encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
         self._headers = {**extra_headers, "Authorization": f"Basic {encoded}"}
-        self.requests_made = 0
 
     def headers(self) -> dict[str, str]:
         return dict(self._headers)

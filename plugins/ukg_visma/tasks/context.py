@@ -1,22 +1,43 @@
-"""Who is running: a DAG run's key and the pay period it is about (light: no pandas, no HTTP)."""
+"""Who is running: what every task body knows of its DAG run (light: no pandas, no HTTP).
+
+The three flows each have a run type — ``payroll.run.PayrollRun`` (a pay period),
+``employee_sync.context.SyncContext`` (a day) and ``alignment.steps.AlignmentRun`` (no period) —
+and all three are a :class:`RunContext`: the staging files, the report folder
+(``tasks.reports``) and the audit run id are named from these fields alone.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from typing import Protocol
 
-from ukg_visma.periods import PayPeriod
-
-FLOW_PAYROLL = "payroll_gl"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
 
 
-@dataclass(frozen=True)
-class RunContext:
-    """The run key names staging folders and reports; the audit run id adds flow and period."""
+class RunContext(Protocol):
+    """One DAG run of one flow, as the staging files, reports and audit rows name it."""
 
-    run_key: str
-    period: PayPeriod
-    flow: str = FLOW_PAYROLL
+    @property
+    def run_key(self) -> str:
+        """Airflow's run id: names the staging folder and the report folder."""
+        ...
+
+    @property
+    def flow(self) -> str:
+        """``payroll_gl``, ``employee_sync`` or ``alignment`` (the audit's ``flow`` column)."""
+        ...
+
+    @property
+    def scope(self) -> str:
+        """What the run is about — a pay period (``2026-10``), a day — or ``""`` for none."""
+        ...
 
     @property
     def audit_run_id(self) -> str:
-        return f"{self.flow}:{self.period.key}:{self.run_key}"
+        """The audit store's run id: ``flow:scope:run_key`` (``flow:run_key`` without scope)."""
+        ...
+
+
+def path_part(text: str) -> str:
+    """``text`` as one safe path segment (run ids hold ``:`` and ``+``)."""
+    return _UNSAFE.sub("_", text)

@@ -2,16 +2,16 @@
 
 Why a task-level wrapper around ``alignment.detect_drift``: both DAGs need the same three inputs
 (the codes UKG uses, the mapping files, Visma's live SUBACCOUNT values) and the same outputs (a
-report, Markdown for the task log / report folder, a warning or a failure). The employee sync
-calls it on every run with the snapshots it just read, so a cost centre created in UKG mid-month
-is reported days before payday; the pay-period DAG calls it on the GL lines during validation,
-reusing the SUBACCOUNT body it already fetched.
+report, Markdown for the report folder, a warning in the task log). Neither stops on drift: the
+pay DAG's validation fails on the unmapped lines themselves, the sync holds the affected changes.
+The employee sync calls it on every run with the snapshots it just read, so a cost centre created
+in UKG mid-month is reported days before payday; the pay-period DAG calls it on the GL lines
+during validation, reusing the SUBACCOUNT body it already fetched.
 
 Usage::
 
     check = check_drift(employees=snapshots, visma=runtime.visma_hook())
-    check.raise_if_drift()          # pay DAG: stop; sync DAG: just log (done by check_drift)
-    check.write(folder)             # mapping_drift.md next to the run's other reports
+    write_report(settings, ctx, "mapping_drift", markdown=check.markdown)
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -31,18 +30,15 @@ from ukg_visma.alignment import (
     detect_drift,
     drift_markdown,
 )
-from ukg_visma.errors import NotRetryable
 from ukg_visma.mappings import Mappings, load_mappings
 from ukg_visma.settings import Settings, load_settings
 
-__all__ = ["DriftCheck", "MappingDriftError", "check_drift"]
+if TYPE_CHECKING:
+    from ukg_visma.hooks.visma import VismaHook
+
+__all__ = ["DriftCheck", "check_drift"]
 
 log = logging.getLogger(__name__)
-REPORT_NAME = "mapping_drift.md"
-
-
-class MappingDriftError(NotRetryable, ValueError):
-    """UKG uses org codes that cannot post to Visma (a retry cannot fix it; the mapping can)."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +52,6 @@ class DriftCheck:
     def ok(self) -> bool:
         return self.report.ok
 
-    def summary(self) -> str:
-        return self.report.summary()
-
     def as_xcom(self) -> dict[str, Any]:
         """Small and secret-free: fit for XCom and the audit run summary."""
         return {
@@ -71,28 +64,19 @@ class DriftCheck:
             ],
         }
 
-    def write(self, folder: Path, name: str = REPORT_NAME) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
-        path.write_text(self.markdown, encoding="utf-8")
-        return path
-
-    def raise_if_drift(self) -> None:
-        if not self.ok:
-            raise MappingDriftError(self.summary())
-
 
 def _rows(employees: pd.DataFrame | Iterable[Any]) -> pd.DataFrame | list[Mapping[str, Any]]:
     if isinstance(employees, pd.DataFrame):
         return employees
-    return [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in employees]
+    items: Iterable[Any] = employees
+    return [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in items]
 
 
 def check_drift(
     *,
     gl_lines: pd.DataFrame | None = None,
     employees: pd.DataFrame | Iterable[Any] | None = None,
-    visma: Any = None,
+    visma: VismaHook | None = None,
     visma_segments: Mapping[str, Any] | None = None,
     settings: Settings | None = None,
     mapping: Mappings | None = None,
@@ -104,7 +88,7 @@ def check_drift(
     ``visma_segments`` is the body of ``VismaHook.subaccount_dimension()`` when the caller already
     has it (the pay DAG's catalog); otherwise it is read with ``visma`` (a ``VismaHook``).
     ``settings``/``mapping`` default to ``settings.yaml`` and the mapping files. Drift is logged
-    as a warning; it does not raise (call :meth:`DriftCheck.raise_if_drift` to stop a run).
+    as a warning; it does not raise.
     """
     if (gl_lines is None) == (employees is None):
         raise ValueError("check_drift needs exactly one of gl_lines or employees")

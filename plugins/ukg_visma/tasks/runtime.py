@@ -7,14 +7,21 @@ never import Airflow.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.definitions.retry_policy import RetryDecision
 
 from ukg_visma.errors import Retryable
 from ukg_visma.periods import resolve_period
-from ukg_visma.tasks.context import RunContext
+from ukg_visma.tasks.payroll.run import PayrollRun
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.ukg import UkgHook
+    from ukg_visma.hooks.visma import VismaHook
+    from ukg_visma.settings import RetrySettings
 
 
 class TaskRetryPolicy(ExceptionRetryPolicy):
@@ -95,7 +102,7 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def retry_policy(retries: Any = None) -> TaskRetryPolicy:
+def retry_policy(retries: RetrySettings | None = None) -> TaskRetryPolicy:
     """The policy built from ``settings.retries`` (or the given ``RetrySettings``)."""
     if retries is None:
         from ukg_visma.settings import load_settings
@@ -108,8 +115,8 @@ def retry_policy(retries: Any = None) -> TaskRetryPolicy:
     )
 
 
-def run_context(context: Any) -> RunContext:
-    """The period of this run (param → partition key → data interval) and its run key."""
+def run_context(context: Any) -> PayrollRun:
+    """The pay-period DAG's run: the period (param → partition key → data interval), its key."""
     dag_run = context["dag_run"]
     params = context.get("params") or {}
     period = resolve_period(
@@ -117,22 +124,22 @@ def run_context(context: Any) -> RunContext:
         partition_key=getattr(dag_run, "partition_key", None),
         data_interval_start=context.get("data_interval_start"),
     )
-    return RunContext(run_key=dag_run.run_id, period=period)
+    return PayrollRun(run_key=dag_run.run_id, period=period)
 
 
-def ukg_hook() -> Any:
+def ukg_hook() -> UkgHook:
     from ukg_visma.hooks.ukg import UkgHook
 
     return UkgHook()
 
 
-def visma_hook() -> Any:
+def visma_hook() -> VismaHook:
     from ukg_visma.hooks.visma import VismaHook
 
     return VismaHook()
 
 
-def audit() -> Any:
+def audit() -> Engine:
     from ukg_visma.audit.airflow import audit_engine
 
     return audit_engine()

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from typing import Any
 
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
 from ukg_visma.settings import load_settings
-
-_SAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
+from ukg_visma.tasks.context import path_part
 
 
 def _base() -> ObjectStoragePath:
@@ -25,7 +23,7 @@ def _base() -> ObjectStoragePath:
 
 
 def path_for(run_key: str, name: str) -> ObjectStoragePath:
-    path = _base() / _SAFE.sub("_", run_key) / _SAFE.sub("_", name)
+    path = _base() / path_part(run_key) / path_part(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 

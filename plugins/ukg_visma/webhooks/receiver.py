@@ -174,7 +174,9 @@ def create_app(
 
     limiter = _RejectionLimiter(rejections_per_minute, clock)
 
-    def _record(status: int, reason: str, body: bytes | None, size: int | None, remote: str | None):
+    def _record(
+        status: int, reason: str, body: bytes | None, size: int | None, remote: str | None
+    ) -> None:
         extra = limiter.take_unwritten()
         try:
             engine = engine_provider()

@@ -11,7 +11,7 @@ import pytest
 from alignment_helpers import configure, run_alignment, writes
 
 from ukg_visma.hooks import UkgHook, VismaHook
-from ukg_visma.tasks.drift import MappingDriftError, check_drift
+from ukg_visma.tasks.drift import check_drift
 
 pytestmark = pytest.mark.e2e
 
@@ -62,10 +62,6 @@ def test_a_new_cost_centre_on_an_employee_is_reported_by_the_next_sync(
     assert check.as_xcom()["findings"] == [
         {"level": 3, "code": "370", "problem": "unmapped", "seen": 1}
     ]
-    with pytest.raises(MappingDriftError, match="370"):
-        check.raise_if_drift()
-    folder = tmp_path / "reports"
-    assert check.write(folder).read_text() == check.markdown
 
     # everyone else maps cleanly (nobody works in 360 today: it only has April GL lines)
     whole = check_drift(employees=list(ukg.paginate("/personnel/v1/employment-details")),

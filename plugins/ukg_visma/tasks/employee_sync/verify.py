@@ -20,35 +20,40 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Engine
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import records
 from ukg_visma.audit import visma_employees as mirror
 from ukg_visma.employees.headcount import headcount_diff, mismatches
 from ukg_visma.employees.quarantine import Rejection, parse_snapshots
+from ukg_visma.employees.report import report_markdown
 from ukg_visma.mappings import Mappings
+from ukg_visma.settings import EMPLOYEE_COST_CENTRE_LEVEL as COST_CENTRE_LEVEL
 from ukg_visma.settings import Settings
-from ukg_visma.tasks.employee_apply import COST_CENTRE_LEVEL
-from ukg_visma.tasks.employee_context import (
+from ukg_visma.tasks.employee_sync.context import (
     SOURCE_CHANGE,
     HeadcountMismatchError,
     PendingChangesAlarm,
     SyncContext,
 )
-from ukg_visma.tasks.employee_report import report_markdown
-from ukg_visma.tasks.employee_visma import refresh_mirror
+from ukg_visma.tasks.employee_sync.visma import refresh_mirror
 from ukg_visma.tasks.reports import write_report
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.ukg import UkgHook
+    from ukg_visma.hooks.visma import VismaHook
 
 log = logging.getLogger(__name__)
 
 
 def headcount(
-    ukg: Any,
+    ukg: UkgHook,
     engine: Engine,
     mappings: Mappings,
     window_end: dt.datetime,
@@ -93,7 +98,8 @@ def _label(entry: Mapping[str, Any]) -> str:
 
 def _mismatch_text(bad: pd.DataFrame) -> str:
     lines = ["cost centre | UKG | Visma | missing in Visma | unexpected in Visma"]
-    for row in bad.itertuples(index=False):
+    rows: Iterable[Any] = bad.itertuples(index=False)  # fields: the frame's columns
+    for row in rows:
         lines.append(
             f"{row.cost_centre} | {row.ukg_active} | {row.visma_active} | "
             f"{', '.join(row.missing_in_visma) or '-'} | "
@@ -103,8 +109,8 @@ def _mismatch_text(bad: pd.DataFrame) -> str:
 
 
 def verify(
-    ukg: Any,
-    visma: Any,
+    ukg: UkgHook,
+    visma: VismaHook,
     engine: Engine,
     ctx: SyncContext,
     settings: Settings,
@@ -123,7 +129,7 @@ def verify(
     quarantine = state.list_rejections(engine)
     rows = records.fetch_records(engine, run_id=ctx.audit_run_id, source_kind=SOURCE_CHANGE)
     markdown = report_markdown(
-        ctx,
+        ctx.run_key,
         extracted=extracted,
         applied=applied,
         change_rows=rows,

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
+from ukg_visma.gl.journal import Journal
 from ukg_visma.gl.reconcile import reconcile_held
 from ukg_visma.gl.report import run_summary
 from ukg_visma.gl.transform import lineage_targets
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
-from ukg_visma.tasks.context import RunContext
+from ukg_visma.tasks.payroll.run import PayrollRun
 from ukg_visma.tasks.reports import write_report
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.visma import VismaHook
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +33,7 @@ class ReconciliationError(NotRetryable, RuntimeError):
     """Visma does not hold what UKG exported for the period; the table says where."""
 
 
-def _trace_lines(engine: Engine, ctx: RunContext, batch_numbers: Mapping[str, str]) -> None:
+def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, str]) -> None:
     """Point every source line's audit row at the Visma batch + line that holds it."""
     lineage = staging.read_frame(str(staging.path_for(ctx.run_key, "lineage.parquet")))
     targets = lineage_targets(lineage, batch_numbers)
@@ -46,11 +50,11 @@ def _trace_lines(engine: Engine, ctx: RunContext, batch_numbers: Mapping[str, st
 
 
 def reconcile_and_report(
-    visma: Any,
+    visma: VismaHook,
     engine: Engine,
-    ctx: RunContext,
+    ctx: PayrollRun,
     settings: Settings,
-    journals: Sequence[Any],
+    journals: Sequence[Journal],
     posted: Sequence[Mapping[str, Any]],
     *,
     warnings: Sequence[str] = (),
@@ -62,7 +66,7 @@ def reconcile_and_report(
     copying a batch). The posting ledger only tells which of them it knows.
     """
     from ukg_visma.audit import ledger
-    from ukg_visma.tasks.posting_plan import read_held, remember
+    from ukg_visma.tasks.payroll.plan import read_held, remember
 
     plan_uri = staging.path_for(ctx.run_key, "plan.json")
     if not plan_uri.exists():  # the plan was skipped (approval rejected): nothing to compare
@@ -139,9 +143,9 @@ def reconcile_and_report(
 
 
 def _reconcile_reversals(
-    visma: Any,
+    visma: VismaHook,
     engine: Engine,
-    ctx: RunContext,
+    ctx: PayrollRun,
     settings: Settings,
     plan: Mapping[str, Any],
     posted: Sequence[Mapping[str, Any]],
@@ -151,8 +155,8 @@ def _reconcile_reversals(
     UKG is not compared here on purpose: until the period runs again, Visma holds the period
     without the reversed batches — the report says so.
     """
-    from ukg_visma.tasks.posting_plan import read_held, remember
-    from ukg_visma.tasks.reversals import check_reversed
+    from ukg_visma.tasks.payroll.plan import read_held, remember
+    from ukg_visma.tasks.payroll.reversals import check_reversed
 
     held = read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=None)
     problems, duplicates = check_reversed(held, plan["reversal_request"])
@@ -185,9 +189,9 @@ def _reconcile_reversals(
 
 def _dry_run_report(
     engine: Engine,
-    ctx: RunContext,
+    ctx: PayrollRun,
     settings: Settings,
-    journals: Sequence[Any],
+    journals: Sequence[Journal],
     plan: Mapping[str, Any],
 ) -> dict[str, Any]:
     """A dry run posts nothing, so there is nothing to reconcile: say what a real run would do."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -45,7 +45,7 @@ def run_alignment(run_key: str, *, dry_run: bool = False) -> dict[str, Any]:
     from ukg_visma.audit.store import get_engine
     from ukg_visma.hooks import UkgHook, VismaHook
     from ukg_visma.settings import load_settings
-    from ukg_visma.tasks import alignment
+    from ukg_visma.tasks.alignment import steps as alignment
 
     settings = load_settings()
     run = alignment.AlignmentRun(run_key=run_key, dry_run=dry_run)

@@ -25,9 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import records
@@ -39,8 +37,8 @@ from ukg_visma.hooks.exceptions import ConcurrentUpdateError, NotFoundError, Val
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import EMPLOYEE_COST_CENTRE_LEVEL, EMPLOYEE_DEPARTMENT_LEVEL, Settings
 from ukg_visma.tasks.drift import check_drift
-from ukg_visma.tasks.employee_context import FLOW, SOURCE_CHANGE, SyncContext
-from ukg_visma.tasks.employee_visma import (
+from ukg_visma.tasks.employee_sync.context import FLOW, SOURCE_CHANGE, SyncContext
+from ukg_visma.tasks.employee_sync.visma import (
     EmployeeWriter,
     Outcome,
     ensure_departments,
@@ -49,7 +47,12 @@ from ukg_visma.tasks.employee_visma import (
     short_error,
     visma_difference,
 )
-from ukg_visma.tasks.reports import report_dir
+from ukg_visma.tasks.reports import write_report
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.visma import VismaHook
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +141,7 @@ def _department_requests(
 
 
 def apply(
-    visma: Any,
+    visma: VismaHook,
     engine: Engine,
     ctx: SyncContext,
     settings: Settings,
@@ -168,7 +171,7 @@ def apply(
     drift = check_drift(
         employees=list(workforce.values()), visma=visma, settings=settings, mapping=mappings
     )
-    drift.write(report_dir(settings, ctx))
+    write_report(settings, ctx, "mapping_drift", markdown=drift.markdown)
     hold = _Hold({(f.ukg_level, f.code): f.message for f in drift.report.findings}, cc_mapping)
 
     done_nothing = [c for c in changes if not c.applies]

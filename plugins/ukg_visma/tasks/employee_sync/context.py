@@ -26,15 +26,11 @@ class PendingChangesAlarm(NotRetryable, RuntimeError):
 
 
 @dataclass(frozen=True)
-class _Day:
-    """The ``period`` of a sync run for the report folder: the day the run was started."""
-
-    key: str
-
-
-@dataclass(frozen=True)
 class SyncContext:
-    """One sync run: its Airflow run id and when it started (names the audit run and reports)."""
+    """One sync run: its Airflow run id and when it started (names the audit run and reports).
+
+    A :class:`~ukg_visma.tasks.context.RunContext` whose scope is the day the run started (UTC).
+    """
 
     run_key: str
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
@@ -44,12 +40,12 @@ class SyncContext:
     flow: str = FLOW
 
     @property
-    def period(self) -> _Day:
-        return _Day(self.started.astimezone(dt.UTC).date().isoformat())
+    def scope(self) -> str:
+        return self.started.astimezone(dt.UTC).date().isoformat()
 
     @property
     def audit_run_id(self) -> str:
-        return f"{FLOW}:{self.period.key}:{self.run_key}"
+        return f"{FLOW}:{self.scope}:{self.run_key}"
 
 
 def parse_moment(value: str | dt.datetime | None) -> dt.datetime | None:

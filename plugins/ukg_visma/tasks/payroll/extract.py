@@ -1,32 +1,29 @@
-"""Task bodies of ``ukg_visma_payroll_gl`` up to the posting: find, extract, validate.
+"""Steps 1 and 2 of a pay period: find the pay runs (the sensor), then read every block and
+page of their GL export and prove it complete.
 
-Each function does the I/O of one step (UKG/Visma through the hooks, staging files, the audit
-store) and leaves the thinking to the pure modules in ``ukg_visma.gl``. What one task hands the
-next is a small dict of references (URIs, keys, counts) — never a DataFrame in XCom.
+Each function does the I/O of one step (UKG through the hook, staging files, the audit store) and
+leaves the thinking to the pure modules in ``ukg_visma.gl``. What one task hands the next is a
+small dict of references (URIs, keys, counts) — never a DataFrame in XCom.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import pandas as pd
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
-from ukg_visma.gl.catalog import VismaCatalog
 from ukg_visma.gl.extract import check_complete, gl_frame, source_hashes
-from ukg_visma.gl.findings import JournalValidationError
-from ukg_visma.gl.transform import transform
-from ukg_visma.gl.validate import validate
-from ukg_visma.mappings import Mappings
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
-from ukg_visma.tasks.context import FLOW_PAYROLL as FLOW
-from ukg_visma.tasks.context import RunContext
+from ukg_visma.tasks.payroll.run import FLOW, PayrollRun
 from ukg_visma.tasks.reports import write_report
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.ukg import UkgHook
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +47,7 @@ def of_company(item: Mapping[str, Any], company_code: str, *, strict: bool = Tru
 
 
 def completed_pay_runs(
-    ukg: Any,
+    ukg: UkgHook,
     period: PayPeriod,
     pay_groups: Iterable[str],
     run_id: str | None = None,
@@ -91,7 +88,7 @@ def completed_pay_runs(
 
 
 # -- 2. extract every block and page --------------------------------------------------------
-def _read_run(ukg: Any, run_id: str) -> list[dict[str, Any]]:
+def _read_run(ukg: UkgHook, run_id: str) -> list[dict[str, Any]]:
     """Every line of every block of one GL run.
 
     The block count is a field of the lines themselves, so it is not trusted alone: after the
@@ -132,9 +129,9 @@ def _company_lines(
 
 
 def extract(
-    ukg: Any,
+    ukg: UkgHook,
     engine: Engine,
-    ctx: RunContext,
+    ctx: PayrollRun,
     runs: list[Mapping[str, Any]],
     settings: Settings | None = None,
 ) -> dict:
@@ -213,113 +210,3 @@ def extract(
         "versions": {r["runId"]: r.get("glRunDateTime") for r in live},
         "voided": voided,
     }
-
-
-# -- 3. the Visma catalog -------------------------------------------------------------------
-def fetch_catalog(visma: Any, ctx: RunContext) -> str:
-    """Chart of accounts, SUBACCOUNT values, projects and periods, as Visma holds them now."""
-    data = {
-        "accounts": visma.accounts(),
-        "dimension": visma.subaccount_dimension(),
-        "projects": visma.projects(),
-        "periods": visma.financial_periods(),
-    }
-    return staging.write_json(ctx.run_key, "visma_catalog", data)
-
-
-# -- 4. transform + validate, all or nothing ------------------------------------------------
-def _audit_validation(engine: Engine, ctx: RunContext, report: Any) -> None:
-    bad: dict[str, str] = {}
-    for finding in report.errors:
-        for key in finding.rows.get("source_key", pd.Series(dtype=str)):
-            bad.setdefault(str(key), finding.message)
-    for message in sorted(set(bad.values())):
-        keys = [k for k, m in bad.items() if m == message]
-        records.set_status(engine, ctx.audit_run_id, "gl_line", keys, "invalid", error=message)
-
-
-def transform_and_validate(
-    engine: Engine,
-    ctx: RunContext,
-    extracted: Mapping[str, Any],
-    catalog_uri: str,
-    settings: Settings,
-    mappings: Mappings,
-) -> dict[str, Any]:
-    """Map, aggregate, split and validate; on any error fail before anything is posted.
-
-    Stages the full journals of every run's latest GL version (the plan step compares them with
-    what Visma holds) and returns their count and totals. The validation report is written
-    (CSV + Markdown) whatever the outcome.
-    """
-    from ukg_visma.gl.catalog import next_open_period
-    from ukg_visma.tasks.drift import check_drift
-
-    raw_catalog = staging.read_json(catalog_uri)
-    if not extracted.get("lines"):  # only voided runs: nothing to map, the plan reverses
-        staging.write_json(ctx.run_key, "journals", [])
-        return {"journals": 0, "lines": 0, "debit_ore": 0, "voided": extracted.get("voided", [])}
-    lines = staging.read_frame(extracted["lines"])
-    result = transform(lines, mappings, settings)
-    catalog = VismaCatalog.from_api(**raw_catalog)
-    report = validate(result.mapped, result.journals, catalog, ctx.period, settings=settings)
-    # The same drift check the employee sync runs every few hours, here on the GL export:
-    # its report names each org code without a mapping or an active Visma value.
-    drift = check_drift(
-        gl_lines=lines, visma_segments=raw_catalog["dimension"], settings=settings, mapping=mappings
-    )
-    write_report(settings, ctx, "mapping_drift", markdown=drift.markdown)
-    paths = write_report(
-        settings,
-        ctx,
-        "validation",
-        markdown=report.to_markdown(),
-        csv=report.to_csv(),
-    )
-    log.info("validation report: %s\n%s", paths["markdown"], report.to_markdown())
-    if not report.ok:
-        _audit_validation(engine, ctx, report)
-        raise JournalValidationError(report)
-
-    journals = list(result.journals)
-    pid = ctx.period.visma_period_id
-    found = catalog.periods.get(pid)
-    if found is not None and not found.open and settings.payroll.closed_period != "fail":
-        target = next_open_period(catalog.periods, pid)  # validation made sure there is one
-        journals = [
-            j.model_copy(update={"visma_period": target, "note": f"pay period {pid} closed"})
-            for j in journals
-        ]
-    staging.write_frame(ctx.run_key, "mapped", result.mapped)
-    staging.write_frame(ctx.run_key, "lineage", result.lineage)
-    staging.write_json(ctx.run_key, "journals", [j.model_dump(mode="json") for j in journals])
-    records.set_status(
-        engine,
-        ctx.audit_run_id,
-        "gl_line",
-        result.lineage["source_key"].unique().tolist(),
-        "validated",
-    )
-    return {
-        "journals": len(journals),
-        "lines": sum(len(j.lines) for j in journals),
-        "debit_ore": sum(j.debit_ore for j in journals),
-        "voided": extracted.get("voided", []),
-        "live_runs": extracted.get("live_runs", []),
-        "validation_report": paths["markdown"],
-    }
-
-
-def staged_journals(ctx: RunContext) -> list[Any]:
-    """The run's journals as the transform built them (for the report after posting)."""
-    from ukg_visma.gl.journal import Journal
-
-    uri = str(staging.path_for(ctx.run_key, "journals.json"))
-    return [Journal.model_validate(j) for j in staging.read_json(uri)]
-
-
-def hash_name(journal: Any) -> str:
-    """A file name for a journal's staged payload (journal keys contain slashes)."""
-    import hashlib
-
-    return hashlib.sha256(journal.journal_key.encode()).hexdigest()[:16]

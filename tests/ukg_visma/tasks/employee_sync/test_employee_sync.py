@@ -31,7 +31,7 @@ from employee_sync_helpers import (
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records
 from ukg_visma.hooks import VismaHook
-from ukg_visma.tasks.employee_sync import HeadcountMismatchError
+from ukg_visma.tasks.employee_sync.context import HeadcountMismatchError
 from ukg_visma.webhooks.signing import signed_headers
 
 pytestmark = pytest.mark.e2e

@@ -13,9 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import ledger
 from ukg_visma.errors import NotRetryable
@@ -26,8 +24,13 @@ from ukg_visma.gl.journal import Journal, payload_hash, to_visma_payload
 from ukg_visma.hooks.jsonbody import dumps
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
-from ukg_visma.tasks.context import RunContext
+from ukg_visma.tasks.payroll.run import PayrollRun
 from ukg_visma.tasks.reports import write_report
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.visma import VismaHook
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ def visma_periods(
 
 
 def read_held(
-    visma: Any, period_ids: Sequence[str], *, tenant: str, companies: set[str] | None
+    visma: VismaHook, period_ids: Sequence[str], *, tenant: str, companies: set[str] | None
 ) -> list[HeldBatch]:
     """Our batches in the given Visma periods, read from Visma's own listing (all pages).
 
@@ -87,7 +90,7 @@ def batch_rows(held: Iterable[HeldBatch]) -> list[dict[str, Any]]:
     ]
 
 
-def remember(engine: Engine, ctx: RunContext, held: Iterable[HeldBatch]) -> None:
+def remember(engine: Engine, ctx: PayrollRun, held: Iterable[HeldBatch]) -> None:
     """Refresh the ledger and the batch chain from what Visma holds (the store is a cache)."""
     held = list(held)
     for b in held:
@@ -127,11 +130,16 @@ def place_journal(journal: Journal, periods: Mapping[str, Any], policy: str) -> 
     return journal.model_copy(update={"visma_period": target, "note": note})
 
 
-def stage_ref(
-    ctx: RunContext, journal: Journal, settings: Settings, posting_date: str | None
-) -> dict:
-    from ukg_visma.tasks.payroll import hash_name
+def hash_name(journal: Journal) -> str:
+    """A file name for a journal's staged payload (journal keys contain slashes)."""
+    import hashlib
 
+    return hashlib.sha256(journal.journal_key.encode()).hexdigest()[:16]
+
+
+def stage_ref(
+    ctx: PayrollRun, journal: Journal, settings: Settings, posting_date: str | None
+) -> dict:
     when = (
         dt.date.fromisoformat(posting_date) if posting_date and journal.kind != "reversal" else None
     )
@@ -175,9 +183,9 @@ def plan_summary(plan: PostingPlan) -> dict[str, Any]:
 
 
 def plan_posting(
-    visma: Any,
+    visma: VismaHook,
     engine: Engine,
-    ctx: RunContext,
+    ctx: PayrollRun,
     settings: Settings,
     validated: Mapping[str, Any],
     catalog_uri: str,
@@ -192,7 +200,7 @@ def plan_posting(
     With ``reverse_batches`` the run only reverses those batches (a manual run's request).
     """
     from ukg_visma.gl.catalog import VismaCatalog
-    from ukg_visma.tasks.payroll import staged_journals
+    from ukg_visma.tasks.payroll.validate import staged_journals
 
     periods = VismaCatalog.from_api(**staging.read_json(catalog_uri)).periods
     if reverse_batches:
@@ -264,9 +272,9 @@ def plan_posting(
 
 
 def plan_reversals(
-    visma: Any,
+    visma: VismaHook,
     engine: Engine,
-    ctx: RunContext,
+    ctx: PayrollRun,
     settings: Settings,
     periods: Mapping[str, Any],
     numbers: Sequence[str],
@@ -275,7 +283,7 @@ def plan_reversals(
     dry_run: bool = False,
 ) -> list[dict[str, Any]]:
     """Refs that reverse ``numbers`` (each once, whatever Visma already holds)."""
-    from ukg_visma.tasks.reversals import decide
+    from ukg_visma.tasks.payroll.reversals import decide
 
     decisions = decide(visma, settings, numbers, reason=reason)
     pids = sorted({d.batch.period_id for d in decisions})

@@ -25,7 +25,7 @@ from employee_sync_helpers import (
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import records
 from ukg_visma.hooks import TransientError, VismaHook
-from ukg_visma.tasks.employee_sync import PendingChangesAlarm
+from ukg_visma.tasks.employee_sync.context import PendingChangesAlarm
 
 pytestmark = pytest.mark.e2e
 POSTS = "^/v1/employee$"
@@ -154,6 +154,9 @@ def test_new_cost_centre_is_drift_pending_alarmed_then_applied(env, tmp_path):
     assert "990360" not in visma_employees(env)
     report = Path(first["checked"]["report"]).read_text(encoding="utf-8")
     assert "990360" in report and "360" in report
+    # the drift report lands next to the run's report (tasks.reports, the one writer)
+    drift = Path(first["checked"]["report"]).with_name("mapping_drift.md").read_text("utf-8")
+    assert "| 3 | 360 | unmapped |" in drift
     assert state.get_watermark(engine()).isoformat() == first["applied"]["watermark"]
 
     with pytest.raises(PendingChangesAlarm, match="990360"):

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import visma_employees as mirror
 from ukg_visma.employees.diff import Change, ChangeKind
@@ -43,6 +41,11 @@ from ukg_visma.hooks.exceptions import (
 )
 from ukg_visma.hooks.visma import EMPLOYEES
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.visma import VismaHook
+
 log = logging.getLogger(__name__)
 
 MIRROR_OVERLAP = dt.timedelta(seconds=5)
@@ -62,7 +65,7 @@ class Outcome:
 class EmployeeWriter:
     """Applies classified changes to Visma employees with the tenant's settings."""
 
-    visma: Any
+    visma: VismaHook
     cc_mapping: Mapping[str, str] | None
     employee_class: str
     branch: str
@@ -140,7 +143,7 @@ class EmployeeWriter:
 
 
 def ensure_departments(
-    visma: Any,
+    visma: VismaHook,
     wanted: Mapping[str, dict[str, Any]],
 ) -> dict[str, str]:
     """Create the Visma departments (one per cost centre) that changes need and Visma lacks.
@@ -167,7 +170,7 @@ def ensure_departments(
     return failed
 
 
-def refresh_mirror(visma: Any, engine: Engine, *, full: bool = False) -> dict[str, Any]:
+def refresh_mirror(visma: VismaHook, engine: Engine, *, full: bool = False) -> dict[str, Any]:
     """Fold Visma's employees changed since the last read into the mirror (all when ``full`` or
     never read). Returns how many were read and whether it was a full read."""
     cursor = None if full else mirror.get_cursor(engine)
@@ -188,17 +191,6 @@ def short_error(exc: BaseException) -> str:
     """A one-line reason for the pending list and the audit (hook errors are secret-free)."""
     text = str(exc) if isinstance(exc, ApiError | ValueError) else type(exc).__name__
     return text.splitlines()[0][:500] if text else type(exc).__name__
-
-
-def expected_departments(changes: Iterable[Change], cc_mapping: Mapping[str, str] | None) -> set:
-    """Visma departments (= cost-centre values) the employed people in ``changes`` need."""
-    out = set()
-    for change in changes:
-        if change.current.employeeStatus != "T":
-            value = visma_cost_centre(change.current, cc_mapping)
-            if value is not None:
-                out.add(value)
-    return out
 
 
 def visma_difference(

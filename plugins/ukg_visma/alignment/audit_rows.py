@@ -1,4 +1,4 @@
-"""Audit rows of a cost-centre alignment: one per org value, one per department created.
+"""Audit rows of a cost-centre alignment: one per org value, one per department created (pure).
 
 Why per org value: a controller asking "why does cost centre 360 exist in Visma, and since when?"
 finds the run, what was done to it (created in Visma, listed for HR, left as a conflict), and the
@@ -50,11 +50,11 @@ def audit_rows(plan: AlignmentPlan, *, applied: bool) -> list[dict[str, Any]]:
         for c in seg.visma_changes:
             verb = "created" if c.operation == "Insert" else "updated"
             note(seg, c.value, verb, f"visma:{c.operation}")
-        for c in seg.ukg_changes:
-            verb = "created" if c.operation == "Insert" else "updated"
-            note(seg, c.code, verb, f"ukg:{c.operation}")
-        for c in seg.for_hr:
-            note(seg, c.code, "for_hr", f"for_hr:{c.operation}")
+        for u in seg.ukg_changes:
+            verb = "created" if u.operation == "Insert" else "updated"
+            note(seg, u.code, verb, f"ukg:{u.operation}")
+        for u in seg.for_hr:
+            note(seg, u.code, "for_hr", f"for_hr:{u.operation}")
         for k in seg.conflicts:
             note(seg, k.code, "conflict", f"conflict:{k.resolution}")
         for i in seg.issues:

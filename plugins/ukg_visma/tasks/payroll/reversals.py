@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.errors import NotRetryable
 from ukg_visma.gl.corrections import reversal_journal
@@ -27,6 +27,9 @@ from ukg_visma.gl.journal import Journal
 from ukg_visma.hooks.exceptions import NotFoundError
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
+
+if TYPE_CHECKING:
+    from ukg_visma.hooks.visma import VismaHook
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ def pay_period_of(batch: HeldBatch) -> PayPeriod:
     raise ReversalRequestError(f"batch {batch.number}: cannot tell its pay period")
 
 
-def read_batch(visma: Any, number: str, settings: Settings) -> HeldBatch:
+def read_batch(visma: VismaHook, number: str, settings: Settings) -> HeldBatch:
     try:
         body = visma.journal(number)
     except NotFoundError:
@@ -85,7 +88,7 @@ def read_batch(visma: Any, number: str, settings: Settings) -> HeldBatch:
 
 
 def decide(
-    visma: Any, settings: Settings, numbers: Sequence[str], *, reason: str = ""
+    visma: VismaHook, settings: Settings, numbers: Sequence[str], *, reason: str = ""
 ) -> list[ReversalDecision]:
     """Read each batch and its Visma period; plan a reversal unless Visma already holds one."""
     batches = [read_batch(visma, str(n).strip(), settings) for n in dict.fromkeys(numbers)]

@@ -14,10 +14,8 @@ missing in UKG are listed for HR.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.alignment import (
     AlignmentPlan,
@@ -28,14 +26,22 @@ from ukg_visma.alignment import (
     plan_markdown,
     write_generated_file,
 )
+from ukg_visma.alignment.audit_rows import audit_rows, department_rows, unmapped_codes
 from ukg_visma.alignment.departments import DepartmentPlan, plan_departments
+from ukg_visma.alignment.mapping_file import MappingMerge
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
-from ukg_visma.mappings import GENERATED_COST_CENTERS, load_mappings
+from ukg_visma.mappings import GENERATED_COST_CENTERS, Mappings, load_mappings
 from ukg_visma.settings import Settings, mappings_dir
-from ukg_visma.tasks import alignment_io as io
 from ukg_visma.tasks import staging
-from ukg_visma.tasks.alignment_audit import audit_rows, department_rows, unmapped_codes
+from ukg_visma.tasks.alignment import sides as io
+from ukg_visma.tasks.reports import write_report
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.ukg import UkgHook
+    from ukg_visma.hooks.visma import VismaHook
 
 __all__ = [
     "FLOW",
@@ -49,7 +55,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 FLOW = "alignment"
-_SAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
 
 
 class AlignmentNotConvergedError(NotRetryable, RuntimeError):
@@ -58,10 +63,15 @@ class AlignmentNotConvergedError(NotRetryable, RuntimeError):
 
 @dataclass(frozen=True)
 class AlignmentRun:
-    """One DAG run: its key (staging, reports, audit) and whether it may write."""
+    """One DAG run: its key (staging, reports, audit) and whether it may write.
+
+    A :class:`~ukg_visma.tasks.context.RunContext` without scope: an alignment is about no period.
+    """
 
     run_key: str
     dry_run: bool = True
+    flow: str = FLOW
+    scope: str = ""
 
     @classmethod
     def from_context(cls, context: Any) -> AlignmentRun:
@@ -73,15 +83,10 @@ class AlignmentRun:
     def audit_run_id(self) -> str:
         return f"{FLOW}:{self.run_key}"
 
-    def report_dir(self, settings: Settings) -> Path:
-        folder = settings.reports_dir() / FLOW / _SAFE.sub("_", self.run_key)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-
 
 # -- planning (pure, on what was read) ---------------------------------------------------------
 def _make_plan(
-    ukg: Any, sides: io.Sides, settings: Settings, mapping: Any
+    ukg: UkgHook, sides: io.Sides, settings: Settings, mapping: Mappings
 ) -> tuple[AlignmentPlan, DepartmentPlan]:
     """The segment plan, and the departments its result needs; proven convergent on paper."""
     plan = plan_alignment(sides.ukg_org_levels, sides.visma_segments, settings, mapping)
@@ -114,12 +119,9 @@ def _write_report(
     applied: bool,
     extra: str = "",
 ) -> dict[str, str]:
-    folder = run.report_dir(settings)
     markdown = plan_markdown(plan, applied=applied) + "\n" + departments.markdown() + extra
     table = plan_csv(plan) + departments.csv_rows()
-    (folder / f"{stem}.md").write_text(markdown, encoding="utf-8")
-    (folder / f"{stem}.csv").write_text(table, encoding="utf-8")
-    return {"markdown": str(folder / f"{stem}.md"), "csv": str(folder / f"{stem}.csv")}
+    return write_report(settings, run, stem, markdown=markdown, csv=table)
 
 
 def _load_plan(ref: dict[str, Any]) -> tuple[AlignmentPlan, DepartmentPlan]:
@@ -135,7 +137,9 @@ def _counts(plan: AlignmentPlan, departments: DepartmentPlan) -> dict[str, int]:
 
 
 # -- 1. plan -----------------------------------------------------------------------------------
-def plan(ukg: Any, visma: Any, engine: Any, run: AlignmentRun, settings: Settings) -> dict:
+def plan(
+    ukg: UkgHook, visma: VismaHook, engine: Engine, run: AlignmentRun, settings: Settings
+) -> dict[str, Any]:
     """Read both sides, plan, write the plan report, audit each org value as planned."""
     mapping = load_mappings(settings=settings)
     sides = io.read_sides(ukg, visma, settings)
@@ -160,7 +164,7 @@ def plan(ukg: Any, visma: Any, engine: Any, run: AlignmentRun, settings: Setting
 
 
 # -- 2. apply ----------------------------------------------------------------------------------
-def apply_to_visma(visma: Any, ref: dict[str, Any], run: AlignmentRun) -> dict[str, Any]:
+def apply_to_visma(visma: VismaHook, ref: dict[str, Any], run: AlignmentRun) -> dict[str, Any]:
     """Segment values first (batched, If-Match), then the cost-centre departments."""
     if run.dry_run:
         return {"dry_run": True}
@@ -171,7 +175,9 @@ def apply_to_visma(visma: Any, ref: dict[str, Any], run: AlignmentRun) -> dict[s
     }
 
 
-def apply_to_ukg(ukg: Any, ref: dict[str, Any], run: AlignmentRun, settings: Settings) -> dict:
+def apply_to_ukg(
+    ukg: UkgHook, ref: dict[str, Any], run: AlignmentRun, settings: Settings
+) -> dict[str, Any]:
     """UKG org levels, only when the plan has UKG writes and the setting is (still) on."""
     if run.dry_run:
         return {"dry_run": True}
@@ -183,9 +189,9 @@ def apply_to_ukg(ukg: Any, ref: dict[str, Any], run: AlignmentRun, settings: Set
 
 # -- 3. verify ---------------------------------------------------------------------------------
 def verify(
-    ukg: Any,
-    visma: Any,
-    engine: Any,
+    ukg: UkgHook,
+    visma: VismaHook,
+    engine: Engine,
     ref: dict[str, Any],
     run: AlignmentRun,
     settings: Settings,
@@ -233,7 +239,7 @@ def verify(
     return summary
 
 
-def _verification_markdown(again: AlignmentPlan, merge: Any, unmapped: list[str]) -> str:
+def _verification_markdown(again: AlignmentPlan, merge: MappingMerge, unmapped: list[str]) -> str:
     counts = again.counts()
     lines = [
         "",

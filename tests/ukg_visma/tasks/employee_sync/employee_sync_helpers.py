@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SECRET = "employee-sync-webhook-secret-0123"
 COST_CENTRES = {  # cost centre -> (plant, department)
     f"{p}{d}0": (plant, f"{d}0")
@@ -58,10 +58,24 @@ def engine() -> Any:
 
 
 def sync(run_key: str, **ctx: Any) -> dict[str, Any]:
-    """One sync run (extract → apply → headcount) with fresh hooks, as a DAG run would."""
-    from ukg_visma.tasks.employee_sync import SyncContext, run_sync
+    """One sync run (extract → apply → headcount) in this process with fresh hooks and the
+    settings and mappings as they are now, as the DAG's three tasks would run it."""
+    from ukg_visma.hooks import UkgHook, VismaHook
+    from ukg_visma.mappings import load_mappings
+    from ukg_visma.settings import load_settings
+    from ukg_visma.tasks.employee_sync import apply, extract, verify
+    from ukg_visma.tasks.employee_sync.context import SyncContext
 
-    return run_sync(SyncContext(run_key=run_key, **ctx))
+    run = SyncContext(run_key=run_key, **ctx)
+    ukg, visma, audit = UkgHook(), VismaHook(), engine()
+    extracted = extract.extract(ukg, audit, run, load_settings())
+    settings = load_settings()
+    applied = apply.apply(visma, audit, run, settings, load_mappings(settings=settings), extracted)
+    settings = load_settings()
+    checked = verify.verify(
+        ukg, visma, audit, run, settings, load_mappings(settings=settings), extracted, applied
+    )
+    return {"extracted": extracted, "applied": applied, "checked": checked}
 
 
 # -- the two sides ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ukg_visma.tasks.employee_context import SyncContext, parse_moment
+from ukg_visma.tasks.employee_sync.context import SyncContext, parse_moment
 
 
 @pytest.mark.parametrize(
@@ -37,4 +37,4 @@ def test_audit_run_id_names_flow_day_and_run():
     ctx = SyncContext("scheduled__2026-11-20T06:00:00+00:00",
                       started=dt.datetime(2026, 11, 20, 6, tzinfo=dt.UTC))  # fmt: skip
     assert ctx.audit_run_id == "employee_sync:2026-11-20:scheduled__2026-11-20T06:00:00+00:00"
-    assert ctx.period.key == "2026-11-20" and ctx.flow == "employee_sync"
+    assert ctx.scope == "2026-11-20" and ctx.flow == "employee_sync"

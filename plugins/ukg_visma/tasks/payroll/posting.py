@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import ledger
 from ukg_visma.audit.posting_states import PostingState
@@ -29,6 +27,11 @@ from ukg_visma.hooks.exceptions import ResponseLostError, ValidationError
 from ukg_visma.hooks.jsonbody import loads
 from ukg_visma.periods import PayPeriod
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.visma import VismaHook
+
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +39,7 @@ class PostingOutcomeUnknownError(Retryable, RuntimeError):
     """The POST's answer was lost and Visma does not show the batch yet: retry reads back first."""
 
 
-def _period_batches(visma: Any, period: PayPeriod | str) -> Iterator[dict[str, Any]]:
+def _period_batches(visma: VismaHook, period: PayPeriod | str) -> Iterator[dict[str, Any]]:
     """Every batch of the period once (a list page counts lines, so a batch may span pages)."""
     seen: set[str] = set()
     pid = period.visma_period_id if isinstance(period, PayPeriod) else period
@@ -47,7 +50,7 @@ def _period_batches(visma: Any, period: PayPeriod | str) -> Iterator[dict[str, A
             yield batch
 
 
-def find_batch(visma: Any, period: PayPeriod | str, journal_key: str) -> str | None:
+def find_batch(visma: VismaHook, period: PayPeriod | str, journal_key: str) -> str | None:
     """The batch number that carries ``journal_key`` in Visma, ignoring voided batches.
 
     ``period`` is the pay period or the Visma period id (``YYYYPP``) the batch was sent to.
@@ -65,7 +68,7 @@ def find_batch(visma: Any, period: PayPeriod | str, journal_key: str) -> str | N
     return matches[0] if matches else None
 
 
-def _release(visma: Any, number: str, release: bool) -> str:
+def _release(visma: VismaHook, number: str, release: bool) -> str:
     """Take the batch off hold and release it; returns the batch's final status."""
     body, _ = visma.journal_with_etag(number)
     status = body.get("status")
@@ -84,7 +87,7 @@ def _release(visma: Any, number: str, release: bool) -> str:
 
 
 def post_journal(
-    visma: Any,
+    visma: VismaHook,
     engine: Engine,
     ref: dict[str, Any],
     period: PayPeriod,

@@ -28,9 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records
@@ -39,7 +37,12 @@ from ukg_visma.employees.models import EmployeeSnapshot
 from ukg_visma.employees.quarantine import Rejection, parse_snapshots
 from ukg_visma.hooks.ukg import ukg_instant
 from ukg_visma.settings import Settings
-from ukg_visma.tasks.employee_context import FLOW, SOURCE_CHANGE, SOURCE_EVENT, SyncContext
+from ukg_visma.tasks.employee_sync.context import FLOW, SOURCE_CHANGE, SOURCE_EVENT, SyncContext
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.ukg import UkgHook
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ def _key(snapshot: Any) -> str:
 
 
 # -- reading UKG ----------------------------------------------------------------------------------
-def read_change_feed(ukg: Any, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+def read_change_feed(ukg: UkgHook, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     """Every snapshot the feed returns for ``[start, end]``, all pages, alias on 404.
 
     The feed is sorted by ``dateTimeChanged`` and an employee changed *while* we page moves to the
@@ -114,7 +117,7 @@ def read_all_employees(ukg: Any) -> list[dict[str, Any]]:
     return [with_person(e, people.get(_key(e))) for e in ukg.employment_details()]
 
 
-def read_employees_by_id(ukg: Any, employee_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def read_employees_by_id(ukg: UkgHook, employee_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Full details of a few employees named by webhook events (two small reads each)."""
     out: dict[str, dict[str, Any]] = {}
     for employee_id in sorted(set(employee_ids)):
@@ -126,7 +129,7 @@ def read_employees_by_id(ukg: Any, employee_ids: Iterable[str]) -> dict[str, dic
     return out
 
 
-def read_employees_by_number(ukg: Any, numbers: Iterable[str]) -> list[dict[str, Any]]:
+def read_employees_by_number(ukg: UkgHook, numbers: Iterable[str]) -> list[dict[str, Any]]:
     """Re-read quarantined snapshots that had no usable employeeId, by employee number."""
     out: list[dict[str, Any]] = []
     for number in sorted(set(numbers)):
@@ -134,7 +137,7 @@ def read_employees_by_number(ukg: Any, numbers: Iterable[str]) -> list[dict[str,
     return out
 
 
-def read_person_details_since(ukg: Any, since: dt.datetime) -> dict[str, dict[str, Any]]:
+def read_person_details_since(ukg: UkgHook, since: dt.datetime) -> dict[str, dict[str, Any]]:
     """Person details (names, e-mail) of everyone changed since ``since``: one paged read."""
     return _by_id(ukg.person_details(changed_since=since))
 
@@ -199,7 +202,7 @@ def _quarantine_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k != "emailAddress"}
 
 
-def _reread_quarantine(ukg: Any, engine: Engine, have: list[Any]) -> list[dict[str, Any]]:
+def _reread_quarantine(ukg: UkgHook, engine: Engine, have: list[Any]) -> list[dict[str, Any]]:
     """Fresh UKG snapshots of everyone in quarantine that this run has not read already."""
     quarantined = state.list_rejections(engine)
     if not quarantined:
@@ -264,7 +267,7 @@ def _event_row(event: Mapping[str, Any], seen: set[str], missing: set[str]) -> d
 
 
 def extract(
-    ukg: Any,
+    ukg: UkgHook,
     engine: Engine,
     ctx: SyncContext,
     settings: Settings,
@@ -274,7 +277,7 @@ def extract(
     """Drain the inbox, poll UKG, queue what must reach Visma; returns a small summary (XCom)."""
     now = now or dt.datetime.now(dt.UTC)
     start, end = window_for(engine, ctx, settings, now)
-    records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
+    records.start_run(engine, ctx.audit_run_id, FLOW, ctx.scope)
     events = inbox.pending_events(engine, INBOX_LIMIT, type_prefix="Employee")
     wanted = _event_ids(events)
 

@@ -13,13 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.alignment import AlignmentPlan
 from ukg_visma.alignment.departments import DepartmentChange
 from ukg_visma.alignment.inputs import comparable_description, parse_level, segment_value_code
 from ukg_visma.hooks.exceptions import ApiError, NotFoundError, ResponseLostError
 from ukg_visma.settings import Settings
+
+if TYPE_CHECKING:
+    from ukg_visma.hooks.ukg import UkgHook
+    from ukg_visma.hooks.visma import VismaHook
 
 __all__ = [
     "Sides",
@@ -53,12 +57,12 @@ def _level(item: Mapping[str, Any]) -> int | None:
         return None  # not a numbered level: nothing this connector maps
 
 
-def _org_levels(ukg: Any) -> list[dict[str, Any]]:
+def _org_levels(ukg: UkgHook) -> list[dict[str, Any]]:
     """The whole org-level list (it is short); UKG's documentation promises no level filter."""
     return [item for item in ukg.org_levels() if _level(item) is not None]
 
 
-def read_sides(ukg: Any, visma: Any, settings: Settings) -> Sides:
+def read_sides(ukg: UkgHook, visma: VismaHook, settings: Settings) -> Sides:
     """UKG org levels of every mapped level, Visma SUBACCOUNT and Visma departments."""
     mapped = {s.ukg_level for s in settings.segments}
     return Sides(
@@ -68,7 +72,7 @@ def read_sides(ukg: Any, visma: Any, settings: Settings) -> Sides:
     )
 
 
-def read_employees(ukg: Any) -> list[dict[str, Any]]:
+def read_employees(ukg: UkgHook) -> list[dict[str, Any]]:
     """UKG employment details reduced to the org codes (read only when a department is due)."""
     return [
         {field: item.get(field) for field in EMPLOYEE_FIELDS} for item in ukg.employment_details()
@@ -103,7 +107,7 @@ def _still_needed(items: Iterable[Mapping[str, Any]]) -> Callable[[Any], dict[st
     return mutate
 
 
-def apply_segment_batches(visma: Any, plan: AlignmentPlan) -> dict[str, int]:
+def apply_segment_batches(visma: VismaHook, plan: AlignmentPlan) -> dict[str, int]:
     """Send the plan's segment batches (one locked PUT each); counts of PUTs and values sent."""
     puts = values = 0
     for batch in plan.visma_batches():
@@ -119,7 +123,7 @@ def apply_segment_batches(visma: Any, plan: AlignmentPlan) -> dict[str, int]:
 
 
 # -- Visma departments ------------------------------------------------------------------------
-def _department_exists(visma: Any, department_id: str) -> bool:
+def _department_exists(visma: VismaHook, department_id: str) -> bool:
     try:
         visma.department(department_id)
     except NotFoundError:
@@ -127,7 +131,7 @@ def _department_exists(visma: Any, department_id: str) -> bool:
     return True
 
 
-def create_departments(visma: Any, changes: Iterable[DepartmentChange]) -> dict[str, int]:
+def create_departments(visma: VismaHook, changes: Iterable[DepartmentChange]) -> dict[str, int]:
     """POST each missing cost-centre department; one that appeared meanwhile is left alone."""
     changes = list(changes)
     if not changes:
@@ -160,7 +164,7 @@ def _ukg_index(items: Iterable[Mapping[str, Any]]) -> dict[tuple[int, str], Mapp
     return {(parse_level(i.get("level")), str(i.get("code", "")).strip()): i for i in items}
 
 
-def apply_ukg_changes(ukg: Any, plan: AlignmentPlan) -> dict[str, int]:
+def apply_ukg_changes(ukg: UkgHook, plan: AlignmentPlan) -> dict[str, int]:
     """Create/update the plan's UKG org levels, each only when not already in effect."""
     changes = plan.ukg_changes
     if not changes:

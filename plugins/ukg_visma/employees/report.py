@@ -1,4 +1,4 @@
-"""The Markdown report of one employee-sync run, for HR and the controllers.
+"""The Markdown report of one employee-sync run, for HR and the controllers (pure: no I/O).
 
 Employee numbers and codes only: no names, no e-mail, nothing a secret could hide in.
 """
@@ -6,12 +6,10 @@ Employee numbers and codes only: no names, no e-mail, nothing a secret could hid
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-
-from ukg_visma.tasks.employee_context import SyncContext
 
 LISTED = 50  # rows of a long list shown before "and N more"
 
@@ -28,18 +26,18 @@ def _listing(items: list[str]) -> str:
 
 
 def report_markdown(
-    ctx: SyncContext,
+    run_key: str,
     *,
     extracted: Mapping[str, Any],
     applied: Mapping[str, Any],
-    change_rows: list[Mapping[str, Any]],
-    pending: list[Mapping[str, Any]],
+    change_rows: Sequence[Mapping[str, Any]],
+    pending: Sequence[Mapping[str, Any]],
     threshold: int,
-    quarantine: list[Mapping[str, Any]] = (),  # type: ignore[assignment]
+    quarantine: Sequence[Mapping[str, Any]] = (),
     headcount: pd.DataFrame,
     aside: Mapping[str, list[str]],
 ) -> str:
-    lines = [f"# Employee sync {ctx.run_key}", ""]
+    lines = [f"# Employee sync {run_key}", ""]
     window = (
         "full read of every employee"
         if extracted.get("mode") == "full"
@@ -119,6 +117,7 @@ def report_markdown(
     else:
         lines.append(f"None ({drift.get('checked_codes', 0)} org code(s) checked).")
     lines += ["", "## Headcount per cost centre (UKG A+L vs Visma employed)", ""]
+    rows: Iterable[Any] = headcount.itertuples(index=False)  # fields: the frame's columns
     lines += _table(
         ["cost centre", "UKG", "Visma", "difference", "missing in Visma", "unexpected in Visma"],
         [
@@ -130,7 +129,7 @@ def report_markdown(
                 _listing(list(r.missing_in_visma)),
                 _listing(list(r.unexpected_in_visma)),
             )
-            for r in headcount.itertuples(index=False)
+            for r in rows
         ],
     )
     lines += [
