@@ -90,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     box = Sandbox(work / "sandbox").start()
     try:
         box.reset(scenario="manufacturer", seed=args.seed, employees=args.employees, drift=False)
-        campaign = Campaign(box, work, seed=args.seed, runs=args.runs, allow_kill=not args.no_kill,
-                            say=say)
+        campaign = Campaign(
+            box, work, seed=args.seed, runs=args.runs, allow_kill=not args.no_kill, say=say
+        )
         os.environ.update(campaign.environment())
         campaign.run()
     finally:

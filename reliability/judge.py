@@ -84,7 +84,10 @@ def visma_net(batches: list[dict]) -> dict[tuple[str, str, str], int]:
     net: collections.Counter = collections.Counter()
     for b in batches:
         for line in b["journalTransactionLines"]:
-            project = str(value(line.get("project")) or "")
+            raw = line.get("project")  # read back as {"id": ...} (the sandbox follows the DTO)
+            project = str(
+                (raw.get("value") or raw.get("id")) if isinstance(raw, dict) else raw or ""
+            )
             k = (str(value(line["accountNumber"])), subaccount_of(line),
                  "" if project == "X" else project)  # fmt: skip
             net[k] += ore(line.get("debitAmountInCurrency")) - ore(
