@@ -231,7 +231,9 @@ class Campaign:
     def one_run(self, dag: Any, conf: dict | None, *, rerun: bool) -> bool:
         self.fig.dag_runs += 1
         self.fig.reruns += int(rerun)
-        dagrun = dag.test(logical_date=self.at, run_conf=conf)
+        # run_after too: the run id (and so the posting lease's owner) is the same on a re-run,
+        # as when a user clears the failed run's tasks
+        dagrun = dag.test(run_after=self.at, logical_date=self.at, run_conf=conf)
         tis = dagrun.get_task_instances()
         self.fig.task_retries += sum(max(0, (ti.try_number or 1) - 1) for ti in tis)
         return str(dagrun.state) == "success"

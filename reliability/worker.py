@@ -18,9 +18,8 @@ def main(argv: list[str]) -> int:
 
     dag_id, period, logical = argv
     bag = DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py"))
-    dagrun = bag.dags[dag_id].test(
-        logical_date=dt.datetime.fromisoformat(logical), run_conf={"period": period}
-    )
+    at = dt.datetime.fromisoformat(logical)
+    dagrun = bag.dags[dag_id].test(run_after=at, logical_date=at, run_conf={"period": period})
     return 0 if str(dagrun.state) == "success" else 1
 
 
