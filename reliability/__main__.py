@@ -40,7 +40,10 @@ def report(campaign: object, say: object = print) -> None:
     say(f"DAG runs: {fig.dag_runs} (re-runs of a failed run: {fig.reruns}; "
         f"after the faults were cleared: {fig.clean_reruns})")  # fmt: skip
     say(f"task retries: {fig.task_retries}")
-    say(f"employee changes sent: {fig.employee_changes}")
+    say(
+        f"employee changes sent: {fig.employee_changes}; Visma employees at the end: "
+        f"{fig.visma_employees}; live journals of ours in Visma: {fig.journals}"
+    )
     say(f"duplicates: {fig.duplicates}")
     say(f"lost records: {fig.lost}")
     times = sorted(fig.converge_s)
@@ -56,7 +59,7 @@ def report(campaign: object, say: object = print) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reliability", description=__doc__)
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--runs", type=int, default=40, help="campaign steps (DAG runs judged)")
+    parser.add_argument("--runs", type=int, default=32, help="campaign steps (DAG runs judged)")
     parser.add_argument("--employees", type=int, default=300)
     parser.add_argument("--no-kill", action="store_true", help="no SIGKILLed task processes")
     args = parser.parse_args(argv)

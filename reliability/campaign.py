@@ -50,7 +50,8 @@ class Figures:
     lost: int = 0
     failures: list[str] = field(default_factory=list)
     converge_s: list[float] = field(default_factory=list)
-    journals: int = 0
+    journals: int = 0  # our live batches in Visma at the end
+    visma_employees: int = 0
     employee_changes: int = 0
 
     @property
@@ -277,16 +278,17 @@ class Campaign:
         plan = F.draw(self.rng, "payroll", read_timeout=self.read_timeout,
                       allow_kill=self.allow_kill)  # fmt: skip
         self.install(plan)
+        began = time.monotonic()
         if plan.kill_mid_post and what in ("new period", "changed re-export", "bonus run", "void"):
             self.at += dt.timedelta(minutes=1)
             self.kill_mid_post(period)
             self.at -= dt.timedelta(minutes=1)  # converge() re-runs the killed run itself
-        ok, took = self.converge("ukg_visma_payroll_gl", {"period": period}, plan)
+        ok, _ = self.converge("ukg_visma_payroll_gl", {"period": period}, plan)
+        took = time.monotonic() - began
         verdict = J.judge_period(self.box, period, self.run_ids(period), self.mapping,
                                  self.audit())  # fmt: skip
         self.fig.duplicates += sum(n - 1 for n in verdict["duplicates"].values())
         self.fig.lost += int(verdict["lost_ore"] > 0)
-        self.fig.journals = max(self.fig.journals, 0) + 0
         self.record(f"payroll {period} ({what})", ok, verdict, took, plan)
 
     def correction(self, period: str) -> str:
@@ -486,4 +488,7 @@ class Campaign:
                     period = self.rng.choice(self.posted)
                     self.payroll_step(period, self.correction(period))
         self.elapsed = time.monotonic() - started
+        state = self.box.visma_state()
+        self.fig.journals = len(J.live_batches(state))
+        self.fig.visma_employees = len(state["employees"])
         return self.fig
