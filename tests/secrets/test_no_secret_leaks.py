@@ -197,7 +197,7 @@ def test_no_secret_in_logs_xcom_templates_reports_staging_audit_or_cli(cluster, 
         _scan(f"audit DB file {path.name}", path.read_bytes(), markers, leaks)
     with sqlite3.connect(audit) as db:
         _scan("audit DB dump", "\n".join(db.iterdump()), markers, leaks)
-        rows = db.execute("SELECT COUNT(*) FROM webhook_inbox").fetchone()[0]
+        rows = db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
     assert rows >= 1  # the webhooks did go through the api-server's receiver
 
     for command, output in cli:
