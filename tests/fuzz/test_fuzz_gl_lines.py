@@ -5,11 +5,18 @@ another exception — and every malformed line is named (``runId/blockId/positio
 from __future__ import annotations
 
 import fuzz_profiles  # noqa: F401 - registers and loads the profile
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import hostile
 
-from ukg_visma.gl.extract import GLExportError, IncompleteExportError, check_complete, gl_frame
+from ukg_visma.gl.extract import (
+    GLExportError,
+    IncompleteExportError,
+    MalformedExportError,
+    check_complete,
+    gl_frame,
+)
 
 FIELDS = ["runId", "glRunDateTime", "payDate", "periodStartDate", "periodEndDate", "blockId",
           "totalNrOfBlocks", "baseSegment", "generalLedgerAccount", "debitAmt", "creditAmt",
@@ -86,3 +93,14 @@ def test_gl_parser_never_crashes_on_arbitrary_lines(lines):
     if error is None:
         _, error = _outcome(check_complete, frame)
     assert error is None or str(error).strip()
+
+
+def test_a_list_in_a_text_field_is_a_finding_naming_the_line_not_a_type_error():
+    """Found by the fuzzer: on main this raised ``TypeError: unhashable type: 'list'`` from
+    pandas (an 'unexpected' error, retried) instead of a finding naming the line."""
+    lines = [line(0, "10.00", "0.00"), line(1, "0.00", "10.00")]
+    lines[1]["orgLevel3"] = ["110"]
+    with pytest.raises(
+        MalformedExportError, match=r"orgLevel3 is not a text or a number on line 2"
+    ):
+        gl_frame(lines)

@@ -13,6 +13,7 @@ sandboxes issued during the test (read from their token stores afterwards).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -50,6 +51,10 @@ def cluster(sandbox, airflow_db, monkeypatch, tmp_path):
         **sandbox.connections_env(),
         "AIRFLOW_VAR_UKG_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "UKG_VISMA_AUDIT_URL": f"sqlite:///{tmp_path}/audit.db",
+        # a private copy: the alignment run writes cost_centers.generated.csv into it
+        "UKG_VISMA_MAPPINGS_DIR": str(
+            shutil.copytree(ROOT / "include" / "mappings", tmp_path / "mappings")
+        ),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(logs),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "2",
