@@ -52,7 +52,8 @@ class Mapping:
             if not path.exists():
                 return []
             with path.open(encoding="utf-8") as fh:
-                return list(csv.DictReader(fh))
+                # the generated file starts with '#' comment lines, as the package allows
+                return list(csv.DictReader(x for x in fh if not x.lstrip().startswith("#")))
 
         self.accounts = {r["ukg_account"]: r for r in rows("accounts.csv")}
         self.centres: dict[tuple[str, str], str] = {}
