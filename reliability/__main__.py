@@ -37,8 +37,8 @@ def report(campaign: object, say: object = print) -> None:
     say(f"injected faults: {fig.injected}")
     for kind, n in sorted(fig.faults.items(), key=lambda kv: (-kv[1], kv[0])):
         say(f"  {n:5d}  {kind}")
-    say(f"DAG runs: {fig.dag_runs} (re-runs of a failed run: {fig.reruns}; "
-        f"after the faults were cleared: {fig.clean_reruns})")  # fmt: skip
+    say(f"DAG runs: {fig.dag_runs} (re-runs of a failed or killed run, same run id: "
+        f"{fig.reruns}; of those after the faults were cleared: {fig.clean_reruns})")  # fmt: skip
     say(f"task retries: {fig.task_retries}")
     say(
         f"employee changes sent: {fig.employee_changes}; Visma employees at the end: "

@@ -87,6 +87,7 @@ class Campaign:
         self.seq = {"ukg": 0, "visma": 0}
         self.installed: dict[str, dict[int, tuple[str | None, int]]] = {"ukg": {}, "visma": {}}
         self.step_events: collections.Counter = collections.Counter()
+        self.killed = False
 
     # ---- set-up ------------------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
@@ -220,7 +221,8 @@ class Campaign:
         dag, started, ok = self.dag(dag_id), time.monotonic(), False
         with self.mid_run(plan):
             for attempt in range(MAX_RERUNS):
-                ok = self.one_run(dag, conf, rerun=attempt > 0)
+                ok = self.one_run(dag, conf, rerun=attempt > 0 or self.killed)
+                self.killed = False
                 if ok:
                     break
         self.settle(plan)
@@ -244,6 +246,7 @@ class Campaign:
         self.install_rules("visma", [{"method": "POST", "path": r"^/v2/journaltransaction$",
                                       "latency_ms": 2500, "times": 1}], label=None)  # fmt: skip
         (rule_id,) = [i for i, (k, _) in self.installed["visma"].items() if k is None]
+        self.fig.dag_runs += 1
         log = (self.work / "killed.log").open("a")
         child = subprocess.Popen(
             [sys.executable, "-m", "reliability.worker", "ukg_visma_payroll_gl", period,
@@ -259,6 +262,7 @@ class Campaign:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
                 self.fig.faults["task process SIGKILLed mid-POST"] += 1
+                self.killed = True  # the in-process run that follows is its re-run
                 break
             time.sleep(0.05)
         else:
