@@ -43,7 +43,7 @@ def events(draw: st.DrawFn) -> dict:
     body["EventId"] = draw(st.uuids()).hex
     for _ in range(draw(st.integers(min_value=0, max_value=3))):
         key = draw(st.sampled_from(KEYS))
-        where, name = (body["Payload"], key.split(".")[1]) if "." in key else (body, key)
+        where, name = (body.get("Payload"), key.split(".")[1]) if "." in key else (body, key)
         if not isinstance(where, dict):
             continue
         if draw(st.booleans()):
