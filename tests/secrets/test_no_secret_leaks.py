@@ -59,7 +59,7 @@ def cluster(sandbox, airflow_db, monkeypatch, tmp_path):
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "2",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "jwt-secret-for-this-test-only-0123456789",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "jwt-secret-for-this-test-only-" + "0123456789abcdef" * 3,
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
     }
     for name, value in env.items():
