@@ -54,3 +54,13 @@ format: install
 
 clean:
 	rm -rf $(VENV) .airflow .pytest_cache
+
+# Issue #14's fault campaign (docs/reliability.md): the fuzzers with hundreds of examples each,
+# then seeded runs of the three pipelines against the sandbox with >= 200 injected faults, judged
+# from the sandboxes' state. About 10 minutes on 2 cores; SEED/RUNS change the draw.
+SEED ?= 14
+RUNS ?= 32
+.PHONY: reliability
+reliability: install
+	HYPOTHESIS_PROFILE=campaign pytest -q -p no:cacheprovider tests/fuzz
+	python -m reliability --seed $(SEED) --runs $(RUNS)

@@ -71,6 +71,9 @@ _REQUIRED = ("runId", "glRunDateTime", "payDate", "blockId", "totalNrOfBlocks")
 # what makes two lines "the same line" (besides run and block)
 CONTENT_COLUMNS = (*_TEXT_FIELDS, "debit_ore", "credit_ore")
 _SHOWN = 10  # problems listed per kind in an error message
+_SCALAR = frozenset(
+    {"string", "empty", "integer", "floating", "mixed-integer-float", "decimal", "boolean"}
+)
 
 
 class GLExportError(ValueError):
@@ -177,6 +180,22 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
             missing_cols.append(f)
     if missing_cols:
         raise MalformedExportError(f"GL lines lack the field(s) {', '.join(missing_cols)}")
+
+    for fld in (*_TEXT_FIELDS.values(), *_INT_FIELDS.values(), *_AMOUNT_FIELDS.values()):
+        # a JSON list or object where a text or number belongs (found by fuzzing: it used to
+        # raise a bare TypeError from pandas); typed columns skip the per-value check
+        if fld not in raw.columns or pd.api.types.infer_dtype(raw[fld], skipna=True) in _SCALAR:
+            continue
+        nested = raw[fld].map(lambda v: isinstance(v, list | dict | set | tuple)).astype(bool)
+        if nested.any():
+            where = [
+                f"line {i + 1} ({raw[fld].iloc[i]!r})" for i in nested[nested].index[: _SHOWN + 1]
+            ]
+            problems.append(f"{fld} is not a text or a number on {_listing(where)}")
+    if problems:
+        raise MalformedExportError(
+            "the UKG GL export is malformed:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
 
     cols: dict[str, pd.Series] = {}
     for col, fld in _TEXT_FIELDS.items():
