@@ -58,7 +58,10 @@ def visma_net(sandbox) -> dict[tuple[str, str, str], int]:
                 sub = sub.get("subaccountNumber") or "-".join(
                     str(s["segmentValue"]) for s in sub.get("segments", [])
                 )
-            project = str(value(line.get("project")) or "")
+            raw = line.get("project")  # Visma reads a project back as {"id": ...}
+            project = str(
+                (raw.get("id") or raw.get("value")) if isinstance(raw, dict) else raw or ""
+            )
             key = (str(value(line["accountNumber"])), str(sub), "" if project == "X" else project)
             net[key] += ore(line.get("debitAmountInCurrency")) - ore(
                 line.get("creditAmountInCurrency")
