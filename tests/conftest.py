@@ -1,6 +1,13 @@
-"""Test-session environment: an isolated Airflow home so tests never touch a user's ``~/airflow``.
+"""Test-session environment: an isolated Airflow home so tests never touch a user's ``~/airflow``,
+and the hypothesis profile.
 
 Set before anything imports ``airflow``; a developer can still point ``AIRFLOW_HOME`` elsewhere.
+
+Hypothesis profiles (``HYPOTHESIS_PROFILE``; ``ci`` when unset): ``ci`` is small and has no
+deadline (a shared 2-core machine makes a 200 ms deadline flaky), ``default`` is hypothesis' own
+size without the deadline, ``campaign`` and ``nightly`` are large (``make test-properties``).
+Property tests set no ``max_examples`` of their own, so the profile decides; they are marked
+``property`` automatically.
 """
 
 from __future__ import annotations
@@ -9,6 +16,9 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,3 +33,15 @@ sys.path.insert(0, str(ROOT / "plugins"))
 sys.path.insert(0, str(ROOT))
 
 pytest_plugins = ["pg_fixture", "sandbox_fixture", "airflow_fixture"]
+
+settings.register_profile("ci", max_examples=25, deadline=None, print_blob=True)
+settings.register_profile("default", deadline=None)
+settings.register_profile("campaign", max_examples=1_000, deadline=None, print_blob=True)
+settings.register_profile("nightly", max_examples=10_000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if getattr(getattr(item, "function", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)

@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ukg_visma" / "task
 from employee_sync_helpers import (
     assert_converged,
     change_ukg,
-    configure,
     deliveries,
     engine,
     new_hire,
@@ -34,6 +33,7 @@ from employee_sync_helpers import (
     ukg_employees,
     visma_employees,
 )
+from sandbox_fixture import configure
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records

@@ -631,9 +631,8 @@ def check_visma_holds_ukg(visma: Visma, ukg: Ukg, plan, *, mode: str, limit: int
     assert report.ok, report.to_markdown()
 
 
+# Size and deadline come from the hypothesis profile (tests/conftest.py).
 PROPERTY = settings(
-    max_examples=60,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import requests
-import uvicorn
 from sqlalchemy import Engine
 
+from sandbox.common import ServerThread
 from ukg_visma.audit import inbox
 from ukg_visma.audit.store import get_engine
 from ukg_visma.webhooks.receiver import PATH, create_app
@@ -76,20 +73,8 @@ def receiver_server() -> Iterator[Receiver]:
         max_body=MAX_BODY,
         rejections_per_minute=1_000_000,
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "receiver did not start"
-        time.sleep(0.01)
-    yield Receiver(f"http://127.0.0.1:{port}", state)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with ServerThread(app) as server:
+        yield Receiver(server.url, state)
 
 
 @pytest.fixture
