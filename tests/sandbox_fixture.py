@@ -87,7 +87,10 @@ class ServerProcess:
             start_new_session=True,
         )  # fmt: skip
         self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, args=(self.proc, self._lines), daemon=True).start()
+        self._pump_thread = threading.Thread(
+            target=self._pump, args=(self.proc, self._lines), daemon=True
+        )
+        self._pump_thread.start()
 
     def wait_ready(self) -> str:
         while True:
@@ -113,17 +116,21 @@ class ServerProcess:
 
     def stop(self, hard: bool = False) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        if hard:
-            proc.kill()
-        else:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        if proc.poll() is None:
+            if hard:
+                proc.kill()
+            else:
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        self._pump_thread.join(timeout=10)  # EOF once the process is gone; then close the pipe
+        if proc.stdout is not None and not self._pump_thread.is_alive():
+            proc.stdout.close()
 
 
 class Sandbox:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from conftest import SECRET, event_body
+from webhook_helpers import SECRET, event_body
 
 from sandbox.common import ServerThread
 from ukg_visma.audit import inbox
