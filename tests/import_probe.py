@@ -87,7 +87,11 @@ def probe() -> dict[str, Any]:
     spec = {"imports": PURE, "dags": {p.stem: str(p) for p in DAG_FILES}}
     env = {"PYTHONPATH": str(ROOT / "plugins"), "PATH": ""}
     # Airflow needs its home and DAG folder; nothing else from the test session leaks in.
-    env |= {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW")}
+    env |= {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith("AIRFLOW") or k == "PYTHONDONTWRITEBYTECODE"
+    }
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, json.dumps(spec)],
         cwd=ROOT,
