@@ -13,9 +13,11 @@ DEFAULT_CONFIG = {"token_lifetime": 3600, "rate_limit_per_minute": None, "quota_
 @pytest.fixture(scope="module")
 def ukg_server(tmp_path_factory) -> Iterator[UkgClient]:
     server = start(tmp_path_factory.mktemp("ukg"))
+    client = UkgClient(server)
     try:
-        yield UkgClient(server)
+        yield client
     finally:
+        client.http.close()
         server.stop()
         server.app.sandbox.store.close()
 

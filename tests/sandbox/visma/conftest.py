@@ -19,9 +19,11 @@ DEFAULT_CONFIG = {
 @pytest.fixture(scope="module")
 def visma_server(tmp_path_factory) -> Iterator[VismaClient]:
     server, app = start(tmp_path_factory.mktemp("visma"))
+    client = VismaClient(server)
     try:
-        yield VismaClient(server)
+        yield client
     finally:
+        client.http.close()
         server.stop()
         app.sandbox.store.close()
 
