@@ -58,6 +58,15 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
         yield items[start : start + _CHUNK]
 
 
+def _delete_by_key(engine: Engine, key: Any, values: Iterable[str]) -> int:
+    """Delete the rows whose ``key`` column is one of ``values``; returns rows removed."""
+    removed = 0
+    with engine.begin() as conn:
+        for chunk in _chunks(list(dict.fromkeys(values))):
+            removed += conn.execute(delete(key.table).where(key.in_(chunk))).rowcount
+    return removed
+
+
 # --- last known state -------------------------------------------------------------------------
 
 
@@ -207,13 +216,7 @@ def increment_failed_runs(engine: Engine, employee_ids: Iterable[str]) -> int:
 
 def clear_pending(engine: Engine, employee_ids: Iterable[str]) -> int:
     """Forget pending entries that have now been applied."""
-    removed = 0
-    with engine.begin() as conn:
-        for chunk in _chunks(list(dict.fromkeys(employee_ids))):
-            removed += conn.execute(
-                delete(pending_changes).where(pending_changes.c.employee_id.in_(chunk))
-            ).rowcount
-    return removed
+    return _delete_by_key(engine, pending_changes.c.employee_id, employee_ids)
 
 
 def list_pending(engine: Engine, *, min_failed_runs: int = 0) -> list[dict[str, Any]]:
@@ -293,10 +296,4 @@ def list_rejections(engine: Engine) -> list[dict[str, Any]]:
 
 def clear_rejections(engine: Engine, keys: Iterable[str]) -> int:
     """Release quarantined entries (their employee parses now)."""
-    removed = 0
-    with engine.begin() as conn:
-        for chunk in _chunks(list(dict.fromkeys(keys))):
-            removed += conn.execute(
-                delete(rejected_employees).where(rejected_employees.c.rejection_key.in_(chunk))
-            ).rowcount
-    return removed
+    return _delete_by_key(engine, rejected_employees.c.rejection_key, keys)

@@ -124,10 +124,6 @@ class EmployeeSnapshot(BaseModel):
         """Active or on leave: still on the payroll, so counted in the headcount."""
         return self.employeeStatus in ("A", "L")
 
-    def known_fields(self) -> dict[str, Any]:
-        """The fields the sync understands, without extras and without the change stamp."""
-        return {name: getattr(self, name) for name in COMPARED_FIELDS}
-
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data with UKG field names and extras, as the audit store keeps it."""
         return self.model_dump(mode="json", exclude_none=False)

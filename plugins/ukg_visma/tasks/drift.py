@@ -2,7 +2,9 @@
 
 Why a task-level wrapper around ``alignment.detect_drift``: both DAGs need the same three inputs
 (the codes UKG uses, the mapping files, Visma's live SUBACCOUNT values) and the same outputs (a
-report, Markdown for the task log / report folder, a warning or a failure). The employee sync
+report, Markdown for the task log / report folder, a logged warning). Neither DAG stops on it:
+the pay-period DAG's validation refuses the lines that cannot post, naming them; the sync holds
+the employees whose cost centre cannot post. The employee sync
 calls it on every run with the snapshots it just read, so a cost centre created in UKG mid-month
 is reported days before payday; the pay-period DAG calls it on the GL lines during validation,
 reusing the SUBACCOUNT body it already fetched.
@@ -10,7 +12,6 @@ reusing the SUBACCOUNT body it already fetched.
 Usage::
 
     check = check_drift(employees=snapshots, visma=runtime.visma_hook())
-    check.raise_if_drift()          # pay DAG: stop; sync DAG: just log (done by check_drift)
     check.write(folder)             # mapping_drift.md next to the run's other reports
 """
 
@@ -31,19 +32,14 @@ from ukg_visma.alignment import (
     detect_drift,
     drift_markdown,
 )
-from ukg_visma.errors import NotRetryable
 from ukg_visma.mappings import Mappings, load_mappings
 from ukg_visma.settings import Settings, load_settings
 
-__all__ = ["DIMENSION", "DriftCheck", "MappingDriftError", "check_drift"]
+__all__ = ["DIMENSION", "DriftCheck", "check_drift"]
 
 log = logging.getLogger(__name__)
 DIMENSION = "/v1/dimension/SUBACCOUNT"
 REPORT_NAME = "mapping_drift.md"
-
-
-class MappingDriftError(NotRetryable, ValueError):
-    """UKG uses org codes that cannot post to Visma (a retry cannot fix it; the mapping can)."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +74,6 @@ class DriftCheck:
         path.write_text(self.markdown, encoding="utf-8")
         return path
 
-    def raise_if_drift(self) -> None:
-        if not self.ok:
-            raise MappingDriftError(self.summary())
-
 
 def _rows(employees: pd.DataFrame | Iterable[Any]) -> pd.DataFrame | list[Mapping[str, Any]]:
     if isinstance(employees, pd.DataFrame):
@@ -105,7 +97,7 @@ def check_drift(
     ``visma_segments`` is the body of ``GET /v1/dimension/SUBACCOUNT`` when the caller already
     has it (the pay DAG's catalog); otherwise it is read with ``visma`` (a ``VismaHook``).
     ``settings``/``mapping`` default to ``settings.yaml`` and the mapping files. Drift is logged
-    as a warning; it does not raise (call :meth:`DriftCheck.raise_if_drift` to stop a run).
+    as a warning; it does not raise.
     """
     if (gl_lines is None) == (employees is None):
         raise ValueError("check_drift needs exactly one of gl_lines or employees")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,17 +196,6 @@ def short_error(exc: BaseException) -> str:
     """A one-line reason for the pending list and the audit (hook errors are secret-free)."""
     text = str(exc) if isinstance(exc, ApiError | ValueError) else type(exc).__name__
     return text.splitlines()[0][:500] if text else type(exc).__name__
-
-
-def expected_departments(changes: Iterable[Change], cc_mapping: Mapping[str, str] | None) -> set:
-    """Visma departments (= cost-centre values) the employed people in ``changes`` need."""
-    out = set()
-    for change in changes:
-        if change.current.employeeStatus != "T":
-            value = visma_cost_centre(change.current, cc_mapping)
-            if value is not None:
-                out.add(value)
-    return out
 
 
 def visma_difference(

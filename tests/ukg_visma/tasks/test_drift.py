@@ -12,7 +12,7 @@ from alignment_helpers import run_alignment, writes
 from sandbox_fixture import configure
 
 from ukg_visma.hooks import UkgHook, VismaHook
-from ukg_visma.tasks.drift import MappingDriftError, check_drift
+from ukg_visma.tasks.drift import check_drift
 
 pytestmark = pytest.mark.e2e
 
@@ -63,8 +63,7 @@ def test_a_new_cost_centre_on_an_employee_is_reported_by_the_next_sync(
     assert check.as_xcom()["findings"] == [
         {"level": 3, "code": "370", "problem": "unmapped", "seen": 1}
     ]
-    with pytest.raises(MappingDriftError, match="370"):
-        check.raise_if_drift()
+    assert "370" in check.summary()
     folder = tmp_path / "reports"
     assert check.write(folder).read_text() == check.markdown
 
