@@ -37,10 +37,14 @@ $(AIRFLOW_HOME)/.migrated: $(STAMP)
 demo: $(AIRFLOW_HOME)/.migrated
 	ukg-visma demo
 
+# Test workers (pytest-xdist): each has its own Airflow home, sandbox servers on ports the OS
+# picks, its own SQLite files and PostgreSQL databases; the migrated metadata DB is made once.
+PYTEST_WORKERS ?= auto
+
 test: install
 	ruff check .
 	ruff format --check .
-	pytest -m "not distributed"
+	pytest -m "not distributed" -n $(PYTEST_WORKERS)
 
 # The same topology as docker-compose.yaml, natively: Airflow on PostgreSQL, CeleryExecutor with
 # two workers on Redis, the audit store on PostgreSQL (tests/distributed/airflow_cluster.py).
@@ -49,7 +53,7 @@ test-distributed: install
 
 # The hypothesis property tests at campaign size (make test runs them small).
 test-properties: install
-	HYPOTHESIS_PROFILE=campaign pytest -m "property and not distributed" -p no:cacheprovider
+	HYPOTHESIS_PROFILE=campaign pytest -m "property and not distributed" -n $(PYTEST_WORKERS)
 
 bench: install
 	python bench/bench_transform.py 10000 100000

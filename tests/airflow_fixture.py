@@ -8,12 +8,13 @@ migrated SQLite file — a file copy instead of one more two-minute migration ea
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,22 @@ def _migrate(home: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def migrated_template() -> Path:
-    """A freshly migrated metadata DB that nobody writes to; copy it, never open it."""
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A freshly migrated metadata DB that nobody writes to; copy it, never open it.
+
+    Under pytest-xdist the workers share one (the first migrates under a lock, the others wait
+    and copy): the folder is this run's own, above the workers' base temp dirs.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        home = tmp_path_factory.getbasetemp().parent / "airflow-template"
+        home.mkdir(exist_ok=True)
+        with (home / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (home / ".migrated").exists():
+                _migrate(home)
+                (home / ".migrated").touch()
+        yield home / DB_FILE
+        return
     home = Path(tempfile.mkdtemp(prefix="ukgv-airflow-template-"))
     db = _migrate(home)
     yield db

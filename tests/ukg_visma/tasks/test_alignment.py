@@ -300,11 +300,10 @@ def test_alignment_errors_fail_at_once_under_the_retry_policy():
     """A retry cannot fix them: the DAGs' policy fails ``NotRetryable`` without retrying."""
     from ukg_visma.alignment import AlignmentInputError, PlanApplyError
     from ukg_visma.errors import NotRetryable
-    from ukg_visma.tasks.drift import MappingDriftError
     from ukg_visma.tasks.runtime import retry_policy
 
     rule = retry_policy().rules[0]
-    for error in (AlignmentInputError, PlanApplyError, MappingDriftError):
+    for error in (AlignmentInputError, PlanApplyError):
         assert issubclass(error, NotRetryable) and rule.matches(error("x"))
     assert rule.matches(alignment.AlignmentNotConvergedError("x"))
     assert str(rule.action).lower().endswith("fail")
