@@ -40,7 +40,8 @@ def seed_initial_load(sandbox: Any, *, stamped_before: dt.timedelta = dt.timedel
 
     UKG's employees are read and parsed by the sync's own readers; each employed one is created
     in Visma through the admin route (the same checks as ``POST /v1/employee``, the body built by
-    ``create_body`` as the sync builds it), stamped one second apart and ``stamped_before`` ago,
+    ``create_body`` as the sync builds it), stamped one second apart, the last ``stamped_before``
+    ago,
     and stored as the sync's known state. The real first sync then runs: it finds nothing to
     change, reads Visma once into its mirror and sets the watermark. Returns the Visma employees.
 
@@ -61,7 +62,9 @@ def seed_initial_load(sandbox: Any, *, stamped_before: dt.timedelta = dt.timedel
     snapshots, rejected = parse_snapshots(read_all_employees(UkgHook()))
     assert not rejected, rejected[:3]
     employed = [s for s in snapshots if s.employeeStatus != "T"]
+    # one second apart, the newest ``stamped_before`` ago (never in the future: Visma's clock)
     first = dt.datetime.now(dt.UTC).replace(tzinfo=None) - stamped_before
+    first -= dt.timedelta(seconds=len(employed))
     bodies = [
         {
             **create_body(

@@ -73,6 +73,9 @@ def test_ten_changes_among_5000_employees_cost_calls_per_change(big):
     result = sync("ten-changes")
     calls = visma_calls(big, seq)
     assert result["extracted"]["queued"] == CHANGES
+    # the mirror's delta re-read only the few seeded employees inside its overlap: one page
+    assert result["applied"]["mirror"]["full"] is False
+    assert result["applied"]["mirror"]["read"] <= 10, result["applied"]["mirror"]
     assert_converged(big)
 
     by_kind = collections.Counter(f"{c['method']} {c['path']}" for c in calls)
