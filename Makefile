@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
-# Installs are stamped: a second run reinstalls only when a lock file changed.
+# Installs are stamped: a second run reinstalls only when a lock file changed. Bytecode is
+# compiled at install: this environment sets PYTHONDONTWRITEBYTECODE, so nothing would cache it.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,16 +13,20 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export PATH := $(BIN):$(PATH)
+# Small and deadline-free under `make test`; `make test-properties` runs the large profile.
+export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install demo test lint format test-distributed bench clean
+.PHONY: install demo test lint format test-distributed test-properties bench clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock -r requirements-dev.lock
-	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock -r requirements-dev.lock
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python --no-deps -e .
+	@# uv compiles only when it installs something: an existing .venv gets its bytecode here.
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib/python3.11/site-packages > /dev/null || true
 	touch $@
 
 $(AIRFLOW_HOME)/.migrated: $(STAMP)
@@ -32,16 +37,28 @@ $(AIRFLOW_HOME)/.migrated: $(STAMP)
 demo: $(AIRFLOW_HOME)/.migrated
 	ukg-visma demo
 
+# Test workers (pytest-xdist): each has its own Airflow home, sandbox servers on ports the OS
+# picks, its own SQLite files and PostgreSQL databases; the migrated metadata DB is made once.
+PYTEST_WORKERS ?= auto
+
 test: install
 	ruff check .
 	ruff format --check .
 	mypy
-	pytest -m "not distributed"
+	pytest -m "not distributed" -n $(PYTEST_WORKERS)
 
 # The same topology as docker-compose.yaml, natively: Airflow on PostgreSQL, CeleryExecutor with
 # two workers on Redis, the audit store on PostgreSQL (tests/distributed/airflow_cluster.py).
 test-distributed: install
 	pytest -m distributed tests/distributed -p no:cacheprovider -s
+
+# The hypothesis property tests at campaign size (make test runs them small).
+test-properties: install
+	HYPOTHESIS_PROFILE=campaign pytest -m "property and not distributed" -n $(PYTEST_WORKERS)
+
+bench: install
+	python bench/bench_transform.py 10000 100000
+	pytest bench -p no:cacheprovider -q
 
 lint: install
 	ruff check .

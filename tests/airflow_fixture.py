@@ -1,28 +1,84 @@
-"""An Airflow metadata DB for tests that run DAGs in-process (``dag.test``).
+"""Airflow metadata DBs for tests: the session's (``dag.test``) and private ones for CLI tests.
 
-The test session's ``AIRFLOW_HOME`` is a temp dir (tests/conftest.py); this migrates its SQLite DB
-once per session with the real ``airflow db migrate``, as a user's first run would.
+``airflow db migrate`` runs once per session, with the real command as a user's first run would,
+into a template home; the session's ``AIRFLOW_HOME`` (tests/conftest.py) and every test that needs
+an Airflow home of its own (``airflow connections add``, an api-server) get a copy of that
+migrated SQLite file — a file copy instead of one more two-minute migration each.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+AIRFLOW = Path(sys.executable).parent / "airflow"
+DB_FILE = "airflow.db"  # Airflow's default: sqlite:///$AIRFLOW_HOME/airflow.db
+
+
+def _migrate(home: Path) -> Path:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__DATABASE__")}
+    env["AIRFLOW_HOME"] = str(home)
+    out = subprocess.run(
+        [str(AIRFLOW), "db", "migrate"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return home / DB_FILE
+
 
 @pytest.fixture(scope="session")
-def airflow_db() -> str:
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A freshly migrated metadata DB that nobody writes to; copy it, never open it.
+
+    Under pytest-xdist the workers share one (the first migrates under a lock, the others wait
+    and copy): the folder is this run's own, above the workers' base temp dirs.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        home = tmp_path_factory.getbasetemp().parent / "airflow-template"
+        home.mkdir(exist_ok=True)
+        with (home / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (home / ".migrated").exists():
+                _migrate(home)
+                (home / ".migrated").touch()
+        yield home / DB_FILE
+        return
+    home = Path(tempfile.mkdtemp(prefix="ukgv-airflow-template-"))
+    db = _migrate(home)
+    yield db
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def airflow_db(migrated_template: Path) -> str:
+    """The session's ``AIRFLOW_HOME`` with a migrated metadata DB (copied once)."""
     home = Path(os.environ["AIRFLOW_HOME"])
     stamp = home / ".migrated"
     if not stamp.exists():
-        airflow = Path(sys.executable).parent / "airflow"
-        out = subprocess.run(
-            [str(airflow), "db", "migrate"], capture_output=True, text=True, timeout=600
-        )
-        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        home.mkdir(parents=True, exist_ok=True)
+        if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):  # a DB elsewhere: migrate it
+            subprocess.run([str(AIRFLOW), "db", "migrate"], check=True, capture_output=True)
+        else:
+            shutil.copyfile(migrated_template, home / DB_FILE)
         stamp.touch()
     return str(home)
+
+
+@pytest.fixture
+def airflow_home(migrated_template: Path) -> Callable[[Path], Path]:
+    """``airflow_home(path)``: a private Airflow home at ``path`` holding a migrated metadata DB
+    (at the default location, so no ``AIRFLOW__DATABASE__*`` setting is needed)."""
+
+    def make(path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated_template, path / DB_FILE)
+        return path
+
+    return make

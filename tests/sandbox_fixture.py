@@ -18,6 +18,10 @@ API (``sandbox`` is a :class:`Sandbox`)::
     sandbox.visma_state(), sandbox.ukg_state()
     sandbox.restart(server, hard=True)          # SIGKILL (hard) or SIGTERM, same port + data dir
     sandbox.connections_env()                   # {"AIRFLOW_CONN_UKG_DEFAULT": ..., ...VISMA...}
+
+:func:`configure` points this process at the sandbox for one test: its connections, a private
+audit DB, a private copy of the mappings (settings sections overridden) and no cached tokens or
+pacer state left by an earlier test. Every in-process end-to-end test starts with it.
 """
 
 from __future__ import annotations
@@ -33,12 +37,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 READY = "SANDBOX READY "
@@ -82,7 +87,10 @@ class ServerProcess:
             start_new_session=True,
         )  # fmt: skip
         self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, args=(self.proc, self._lines), daemon=True).start()
+        self._pump_thread = threading.Thread(
+            target=self._pump, args=(self.proc, self._lines), daemon=True
+        )
+        self._pump_thread.start()
 
     def wait_ready(self) -> str:
         while True:
@@ -108,17 +116,21 @@ class ServerProcess:
 
     def stop(self, hard: bool = False) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        if hard:
-            proc.kill()
-        else:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        if proc.poll() is None:
+            if hard:
+                proc.kill()
+            else:
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        self._pump_thread.join(timeout=10)  # EOF once the process is gone; then close the pipe
+        if proc.stdout is not None and not self._pump_thread.is_alive():
+            proc.stdout.close()
 
 
 class Sandbox:
@@ -241,3 +253,35 @@ def sandbox() -> Iterator[Sandbox]:
     finally:
         box.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def configure(
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox: Sandbox,
+    tmp_path: Path,
+    **sections: Mapping[str, Any],
+) -> Path:
+    """Connections to the sandbox, a private audit DB, a private copy of the mappings, and a
+    fresh token cache and pacers; returns the mappings folder.
+
+    Each keyword names a section of the copy's ``settings.yaml`` and the keys to override in it,
+    the way finance would switch them: ``configure(..., employee_sync={"batch_size": 20})``.
+    """
+    from ukg_visma.hooks.auth import clear_token_cache
+    from ukg_visma.hooks.retry import reset_pacers
+
+    for name, value in sandbox.connections_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("UKG_VISMA_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")
+    mappings = tmp_path / "mappings"
+    shutil.copytree(ROOT / "include" / "mappings", mappings)
+    if sections:
+        path = mappings / "settings.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for section, overrides in sections.items():
+            data[section] = {**(data.get(section) or {}), **overrides}
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
+    clear_token_cache()
+    reset_pacers()
+    return mappings

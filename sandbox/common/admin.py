@@ -21,6 +21,8 @@ class ConfigUpdate(BaseModel):
     """Body of ``POST /_sandbox/config``; absent fields stay as they are.
 
     ``rate_limit_per_minute: null`` switches the quota off; any change starts a fresh window.
+    ``quota_clock`` stops the quota window's clock at that many seconds since the epoch (tests
+    that must start inside a window); ``null`` returns it to the wall clock.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -28,6 +30,7 @@ class ConfigUpdate(BaseModel):
     latency_ms: int | None = Field(default=None, ge=0)
     token_lifetime: int | None = Field(default=None, ge=1)
     rate_limit_per_minute: int | None = Field(default=None, ge=0)
+    quota_clock: float | None = Field(default=None, ge=0)
 
 
 def _parse_rules(body: Any) -> list[FaultRule]:
@@ -78,6 +81,7 @@ def admin_router(runtime: SandboxRuntime) -> APIRouter:
             "latency_ms": runtime.settings.latency_ms,
             "token_lifetime": runtime.settings.token_lifetime,
             "rate_limit_per_minute": runtime.limiter.limit,
+            "quota_clock": runtime.limiter.clock_frozen_at,
         }
 
     @router.post("/config")
@@ -86,6 +90,8 @@ def admin_router(runtime: SandboxRuntime) -> APIRouter:
             runtime.settings.latency_ms = update.latency_ms
         if update.token_lifetime is not None:
             runtime.settings.token_lifetime = update.token_lifetime
+        if "quota_clock" in update.model_fields_set:
+            runtime.limiter.set_clock(update.quota_clock)
         if "rate_limit_per_minute" in update.model_fields_set:
             runtime.limiter.configure(update.rate_limit_per_minute)
         return get_config()

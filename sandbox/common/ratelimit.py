@@ -43,6 +43,7 @@ class RateLimiter:
         self._limit = limit
         self.window_seconds = window_seconds
         self._clock = clock
+        self._wall_clock = clock
         self._window_start = 0.0
         self._used = 0
 
@@ -56,6 +57,18 @@ class RateLimiter:
             self._limit = limit
             self._used = 0
             self._window_start = self._current_window()
+
+    def set_clock(self, at: float | None) -> None:
+        """Stop the quota's clock at ``at`` (seconds since the epoch), or back to the wall clock
+        with ``None``: a test then knows where in the window it is, without sleeping."""
+        with self._lock:
+            self._clock = self._wall_clock if at is None else (lambda: at)
+            self._used = 0
+            self._window_start = self._current_window()
+
+    @property
+    def clock_frozen_at(self) -> float | None:
+        return None if self._clock is self._wall_clock else self._clock()
 
     def reset(self) -> None:
         with self._lock:

@@ -26,6 +26,8 @@ class ServerThread:
 
     ``port=0`` picks a free port. :meth:`stop` shuts uvicorn down gracefully; a new
     ``ServerThread`` on the same ``port`` (and the same data dir) is how tests restart a server.
+    The socket is bound here and handed to uvicorn, so no other process (a parallel test worker)
+    can take the port between choosing it and serving on it.
     """
 
     def __init__(
@@ -33,12 +35,17 @@ class ServerThread:
     ) -> None:
         self.app = app
         self.host = host
-        self.port = port or free_port(host)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.port = int(self._sock.getsockname()[1])
         config = uvicorn.Config(
             app, host=host, port=self.port, log_level=log_level, lifespan="off", access_log=False
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name=f"uvicorn-{self.port}")
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name=f"uvicorn-{self.port}"
+        )
 
     @property
     def url(self) -> str:
@@ -56,6 +63,7 @@ class ServerThread:
     def stop(self, timeout: float = 15.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)
+        self._sock.close()
 
     def __enter__(self) -> ServerThread:
         return self.start()

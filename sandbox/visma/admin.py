@@ -1,5 +1,7 @@
-"""Visma-only admin routes: ``POST /_sandbox/reset`` (load a scenario or given data) and
-``GET /_sandbox/state`` (what the server holds, for assertions).
+"""Visma-only admin routes: ``POST /_sandbox/reset`` (load a scenario or given data),
+``POST /_sandbox/employees`` (create many employees at once, as ``POST /v1/employee`` would, for
+test set-ups that need thousands) and ``GET /_sandbox/state`` (what the server holds, for
+assertions).
 
 Why reset also clears faults and the call log: a test that starts with ``reset`` expects a
 known server, not rules or counts left behind by the previous test.
@@ -14,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from sandbox.common import SandboxRuntime, StateStore
+from sandbox.visma.employees import create_employee
 from sandbox.visma.errors import VismaError
 from sandbox.visma.journal_model import render
 from sandbox.visma.ledger import Ledger
@@ -95,6 +98,19 @@ def visma_admin_router(runtime: SandboxRuntime) -> APIRouter:
         runtime.calls.clear()
         runtime.limiter.reset()
         return {"status": "ok", "counts": result}
+
+    @router.post("/employees")
+    async def employees_route(request: Request) -> dict[str, Any]:
+        """``{"employees": [EmployeeCreateDTO + optional "lastModifiedDateTime"], ...}``: each
+        checked and stored exactly as ``POST /v1/employee`` does, all or none; no call is logged."""
+        body = await request.json()
+        items = body.get("employees") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise VismaError('The body must be {"employees": [EmployeeCreateDTO, ...]}.')
+        with runtime.store.atomic():
+            for item in items:
+                create_employee(runtime.store, item, modified=item.get("lastModifiedDateTime"))
+        return {"status": "ok", "created": len(items)}
 
     @router.get("/state")
     def state_route() -> dict[str, Any]:

@@ -134,6 +134,32 @@ def new_employee(store: StateStore, number: str) -> dict[str, Any]:
     }
 
 
+def create_employee(
+    store: StateStore, body: dict[str, Any], *, modified: str | None = None
+) -> dict[str, Any]:
+    """``POST /v1/employee``'s work: check an ``EmployeeCreateDTO``, store the employee.
+
+    ``modified`` (admin seeding only) stamps ``lastModifiedDateTime`` instead of now.
+    """
+    missing = [
+        field
+        for field in ("employeeCd", "department", "employeeClass", "branch", "calendar")
+        if dto_value(body, field) in (None, "")
+    ] + ([] if isinstance(body.get("contact"), dict) else ["contact"])
+    if missing:
+        raise VismaError(f"Required fields missing: {', '.join(missing)}.", code="12045")
+    number = str(dto_value(body, "employeeCd"))
+    with store.atomic():
+        if store.has(NS, number):
+            raise VismaError(f"Employee {number} already exists.", code="12046")
+        employee = new_employee(store, number)
+        _apply_common(store, employee, body)
+        employee["timeStamp"] = new_timestamp(store)
+        employee["lastModifiedDateTime"] = modified or now_text()
+        store.put(NS, number, employee)
+    return employee
+
+
 def employee_router(store: StateStore, config: VismaConfig) -> APIRouter:
     router = APIRouter(prefix="/v1/employee")
 
@@ -163,23 +189,8 @@ def employee_router(store: StateStore, config: VismaConfig) -> APIRouter:
 
     @router.post("")
     async def create(request: Request) -> Response:
-        body = await json_body(request)
-        missing = [
-            field
-            for field in ("employeeCd", "department", "employeeClass", "branch", "calendar")
-            if dto_value(body, field) in (None, "")
-        ] + ([] if isinstance(body.get("contact"), dict) else ["contact"])
-        if missing:
-            raise VismaError(f"Required fields missing: {', '.join(missing)}.", code="12045")
-        number = str(dto_value(body, "employeeCd"))
-        with store.atomic():
-            if store.has(NS, number):
-                raise VismaError(f"Employee {number} already exists.", code="12046")
-            employee = new_employee(store, number)
-            _apply_common(store, employee, body)
-            employee["timeStamp"] = new_timestamp(store)
-            employee["lastModifiedDateTime"] = now_text()
-            store.put(NS, number, employee)
+        employee = create_employee(store, await json_body(request))
+        number = employee["employeeNumber"]
         location = f"{str(request.base_url).rstrip('/')}/v1/employee/{number}"
         return Response(status_code=201, headers={"Location": location, "ETag": etag(employee)})
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from payroll_helpers import configure, run_period, task_states
+from payroll_helpers import run_period, task_states
+from sandbox_fixture import configure
 
 PERIOD, PID = "2026-10", "202610"
 REGULAR, OFF_CYCLE = "NMF-202610-R1", "NMF-202610-C1"

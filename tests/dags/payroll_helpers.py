@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = ROOT / "dags" / "ukg_visma_payroll_gl.py"
-
-
-def configure(monkeypatch, sandbox, tmp_path: Path, **settings_overrides: Any) -> Path:
-    """Connections to the sandbox, a private audit DB and a private copy of the mappings."""
-    for name, value in sandbox.connections_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("UKG_VISMA_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")
-    mappings = tmp_path / "mappings"
-    shutil.copytree(ROOT / "include" / "mappings", mappings)
-    monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
-    return mappings
 
 
 def load_dag():

@@ -6,10 +6,10 @@ dry run, and an applied run leaves both sides aligned with UKG untouched.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from sandbox_fixture import configure
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = ROOT / "dags" / "ukg_visma_cost_center_alignment.py"
@@ -32,8 +32,6 @@ def _states(dagrun) -> dict[str, str]:
 
 @pytest.fixture
 def aligned_env(sandbox, airflow_db, monkeypatch, tmp_path):
-    from ukg_visma.hooks.auth import clear_token_cache
-
     sandbox.reset(
         scenario="manufacturer",
         seed=42,
@@ -42,14 +40,7 @@ def aligned_env(sandbox, airflow_db, monkeypatch, tmp_path):
         visma_segments="empty",
         org_level_writes=True,
     )
-    for name, value in sandbox.connections_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("UKG_VISMA_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")
-    mappings = tmp_path / "mappings"
-    shutil.copytree(ROOT / "include" / "mappings", mappings)
-    monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
-    clear_token_cache()
-    return mappings
+    return configure(monkeypatch, sandbox, tmp_path)
 
 
 def _dag():

@@ -1,23 +1,18 @@
-"""Every DAG file imports cleanly, declares ownership and retries, and parses fast."""
+"""Every DAG file imports cleanly, declares ownership and retries, and parses light."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from import_probe import DAG_FILES, probe
 
 ROOT = Path(__file__).resolve().parents[2]
-DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
 EXPECTED_DAG_IDS = {
     "ukg_visma_payroll_gl",
     "ukg_visma_employee_sync",
     "ukg_visma_cost_center_alignment",
 }
-# Generous bound for a 0.5 s budget: CI machines are slow and share two cores.
-PARSE_BOUND_S = 1.5
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +50,11 @@ def test_remote_tasks_retry(dagbag, dag_id):
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=[p.stem for p in DAG_FILES])
-def test_parse_time(path):
-    """Parse each DAG file in a fresh interpreter, after Airflow itself is imported, and time it."""
-    code = (
-        "import time, runpy, sys\n"
-        "import airflow.sdk\n"
-        "t = time.perf_counter()\n"
-        f"runpy.run_path({str(path)!r})\n"
-        "print(time.perf_counter() - t)\n"
-    )
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    elapsed = float(out.stdout.strip().splitlines()[-1])
-    print(f"\n{path.name}: parsed in {elapsed:.3f} s (process {time.perf_counter() - start:.1f} s)")
-    assert elapsed < PARSE_BOUND_S
+def test_parses_in_a_fresh_interpreter_without_pandas(path):
+    """Each DAG file parses alone after Airflow is imported (the parse is timed in ``bench/``:
+    a wall-clock bound does not belong in a suite on a shared machine) and loads no pandas,
+    pyarrow or HTTP client at parse time."""
+    parsed = probe()["dags"][path.stem]
+    print(f"\n{path.name}: parsed in {parsed['seconds']:.3f} s")
+    heavy = {"pandas", "pyarrow", "requests", "httpx", "sqlalchemy"}
+    assert sorted({m.split(".")[0] for m in parsed["loaded"]} & heavy) == []

@@ -24,7 +24,6 @@ sys.path.insert(
 from employee_sync_helpers import (
     assert_converged,
     change_ukg,
-    configure,
     deliveries,
     engine,
     new_hire,
@@ -36,6 +35,7 @@ from employee_sync_helpers import (
     ukg_employees,
     visma_employees,
 )
+from sandbox_fixture import configure
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records

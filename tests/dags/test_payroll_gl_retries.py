@@ -11,7 +11,8 @@ import time
 
 import pytest
 import yaml
-from payroll_helpers import configure, our_batches, run_period, task_states
+from payroll_helpers import our_batches, run_period, task_states
+from sandbox_fixture import configure
 
 from ukg_visma.gl.journal import journal_key_from_batch
 

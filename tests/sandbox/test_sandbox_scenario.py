@@ -8,7 +8,6 @@ project on the lines exists in the generated Visma company — except, deliberat
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -43,10 +42,8 @@ def _visma_values(scenario) -> tuple[set[str], set[str]]:
     return active[0], active[1]
 
 
-def test_build_is_fast_and_deterministic():
-    started = time.perf_counter()
+def test_build_is_deterministic():  # its speed: bench/test_time_bounds.py
     first = build(7, 1200)
-    assert time.perf_counter() - started < 3.0
     second = build(7, 1200)
     assert json.dumps(first.ukg) == json.dumps(second.ukg)
     assert json.dumps(first.visma) == json.dumps(second.visma)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 
 from ukg_visma.audit.schema import employee_state, pending_changes, rejected_employees, watermarks
-from ukg_visma.audit.store import upsert_insert, utcnow
+from ukg_visma.audit.store import upsert, utcnow
 
 DEFAULT_WATERMARK = "employee_sync"
 _CHUNK = 500
@@ -56,6 +56,15 @@ def _snapshot_json(snapshot: Any) -> dict[str, Any]:
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+def _delete_by_key(engine: Engine, key: Any, values: Iterable[str]) -> int:
+    """Delete the rows whose ``key`` column is one of ``values``; returns rows removed."""
+    removed = 0
+    with engine.begin() as conn:
+        for chunk in _chunks(list(dict.fromkeys(values))):
+            removed += conn.execute(delete(key.table).where(key.in_(chunk))).rowcount
+    return removed
 
 
 # --- last known state -------------------------------------------------------------------------
@@ -108,17 +117,18 @@ def put_snapshots(
         )
     if not rows:
         return 0
-    ins = upsert_insert(engine, employee_state)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["employee_id"],
-        set_={
-            "employee_number": ins.excluded.employee_number,
-            "snapshot": ins.excluded.snapshot,
-            "date_time_changed": ins.excluded.date_time_changed,
-            "visma_employee_cd": ins.excluded.visma_employee_cd,
-            "updated_at": ins.excluded.updated_at,
-        },
-        where=employee_state.c.date_time_changed <= ins.excluded.date_time_changed,
+    stmt = upsert(
+        engine,
+        employee_state,
+        ["employee_id"],
+        replace=(
+            "employee_number",
+            "snapshot",
+            "date_time_changed",
+            "visma_employee_cd",
+            "updated_at",
+        ),
+        where=lambda new: employee_state.c.date_time_changed <= new.date_time_changed,
     )
     written = 0
     with engine.begin() as conn:
@@ -147,14 +157,15 @@ def set_watermark(
 ) -> dt.datetime:
     """Move the watermark to ``value`` (forward only unless asked); returns the stored value."""
     row = {"name": name, "value": _utc(value), "updated_at": utcnow()}
-    ins = upsert_insert(engine, watermarks).values(**row)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["name"],
-        set_={"value": ins.excluded.value, "updated_at": ins.excluded.updated_at},
-        where=None if allow_backwards else watermarks.c.value < ins.excluded.value,
+    stmt = upsert(
+        engine,
+        watermarks,
+        ["name"],
+        replace=("value", "updated_at"),
+        where=None if allow_backwards else lambda new: watermarks.c.value < new.value,
     )
     with engine.begin() as conn:
-        conn.execute(stmt)
+        conn.execute(stmt, row)
     stored = get_watermark(engine, name)
     assert stored is not None
     return stored
@@ -182,14 +193,8 @@ def add_pending(engine: Engine, pending: Iterable[tuple[Any, str]]) -> int:
         )
     if not rows:
         return 0
-    ins = upsert_insert(engine, pending_changes)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["employee_id"],
-        set_={
-            "snapshot": ins.excluded.snapshot,
-            "reason": ins.excluded.reason,
-            "updated_at": ins.excluded.updated_at,
-        },
+    stmt = upsert(
+        engine, pending_changes, ["employee_id"], replace=("snapshot", "reason", "updated_at")
     )
     with engine.begin() as conn:
         conn.execute(stmt, rows)
@@ -211,13 +216,7 @@ def increment_failed_runs(engine: Engine, employee_ids: Iterable[str]) -> int:
 
 def clear_pending(engine: Engine, employee_ids: Iterable[str]) -> int:
     """Forget pending entries that have now been applied."""
-    removed = 0
-    with engine.begin() as conn:
-        for chunk in _chunks(list(dict.fromkeys(employee_ids))):
-            removed += conn.execute(
-                delete(pending_changes).where(pending_changes.c.employee_id.in_(chunk))
-            ).rowcount
-    return removed
+    return _delete_by_key(engine, pending_changes.c.employee_id, employee_ids)
 
 
 def list_pending(engine: Engine, *, min_failed_runs: int = 0) -> list[dict[str, Any]]:
@@ -263,18 +262,19 @@ def put_rejections(engine: Engine, rejections: Iterable[Any], run_id: str) -> in
     }
     if not rows:
         return 0
-    ins = upsert_insert(engine, rejected_employees)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["rejection_key"],
-        set_={
-            "employee_id": ins.excluded.employee_id,
-            "employee_number": ins.excluded.employee_number,
-            "payload": ins.excluded.payload,
-            "findings": ins.excluded.findings,
-            "failed_runs": rejected_employees.c.failed_runs + 1,
-            "updated_at": ins.excluded.updated_at,
-            "last_run": ins.excluded.last_run,
-        },
+    stmt = upsert(
+        engine,
+        rejected_employees,
+        ["rejection_key"],
+        replace=(
+            "employee_id",
+            "employee_number",
+            "payload",
+            "findings",
+            "updated_at",
+            "last_run",
+        ),
+        accumulate=("failed_runs",),
     )
     with engine.begin() as conn:
         conn.execute(stmt, list(rows.values()))
@@ -296,10 +296,4 @@ def list_rejections(engine: Engine) -> list[dict[str, Any]]:
 
 def clear_rejections(engine: Engine, keys: Iterable[str]) -> int:
     """Release quarantined entries (their employee parses now)."""
-    removed = 0
-    with engine.begin() as conn:
-        for chunk in _chunks(list(dict.fromkeys(keys))):
-            removed += conn.execute(
-                delete(rejected_employees).where(rejected_employees.c.rejection_key.in_(chunk))
-            ).rowcount
-    return removed
+    return _delete_by_key(engine, rejected_employees.c.rejection_key, keys)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, and_, func, select, update
 
 from ukg_visma.audit.schema import inbox, webhook_rejections
-from ukg_visma.audit.store import upsert_insert, utcnow
+from ukg_visma.audit.store import upsert, upsert_insert, utcnow
 
 if TYPE_CHECKING:
     from ukg_visma.employees.models import WebhookEvent
@@ -88,18 +88,16 @@ def record_rejection(
         "last_status_code": int(status_code),
         "last_reason": reason[:200],
     }
-    ins = upsert_insert(engine, webhook_rejections).values(**row)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["remote", "window_start"],
-        set_={
-            "count": webhook_rejections.c.count + ins.excluded.count,
-            "last_status_code": ins.excluded.last_status_code,
-            "last_reason": ins.excluded.last_reason,
-        },
+    stmt = upsert(
+        engine,
+        webhook_rejections,
+        ["remote", "window_start"],
+        replace=("last_status_code", "last_reason"),
+        accumulate=("count",),
     )
     key = (webhook_rejections.c.remote == source) & (webhook_rejections.c.window_start == window)
     with engine.begin() as conn:
-        conn.execute(stmt)
+        conn.execute(stmt, row)
         return int(conn.execute(select(webhook_rejections.c.count).where(key)).scalar_one())
 
 

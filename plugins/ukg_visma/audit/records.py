@@ -8,12 +8,15 @@ upserts keyed by (run, kind, source key), so a task retry updates its rows inste
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, insert, select, update
 
 from ukg_visma.audit.schema import records, runs
-from ukg_visma.audit.store import upsert_insert, utcnow
+from ukg_visma.audit.store import upsert, utcnow
+
+if TYPE_CHECKING:
+    from ukg_visma.employees.diff import Change
 
 _FORBIDDEN_DETAIL_KEYS = {"token", "access_token", "password", "client_secret", "secret", "api_key"}
 
@@ -85,24 +88,50 @@ def upsert_records(
     ]
     if not payload:
         return 0
-    ins = upsert_insert(engine, records)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["run_id", "source_kind", "source_key"],
-        set_={
-            "source_hash": ins.excluded.source_hash,
-            "target_kind": ins.excluded.target_kind,
-            "target_key": ins.excluded.target_key,
-            "status": ins.excluded.status,
-            "error": ins.excluded.error,
-            "detail": ins.excluded.detail,
-            "attempts": records.c.attempts + 1,
-            "updated_at": ins.excluded.updated_at,
-        },
+    stmt = upsert(
+        engine,
+        records,
+        ["run_id", "source_kind", "source_key"],
+        replace=(
+            "source_hash",
+            "target_kind",
+            "target_key",
+            "status",
+            "error",
+            "detail",
+            "updated_at",
+        ),
+        accumulate=("attempts",),
     )
     with engine.begin() as conn:
         for start in range(0, len(payload), 5000):
             conn.execute(stmt, payload[start : start + 5000])
     return len(payload)
+
+
+# Statuses whose note is the row's error (why the change did not land, or was ignored).
+_NOTE_IS_ERROR = frozenset({"pending", "failed", "ignored"})
+
+
+def change_row(change: Change, status: str, note: str | None = None) -> dict[str, Any]:
+    """The record row of one employee change, for every step of the employee sync.
+
+    Keys: ``<employeeId>@<dateTimeChanged ISO>`` (one row per snapshot, so a later change of the
+    same employee is a row of its own) and ``employee <employeeNumber>`` (what Visma calls it).
+    ``note`` goes into the detail, and is the error when ``status`` is pending, failed or ignored.
+    """
+    cur = change.current
+    detail: dict[str, Any] = {**change.audit_detail(), "visma_action": change.visma_action}
+    if note is not None:
+        detail["note"] = note
+    return {
+        "source_key": f"{cur.employeeId}@{cur.dateTimeChanged.isoformat()}",
+        "target_kind": "employee",
+        "target_key": f"employee {cur.employeeNumber}",
+        "status": status,
+        "error": note if status in _NOTE_IS_ERROR else None,
+        "detail": detail,
+    }
 
 
 def set_status(

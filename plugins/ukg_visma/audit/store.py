@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy import ColumnElement, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ukg_visma.audit.schema import metadata
@@ -82,3 +83,28 @@ def upsert_insert(engine: Engine, table: Table) -> postgresql.Insert | sqlite.In
     if engine.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def upsert(
+    engine: Engine,
+    table: Table,
+    key: Sequence[str],
+    *,
+    replace: Iterable[str] = (),
+    accumulate: Iterable[str] = (),
+    where: Callable[[Any], ColumnElement[bool]] | None = None,
+) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` on both databases; execute it with the rows.
+
+    On a conflict the ``replace`` columns take the new row's value, the ``accumulate`` columns add
+    it to the stored one (a counter inserted as 1 counts attempts), and every other column —
+    ``first_seen``, ``created_at`` — keeps what is stored. ``where(new)`` guards the update (``new``
+    is the conflicting row, ``excluded``): a row that fails it is left alone (rowcount 0).
+    """
+    ins = upsert_insert(engine, table)
+    new = ins.excluded
+    set_: dict[str, Any] = {name: new[name] for name in replace}
+    set_.update({name: table.c[name] + new[name] for name in accumulate})
+    return ins.on_conflict_do_update(
+        index_elements=list(key), set_=set_, where=where(new) if where is not None else None
+    )

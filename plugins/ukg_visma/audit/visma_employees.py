@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 
 from ukg_visma.audit.schema import visma_employees, watermarks
-from ukg_visma.audit.store import upsert_insert, utcnow
+from ukg_visma.audit.store import upsert as upsert_stmt
+from ukg_visma.audit.store import utcnow
 
 CURSOR = "visma_employee_mirror"
 _CHUNK = 1000
@@ -47,15 +48,11 @@ def upsert(engine: Engine, employees: Iterable[Mapping[str, Any]]) -> int:
     rows = [_row(e, now) for e in employees]
     if not rows:
         return 0
-    ins = upsert_insert(engine, visma_employees)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["employee_cd"],
-        set_={
-            "status": ins.excluded.status,
-            "department": ins.excluded.department,
-            "last_modified": ins.excluded.last_modified,
-            "refreshed_at": ins.excluded.refreshed_at,
-        },
+    stmt = upsert_stmt(
+        engine,
+        visma_employees,
+        ["employee_cd"],
+        replace=("status", "department", "last_modified", "refreshed_at"),
     )
     with engine.begin() as conn:
         for start in range(0, len(rows), _CHUNK):

@@ -135,9 +135,7 @@ def test_latency_fault_and_global_latency(server):
     started = time.monotonic()
     requests.get(f"{server.url}/things", timeout=5)
     assert time.monotonic() - started >= 0.2
-    started = time.monotonic()
-    requests.get(f"{server.url}/_sandbox/health", timeout=5)  # admin is never slowed down
-    assert time.monotonic() - started < 0.2
+    # admin is never slowed down: bench/test_time_bounds.py (an upper bound is a measurement)
 
 
 def test_call_log_records_and_clears(server):

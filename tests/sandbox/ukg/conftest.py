@@ -7,13 +7,17 @@ from collections.abc import Iterator
 import pytest
 from ukg_helpers import EMPLOYEES, UkgClient, start
 
+DEFAULT_CONFIG = {"token_lifetime": 3600, "rate_limit_per_minute": None, "quota_clock": None}
+
 
 @pytest.fixture(scope="module")
 def ukg_server(tmp_path_factory) -> Iterator[UkgClient]:
     server = start(tmp_path_factory.mktemp("ukg"))
+    client = UkgClient(server)
     try:
-        yield UkgClient(server)
+        yield client
     finally:
+        client.http.close()
         server.stop()
         server.app.sandbox.store.close()
 
@@ -22,6 +26,10 @@ def ukg_server(tmp_path_factory) -> Iterator[UkgClient]:
 def ukg(ukg_server: UkgClient) -> UkgClient:
     """The module's server, reset to the scenario (seed 42) with default settings."""
     ukg_server.admin("POST", "reset", {"seed": 42, "employees": EMPLOYEES})
-    ukg_server.admin("POST", "config", {"token_lifetime": 3600, "rate_limit_per_minute": None})
+    ukg_server.admin(
+        "POST",
+        "config",
+        {"token_lifetime": 3600, "rate_limit_per_minute": None, "quota_clock": None},
+    )
     ukg_server._token = None
     return ukg_server

@@ -129,7 +129,7 @@ def sides(draw: st.DrawFn) -> tuple[list[dict], dict, dict]:
     return ukg, visma, mapping
 
 
-@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(suppress_health_check=[HealthCheck.too_slow])  # size: the profile (conftest)
 @given(
     data=sides(),
     write_to_ukg=st.booleans(),

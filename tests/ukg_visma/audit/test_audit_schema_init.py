@@ -108,14 +108,14 @@ def test_audit_init_command_creates_the_schema_through_the_airflow_connection(
 
 
 def test_audit_init_finds_a_connection_kept_in_the_metadata_db(
-    fresh_db_url: str, tmp_path: Path
+    fresh_db_url: str, tmp_path: Path, airflow_home
 ) -> None:
-    """Metadata-DB mode (docs/deployment.md): the connection was added with the CLI, no env var."""
+    """Metadata-DB mode (docs/deployment.md): the connection was added with the CLI, no env var.
+    The metadata DB is a copy of the session's migrated one."""
     bin_dir = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if "AUDIT" not in k and "AIRFLOW_CONN" not in k}
-    env |= {"AIRFLOW_HOME": str(tmp_path)}
+    env |= {"AIRFLOW_HOME": str(airflow_home(tmp_path))}
     steps = [
-        [str(bin_dir / "airflow"), "db", "migrate"],
         [str(bin_dir / "airflow"), "connections", "add", "ukg_visma_audit", "--conn-uri",
          fresh_db_url.replace("postgresql+psycopg2://", "postgresql://", 1)],
         [str(bin_dir / "ukg-visma"), "audit", "init"],

@@ -7,19 +7,6 @@ import datetime as dt
 import pytest
 
 from ukg_visma.audit import visma_employees as mirror
-from ukg_visma.audit.schema import visma_employees, watermarks
-from ukg_visma.audit.store import get_engine
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        return get_engine(f"sqlite:///{tmp_path}/audit.db")
-    eng = get_engine(request.getfixturevalue("pg_url"))
-    with eng.begin() as conn:
-        for table in (visma_employees, watermarks):
-            conn.execute(table.delete())
-    return eng
 
 
 def _emp(number: str, status: str = "Active", dept: str = "110", at: str | None = None) -> dict:

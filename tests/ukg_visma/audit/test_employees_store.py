@@ -6,20 +6,7 @@ import threading
 import pytest
 
 from ukg_visma.audit import employees as store
-from ukg_visma.audit.schema import employee_state, pending_changes, watermarks
-from ukg_visma.audit.store import get_engine
 from ukg_visma.employees.models import EmployeeSnapshot
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        return get_engine(f"sqlite:///{tmp_path}/audit.db")
-    eng = get_engine(request.getfixturevalue("pg_url"))
-    with eng.begin() as conn:
-        for table in (employee_state, pending_changes, watermarks):
-            conn.execute(table.delete())
-    return eng
 
 
 def snapshot(eid: str, changed: str, **extra) -> dict:

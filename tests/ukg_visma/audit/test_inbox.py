@@ -4,22 +4,8 @@ import datetime as dt
 import hashlib
 import threading
 
-import pytest
-
 from ukg_visma.audit import inbox
-from ukg_visma.audit.store import get_engine
 from ukg_visma.employees.models import WebhookEvent
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        return get_engine(f"sqlite:///{tmp_path}/audit.db")
-    eng = get_engine(request.getfixturevalue("pg_url"))
-    with eng.begin() as conn:  # the PostgreSQL database lives for the module: start clean
-        conn.execute(inbox.inbox.delete())
-        conn.execute(inbox.webhook_rejections.delete())
-    return eng
 
 
 def event(event_id: str, ee: str = "E1", when: str = "2026-05-31T14:00:00+02:00") -> WebhookEvent:

@@ -6,14 +6,7 @@ import threading
 import pytest
 
 from ukg_visma.audit import ledger
-from ukg_visma.audit.store import get_engine, utcnow
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        return get_engine(f"sqlite:///{tmp_path}/audit.db")
-    return get_engine(request.getfixturevalue("pg_url"))
+from ukg_visma.audit.store import utcnow
 
 
 def _claim(engine, owner, key="nordicmfg/NMF/NMF-202610-R1/v1/0", **kw):

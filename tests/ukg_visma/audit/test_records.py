@@ -1,16 +1,6 @@
 from __future__ import annotations
 
-import pytest
-
 from ukg_visma.audit import records as rec
-from ukg_visma.audit.store import get_engine
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        return get_engine(f"sqlite:///{tmp_path}/audit.db")
-    return get_engine(request.getfixturevalue("pg_url"))
 
 
 def test_upsert_counts_attempts_and_never_stores_secrets(engine):

@@ -74,18 +74,23 @@ def test_sandbox_host_fails_outside_the_sandbox_profile(base_env: dict[str, str]
     assert done.returncode == 0, done.stdout
 
 
-def test_metadata_db_mode_connections_added_with_the_cli(base_env: dict[str, str]) -> None:
-    """Connections and the variable stored (Fernet-encrypted) in the metadata DB also resolve."""
+def test_metadata_db_mode_connections_added_with_the_cli(
+    base_env: dict[str, str], airflow_home, tmp_path: Path
+) -> None:
+    """Connections and the variable stored (Fernet-encrypted) in the metadata DB also resolve.
+
+    The metadata DB is a copy of the session's migrated one (``airflow_home``); the three
+    connections go in with one ``airflow connections import`` (the CLI, Fernet-encrypted)."""
     from cryptography.fernet import Fernet
 
+    airflow_home(Path(base_env["AIRFLOW_HOME"]))
     env = base_env | {"AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode()}
-    migrated = run(env, "airflow", "db", "migrate")
-    assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
-    for conn_id, value in (("ukg_default", UKG), ("visma_default", VISMA)):
-        added = run(env, "airflow", "connections", "add", conn_id, "--conn-json", json.dumps(value))
-        assert added.returncode == 0, added.stderr[-2000:]
-    added = run(env, "airflow", "connections", "add", "ukg_visma_audit", "--conn-uri", AUDIT)
-    assert added.returncode == 0, added.stderr[-2000:]
+    connections = tmp_path / "connections.json"
+    connections.write_text(
+        json.dumps({"ukg_default": UKG, "visma_default": VISMA, "ukg_visma_audit": AUDIT})
+    )
+    added = run(env, "airflow", "connections", "import", str(connections))
+    assert added.returncode == 0, added.stdout[-2000:] + added.stderr[-2000:]
     assert run(env, "ukg-visma", "deploy-check").returncode == 1  # no webhook secret yet
     added = run(env, "airflow", "variables", "set", "ukg_webhook_secret", SECRET)
     assert added.returncode == 0, added.stderr[-2000:]

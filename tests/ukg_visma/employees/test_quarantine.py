@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BASE
+from employee_data import BASE
 
 from ukg_visma.employees.quarantine import Rejection, SnapshotRejected, parse_snapshots
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ukg_visma.employees.diff import classify
@@ -157,7 +157,6 @@ names = st.sampled_from(["Kari", "Ola", "Åse", None])
 visma_status = st.sampled_from(["Active", "Inactive", "OnHold", "HoldPayments", None])
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     prev_status=statuses,
     cur_status=statuses,

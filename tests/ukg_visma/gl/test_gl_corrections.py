@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -663,9 +662,8 @@ def check_visma_holds_ukg(visma: Visma, ukg: Ukg, plan, *, limit: int) -> None:
     assert report.ok, report.to_markdown()
 
 
-PROPERTY = settings(  # GL_PROPERTY_EXAMPLES=2000 to hunt locally
-    max_examples=int(os.environ.get("GL_PROPERTY_EXAMPLES", "60")),
-    deadline=None,
+# Size and deadline come from the hypothesis profile (tests/conftest.py).
+PROPERTY = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 MODES = ["delta", "reverse_and_repost"]

@@ -82,7 +82,8 @@ def gl_exports(draw):
     return lines
 
 
-CASES = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Size and deadline come from the hypothesis profile (tests/conftest.py).
+CASES = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 def _line_totals(journals) -> Counter:

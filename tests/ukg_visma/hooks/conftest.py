@@ -11,9 +11,10 @@ import pytest
 from ukg_visma.hooks.auth import clear_token_cache
 from ukg_visma.hooks.retry import reset_pacers
 
+_KNOBS = {"token_lifetime": 3600, "latency_ms": 0, "quota_clock": None}
 DEFAULT_CONFIG = {
-    "ukg": {"token_lifetime": 3600, "rate_limit_per_minute": None, "latency_ms": 0},
-    "visma": {"token_lifetime": 3600, "rate_limit_per_minute": 6000, "latency_ms": 0},
+    "ukg": {**_KNOBS, "rate_limit_per_minute": None},
+    "visma": {**_KNOBS, "rate_limit_per_minute": 6000},
 }
 
 

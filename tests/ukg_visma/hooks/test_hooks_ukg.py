@@ -142,29 +142,26 @@ def test_429_without_retry_after_backs_off_and_succeeds(box, no_body):
     assert hook.get_json(ORG_LEVELS, {"per_page": 1})
     elapsed = time.monotonic() - started
     assert hook.stats.rate_limited == 2 and hook.stats.retries == 2
-    assert 0.2 <= elapsed <= 3.5  # U(0.1, 1) + U(0.1, 2)
+    assert elapsed >= 0.2  # it backed off (the upper bound: bench/test_time_bounds.py)
     assert sorted(c["status"] for c in api_calls(box, "ukg", ORG_LEVELS)) == [200, 429, 429]
 
 
 def test_503_storm_is_bounded_by_attempts(box):
     box.faults("ukg", {"path": "^/configuration", "status": 503, "times": None})
     hook = UkgHook(retry_policy=FAST)
-    started = time.monotonic()
     with pytest.raises(TransientError) as err:
         hook.get_json(ORG_LEVELS)
     assert err.value.status == 503
-    assert len(api_calls(box, "ukg", ORG_LEVELS)) == FAST.max_attempts
-    assert time.monotonic() - started < FAST.max_total_seconds
+    assert len(api_calls(box, "ukg", ORG_LEVELS)) == FAST.max_attempts  # time: bench/
 
 
 def test_503_storm_is_bounded_by_time(box):
     box.faults("ukg", {"path": "^/configuration", "status": 503, "times": None})
     policy = RetryPolicy(max_attempts=1000, max_total_seconds=2.0, backoff_initial=0.2,
                          backoff_max=0.4)  # fmt: skip
-    started = time.monotonic()
     with pytest.raises(TransientError):
         UkgHook(retry_policy=policy).get_json(ORG_LEVELS)
-    assert time.monotonic() - started < 2.5
+    # 1000 attempts allowed: the 2 s budget is what stopped it (wall clock: bench/)
     assert 3 <= len(api_calls(box, "ukg", ORG_LEVELS)) < 30
 
 
@@ -182,7 +179,5 @@ def test_errors_are_typed_with_the_service_message(box):
 def test_timeouts_apply_and_a_slow_read_is_retried(box):
     box.faults("ukg", {"path": "^/configuration", "latency_ms": 1500, "times": 1})
     hook = UkgHook(timeout=(1, 0.5), retry_policy=FAST)
-    started = time.monotonic()
     assert hook.get_json(ORG_LEVELS, {"per_page": 1})
-    assert time.monotonic() - started < 1.4  # gave up on the slow answer after 0.5 s
-    assert hook.stats.retries == 1
+    assert hook.stats.retries == 1  # the 1.5 s answer was abandoned at 0.5 s (time: bench/)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from alignment_helpers import configure, run_alignment, writes
+from alignment_helpers import run_alignment, writes
+from sandbox_fixture import configure
 
 from ukg_visma.hooks import UkgHook, VismaHook
 from ukg_visma.tasks.drift import check_drift

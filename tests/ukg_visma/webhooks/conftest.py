@@ -2,67 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
-import uvicorn
-from sqlalchemy import Engine
+from webhook_helpers import MAX_BODY, SECRET, Receiver, event_body
 
-from ukg_visma.audit import inbox
+from sandbox.common import ServerThread
 from ukg_visma.audit.store import get_engine
-from ukg_visma.webhooks.receiver import PATH, create_app
-from ukg_visma.webhooks.signing import signed_headers
-
-SECRET = "test-webhook-secret-0123456789"
-MAX_BODY = 4096
-
-
-@dataclass
-class Receiver:
-    base_url: str
-    state: dict[str, Any]
-    session: requests.Session = field(default_factory=requests.Session)
-
-    @property
-    def url(self) -> str:
-        return self.base_url + PATH
-
-    @property
-    def engine(self) -> Engine:
-        return self.state["engine"]
-
-    def post(self, body: bytes, headers: dict[str, str] | None = None) -> requests.Response:
-        return self.session.post(self.url, data=body, headers=headers or {}, timeout=10)
-
-    def post_signed(
-        self, body: bytes, *, secret: str = SECRET, timestamp: int | None = None
-    ) -> requests.Response:
-        return self.post(body, signed_headers(secret, body, timestamp=timestamp))
-
-    def enqueued(self) -> int:
-        return inbox.count_events(self.engine)
-
-    def rejections(self) -> list[dict[str, Any]]:
-        return inbox.fetch_rejections(self.engine)
-
-
-def event_body(event_id: str = "evt-1", **overrides: Any) -> bytes:
-    event = {
-        "EventId": event_id,
-        "EventTime": "2026-05-31T12:00:00Z",
-        "EventType": "EmployeeHireEvent",
-        "Operation": "Insert",
-        "Payload": {"CoId": "C0001", "EeId": "5f3a-0001"},
-        "Tenant": "nordicmfg",
-    } | overrides
-    return json.dumps(event).encode()
+from ukg_visma.webhooks.receiver import create_app
 
 
 @pytest.fixture(scope="session")
@@ -76,20 +24,8 @@ def receiver_server() -> Iterator[Receiver]:
         max_body=MAX_BODY,
         rejections_per_minute=1_000_000,
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "receiver did not start"
-        time.sleep(0.01)
-    yield Receiver(f"http://127.0.0.1:{port}", state)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with ServerThread(app) as server:
+        yield Receiver(server.url, state)
 
 
 @pytest.fixture

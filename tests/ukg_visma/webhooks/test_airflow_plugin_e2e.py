@@ -1,8 +1,8 @@
 """The plugin mechanism for real: ``airflow api-server`` serves the receiver at
 ``/ukg-visma/webhooks/ukg``, with the secret stored as an Airflow connection in the metastore.
 
-Isolated AIRFLOW_HOME and SQLite metadata DB, ``airflow db migrate`` first, plugins folder =
-this repository's ``plugins/``, a free port, one worker.
+Isolated AIRFLOW_HOME and SQLite metadata DB (a copy of the session's migrated one), plugins
+folder = this repository's ``plugins/``, a free port, one worker.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def _body(event_id: str) -> bytes:
 
 
 @pytest.mark.e2e
-def test_api_server_serves_the_receiver(tmp_path):
-    home = tmp_path / "airflow"
+def test_api_server_serves_the_receiver(tmp_path, airflow_home):
+    home = airflow_home(tmp_path / "airflow")  # a copy of the session's migrated metadata DB
     dags = tmp_path / "dags"
     dags.mkdir()
     audit_url = f"sqlite:///{tmp_path}/audit.db"
@@ -62,7 +62,6 @@ def test_api_server_serves_the_receiver(tmp_path):
         "AIRFLOW__CORE__FERNET_KEY": "c2VjcmV0LWtleS1mb3ItdGhlLWUyZS10ZXN0LTAxMjM=",
         "UKG_VISMA_AUDIT_URL": audit_url,
     }
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
         [
             AIRFLOW,

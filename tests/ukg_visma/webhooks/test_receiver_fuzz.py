@@ -15,9 +15,8 @@ from ukg_visma.employees.models import WebhookEvent
 from ukg_visma.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 
 SECRET = "test-webhook-secret-0123456789"
+# Size and deadline come from the hypothesis profile (tests/conftest.py).
 FUZZ = settings(
-    max_examples=120,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

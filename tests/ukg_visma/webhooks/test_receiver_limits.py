@@ -4,16 +4,13 @@ once it passes the limit. The limit's clock is the test's, so nothing depends on
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 import requests
-import uvicorn
-from conftest import SECRET, event_body
+from webhook_helpers import SECRET, event_body
 
+from sandbox.common import ServerThread
 from ukg_visma.audit import inbox
 from ukg_visma.audit.store import get_engine
 from ukg_visma.webhooks.receiver import PATH, create_app
@@ -29,22 +26,8 @@ def limited(tmp_path) -> Iterator[dict]:
     engine = get_engine(f"sqlite:///{tmp_path}/audit.db")
     app = create_app(lambda: SECRET, lambda: engine, rejections_per_minute=LIMIT,
                      clock=lambda: now[0], tolerance_s=10**10)  # fmt: skip
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}{PATH}"
-    try:
-        yield {"url": url, "engine": engine, "now": now}
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with ServerThread(app) as server:
+        yield {"url": server.url + PATH, "engine": engine, "now": now}
 
 
 @pytest.mark.parametrize(

@@ -72,22 +72,6 @@ def _known_state(snapshot: EmployeeSnapshot) -> dict[str, Any]:
     return data
 
 
-def _audit_row(change: Change, status: str, note: str = "") -> dict[str, Any]:
-    cur = change.current
-    return {
-        "source_key": f"{cur.employeeId}@{cur.dateTimeChanged.isoformat()}",
-        "target_kind": "employee",
-        "target_key": f"employee {cur.employeeNumber}",
-        "status": status,
-        "error": note if status in ("pending", "failed") else None,
-        "detail": {
-            **change.audit_detail(),
-            "visma_action": change.visma_action,
-            "note": note,
-        },
-    }
-
-
 class _Hold:
     """Why employed people in a change cannot reach Visma yet (mapping drift, department)."""
 
@@ -212,11 +196,11 @@ def apply(
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
 
     state.clear_pending(engine, (c.employee_id for c in done_nothing))
-    _record(engine, ctx, [_audit_row(c, "noop", c.reason) for c in done_nothing])
+    _record(engine, ctx, [records.change_row(c, "noop", c.reason) for c in done_nothing])
     still = held + failed
     state.add_pending(engine, ((c.current, reason) for c, reason in still))
     state.increment_failed_runs(engine, (c.employee_id for c, _ in still))
-    _record(engine, ctx, [_audit_row(c, "pending", r) for c, r in held])
+    _record(engine, ctx, [records.change_row(c, "pending", r) for c, r in held])
 
     window_end = dt.datetime.fromisoformat(str(extracted["window_end"]).replace("Z", "+00:00"))
     mark = state.set_watermark(engine, window_end)
@@ -260,6 +244,6 @@ def _record_batch(
     state.put_snapshots(engine, [_known_state(c.current) for c, _ in done])
     state.clear_pending(engine, [c.employee_id for c, _ in done])
     state.add_pending(engine, [(c.current, reason) for c, reason in refused])
-    rows = [_audit_row(c, o.status, o.note) for c, o in done]
-    rows += [_audit_row(c, "failed", reason) for c, reason in refused]
+    rows = [records.change_row(c, o.status, o.note) for c, o in done]
+    rows += [records.change_row(c, "failed", reason) for c, reason in refused]
     _record(engine, ctx, rows)

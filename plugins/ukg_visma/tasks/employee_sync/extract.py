@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records
-from ukg_visma.employees.diff import Change, ChangeKind, merge_changes
+from ukg_visma.employees.diff import ChangeKind, merge_changes
 from ukg_visma.employees.models import EmployeeSnapshot
 from ukg_visma.employees.quarantine import Rejection, parse_snapshots
 from ukg_visma.hooks.ukg import ukg_instant
@@ -171,18 +171,6 @@ def _pending_snapshots(engine: Engine) -> list[EmployeeSnapshot]:
     return [EmployeeSnapshot.model_validate(p["snapshot"]) for p in state.list_pending(engine)]
 
 
-def _audit_row(change: Change, status: str) -> dict[str, Any]:
-    cur = change.current
-    return {
-        "source_key": f"{cur.employeeId}@{cur.dateTimeChanged.isoformat()}",
-        "target_kind": "employee",
-        "target_key": f"employee {cur.employeeNumber}",
-        "status": status,
-        "error": change.reason if status == "ignored" else None,
-        "detail": {**change.audit_detail(), "visma_action": change.visma_action},
-    }
-
-
 def _rejected_row(rejection: Rejection) -> dict[str, Any]:
     """The audit row of a snapshot that could not be parsed (payload: ``rejected_employees``)."""
     stamp = rejection.raw.get("dateTimeChanged") if isinstance(rejection.raw, Mapping) else None
@@ -312,9 +300,14 @@ def extract(
     # A pending entry that a newer known state has overtaken (or now equals) is done.
     state.clear_pending(engine, (c.employee_id for c in skipped))
 
-    rows = [_audit_row(c, "queued") for c in queue]
+    rows = [records.change_row(c, "queued") for c in queue]
     rows += [_rejected_row(r) for r in rejected]
-    rows += [_audit_row(c, "ignored" if c.kind is ChangeKind.STALE else "noop") for c in skipped]
+    rows += [
+        records.change_row(c, "ignored", c.reason)
+        if c.kind is ChangeKind.STALE
+        else records.change_row(c, "noop")
+        for c in skipped
+    ]
     records.upsert_records(engine, ctx.audit_run_id, FLOW, SOURCE_CHANGE, rows)
     employee_events = [e for e in events if str(e["event_type"]).startswith("Employee")]
     records.upsert_records(

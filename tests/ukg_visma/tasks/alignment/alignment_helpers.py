@@ -5,39 +5,11 @@ A plain module (not a conftest) so that the tests import the helpers by name.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[4]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def configure(monkeypatch: Any, sandbox: Any, tmp_path: Path, **alignment: Any) -> Path:
-    """Connections to the sandbox, a private audit DB, a private copy of the mappings.
-
-    ``alignment`` keys (``write_cost_centers_to_ukg``, ``conflict_winner``) go into the copy's
-    settings.yaml, the way finance would switch them.
-    """
-    from ukg_visma.hooks.auth import clear_token_cache
-    from ukg_visma.hooks.retry import reset_pacers
-
-    for name, value in sandbox.connections_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("UKG_VISMA_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")
-    mappings = tmp_path / "mappings"
-    shutil.copytree(ROOT / "include" / "mappings", mappings)
-    if alignment:
-        path = mappings / "settings.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data["alignment"] = {**data.get("alignment", {}), **alignment}
-        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
-    clear_token_cache()
-    reset_pacers()
-    return mappings
 
 
 def run_alignment(run_key: str, *, dry_run: bool = False) -> dict[str, Any]:

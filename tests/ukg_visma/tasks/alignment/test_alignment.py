@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from alignment_helpers import (
-    configure,
     last_seq,
     run_alignment,
     ukg_codes,
@@ -20,6 +19,7 @@ from alignment_helpers import (
     visma_values,
     writes,
 )
+from sandbox_fixture import configure
 
 from ukg_visma.alignment.inputs import read_visma_segments
 from ukg_visma.audit.records import fetch_records
@@ -209,7 +209,9 @@ def test_conflicts_are_reported_not_overwritten_and_ukg_gets_no_write(
 
 def test_with_ukg_writes_on_ukg_receives_the_visma_only_values(sandbox, monkeypatch, tmp_path):
     sandbox.reset(**FRESH, org_level_writes=True)
-    mappings = configure(monkeypatch, sandbox, tmp_path, write_cost_centers_to_ukg=True)
+    mappings = configure(
+        monkeypatch, sandbox, tmp_path, alignment={"write_cost_centers_to_ukg": True}
+    )
     _put_visma_values(
         [_value("Insert", "390", "Pilot line Mo i Rana"), _value("Insert", "391", "Test bench")]
     )
@@ -237,7 +239,7 @@ def test_with_ukg_writes_on_ukg_receives_the_visma_only_values(sandbox, monkeypa
 
 def test_ukg_writes_on_without_ukg_permission_fails_at_once(sandbox, monkeypatch, tmp_path):
     sandbox.reset(**FRESH, org_level_writes=False)
-    configure(monkeypatch, sandbox, tmp_path, write_cost_centers_to_ukg=True)
+    configure(monkeypatch, sandbox, tmp_path, alignment={"write_cost_centers_to_ukg": True})
     _put_visma_values([_value("Insert", "390", "Pilot line Mo i Rana")])
     settings = load_settings()
     run = alignment.AlignmentRun(run_key="denied", dry_run=False)

@@ -9,16 +9,9 @@ import collections
 import contextlib
 import datetime as dt
 import random
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import uvicorn
-import yaml
 
 ROOT = Path(__file__).resolve().parents[4]
 SECRET = "employee-sync-webhook-secret-0123"
@@ -27,28 +20,6 @@ COST_CENTRES = {  # cost centre -> (plant, department)
     for p, plant in (("1", "MOS"), ("2", "RAU"), ("3", "MOR"))
     for d in "12345"
 }
-
-
-def configure(monkeypatch: Any, sandbox: Any, tmp_path: Path, **employee_sync: Any) -> Path:
-    """Connections to the sandbox, a private audit DB and a private copy of the mappings;
-    ``employee_sync`` keys override that section of the copy's settings.yaml."""
-    from ukg_visma.hooks.auth import clear_token_cache
-    from ukg_visma.hooks.retry import reset_pacers
-
-    for name, value in sandbox.connections_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("UKG_VISMA_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")
-    mappings = tmp_path / "mappings"
-    shutil.copytree(ROOT / "include" / "mappings", mappings)
-    if employee_sync:
-        path = mappings / "settings.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data["employee_sync"] = {**data.get("employee_sync", {}), **employee_sync}
-        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
-    clear_token_cache()
-    reset_pacers()
-    return mappings
 
 
 def engine() -> Any:
@@ -76,6 +47,59 @@ def sync(run_key: str, **ctx: Any) -> dict[str, Any]:
         ukg, visma, audit, run, settings, load_mappings(settings=settings), extracted, applied
     )
     return {"extracted": extracted, "applied": applied, "checked": checked}
+
+
+def seed_initial_load(sandbox: Any, *, stamped_before: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """The state a first sync leaves behind, seeded without one HTTP call per employee.
+
+    UKG's employees are read and parsed by the sync's own readers; each employed one is created
+    in Visma through the admin route (the same checks as ``POST /v1/employee``, the body built by
+    ``create_body`` as the sync builds it), stamped one second apart, the last ``stamped_before``
+    ago,
+    and stored as the sync's known state. The real first sync then runs: it finds nothing to
+    change, reads Visma once into its mirror and sets the watermark. Returns the Visma employees.
+
+    Why the old stamps: the mirror re-reads from its cursor minus an overlap of seconds; a load
+    made just now would put a machine-speed-dependent number of employees in that overlap.
+    """
+    from ukg_visma.audit import employees as state
+    from ukg_visma.employees.quarantine import parse_snapshots
+    from ukg_visma.employees.visma_payload import create_body
+    from ukg_visma.hooks import UkgHook
+    from ukg_visma.mappings import load_mappings
+    from ukg_visma.settings import load_settings
+    from ukg_visma.tasks.employee_sync.apply import COST_CENTRE_LEVEL, _known_state
+    from ukg_visma.tasks.employee_sync.extract import read_all_employees
+
+    settings = load_settings()
+    cc_mapping = load_mappings(settings=settings).segment_values(COST_CENTRE_LEVEL)
+    snapshots, rejected = parse_snapshots(read_all_employees(UkgHook()))
+    assert not rejected, rejected[:3]
+    employed = [s for s in snapshots if s.employeeStatus != "T"]
+    # one second apart, the newest ``stamped_before`` ago (never in the future: Visma's clock)
+    first = dt.datetime.now(dt.UTC).replace(tzinfo=None) - stamped_before
+    first -= dt.timedelta(seconds=len(employed))
+    bodies = [
+        {
+            **create_body(
+                s,
+                cc_mapping=cc_mapping,
+                employee_class=settings.employee_sync.visma_employee_class,
+                branch=settings.company.visma_branch,
+                calendar=settings.employee_sync.visma_calendar,
+            ),
+            "lastModifiedDateTime": (first + dt.timedelta(seconds=i)).isoformat(
+                timespec="milliseconds"
+            ),
+        }
+        for i, s in enumerate(employed)
+    ]
+    sandbox.visma_admin("POST", "employees", {"employees": bodies})
+    state.put_snapshots(engine(), [_known_state(s) for s in snapshots])
+    result = sync("initial-load")
+    assert result["extracted"]["queued"] == 0, result["extracted"]
+    assert result["applied"]["mirror"] == {"read": len(employed), "full": True}
+    return len(employed)
 
 
 # -- the two sides ---------------------------------------------------------------------------------
@@ -197,26 +221,13 @@ def change_ukg(sandbox: Any, employees: list[dict[str, Any]], **body: Any) -> di
 @contextlib.contextmanager
 def receiver(audit_url: str, secret: str = SECRET) -> Iterator[str]:
     """The real receiver app on a free port, writing into ``audit_url``'s inbox; yields its URL."""
+    from sandbox.common import ServerThread
     from ukg_visma.audit.store import get_engine
     from ukg_visma.webhooks.receiver import PATH, create_app
 
     app = create_app(lambda: secret, lambda: get_engine(audit_url))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "receiver did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}{PATH}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with ServerThread(app) as server:
+        yield server.url + PATH
 
 
 def subscribe(sandbox: Any, url: str, **options: Any) -> None:

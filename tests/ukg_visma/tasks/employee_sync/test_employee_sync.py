@@ -14,7 +14,6 @@ from employee_sync_helpers import (
     SECRET,
     assert_converged,
     change_ukg,
-    configure,
     engine,
     last_seq,
     new_hire,
@@ -27,6 +26,7 @@ from employee_sync_helpers import (
     visma_calls,
     visma_employees,
 )
+from sandbox_fixture import configure
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records

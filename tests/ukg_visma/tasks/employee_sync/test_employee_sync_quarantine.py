@@ -11,7 +11,6 @@ from employee_sync_helpers import (
     COST_CENTRES,
     assert_converged,
     change_ukg,
-    configure,
     engine,
     last_seq,
     new_hire,
@@ -19,6 +18,7 @@ from employee_sync_helpers import (
     ukg_employees,
     visma_employees,
 )
+from sandbox_fixture import configure
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import records
@@ -31,7 +31,7 @@ def env(sandbox, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=31, employees=120, gl_runs=False)
     # No overlap: the run after the bad one does not see it in the feed window, so the test
     # proves the quarantine is re-read from UKG by employee id, not found again by chance.
-    configure(monkeypatch, sandbox, tmp_path, overlap_minutes=0)
+    configure(monkeypatch, sandbox, tmp_path, employee_sync={"overlap_minutes": 0})
     return sandbox
 
 

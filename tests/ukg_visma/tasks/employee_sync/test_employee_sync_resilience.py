@@ -12,7 +12,6 @@ import pytest
 from employee_sync_helpers import (
     assert_converged,
     change_ukg,
-    configure,
     engine,
     last_seq,
     new_hire,
@@ -21,6 +20,7 @@ from employee_sync_helpers import (
     visma_calls,
     visma_employees,
 )
+from sandbox_fixture import configure
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import records
@@ -34,7 +34,12 @@ POSTS = "^/v1/employee$"
 @pytest.fixture
 def env(sandbox, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=23, employees=160, gl_runs=False)
-    configure(monkeypatch, sandbox, tmp_path, batch_size=20, alarm_after_failed_runs=2)
+    configure(
+        monkeypatch,
+        sandbox,
+        tmp_path,
+        employee_sync={"batch_size": 20, "alarm_after_failed_runs": 2},
+    )
     return sandbox
 
 
