@@ -56,5 +56,7 @@ def test_parses_in_a_fresh_interpreter_without_pandas(path):
     pyarrow or HTTP client at parse time."""
     parsed = probe()["dags"][path.stem]
     print(f"\n{path.name}: parsed in {parsed['seconds']:.3f} s")
-    heavy = {"pandas", "pyarrow", "requests", "httpx", "sqlalchemy"}
+    # SQLAlchemy is not on the list: Airflow's own asset models load it as soon as a DAG uses an
+    # AssetWatcher (the employee sync is scheduled on time or on webhook events).
+    heavy = {"pandas", "pyarrow", "requests", "httpx"}
     assert sorted({m.split(".")[0] for m in parsed["loaded"]} & heavy) == []

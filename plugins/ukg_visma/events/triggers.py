@@ -27,10 +27,12 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
-from sqlalchemy import Engine
+
+if TYPE_CHECKING:  # the DAG files import this module at parse time: no SQLAlchemy there
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
