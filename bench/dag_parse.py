@@ -58,7 +58,7 @@ def main() -> None:
         best = min(r["parse_s"] for r in runs)
         print(
             f"{f:42} | {best:>10.3f} | {min(b['parse_s'] for b in bags):>8.3f} | "
-            f"{min(r['sdk_s'] for r in runs):>12.3f} | {runs[0]['dags']}"
+            f"{min(r['sdk_s'] for r in runs):>12.3f} | {bags[0]['dags']}"
         )
     print(f"(best of {REPEAT} fresh interpreters each; after: {load()})")
 
