@@ -69,6 +69,17 @@ format: install
 	ruff check --fix .
 	ruff format .
 
+# Benchmarks (bench/RESULTS.md): GL transform at 50k/200k/500k lines, a whole pay period against
+# the sandbox (API calls, wall time per task) at 1,200 and 20,000 employees, UKG GL blocks read
+# sequentially vs concurrently, DAG parse time.
+bench: install
+	@uptime
+	python -m bench.transform_scale
+	python -m bench.pay_period
+	python -m bench.ukg_blocks
+	python -m bench.dag_parse
+	@uptime
+
 clean:
 	rm -rf $(VENV) .airflow .pytest_cache
 

@@ -13,7 +13,7 @@ a re-read of the same position holds a different line.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +150,34 @@ def _blank(index: pd.Index) -> pd.Series:
     return from_codes([""], np.zeros(len(index), dtype=np.int32), index)
 
 
+def _bad_values(text: pd.Series, bad: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``bad(text)``, judged once per distinct value and expanded to every row.
+
+    Why: a pay run's dates and run stamps take a handful of values over a million lines; parsing
+    each row costs ~0.1 s per column per 500k lines. ``bad`` must judge each value on its own.
+    """
+    arr = pa.array(text.array)
+    uniques = pc.unique(arr)
+    judged = bad(pd.Series(pd.array(uniques, dtype="str")))
+    if not judged.any():
+        return pd.Series(np.zeros(len(text), dtype=bool), index=text.index)
+    mask = pc.is_in(arr, value_set=uniques.filter(pa.array(judged.to_numpy(dtype=bool))))
+    return pd.Series(np.asarray(mask.fill_null(False), dtype=bool), index=text.index)
+
+
+def _not_iso_date(text: pd.Series) -> pd.Series:
+    iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    parsed = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
+    return (text != "") & parsed.isna()
+
+
+def _not_iso_datetime(stamp: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(
+        stamp.str.replace("Z", "+00:00", regex=False), errors="coerce", utc=True, format="ISO8601"
+    )
+    return (stamp != "") & parsed.isna()
+
+
 def _listing(items: Iterable[str]) -> str:
     items = list(items)
     more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
@@ -198,9 +226,14 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
         )
 
     cols: dict[str, pd.Series] = {}
+    blank_column: pd.Series | None = None  # one shared all-"" column for every absent field
     for col, fld in _TEXT_FIELDS.items():
         cut = 10 if col in _DATE_COLUMNS else None
-        cols[col] = text_column(raw[fld], max_len=cut) if fld in raw.columns else _blank(raw.index)
+        if fld in raw.columns:
+            cols[col] = text_column(raw[fld], max_len=cut)
+        else:
+            blank_column = _blank(raw.index) if blank_column is None else blank_column
+            cols[col] = blank_column
     for col, fld in _INT_FIELDS.items():
         num = pd.to_numeric(raw[fld], errors="coerce")
         bad = num.isna() | (num < 1) | (num != num.round())
@@ -214,15 +247,18 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
             where = [f"line {i + 1} ({raw[fld].iloc[i]!r})" for i in bad[bad].index[: _SHOWN + 1]]
             problems.append(f"{fld} is not an exact decimal amount on {_listing(where)}")
         cols[col] = ore
-    # a line is named where a person finds it again in UKG: runId/blockId/position in block
-    where_run = cols["run_id"].astype("str").to_numpy()
-    where_block = cols["block_id"].to_numpy()
-    where_n = (
-        pd.DataFrame({"r": where_run, "b": where_block}).groupby(["r", "b"], sort=False).cumcount()
-        + 1
-    ).to_numpy()
 
+    # a line is named where a person finds it again in UKG: runId/blockId/position in block
+    # (positions are only needed to name bad lines: computed when a line is bad)
     def named(mask: pd.Series, fld: str | None = None) -> str:
+        where_run = cols["run_id"].astype("str").to_numpy()
+        where_block = cols["block_id"].to_numpy()
+        where_n = (
+            pd.DataFrame({"r": where_run, "b": where_block})
+            .groupby(["r", "b"], sort=False)
+            .cumcount()
+            + 1
+        ).to_numpy()
         out = []
         for i in mask[mask].index[: _SHOWN + 1]:
             label = f"line {where_run[i]}/{where_block[i]}/{where_n[i]}"
@@ -241,17 +277,10 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
         fld = _TEXT_FIELDS[col]
         if fld not in raw.columns:
             continue
-        text = cols[col].astype("str")
-        iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
-        parsed = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
-        bad = (text != "") & parsed.isna()
+        bad = _bad_values(cols[col].astype("str"), _not_iso_date)
         if bad.any():
             problems.append(f"{fld} is not an ISO date (YYYY-MM-DD) on {named(bad, fld)}")
-    stamp = cols["gl_run_datetime"].astype("str")
-    stamp_ok = pd.to_datetime(
-        stamp.str.replace("Z", "+00:00", regex=False), errors="coerce", utc=True, format="ISO8601"
-    )
-    bad_stamp = (stamp != "") & stamp_ok.isna()
+    bad_stamp = _bad_values(cols["gl_run_datetime"].astype("str"), _not_iso_datetime)
     if bad_stamp.any():
         problems.append(
             f"glRunDateTime is not an ISO date-time on {named(bad_stamp, 'glRunDateTime')}"

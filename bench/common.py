@@ -1,0 +1,62 @@
+"""What the benchmarks share: the machine's state, peak RSS, a fresh-subprocess runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load() -> str:
+    """``uptime``'s load averages (the machine is shared: every figure carries this)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def machine() -> str:
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}"
+    )
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (``VmHWM``).
+
+    Not ``getrusage().ru_maxrss``: Linux carries the parent's high-water mark across fork + exec
+    into it, so a child started by a big parent would report the parent's peak.
+    """
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def child(module: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``python -m bench.<module> *args`` in a fresh interpreter; its last stdout line is JSON."""
+    out = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode:
+        tail = out.stdout[-3000:] + out.stderr[-3000:]
+        raise RuntimeError(f"bench.{module} {args} failed:\n{tail}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
