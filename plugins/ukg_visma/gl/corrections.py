@@ -392,5 +392,6 @@ def plan_postings(
             RunPlan(r.company, r.pay_run, r.pay_groups, r.version, r.outcome, r.message, r.held, ())
             for r in plans
         )
-    out_of_scope = tuple(b for b in held if b.live and b.run not in set(scope))
+    planned = set(scope)
+    out_of_scope = tuple(b for b in held if b.live and b.run not in planned)
     return PostingPlan(plans, duplicates, out_of_scope)

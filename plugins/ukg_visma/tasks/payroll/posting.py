@@ -16,13 +16,13 @@ ledger's states and allowed moves: ``audit/posting_states.py``):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import ledger
 from ukg_visma.audit.posting_states import PostingState
 from ukg_visma.errors import Retryable
-from ukg_visma.gl.journal import journal_key_from_batch
+from ukg_visma.gl.holdings import held_batches
+from ukg_visma.gl.journal import JournalKey
 from ukg_visma.hooks.exceptions import ResponseLostError, ValidationError
 from ukg_visma.hooks.jsonbody import loads
 from ukg_visma.periods import PayPeriod
@@ -39,26 +39,19 @@ class PostingOutcomeUnknownError(Retryable, RuntimeError):
     """The POST's answer was lost and Visma does not show the batch yet: retry reads back first."""
 
 
-def _period_batches(visma: VismaHook, period: PayPeriod | str) -> Iterator[dict[str, Any]]:
-    """Every batch of the period once (a list page counts lines, so a batch may span pages)."""
-    seen: set[str] = set()
-    pid = period.visma_period_id if isinstance(period, PayPeriod) else period
-    for batch in visma.journals(pid):
-        number = str(batch.get("batchNumber") or "")
-        if number and number not in seen:
-            seen.add(number)
-            yield batch
-
-
 def find_batch(visma: VismaHook, period: PayPeriod | str, journal_key: str) -> str | None:
     """The batch number that carries ``journal_key`` in Visma, ignoring voided batches.
 
-    ``period`` is the pay period or the Visma period id (``YYYYPP``) the batch was sent to.
+    ``period`` is the pay period or the Visma period id (``YYYYPP``) the batch was sent to. The
+    listing is read as the plan reads it (:func:`ukg_visma.gl.holdings.held_batches`: pages
+    merged by batch number, our key recognised in the description and the line references).
     """
+    pid = period.visma_period_id if isinstance(period, PayPeriod) else period
+    tenant = JournalKey.parse(journal_key).tenant
     matches = [
-        str(b["batchNumber"])
-        for b in _period_batches(visma, period)
-        if journal_key_from_batch(b) == journal_key and b.get("status") != "Voided"
+        b.number
+        for b in held_batches(visma.journals(pid), tenant=tenant)
+        if b.live and b.journal_key == journal_key
     ]
     if len(matches) > 1:
         raise RuntimeError(

@@ -89,8 +89,9 @@ def reconcile_and_report(
     result = reconcile_held(mapped, held, runs=scope, expected_keys=expected, known_batches=known)
     remember(engine, ctx, held)
     live_by_run: dict[tuple[str, str], list[str]] = {}
+    in_scope = set(scope)
     for b in held:
-        if b.live and b.run in set(scope):
+        if b.live and b.run in in_scope:
             live_by_run.setdefault(b.run, []).append(b.number)
     batch_numbers = {
         j.journal_key: (
