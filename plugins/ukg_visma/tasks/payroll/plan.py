@@ -199,10 +199,11 @@ def plan_posting(
 
     With ``reverse_batches`` the run only reverses those batches (a manual run's request).
     """
-    from ukg_visma.gl.catalog import VismaCatalog
+    from ukg_visma.gl.catalog import periods_from_api
     from ukg_visma.tasks.payroll.validate import staged_journals
 
-    periods = VismaCatalog.from_api(**staging.read_json(catalog_uri)).periods
+    # only the periods: the accounts, segments and projects were validated already
+    periods = periods_from_api(staging.read_json(catalog_uri)["periods"])
     if reverse_batches:
         return plan_reversals(
             visma, engine, ctx, settings, periods, reverse_batches, reason=reason, dry_run=dry_run
@@ -244,7 +245,7 @@ def plan_posting(
             + f" — void all but one batch per journal in Visma, then re-run ({paths['markdown']})"
         )
     policy = settings.payroll.closed_period
-    create = [place_journal(j, periods, policy) if j.visma_period else j for j in plan.journals]
+    create = [place_journal(j, periods, policy) for j in plan.journals]
     refs = [stage_ref(ctx, j, settings, posting_date) for j in create]
     if settings.payroll.release:
         in_scope = {r.run for r in plan.runs}
