@@ -33,6 +33,22 @@ class ReconciliationError(NotRetryable, RuntimeError):
     """Visma does not hold what UKG exported for the period; the table says where."""
 
 
+def key_figures(journals: Sequence[Journal], batches: Sequence[str], *, ok: bool) -> dict[str, Any]:
+    """What the UI shows of a run at a glance (XCom, DAG-run note): totals, batches, result."""
+    from ukg_visma.money import format_ore
+
+    debit = sum(j.debit_ore for j in journals)
+    credit = sum(j.credit_ore for j in journals)
+    return {
+        "debit_ore": debit,
+        "credit_ore": credit,
+        "debit": format_ore(debit),
+        "credit": format_ore(credit),
+        "batch_count": len(batches),
+        "result": "reconciled" if ok else "mismatch",
+    }
+
+
 def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, str]) -> None:
     """Point every source line's audit row at the Visma batch + line that holds it."""
     lineage = staging.read_frame(str(staging.path_for(ctx.run_key, "lineage.parquet")))
@@ -131,6 +147,7 @@ def reconcile_and_report(
         "runs": {r["pay_run"]: r["outcome"] for r in plan["runs"]},
         "report": paths["markdown"],
         "ok": bool(result.ok),
+        **key_figures(journals, live, ok=bool(result.ok)),
     }
     records.finish_run(
         engine, ctx.audit_run_id, "success" if result.ok else "failed", outcome | {"paths": paths}

@@ -1,0 +1,79 @@
+"""A listener (in the scheduler) that writes the pay-period run's key figures as its DAG-run note.
+
+Task code never touches Airflow's metadata DB; the scheduler does, and it calls this listener in
+its own session when a run ends. The figures come from ``reconcile``'s XCom (period, debit,
+credit, batches, result) — amounts and batch numbers only, never a secret. A note someone already
+wrote is never replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from airflow.listeners import hookimpl
+
+log = logging.getLogger(__name__)
+
+PAYROLL_DAG_ID = "ukg_visma_payroll_gl"
+
+
+def note_text(figures: Mapping[str, Any] | None, *, state: str) -> str:
+    """One paragraph a controller reads in the run list (pure; tested without Airflow)."""
+    if not figures:
+        return f"Pay-period run {state}: no reconciliation figures (see the Run report tab)."
+    head = f"Pay period {figures.get('period', '?')}"
+    if figures.get("dry_run"):
+        return f"{head}: dry run, nothing posted. See the Run report tab."
+    if figures.get("reversed") is not None:
+        return (
+            f"{head}: reversal of {', '.join(figures['reversed']) or '-'} — "
+            + ("OK" if figures.get("ok") else "PROBLEMS")
+            + ". See the Run report tab."
+        )
+    batches = list(figures.get("batches") or [])
+    return (
+        f"{head}: {figures.get('result', 'reconciled' if figures.get('ok') else 'mismatch')} — "
+        f"debit {figures.get('debit', '?')}, credit {figures.get('credit', '?')}, "
+        f"{len(batches)} batch(es)"
+        + (f" ({', '.join(batches)})" if batches else "")
+        + ". See the Run report tab."
+    )
+
+
+def _set_note(dag_run: Any, state: str) -> None:
+    if dag_run.dag_id != PAYROLL_DAG_ID or dag_run.note:
+        return
+    from airflow.models.xcom import XComModel
+    from sqlalchemy.orm import object_session
+
+    session = object_session(dag_run)
+    if session is None:
+        return
+    row = session.scalars(
+        XComModel.get_many(
+            run_id=dag_run.run_id,
+            key="return_value",
+            dag_ids=dag_run.dag_id,
+            task_ids="reconcile",
+        ).limit(1)
+    ).first()
+    value = XComModel.deserialize_value(row) if row is not None else None
+    dag_run.note = note_text(value if isinstance(value, Mapping) else None, state=state)
+
+
+@hookimpl
+def on_dag_run_success(dag_run: Any, msg: str) -> None:
+    try:
+        _set_note(dag_run, "succeeded")
+    except Exception:  # a note must never fail the scheduler's loop
+        log.exception("could not write the note of run %s", getattr(dag_run, "run_id", "?"))
+
+
+@hookimpl
+def on_dag_run_failed(dag_run: Any, msg: str) -> None:
+    try:
+        _set_note(dag_run, "failed")
+    except Exception:
+        log.exception("could not write the note of run %s", getattr(dag_run, "run_id", "?"))

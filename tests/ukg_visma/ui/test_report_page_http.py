@@ -1,0 +1,191 @@
+"""The run report page for real: ``airflow api-server`` serves it under ``/ukg-visma/reports``
+behind Airflow's own authentication (SimpleAuthManager, a JWT from ``POST /auth/token``).
+
+Isolated AIRFLOW_HOME and SQLite metadata DB, ``airflow db migrate`` first, plugins folder =
+this repository's ``plugins/``, a free port, one worker. The report files are the ones a run
+writes under ``{AIRFLOW_HOME}/ukg_visma/reports/payroll_gl/{period}/{run}/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from ukg_visma.tasks.context import path_part
+
+ROOT = Path(__file__).resolve().parents[3]
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+PASSWORD = "report-page-pw-1"
+RUN_ID = "manual__2026-11-30T11:56:20.123456+00:00"
+DAG_ID = "ukg_visma_payroll_gl"
+
+SUMMARY = """# UKG payroll → Visma: pay period 2026-10 (Visma period 202610)
+
+**posted, reconciled** — 1 journal(s), debit 1,234,567.50, credit 1,234,567.50.
+
+## Journals
+
+| journal key | UKG run | batch | status |
+|---|---|---|---|
+| C0001/NMF-202610/2026-10-25/1 | NMF-202610 | 000123 | released |
+
+## Totals per account
+
+| account | description | debit | credit |
+|---|---|---:|---:|
+| 5000 | Salaries <script>alert(1)</script> | 1,000,000.00 | 0.00 |
+
+## Warnings and findings
+
+- shared store warning example
+"""
+VALIDATION = "# Validation report\n\n**OK** — 0 errors, 1 warning.\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("report-page")
+    home = tmp / "airflow"
+    home.mkdir()
+    dags = tmp / "dags"
+    dags.mkdir()
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({"admin": PASSWORD}))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "UKG_VISMA"))},
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__API_AUTH__JWT_SECRET": "report-page-test-jwt-secret-0123456789abcdef",
+        "UKG_VISMA_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
+    }
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+    folder = home / "ukg_visma" / "reports" / "payroll_gl" / "2026-10" / path_part(RUN_ID)
+    folder.mkdir(parents=True)
+    (folder / "summary.md").write_text(SUMMARY, encoding="utf-8")
+    (folder / "validation.md").write_text(VALIDATION, encoding="utf-8")
+    port = _free_port()
+    log_path = tmp / "api-server.log"
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        [AIRFLOW, "api-server", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, log_path.read_text()[-3000:]
+            try:
+                if requests.get(f"{base}/api/v2/monitor/health", timeout=5).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "api-server did not come up"
+            time.sleep(0.5)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _token(base: str) -> str:
+    answer = requests.post(
+        f"{base}/auth/token", json={"username": "admin", "password": PASSWORD}, timeout=10
+    )
+    assert answer.status_code in (200, 201), answer.text
+    return str(answer.json()["access_token"])
+
+
+def _url(base: str, run_id: str = RUN_ID) -> str:
+    return f"{base}/ukg-visma/reports/{DAG_ID}/{quote(run_id, safe='')}"
+
+
+@pytest.mark.e2e
+def test_the_report_page_needs_an_airflow_login(api_server: str) -> None:
+    anonymous = requests.get(_url(api_server), timeout=10)
+    assert anonymous.status_code == 401
+    assert "1,234,567.50" not in anonymous.text
+    forged = requests.get(
+        _url(api_server), headers={"Authorization": "Bearer not.a.jwt"}, timeout=10
+    )
+    assert forged.status_code in (401, 403)
+    cookie = requests.get(_url(api_server), cookies={"_token": "forged"}, timeout=10)
+    assert cookie.status_code in (401, 403)
+
+
+@pytest.mark.e2e
+def test_the_report_page_shows_the_runs_report(api_server: str) -> None:
+    token = _token(api_server)
+    page = requests.get(_url(api_server), headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "pay period <strong>2026-10</strong>" in text
+    assert "<td>000123</td>" in text and "<td>released</td>" in text
+    assert "1,234,567.50" in text and "shared store warning example" in text
+    assert "Validation report" in text and "0 errors, 1 warning" in text
+    # markup from a description is shown as text, never executed
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    # the UI's session cookie counts as a login too (the page opens in the run's tab)
+    by_cookie = requests.get(_url(api_server), cookies={"_token": token}, timeout=10)
+    assert by_cookie.status_code == 200 and "000123" in by_cookie.text
+
+
+@pytest.mark.e2e
+def test_a_run_without_a_report_says_so(api_server: str) -> None:
+    token = _token(api_server)
+    page = requests.get(
+        _url(api_server, "manual__2026-12-01T00:00:00+00:00"),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert page.status_code == 200 and "id='no-report'" in page.text
+    traversal = requests.get(
+        _url(api_server, ".."), headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert traversal.status_code in (200, 404) and "1,234,567.50" not in traversal.text
+
+
+@pytest.mark.e2e
+def test_the_plugin_registers_the_tab_and_the_extra_link(api_server: str) -> None:
+    token = _token(api_server)
+    plugins = requests.get(
+        f"{api_server}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert plugins.status_code == 200, plugins.text
+    ours = next(p for p in plugins.json()["plugins"] if p["name"] == "ukg_visma")
+    views = {v["name"]: v for v in ours["external_views"]}
+    assert views["Run report"]["href"] == "/ukg-visma/reports/{DAG_ID}/{RUN_ID}"
+    assert views["Run report"]["destination"] == "dag_run"
+    assert any("RunReportLink" in link for link in ours["global_operator_extra_links"])
+    assert ours["listeners"] == ["ukg_visma.ui.notes"]

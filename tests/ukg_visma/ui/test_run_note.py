@@ -1,0 +1,29 @@
+"""The DAG-run note and the key figures in XCom: what a controller reads in the run list."""
+
+from __future__ import annotations
+
+from ukg_visma.ui.notes import note_text
+
+
+def test_a_reconciled_run_names_period_totals_batches_and_result() -> None:
+    figures = {
+        "period": "2026-10",
+        "ok": True,
+        "result": "reconciled",
+        "debit": "1,234,567.50",
+        "credit": "1,234,567.50",
+        "batches": ["000123", "000124"],
+    }
+    assert note_text(figures, state="succeeded") == (
+        "Pay period 2026-10: reconciled — debit 1,234,567.50, credit 1,234,567.50, "
+        "2 batch(es) (000123, 000124). See the Run report tab."
+    )
+
+
+def test_dry_runs_reversals_and_runs_without_figures() -> None:
+    assert "dry run, nothing posted" in note_text(
+        {"period": "2026-10", "dry_run": True}, state="succeeded"
+    )
+    reversal = note_text({"period": "2026-10", "reversed": ["7"], "ok": True}, state="succeeded")
+    assert reversal.startswith("Pay period 2026-10: reversal of 7 — OK")
+    assert note_text(None, state="failed").startswith("Pay-period run failed: no reconciliation")
