@@ -204,19 +204,16 @@ def ukg_visma_payroll_gl() -> None:
     refs = plan(validated, catalog)
     posted = post_journal.expand(ref=refs)
     if SETTINGS.payroll.approval_required:
-        # A controller reads the validation report and approves before any money moves;
-        # "Reject" skips the posting (nothing is half-posted).
-        from airflow.providers.standard.operators.hitl import ApprovalOperator
+        # A controller reads the numbers and approves before any money moves; "Reject" skips
+        # the posting (nothing is half-posted) and the reason goes to the audit store.
+        from ukg_visma.tasks.payroll.approval import PayrollApprovalOperator
 
-        approve = ApprovalOperator(
+        # The prompt names the period, pay runs + versions, counts, totals, top accounts,
+        # warnings and the run report link (built by validate); Reject records the reason.
+        approve = PayrollApprovalOperator(
             task_id="approve_posting",
-            subject="Post the payroll journals of run {{ run_id }} to Visma?",
-            body=(
-                "{{ ti.xcom_pull(task_ids='validate')['journals'] }} journal(s) validated. "
-                "Review the validation report under the reports folder of run {{ run_id }}."
-            ),
             retries=0,
-            execution_timeout=dt.timedelta(days=5),
+            response_timeout=dt.timedelta(days=5),
         )
         validated >> approve >> refs
     reconcile(posted)

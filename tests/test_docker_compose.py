@@ -301,7 +301,7 @@ def test_sandbox_values_live_only_in_the_sandbox_profile_file() -> None:
     visma = json.loads(sandbox["AIRFLOW_CONN_VISMA_DEFAULT"])
     assert (ukg["conn_type"], visma["conn_type"]) == ("ukg", "visma_net")
     assert {"tenant_alias", "customer_api_key", "auth_mode"} <= set(ukg["extra"])
-    assert {"tenant_id", "token_url", "scopes"} <= set(visma["extra"])
+    assert {"tenant_id", "auth_url", "scopes"} <= set(visma["extra"])
     assert urlsplit(ukg["host"]).hostname == urlsplit(visma["host"]).hostname == "sandbox"
     assert sandbox["UKG_WEBHOOK_SECRET"]
     assert not set(sandbox) & (SECRET_VARS - {"AIRFLOW_CONN_UKG_DEFAULT", "UKG_WEBHOOK_SECRET",

@@ -60,7 +60,7 @@ def credentials(config: VismaConfig, base_url: str) -> dict[str, Any]:
         "extra": {
             "tenant_id": config.tenant_id,
             "scopes": " ".join(config.scopes[:3]),
-            "token_url": f"{base_url}/connect/token",
+            "auth_url": f"{base_url}/connect/token",
         },
     }
     return {

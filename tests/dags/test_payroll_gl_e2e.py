@@ -62,7 +62,10 @@ def test_approval_gate_sits_between_validation_and_posting(monkeypatch, tmp_path
     monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
     dag = load_dag()
     approve = dag.get_task("approve_posting")
-    assert type(approve).__name__ == "ApprovalOperator"
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+    assert isinstance(approve, ApprovalOperator)
+    assert approve.params["reason"] == ""  # the reason field of the form (kept on Reject)
     assert approve.upstream_task_ids == {"validate"}
     # Visma is read (plan) only after the approval, right before the posting
     upstream = {"validate", "fetch_catalog", "approve_posting"}

@@ -24,6 +24,13 @@ VISMA_DEFAULT_SCOPES = (
 
 TimeoutArg = float | int | tuple[float, float] | list[float] | None
 
+# Airflow's secrets masker shows any extra whose name contains "token" as "***" in the UI and
+# in logs, so the two non-secret settings got names without it. The old names keep working.
+RENAMED_EXTRAS: dict[str, tuple[str, ...]] = {
+    "auth_url": ("token_url",),
+    "renewal_lead_seconds": ("token_skew_seconds",),
+}
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -52,10 +59,12 @@ class Extras:
         self._extra = dict(extra or {})
 
     def _raw(self, key: str) -> Any:
-        for name in (key, f"extra__{self.conn_type}__{key}"):
-            value = self._extra.get(name)
-            if value not in (None, ""):
-                return value
+        # a renamed extra is still read under its old name (RENAMED_EXTRAS), the new name first
+        for alias in (key, *RENAMED_EXTRAS.get(key, ())):
+            for name in (alias, f"extra__{self.conn_type}__{alias}"):
+                value = self._extra.get(name)
+                if value not in (None, ""):
+                    return value
         return None
 
     def text(self, key: str, *, required: bool = False, hint: str = "") -> str | None:
@@ -163,10 +172,10 @@ class UkgConfig:
             tenant_alias=str(tenant),
             customer_api_key=api_key,
             auth_mode=mode,  # type: ignore[arg-type]
-            token_url=extras.text("token_url") or f"{url}/signin/oauth2/t/{tenant}/access_token",
+            token_url=extras.text("auth_url") or f"{url}/signin/oauth2/t/{tenant}/access_token",
             scope=extras.text("scope"),
             timeouts=extras.timeouts(timeout),
-            token_skew_seconds=extras.number("token_skew_seconds", DEFAULT_TOKEN_SKEW_SECONDS),
+            token_skew_seconds=extras.number("renewal_lead_seconds", DEFAULT_TOKEN_SKEW_SECONDS),
         )
 
     def secrets(self) -> tuple[str, ...]:
@@ -200,9 +209,9 @@ class VismaConfig:
                 extras.text("tenant_id", required=True, hint="the Visma.net company tenant id")
             ),
             scopes=extras.text("scopes") or VISMA_DEFAULT_SCOPES,
-            token_url=extras.text("token_url") or VISMA_DEFAULT_TOKEN_URL,
+            token_url=extras.text("auth_url") or VISMA_DEFAULT_TOKEN_URL,
             timeouts=extras.timeouts(timeout),
-            token_skew_seconds=extras.number("token_skew_seconds", DEFAULT_TOKEN_SKEW_SECONDS),
+            token_skew_seconds=extras.number("renewal_lead_seconds", DEFAULT_TOKEN_SKEW_SECONDS),
         )
 
     def secrets(self) -> tuple[str, ...]:

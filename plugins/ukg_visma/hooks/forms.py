@@ -16,8 +16,9 @@ _TIMEOUT = {
     "schema": {"type": ["number", "null"]},
 }
 _SKEW = {
-    "label": "Token renewal lead (s)",
-    "description": "Renew the access token this many seconds before it expires (default 60).",
+    "label": "Renewal lead (s)",
+    "description": "Renew the access token this many seconds before it expires (default 60). "
+    "Formerly token_skew_seconds (still read).",
     "schema": {"type": ["integer", "null"], "default": 60},
 }
 
@@ -41,9 +42,10 @@ UKG_CONN_FIELDS: dict[str, dict[str, Any]] = {
             "default": "oauth",
         },
     },
-    "token_url": {
-        "label": "Token URL",
-        "description": "Default: {host}/signin/oauth2/t/{tenant_alias}/access_token.",
+    "auth_url": {
+        "label": "OAuth URL (access-token endpoint)",
+        "description": "Default: {host}/signin/oauth2/t/{tenant_alias}/access_token. "
+        "Formerly token_url (still read).",
         "schema": {"type": ["string", "null"]},
     },
     "scope": {
@@ -52,7 +54,7 @@ UKG_CONN_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {"type": ["string", "null"]},
     },
     "timeout": _TIMEOUT,
-    "token_skew_seconds": _SKEW,
+    "renewal_lead_seconds": _SKEW,
 }
 
 VISMA_CONN_FIELDS: dict[str, dict[str, Any]] = {
@@ -67,13 +69,14 @@ VISMA_CONN_FIELDS: dict[str, dict[str, Any]] = {
         "vismanet_erp_service_api:create vismanet_erp_service_api:update.",
         "schema": {"type": ["string", "null"]},
     },
-    "token_url": {
-        "label": "Token URL",
-        "description": "Default: https://connect.visma.com/connect/token.",
+    "auth_url": {
+        "label": "OAuth URL (access-token endpoint)",
+        "description": "Default: https://connect.visma.com/connect/token. "
+        "Formerly token_url (still read).",
         "schema": {"type": ["string", "null"]},
     },
     "timeout": _TIMEOUT,
-    "token_skew_seconds": _SKEW,
+    "renewal_lead_seconds": _SKEW,
 }
 
 UKG_FIELD_BEHAVIOUR: dict[str, Any] = {

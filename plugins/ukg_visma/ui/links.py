@@ -13,9 +13,8 @@ from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperatorLink
 
-from ukg_visma.ui.report_app import URL_PREFIX, report_href
+from ukg_visma.ui.urls import PAYROLL_DAG_ID, URL_PREFIX, report_href
 
-PAYROLL_DAG_ID = "ukg_visma_payroll_gl"
 REPORT_TASKS = frozenset({"validate", "reconcile"})
 
 

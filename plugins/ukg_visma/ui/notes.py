@@ -19,8 +19,20 @@ log = logging.getLogger(__name__)
 PAYROLL_DAG_ID = "ukg_visma_payroll_gl"
 
 
-def note_text(figures: Mapping[str, Any] | None, *, state: str) -> str:
+def note_text(
+    figures: Mapping[str, Any] | None,
+    *,
+    state: str,
+    decision: Mapping[str, Any] | None = None,
+    period: str | None = None,
+) -> str:
     """One paragraph a controller reads in the run list (pure; tested without Airflow)."""
+    if decision is not None and not decision.get("approved", True):
+        reason = decision.get("reason") or "no reason given"
+        return (
+            f"Pay period {period or '?'}: REJECTED by {decision.get('by') or '?'} — {reason}. "
+            "Nothing was posted."
+        )
     if not figures:
         return f"Pay-period run {state}: no reconciliation figures (see the Run report tab)."
     head = f"Pay period {figures.get('period', '?')}"
@@ -51,16 +63,29 @@ def _set_note(dag_run: Any, state: str) -> None:
     session = object_session(dag_run)
     if session is None:
         return
-    row = session.scalars(
-        XComModel.get_many(
-            run_id=dag_run.run_id,
-            key="return_value",
-            dag_ids=dag_run.dag_id,
-            task_ids="reconcile",
-        ).limit(1)
-    ).first()
-    value = XComModel.deserialize_value(row) if row is not None else None
-    dag_run.note = note_text(value if isinstance(value, Mapping) else None, state=state)
+
+    def pull(task_id: str) -> Any:
+        row = session.scalars(
+            XComModel.get_many(
+                run_id=dag_run.run_id, key="return_value", dag_ids=dag_run.dag_id, task_ids=task_id
+            ).limit(1)
+        ).first()
+        return XComModel.deserialize_value(row) if row is not None else None
+
+    figures = pull("reconcile")
+    validated = pull("validate")
+    approval = pull("approve_posting")
+    decision = None
+    if isinstance(approval, Mapping):
+        from ukg_visma.tasks.payroll.approval import decision_of
+
+        decision = decision_of(approval)
+    dag_run.note = note_text(
+        figures if isinstance(figures, Mapping) else None,
+        state=state,
+        decision=decision,
+        period=validated.get("period") if isinstance(validated, Mapping) else None,
+    )
 
 
 @hookimpl

@@ -12,14 +12,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from ukg_visma.ui.urls import URL_PREFIX, report_href
+
+__all__ = ["REPORT_ROUTE", "URL_PREFIX", "build_router", "report_href", "require_run_access"]
+
 REPORT_ROUTE = "/reports/{dag_id}/{run_id}"
-URL_PREFIX = "/ukg-visma"
-
-
-def report_href(dag_id: str, run_id: str) -> str:
-    from urllib.parse import quote
-
-    return f"{URL_PREFIX}/reports/{quote(dag_id, safe='')}/{quote(run_id, safe='')}"
 
 
 async def require_run_access(request: Request) -> None:

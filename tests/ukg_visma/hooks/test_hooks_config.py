@@ -129,3 +129,42 @@ def test_connection_get_hook_builds_our_hooks():
     assert isinstance(hook, UkgHook) and hook.ukg_conn_id == "ukg_test"
     visma = Connection(conn_id="v_test", conn_type="visma_net", host="h").get_hook()
     assert isinstance(visma, VismaHook) and visma.visma_conn_id == "v_test"
+
+
+def test_renamed_extras_and_their_old_names():
+    """auth_url / renewal_lead_seconds (no "token" in the name: Airflow would mask them as ***);
+    the old token_url / token_skew_seconds still work, the new name wins when both are set."""
+    new = UkgConfig.from_connection(
+        _ukg(auth_url="http://idp.example/t", renewal_lead_seconds="7", customer_api_key="N")
+    )
+    assert (new.token_url, new.token_skew_seconds) == ("http://idp.example/t", 7.0)
+    old = UkgConfig.from_connection(
+        _ukg(token_url="http://idp.example/old", token_skew_seconds=9, customer_api_key="N")
+    )
+    assert (old.token_url, old.token_skew_seconds) == ("http://idp.example/old", 9.0)
+    both = UkgConfig.from_connection(
+        _ukg(auth_url="http://idp.example/new", token_url="http://idp.example/old")
+    )
+    assert both.token_url == "http://idp.example/new"
+    extra = json.dumps({"tenant_id": "t1", "extra__visma_net__auth_url": "http://i/t"})
+    visma = Connection(
+        conn_id="v",
+        conn_type="visma_net",
+        host="https://a.example",
+        login="c",
+        password="p",
+        extra=extra,
+    )
+    assert VismaConfig.from_connection(visma).token_url == "http://i/t"
+
+
+def test_no_form_field_is_named_like_a_secret_unless_it_is_one():
+    """Airflow's masker hides extras whose names look secret; only real secrets may."""
+    from airflow.sdk._shared.secrets_masker import should_hide_value_for_key
+
+    from ukg_visma.hooks.forms import UKG_CONN_FIELDS, VISMA_CONN_FIELDS
+
+    for fields in (UKG_CONN_FIELDS, VISMA_CONN_FIELDS):
+        for name, spec in fields.items():
+            secret = spec["schema"].get("format") == "password"
+            assert should_hide_value_for_key(name) == secret, name

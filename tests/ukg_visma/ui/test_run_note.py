@@ -27,3 +27,10 @@ def test_dry_runs_reversals_and_runs_without_figures() -> None:
     reversal = note_text({"period": "2026-10", "reversed": ["7"], "ok": True}, state="succeeded")
     assert reversal.startswith("Pay period 2026-10: reversal of 7 — OK")
     assert note_text(None, state="failed").startswith("Pay-period run failed: no reconciliation")
+
+
+def test_a_rejected_run_says_who_and_why() -> None:
+    decision = {"approved": False, "by": "controller", "reason": "cost centre 360 is wrong"}
+    assert note_text(None, state="succeeded", decision=decision, period="2026-10") == (
+        "Pay period 2026-10: REJECTED by controller — cost centre 360 is wrong. Nothing was posted."
+    )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ukg_visma.audit import records
+from ukg_visma.gl.approval import approval_prompt
 from ukg_visma.gl.catalog import VismaCatalog
 from ukg_visma.gl.findings import JournalValidationError, ValidationReport
 from ukg_visma.gl.journal import Journal
@@ -24,6 +25,7 @@ from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
 from ukg_visma.tasks.payroll.run import PayrollRun
 from ukg_visma.tasks.reports import write_report
+from ukg_visma.ui.urls import PAYROLL_DAG_ID, airflow_base_url, report_href
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -74,7 +76,16 @@ def transform_and_validate(
     raw_catalog = staging.read_json(catalog_uri)
     if not extracted.get("lines"):  # only voided runs: nothing to map, the plan reverses
         staging.write_json(ctx.run_key, "journals", [])
-        return {"journals": 0, "lines": 0, "debit_ore": 0, "voided": extracted.get("voided", [])}
+        voided = extracted.get("voided", [])
+        return {
+            "period": ctx.period.key,
+            "journals": 0,
+            "lines": 0,
+            "debit_ore": 0,
+            "voided": voided,
+            "approval": f"**Pay period {ctx.period.key}**: nothing to post; UKG voided "
+            f"{len(voided)} pay run(s) — approving reverses what Visma holds for them.",
+        }
     lines = staging.read_frame(extracted["lines"])
     result = transform(lines, mappings, settings)
     catalog = VismaCatalog.from_api(**raw_catalog)
@@ -106,6 +117,7 @@ def transform_and_validate(
             j.model_copy(update={"visma_period": target, "note": f"pay period {pid} closed"})
             for j in journals
         ]
+    link = report_href(PAYROLL_DAG_ID, ctx.run_key, base_url=airflow_base_url())
     staging.write_frame(ctx.run_key, "mapped", result.mapped)
     staging.write_frame(ctx.run_key, "lineage", result.lineage)
     staging.write_json(ctx.run_key, "journals", [j.model_dump(mode="json") for j in journals])
@@ -117,12 +129,16 @@ def transform_and_validate(
         "validated",
     )
     return {
+        "period": ctx.period.key,
         "journals": len(journals),
         "lines": sum(len(j.lines) for j in journals),
         "debit_ore": sum(j.debit_ore for j in journals),
         "voided": extracted.get("voided", []),
         "live_runs": extracted.get("live_runs", []),
         "validation_report": paths["markdown"],
+        "report_url": link,
+        # the approval prompt (HITL body): numbers only, no employee data
+        "approval": approval_prompt(ctx.period.key, journals, report.warnings, report_link=link),
     }
 
 

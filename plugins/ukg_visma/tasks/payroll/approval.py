@@ -1,0 +1,101 @@
+"""The approval gate: a controller approves the period's journals before any money moves.
+
+``PayrollApprovalOperator`` is Airflow's ``ApprovalOperator`` with the prompt built by
+``validate`` (period, pay runs and versions, counts, totals, top accounts, warnings, report
+link) and a ``reason`` field. The decision is written to the audit store: one ``approval``
+record per run (who, when, Approve/Reject, the reason) and, on Reject, the audit run is finished
+as ``rejected`` — nothing is planned or posted, ``reconcile`` ends skipped and the DAG-run note
+says who rejected it and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import Param
+from airflow.sdk.definitions.param import ParamsDict
+
+log = logging.getLogger(__name__)
+
+SUBJECT = "Post pay period {{ ti.xcom_pull(task_ids='validate')['period'] }} to Visma?"
+BODY = "{{ ti.xcom_pull(task_ids='validate')['approval'] }}"
+
+
+def record_decision(engine: Any, audit_run_id: str, flow: str, decision: Mapping[str, Any]) -> None:
+    """The approval record, and on Reject the audit run finished as ``rejected``."""
+    from ukg_visma.audit import records
+
+    approved = decision["approved"]
+    records.upsert_records(
+        engine,
+        audit_run_id,
+        flow,
+        "approval",
+        [
+            {
+                "source_key": "approve_posting",
+                "status": "approved" if approved else "rejected",
+                "detail": dict(decision),
+            }
+        ],
+    )
+    if not approved:
+        records.finish_run(engine, audit_run_id, "rejected", {"approval": dict(decision)})
+
+
+def decision_of(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The HITL result as the audit keeps it (who, when, what, why)."""
+    chosen = list(result.get("chosen_options") or [])
+    params = dict(result.get("params_input") or {})
+    user = result.get("responded_by_user") or {}
+    responded_at = result.get("responded_at")
+    return {
+        "approved": chosen == [ApprovalOperator.APPROVE],
+        "choice": chosen[0] if chosen else None,
+        "reason": str(params.get("reason") or "").strip() or None,
+        "by": user.get("name") or user.get("id") if isinstance(user, Mapping) else str(user),
+        "at": responded_at.isoformat() if isinstance(responded_at, dt.datetime) else responded_at,
+    }
+
+
+class PayrollApprovalOperator(ApprovalOperator):
+    """Approve → plan, post and release; Reject → nothing posted, the reason in the audit store."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("subject", SUBJECT)
+        kwargs.setdefault("body", BODY)
+        # Airflow's apply_defaults has already put the DAG's params here; the HITL form shows
+        # only task-level ones, so the reason field is added as such.
+        incoming = kwargs.pop("params", None)
+        given = incoming if isinstance(incoming, ParamsDict) else ParamsDict(incoming or {})
+        params = ParamsDict.filter_params_by_source(given, source="task")
+        params["reason"] = Param(
+            "",
+            type="string",
+            maxLength=500,
+            title="Reason",
+            description="Why (required in practice when you reject; kept in the audit).",
+            source="task",
+        )
+        kwargs["params"] = params
+        super().__init__(**kwargs)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        result = super().execute_complete(context=context, event=event)
+        from ukg_visma.tasks import runtime
+
+        ctx = runtime.run_context(context)
+        decision = decision_of(result)
+        record_decision(runtime.audit(), ctx.audit_run_id, ctx.flow, decision)
+        log.info(
+            "pay period %s: %s by %s%s",
+            ctx.period.key,
+            decision["choice"],
+            decision["by"],
+            f" — reason: {decision['reason']}" if decision["reason"] else "",
+        )
+        return result
