@@ -5,6 +5,14 @@ The run's data interval **is** the pay period (a calendar month by default): the
 starts after the month ends; a backfill over a range of months makes one run per month; a manual
 run can name the period (`period` param), a single UKG run and a posting date.
 
+**Schedule**: the cron `payroll.schedule` of `settings.yaml` **in the Europe/Oslo timezone**
+(the UI shows the bare cron, e.g. `0 6 1 * *` = 06:00 Oslo time on the 1st, for the month that
+ended). A pay month is an Oslo calendar month. Scheduled and backfilled runs are about their own
+interval: a `period` param that disagrees with it fails the run at once (leave it empty there).
+Every run's note names its pay period (while it runs, then with its key figures or the reason
+of a rejection); the **Run report** tab and the `validate` / `reconcile` extra link open the
+run report.
+
 1. **wait_for_gl_export** — waits until UKG reports the period's pay run(s) completed with a GL
    export. Between looks at UKG it is *deferred* (no worker slot) on a trigger that watches the
    webhook inbox: UKG's `PayrollGLExportCompletedEvent` releases it within seconds; without an
@@ -38,6 +46,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from ukg_visma.events.gl_sensor import GLExportSensor
+from ukg_visma.periods import SCHEDULE_TIMEZONE
 from ukg_visma.settings import load_settings
 from ukg_visma.tasks.runtime import default_args
 
@@ -47,8 +56,8 @@ DEFAULT_ARGS = default_args()
 
 @dag(
     dag_id="ukg_visma_payroll_gl",
-    schedule=CronDataIntervalTimetable(SETTINGS.payroll.schedule, timezone="Europe/Oslo"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Oslo"),
+    schedule=CronDataIntervalTimetable(SETTINGS.payroll.schedule, timezone=SCHEDULE_TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=SCHEDULE_TIMEZONE),
     catchup=False,
     # Two periods never post into the same company at once: the ledger and the reconciliation
     # of one period must not see another period's half-posted journals.

@@ -7,6 +7,8 @@
   UI's session cookie or a bearer JWT, then DAG-run read access; ``ukg_visma.ui.report_app``),
   linked from the run (``Run report`` tab) and from ``validate`` / ``reconcile`` (extra link).
 - a listener puts the run's key figures into the DAG-run note (``ukg_visma.ui.notes``).
+- a root middleware lets the connection Test button's messages name the connection being
+  tested rather than Airflow's transient id (``ukg_visma.ui.conn_test``).
 
 Building the app reads no secret and opens no database: both are resolved at the first request.
 ``plugins/.airflowignore`` hides the ``ukg_visma`` package from the plugin loader, which would
@@ -18,6 +20,7 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 from ukg_visma.ui import notes
+from ukg_visma.ui.conn_test import ROOT_MIDDLEWARE
 from ukg_visma.ui.links import RUN_REPORT_VIEW, RunReportLink
 from ukg_visma.ui.report_app import URL_PREFIX, build_router
 from ukg_visma.webhooks.airflow_app import build_app
@@ -31,6 +34,7 @@ class UkgVismaPlugin(AirflowPlugin):
     fastapi_apps = [  # noqa: RUF012 - Airflow reads these class attributes as they are
         {"app": receiver_app, "url_prefix": URL_PREFIX, "name": "UKG webhook receiver + run report"}
     ]
+    fastapi_root_middlewares = [ROOT_MIDDLEWARE]  # noqa: RUF012
     external_views = [RUN_REPORT_VIEW]  # noqa: RUF012
     global_operator_extra_links = [RunReportLink()]  # noqa: RUF012
     listeners = [notes]  # noqa: RUF012

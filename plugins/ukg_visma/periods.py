@@ -58,18 +58,50 @@ class PayPeriod:
         return nxt - dt.timedelta(days=1)
 
 
+SCHEDULE_TIMEZONE = "Europe/Oslo"  # the pay-period DAG's schedule; a pay month is a local month
+
+
+def _local_month(start: dt.datetime, timezone: str) -> PayPeriod:
+    """The pay month of a data interval start, read in the schedule's timezone.
+
+    Airflow hands the interval over in UTC: October's run starts 2026-09-30T22:00Z, which is
+    2026-10-01 00:00 in Oslo.
+    """
+    from zoneinfo import ZoneInfo
+
+    local = start.astimezone(ZoneInfo(timezone)) if start.tzinfo is not None else start
+    return PayPeriod(local.year, local.month)
+
+
 def resolve_period(
     *,
     param: str | None = None,
     partition_key: str | None = None,
     data_interval_start: dt.datetime | None = None,
+    run_type: str | None = None,
+    timezone: str = SCHEDULE_TIMEZONE,
 ) -> PayPeriod:
-    if param:
-        return PayPeriod.parse(param)
+    """Param → partition key → data interval; a scheduled or backfilled run keeps its own.
+
+    A ``period`` param that disagrees with a scheduled or backfilled run's interval is refused
+    (the backfill dialog can pass one to every run it makes): such a run is about its interval.
+    """
+    own: PayPeriod | None = None
     if partition_key:
-        return PayPeriod.parse(partition_key[:7])
-    if data_interval_start is not None:
-        return PayPeriod(data_interval_start.year, data_interval_start.month)
+        own = PayPeriod.parse(partition_key[:7])
+    elif data_interval_start is not None:
+        own = _local_month(data_interval_start, timezone)
+    if param:
+        asked = PayPeriod.parse(param)
+        if run_type in ("scheduled", "backfill") and own is not None and asked != own:
+            raise PeriodError(
+                f"this {run_type} run is for pay period {own.key} (its data interval); the "
+                f"'period' param {asked.key} disagrees. Leave 'period' empty for scheduled and "
+                f"backfilled runs, or trigger a manual run for {asked.key}."
+            )
+        return asked
+    if own is not None:
+        return own
     raise PeriodError(
         "the run names no pay period: pass the 'period' param (YYYY-MM), or run it from the "
         "schedule or a backfill so that it has a partition key or a data interval"

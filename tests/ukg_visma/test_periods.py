@@ -29,3 +29,26 @@ def test_precedence_param_partition_interval():
 def test_bad_period(bad):
     with pytest.raises(PeriodError):
         resolve_period(param=bad) if bad else resolve_period()
+
+
+def test_the_pay_month_is_read_in_the_schedules_timezone():
+    october_in_oslo = dt.datetime(2026, 9, 30, 22, 0, tzinfo=dt.UTC)  # 2026-10-01 00:00 CEST
+    assert resolve_period(data_interval_start=october_in_oslo).key == "2026-10"
+    january = dt.datetime(2025, 12, 31, 23, 0, tzinfo=dt.UTC)  # 2026-01-01 00:00 CET
+    assert resolve_period(data_interval_start=january).key == "2026-01"
+
+
+def test_scheduled_and_backfilled_runs_refuse_a_disagreeing_period_param():
+    start = dt.datetime(2026, 9, 30, 22, 0, tzinfo=dt.UTC)
+    for run_type in ("scheduled", "backfill"):
+        with pytest.raises(PeriodError, match=r"backfill|scheduled") as caught:
+            resolve_period(param="2026-06", data_interval_start=start, run_type=run_type)
+        assert "pay period 2026-10" in str(caught.value) and "2026-06 disagrees" in str(
+            caught.value
+        )
+        # the same period is fine
+        agreeing = resolve_period(param="2026-10", data_interval_start=start, run_type=run_type)
+        assert agreeing.key == "2026-10"
+    # a manual run names its period freely
+    manual = resolve_period(param="2026-06", data_interval_start=start, run_type="manual")
+    assert manual.key == "2026-06"

@@ -383,6 +383,10 @@ class ApiHook(BaseHook):
 
         Returns ``(ok, message)``; never raises and never includes a secret.
         """
-        from ukg_visma.hooks.probe import probe
+        from ukg_visma.hooks.probe import TESTED_CONNECTION_ID, name_the_real_connection, probe
 
-        return probe(self)
+        ok, message = probe(self)
+        if TESTED_CONNECTION_ID.get():  # the UI's Test button: say which connection it was
+            real = TESTED_CONNECTION_ID.get() or ""
+            message = f"connection {real!r}: " + name_the_real_connection(message, self._conn_id)
+        return ok, message

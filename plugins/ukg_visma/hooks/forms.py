@@ -79,9 +79,13 @@ VISMA_CONN_FIELDS: dict[str, dict[str, Any]] = {
     "renewal_lead_seconds": _SKEW,
 }
 
+# ``port`` stays visible: Airflow 3.3.2's UI sends ``port: 0`` for a hidden port, the stored
+# connection has none, and the Test button's request is refused (400 "host or port differs").
+# A full URL in host wins over it; it only counts with a bare host name.
 UKG_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "port"],
+    "hidden-fields": ["schema"],
     "relabeling": {
+        "port": "Port (only with a bare host name; leave empty)",
         "host": "API base URL",
         "login": "Client ID / service user",
         "password": "Client secret / password",
@@ -95,8 +99,13 @@ UKG_FIELD_BEHAVIOUR: dict[str, Any] = {
 }
 
 VISMA_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "port"],
-    "relabeling": {"host": "API base URL", "login": "Client ID", "password": "Client secret"},
+    "hidden-fields": ["schema"],
+    "relabeling": {
+        "port": "Port (only with a bare host name; leave empty)",
+        "host": "API base URL",
+        "login": "Client ID",
+        "password": "Client secret",
+    },
     "placeholders": {
         "host": "https://api.finance.visma.net",
         "login": "Visma Developer Portal client id",

@@ -10,6 +10,7 @@ seconds, not after minutes of backoff.
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowNotFoundException
@@ -22,6 +23,21 @@ if TYPE_CHECKING:
     from ukg_visma.hooks.base import ApiHook
 
 PING_POLICY = RetryPolicy(max_attempts=2, max_total_seconds=10.0, backoff_max=2.0)
+
+# The UI's Test button: Airflow's api-server tests the form under a random transient connection
+# id; the plugin's middleware (``ukg_visma.ui.conn_test``) puts the id the user is editing here,
+# so that messages name the connection the user knows.
+TESTED_CONNECTION_ID: ContextVar[str | None] = ContextVar("ukg_visma_tested_conn_id", default=None)
+
+
+def name_the_real_connection(message: str, conn_id: str) -> str:
+    """``message`` with the transient id replaced by the tested connection's id, if known."""
+    real = TESTED_CONNECTION_ID.get()
+    if not real or real == conn_id:
+        return message
+    return message.replace(repr(conn_id), repr(real)).replace(
+        f"AIRFLOW_CONN_{conn_id.upper()}", real
+    )
 
 
 def _no_log(exc: BaseException, attempt: int, wait: float) -> None:

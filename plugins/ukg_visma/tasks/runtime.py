@@ -119,10 +119,12 @@ def run_context(context: Any) -> PayrollRun:
     """The pay-period DAG's run: the period (param → partition key → data interval), its key."""
     dag_run = context["dag_run"]
     params = context.get("params") or {}
+    run_type = getattr(dag_run, "run_type", None)
     period = resolve_period(
         param=params.get("period"),
         partition_key=getattr(dag_run, "partition_key", None),
         data_interval_start=context.get("data_interval_start"),
+        run_type=str(getattr(run_type, "value", run_type)) if run_type is not None else None,
     )
     return PayrollRun(run_key=dag_run.run_id, period=period)
 

@@ -34,6 +34,11 @@ def note_text(
             "Nothing was posted."
         )
     if not figures:
+        if period:
+            return (
+                f"Pay period {period}: run {state} before reconciliation — see the failed "
+                "task's log and the Run report tab."
+            )
         return f"Pay-period run {state}: no reconciliation figures (see the Run report tab)."
     head = f"Pay period {figures.get('period', '?')}"
     if figures.get("dry_run"):
@@ -54,8 +59,34 @@ def note_text(
     )
 
 
+OUR_PREFIXES = ("Pay period ", "Pay-period run ")
+
+
+def _ours_or_empty(note: str | None) -> bool:
+    """A note someone wrote by hand is never replaced; our own is updated."""
+    return not note or note.startswith(OUR_PREFIXES)
+
+
+def running_note(dag_run: Any) -> str | None:
+    """``Pay period 2026-10 — running`` from the run's period param or its data interval."""
+    from ukg_visma.periods import PeriodError, resolve_period
+
+    conf = dag_run.conf or {}
+    run_type = getattr(dag_run, "run_type", None)
+    try:
+        period = resolve_period(
+            param=conf.get("period") if isinstance(conf, Mapping) else None,
+            partition_key=getattr(dag_run, "partition_key", None),
+            data_interval_start=dag_run.data_interval_start,
+            run_type=str(getattr(run_type, "value", run_type)) if run_type else None,
+        )
+    except PeriodError as exc:
+        return f"Pay-period run refused: {exc}"
+    return f"Pay period {period.key} — running ({getattr(run_type, 'value', run_type)} run)."
+
+
 def _set_note(dag_run: Any, state: str) -> None:
-    if dag_run.dag_id != PAYROLL_DAG_ID or dag_run.note:
+    if dag_run.dag_id != PAYROLL_DAG_ID or not _ours_or_empty(dag_run.note):
         return
     from airflow.models.xcom import XComModel
     from sqlalchemy.orm import object_session
@@ -73,6 +104,8 @@ def _set_note(dag_run: Any, state: str) -> None:
         return XComModel.deserialize_value(row) if row is not None else None
 
     figures = pull("reconcile")
+    if figures is None and (dag_run.note or "").startswith("Pay-period run refused"):
+        return  # the refusal says more than "failed"
     validated = pull("validate")
     approval = pull("approve_posting")
     decision = None
@@ -86,6 +119,15 @@ def _set_note(dag_run: Any, state: str) -> None:
         decision=decision,
         period=validated.get("period") if isinstance(validated, Mapping) else None,
     )
+
+
+@hookimpl
+def on_dag_run_running(dag_run: Any, msg: str) -> None:
+    try:
+        if dag_run.dag_id == PAYROLL_DAG_ID and _ours_or_empty(dag_run.note):
+            dag_run.note = running_note(dag_run)
+    except Exception:
+        log.exception("could not write the note of run %s", getattr(dag_run, "run_id", "?"))
 
 
 @hookimpl

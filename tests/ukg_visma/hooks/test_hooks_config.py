@@ -120,7 +120,7 @@ def test_airflow_providers_manager_lists_both_connection_types():
     assert "extra__ukg__tenant_alias" in widgets
     assert widgets["extra__ukg__customer_api_key"].is_sensitive
     assert "extra__visma_net__tenant_id" in widgets
-    assert manager.field_behaviours["visma_net"]["hidden_fields"] == ["schema", "port"]
+    assert manager.field_behaviours["visma_net"]["hidden_fields"] == ["schema"]  # port: Test button
 
 
 def test_connection_get_hook_builds_our_hooks():

@@ -34,3 +34,27 @@ def test_a_rejected_run_says_who_and_why() -> None:
     assert note_text(None, state="succeeded", decision=decision, period="2026-10") == (
         "Pay period 2026-10: REJECTED by controller — cost centre 360 is wrong. Nothing was posted."
     )
+
+
+def test_the_running_note_names_the_pay_period_or_the_refusal() -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from ukg_visma.ui.notes import running_note
+
+    october = dt.datetime(2026, 9, 30, 22, 0, tzinfo=dt.UTC)  # 2026-10-01 00:00 in Oslo
+    scheduled = SimpleNamespace(
+        conf={}, run_type="scheduled", partition_key=None, data_interval_start=october
+    )
+    assert running_note(scheduled) == "Pay period 2026-10 — running (scheduled run)."
+    manual = SimpleNamespace(
+        conf={"period": "2026-06"}, run_type="manual", partition_key=None,
+        data_interval_start=october,
+    )  # fmt: skip
+    assert running_note(manual) == "Pay period 2026-06 — running (manual run)."
+    backfill = SimpleNamespace(
+        conf={"period": "2026-06"}, run_type="backfill", partition_key=None,
+        data_interval_start=october,
+    )  # fmt: skip
+    refused = running_note(backfill) or ""
+    assert refused.startswith("Pay-period run refused: this backfill run is for pay period 2026-10")

@@ -1,5 +1,7 @@
-"""The run report page for real: ``airflow api-server`` serves it under ``/ukg-visma/reports``
-behind Airflow's own authentication (SimpleAuthManager, a JWT from ``POST /auth/token``).
+"""The plugin's UI parts for real, in ``airflow api-server``: the run report page under
+``/ukg-visma/reports`` behind Airflow's own authentication (SimpleAuthManager, a JWT from
+``POST /auth/token``), its tab and extra link, and the connection Test button's message naming
+the connection being tested (not Airflow's transient id).
 
 Isolated AIRFLOW_HOME and SQLite metadata DB, ``airflow db migrate`` first, plugins folder =
 this repository's ``plugins/``, a free port, one worker. The report files are the ones a run
@@ -78,9 +80,17 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API_AUTH__JWT_SECRET": "report-page-test-jwt-secret-0123456789abcdef",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "UKG_VISMA_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
     }
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+    # stored without its tenant alias: the Test button must say so, naming this connection
+    subprocess.run(
+        [AIRFLOW, "connections", "add", "ukg_payroll", "--conn-type", "ukg",
+         "--conn-host", "http://127.0.0.1:9", "--conn-login", "client",
+         "--conn-password", "s3cret-of-the-test"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
     folder = home / "ukg_visma" / "reports" / "payroll_gl" / "2026-10" / path_part(RUN_ID)
     folder.mkdir(parents=True)
     (folder / "summary.md").write_text(SUMMARY, encoding="utf-8")
@@ -189,3 +199,29 @@ def test_the_plugin_registers_the_tab_and_the_extra_link(api_server: str) -> Non
     assert views["Run report"]["destination"] == "dag_run"
     assert any("RunReportLink" in link for link in ours["global_operator_extra_links"])
     assert ours["listeners"] == ["ukg_visma.ui.notes"]
+
+
+@pytest.mark.e2e
+def test_the_test_button_names_the_connection_being_tested(api_server: str) -> None:
+    token = _token(api_server)
+    # what the UI's form sends for a stored connection: no password (it stays stored), port
+    # visible and empty
+    answer = requests.post(
+        f"{api_server}/api/v2/connections/test",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "connection_id": "ukg_payroll",
+            "conn_type": "ukg",
+            "host": "http://127.0.0.1:9",
+            "login": "client",
+            "port": None,
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["status"] is False
+    assert result["message"].startswith("connection 'ukg_payroll': ")
+    assert "Connection 'ukg_payroll'" in result["message"]
+    assert "extra 'tenant_alias' is required" in result["message"]
+    assert "s3cret-of-the-test" not in answer.text
