@@ -95,3 +95,17 @@ RUNS ?= 32
 reliability: install
 	HYPOTHESIS_PROFILE=campaign pytest -q -p no:cacheprovider tests/fuzz
 	python -m reliability --seed $(SEED) --runs $(RUNS)
+
+# The Airflow UI on this machine: sandbox + api-server, scheduler, dag-processor, triggerer on
+# loopback (PostgreSQL 127.0.0.1:5432, LocalExecutor); prints the URL and the login.
+.PHONY: ui test-ui ui-deps
+ui: install
+	$(BIN)/python ui_tests/ui_stack.py
+
+# Playwright (PyPI) drives Debian's Chromium (apt; no downloaded browser builds).
+ui-deps: install
+	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-ui.txt
+
+test-ui: ui-deps
+	$(BIN)/pytest ui_tests -p no:cacheprovider -o testpaths=ui_tests

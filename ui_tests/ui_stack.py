@@ -8,11 +8,13 @@ connections ``ukg_default`` / ``visma_default`` are stored in the metadata DB (s
 edit and test them); the connection Test button is enabled; approval is required (a copy of
 ``include/mappings`` with ``approval_required: true``), so every run waits for a human.
 
-``python tests/ui/ui_stack.py`` runs it in the foreground and prints the URL and login.
+``make ui`` (``python ui_tests/ui_stack.py``) runs it in the foreground and prints the URL
+and the login.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -193,10 +195,8 @@ class UiStack:
                 proc.wait()
         for log in self.logs.values():
             log.close()
-        try:
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
             self._pg(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        except sa.exc.SQLAlchemyError:
-            pass
 
 
 def main() -> None:
