@@ -91,9 +91,11 @@ DEFAULT_ARGS = default_args()
             title="Dry run",
             description="Extract and validate, write the report, post nothing.",
         ),
+        # Optional fields are nullable: Airflow 3.3's trigger form treats an empty value of a
+        # non-nullable param as a missing required one and disables its Trigger button.
         "reverse_batches": Param(
-            [],
-            type="array",
+            None,
+            type=["null", "array"],
             items={"type": "string", "pattern": r"^[A-Za-z0-9_.\-]+$"},
             title="Reverse these Visma batches",
             description=(
@@ -103,8 +105,8 @@ DEFAULT_ARGS = default_args()
             ),
         ),
         "reason": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             maxLength=120,
             title="Reason for the reversal",
             description="Shown in the reversal batch's description and the audit.",

@@ -31,7 +31,7 @@ from typing import IO, Any
 import httpx
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get(
     "UKG_VISMA_UI_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
