@@ -16,6 +16,7 @@ adjustment towards that version, ``REV-000123`` the reversal of batch 000123.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,8 +42,13 @@ _ADJ = re.compile(r"^(?P<base>.+)-ADJ(?P<n>\d+)$")
 _REV = re.compile(r"^REV-(?P<batch>[A-Za-z0-9_.\-]+)$")
 
 
+@functools.lru_cache(maxsize=4096)
 def batch_kind(run_version: str) -> tuple[Kind, str, int, str | None]:
-    """``(kind, base version, adjustment number, reversed batch)`` of a key's version part."""
+    """``(kind, base version, adjustment number, reversed batch)`` of a key's version part.
+
+    Cached: the planner asks every held batch for its kind, base version and adjustment number
+    many times per plan, and each property would otherwise run the regexes again.
+    """
     if m := _REV.match(run_version):
         return "reversal", "", 0, m.group("batch")
     if m := _ADJ.match(run_version):
