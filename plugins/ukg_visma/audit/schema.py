@@ -12,6 +12,7 @@ Each table has one owning module that reads and writes it:
 - ``employee_state``, ``watermarks``, ``pending_changes``, ``rejected_employees``
                                → ``audit.employees`` (employee sync)
 - ``visma_employees``          → ``audit.visma_employees`` (employee sync: Visma's side, mirrored)
+- ``schema_versions``          → ``audit.migrations`` (which schema version the store holds)
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ from sqlalchemy import (
 
 metadata = MetaData()
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
+
+# The versions this store went through (``audit.migrations``): created, recognised or upgraded.
+schema_versions = Table(
+    "schema_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("description", String(200), nullable=False),
+)
 
 runs = Table(
     "runs",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ukg_visma.audit.schema import metadata
+from ukg_visma.audit.migrations import upgrade
 from ukg_visma.settings import airflow_home
 
 
@@ -45,21 +45,32 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:  # a DBAPI connec
 SCHEMA_LOCK_KEY = 0x756B6776
 
 
-def create_schema(engine: Engine) -> None:
-    """Create the missing tables; safe when many processes do it at once.
+def create_schema(engine: Engine) -> list[str]:
+    """Bring the store to this release's schema (``audit.migrations``); safe when many processes
+    do it at once. Returns what was done.
 
     On PostgreSQL concurrent ``CREATE TABLE`` of the same new table fails with a unique violation
     on ``pg_type`` (IF NOT EXISTS does not help), so the check-and-create runs inside one
-    transaction holding an advisory lock: the first process creates, the others wait, then find
-    every table present. ``ukg-visma audit init`` (airflow-init) runs this once per deployment;
-    every process still runs it on first use, so a new table reaches an existing store.
+    transaction holding an advisory lock: the first process creates or upgrades, the others wait,
+    then find every table present. On SQLite ``BEGIN IMMEDIATE`` takes the database's write lock
+    for the same purpose (and makes the upgrade's DDL one transaction: pysqlite would otherwise
+    commit each statement). ``ukg-visma audit init`` (airflow-init) runs this once per
+    deployment; every process still runs it on first use, so a new table reaches an existing store.
     """
-    if engine.dialect.name != "postgresql":
-        metadata.create_all(engine)
-        return
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            done = upgrade(conn)
+            conn.commit()
+        return done
     with engine.begin() as conn:
-        conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-        metadata.create_all(conn)
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        return upgrade(conn)
+
+
+# What opening each store did to its schema in this process (``ukg-visma audit init`` prints it).
+UPGRADES: dict[str, list[str]] = {}
 
 
 @cache
@@ -70,12 +81,16 @@ def engine_for(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-    create_schema(engine)
+    UPGRADES[url] = create_schema(engine)
     return engine
 
 
+def resolve_url(url: str | None = None) -> str:
+    return url or os.environ.get("UKG_VISMA_AUDIT_URL") or default_url()
+
+
 def get_engine(url: str | None = None) -> Engine:
-    return engine_for(url or os.environ.get("UKG_VISMA_AUDIT_URL") or default_url())
+    return engine_for(resolve_url(url))
 
 
 def upsert_insert(engine: Engine, table: Table) -> postgresql.Insert | sqlite.Insert:

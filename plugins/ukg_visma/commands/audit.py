@@ -174,8 +174,9 @@ def _purge(args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     from sqlalchemy import inspect
 
+    from ukg_visma.audit.migrations import SCHEMA_VERSION, current_version
     from ukg_visma.audit.schema import metadata
-    from ukg_visma.audit.store import get_engine
+    from ukg_visma.audit.store import UPGRADES, engine_for, resolve_url
 
     url = args.audit_url
     if not url:
@@ -185,13 +186,20 @@ def _init(args: argparse.Namespace) -> int:
         # too (outside a task, Airflow 3.3 searches it only in its server context).
         os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
         url = audit_url_from_airflow()
-    engine = get_engine(url)  # creates the schema under the store's lock
+    url = resolve_url(url)
+    engine = engine_for(url)  # creates or upgrades the schema under the store's lock
     with engine.connect() as conn:
         present = set(inspect(conn).get_table_names())
+        version = current_version(conn)
     missing = sorted(set(metadata.tables) - present)
     where = engine.url.render_as_string(hide_password=True)
+    for step in UPGRADES.get(url, []):
+        print(f"audit schema: {step}")
     if missing:
         print(f"audit schema incomplete at {where}: missing {', '.join(missing)}")
         return 1
-    print(f"audit schema ready at {where}: {len(metadata.tables)} tables")
-    return 0
+    print(
+        f"audit schema ready at {where}: version {version} "
+        f"(this ukg-visma: {SCHEMA_VERSION}), {len(metadata.tables)} tables"
+    )
+    return 0 if version == SCHEMA_VERSION else 1
