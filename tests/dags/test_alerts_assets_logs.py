@@ -126,20 +126,25 @@ def test_posted_period_emits_asset_event_and_queues_downstream_dag(
     payroll, tmp_path, capfd, monkeypatch
 ):
     from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.models.dag import DagModel
 
-    # A downstream reporting DAG scheduled on the asset, known to the metadata DB as the
-    # dag-processor would write it (the session's bundle is the repo's dags folder).
+    before = len(_asset_events("ukg_visma_payroll_posted"))
+    dry = run_period("2026-10", dry_run=True)
+    assert str(dry.state) == "success", task_states(dry)
+    assert len(_asset_events("ukg_visma_payroll_posted")) == before  # a dry run posts nothing
+
+    # A downstream reporting DAG scheduled on the asset, written to the metadata DB as the
+    # dag-processor writes it (into the bundle the run above registered), and switched on.
     folder = tmp_path / "downstream"
     folder.mkdir()
     (folder / "reporting.py").write_text(DOWNSTREAM, encoding="utf-8")
     bag = BundleDagBag(dag_folder=str(folder), bundle_path=folder, bundle_name="dags-folder")
     assert bag.import_errors == {}
     sync_bag_to_db(bag, "dags-folder", None)
+    from airflow.utils.session import create_session
 
-    before = len(_asset_events("ukg_visma_payroll_posted"))
-    dry = run_period("2026-10", dry_run=True)
-    assert str(dry.state) == "success", task_states(dry)
-    assert len(_asset_events("ukg_visma_payroll_posted")) == before  # a dry run posts nothing
+    with create_session() as session:
+        session.get(DagModel, "ukgv_test_payroll_reporting").is_paused = False
 
     dagrun = run_period("2026-10")
     assert str(dagrun.state) == "success", task_states(dagrun)
