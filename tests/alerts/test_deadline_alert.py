@@ -19,7 +19,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 import yaml
 from smtp_sink import SmtpSink, body_text
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 CONN_ID = "ukgv_alerts_smtp"
 
-DAG_TEMPLATE = '''
+DAG_TEMPLATE = """
 import datetime as dt
 
 import pendulum
@@ -58,7 +57,7 @@ def ukgv_test_deadline():
 
 
 ukgv_test_deadline()
-'''
+"""
 
 
 def test_period_not_posted_by_its_deadline_alerts_through_scheduler_and_triggerer(
@@ -109,14 +108,15 @@ def test_period_not_posted_by_its_deadline_alerts_through_scheduler_and_triggere
             logs[name] = (tmp_path / f"{name}.log").open("w")
             procs.append(
                 subprocess.Popen(
-                    [AIRFLOW, name], env=env, stdout=logs[name], stderr=subprocess.STDOUT,
+                    [AIRFLOW, name],
+                    env=env,
+                    stdout=logs[name],
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )  # fmt: skip
             )
         messages = sink.wait_for(1, timeout=300)
-        tails = "".join(
-            (tmp_path / f"{n}.log").read_text(errors="replace")[-3000:] for n in logs
-        )
+        tails = "".join((tmp_path / f"{n}.log").read_text(errors="replace")[-3000:] for n in logs)
         assert messages, f"no alert e-mail; process logs:\n{tails}"
     finally:
         for proc in procs:

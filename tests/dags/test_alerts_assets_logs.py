@@ -21,7 +21,7 @@ from payroll_helpers import run_period, task_states
 from sandbox_fixture import configure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "alerts"))
-from smtp_sink import SmtpSink, body_text  # noqa: E402
+from smtp_sink import SmtpSink, body_text
 
 pytestmark = pytest.mark.e2e
 
@@ -102,7 +102,7 @@ def _queued_for(dag_id: str) -> list:
         ).all()
 
 
-DOWNSTREAM = '''
+DOWNSTREAM = """
 import pendulum
 from airflow.sdk import dag, task
 from ukg_visma.events.outlets import PAYROLL_POSTED
@@ -119,7 +119,7 @@ def reporting():
 
 
 reporting()
-'''
+"""
 
 
 def test_posted_period_emits_asset_event_and_queues_downstream_dag(
