@@ -113,7 +113,7 @@ def test_period_not_posted_by_its_deadline_alerts_through_scheduler_and_triggere
                     stdout=logs[name],
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
-                )  # fmt: skip
+                )
             )
         messages = sink.wait_for(1, timeout=300)
         tails = "".join((tmp_path / f"{n}.log").read_text(errors="replace")[-3000:] for n in logs)
