@@ -123,7 +123,7 @@ reporting()
 
 
 def test_posted_period_emits_asset_event_and_queues_downstream_dag(
-    payroll, tmp_path, capfd, monkeypatch
+    payroll, tmp_path, capfd, caplog, monkeypatch
 ):
     from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
     from airflow.models.dag import DagModel
@@ -166,7 +166,8 @@ def test_posted_period_emits_asset_event_and_queues_downstream_dag(
 
     # the extract task's own log: one line per pay run, NOK with counts, no dataclass repr
     out = capfd.readouterr()
-    text = out.out + out.err
+    # the task log as printed (structlog) and as logged (the records, whichever way they went)
+    text = out.out + out.err + caplog.text
     lines = [ln for ln in text.splitlines() if "pay run NMF-202610-" in ln and " lines in " in ln]
     assert {ln.split("pay run ")[1].split(" ")[0] for ln in lines} >= {
         "NMF-202610-R1",
