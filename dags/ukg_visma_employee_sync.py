@@ -48,6 +48,7 @@ import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from ukg_visma.events.assets import UKG_EMPLOYEE_EVENTS
+from ukg_visma.events.outlets import EMPLOYEES_SYNCED, announce_employees_synced
 from ukg_visma.settings import load_settings
 from ukg_visma.tasks.runtime import default_args
 
@@ -117,7 +118,8 @@ def ukg_visma_employee_sync() -> None:
             extracted,
         )
 
-    @task
+    # A sync whose headcount check passed emits `ukg_visma_employees_synced` (extra: counts).
+    @task(outlets=[EMPLOYEES_SYNCED])
     def check_headcount(extracted: dict, applied: dict, **context) -> dict:
         from ukg_visma.mappings import load_mappings
         from ukg_visma.settings import load_settings
@@ -126,7 +128,7 @@ def ukg_visma_employee_sync() -> None:
         from ukg_visma.tasks.employee_sync.context import sync_context
 
         ctx, settings = sync_context(context), load_settings()
-        return step.verify(
+        summary = step.verify(
             runtime.ukg_hook(),
             runtime.visma_hook(),
             runtime.audit(),
@@ -136,6 +138,8 @@ def ukg_visma_employee_sync() -> None:
             extracted,
             applied,
         )
+        announce_employees_synced(context, summary)
+        return summary
 
     extracted = extract_changes()
     check_headcount(extracted, apply_to_visma(extracted))

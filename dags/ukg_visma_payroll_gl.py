@@ -36,6 +36,11 @@ run report.
    twice, or a batch of ours nobody here posted; writes the run report.
 
 Replay = clear or retry the failed task: it repeats only what did not complete.
+
+**Alerts and assets** (`alerts` in `settings.yaml`, docs/alerts.md): a task that ends failed is
+e-mailed / sent to Slack; a period not posted by day `posting_deadline_day` of the next month
+raises a deadline alert. Every posted period emits the asset event `ukg_visma_payroll_posted`
+(extra: period, batches, totals, reconciliation) for downstream DAGs.
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ import datetime as dt
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from ukg_visma.alerts.deadline import posting_deadline
 from ukg_visma.events.gl_sensor import GLExportSensor
+from ukg_visma.events.outlets import PAYROLL_POSTED_ALIAS, announce_period_posted
 from ukg_visma.periods import SCHEDULE_TIMEZONE
 from ukg_visma.settings import load_settings
 from ukg_visma.tasks.runtime import default_args
@@ -63,6 +70,8 @@ DEFAULT_ARGS = default_args()
     # of one period must not see another period's half-posted journals.
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    # "pay period not posted by day N of the next month" (alerts.posting_deadline_day; off if unset)
+    deadline=posting_deadline(SETTINGS.alerts) or None,
     tags=["ukg", "visma", "payroll"],
     doc_md=__doc__,
     params={
@@ -186,14 +195,16 @@ def ukg_visma_payroll_gl() -> None:
 
     # none_failed: a period with nothing left to create expands post_journal to zero tasks
     # (skipped), and must still be reconciled from Visma's side.
-    @task(trigger_rule="none_failed")
+    # A posted and reconciled period emits the `ukg_visma_payroll_posted` asset event (alias:
+    # dry runs and reversal-only runs emit none); downstream reporting DAGs schedule on it.
+    @task(trigger_rule="none_failed", outlets=[PAYROLL_POSTED_ALIAS])
     def reconcile(posted: list[dict], **context) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import reconcile as step
         from ukg_visma.tasks.payroll.validate import staged_journals
 
         ctx = runtime.run_context(context)
-        return step.reconcile_and_report(
+        outcome = step.reconcile_and_report(
             runtime.visma_hook(),
             runtime.audit(),
             ctx,
@@ -201,6 +212,8 @@ def ukg_visma_payroll_gl() -> None:
             staged_journals(ctx),
             list(posted),
         )
+        announce_period_posted(context, outcome)
+        return outcome
 
     # Deferred between looks at UKG; UKG's PayrollGLExportCompletedEvent (via the webhook inbox)
     # releases it at once, the 30-minute poke is the safety net (ukg_visma.events.gl_sensor).

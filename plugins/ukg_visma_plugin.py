@@ -7,6 +7,8 @@
   UI's session cookie or a bearer JWT, then DAG-run read access; ``ukg_visma.ui.report_app``),
   linked from the run (``Run report`` tab) and from ``validate`` / ``reconcile`` (extra link).
 - a listener puts the run's key figures into the DAG-run note (``ukg_visma.ui.notes``).
+- ``PayPeriodPostingDeadline``: the pay-period DAG's deadline alert reference (the scheduler
+  finds custom deadline references through plugins; ``ukg_visma.alerts.deadline``).
 - a root middleware lets the connection Test button's messages name the connection being
   tested rather than Airflow's transient id (``ukg_visma.ui.conn_test``).
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
+from ukg_visma.alerts.deadline import PayPeriodPostingDeadline
 from ukg_visma.ui import notes
 from ukg_visma.ui.conn_test import ROOT_MIDDLEWARE
 from ukg_visma.ui.links import RUN_REPORT_VIEW, RunReportLink
@@ -38,3 +41,5 @@ class UkgVismaPlugin(AirflowPlugin):
     external_views = [RUN_REPORT_VIEW]  # noqa: RUF012
     global_operator_extra_links = [RunReportLink()]  # noqa: RUF012
     listeners = [notes]  # noqa: RUF012
+    # "pay period not posted by day N" (settings.alerts.posting_deadline_day), ukg_visma.alerts
+    deadline_references = [PayPeriodPostingDeadline]  # noqa: RUF012

@@ -160,6 +160,38 @@ class RetentionSettings(_Strict):
     (``commands.audit``)."""
 
 
+class AlertSettings(_Strict):
+    """Who is told when a run fails or a pay period is late (``ukg_visma.alerts``). Every channel
+    is off until its connection id is set; the connections hold the server, the login and the
+    webhook secret, so nothing secret is in this file (``docs/alerts.md``)."""
+
+    email_conn_id: str | None = None
+    """Airflow SMTP connection (``smtp`` type) of the alert e-mails; unset = no e-mail
+    (``alerts.notify``)."""
+    email_to: list[str] = []
+    """Recipients of the alert e-mails (``alerts.notify``); required with ``email_conn_id``."""
+    email_from: str | None = None
+    """Sender of the alert e-mails; unset = the SMTP connection's ``from_email`` extra."""
+    slack_conn_id: str | None = None
+    """Airflow Slack incoming-webhook connection (``slackwebhook`` type); unset = no Slack message
+    (``alerts.notify``)."""
+    posting_deadline_day: int | None = Field(None, ge=1, le=28)
+    """A pay period not posted by the end of this day of the following month (Oslo time) raises
+    a deadline alert on its scheduled or manual run (``alerts.deadline`` via the pay-period DAG's
+    ``deadline``); unset = no deadline alert."""
+
+    @model_validator(mode="after")
+    def _recipients(self) -> AlertSettings:
+        if self.email_conn_id and not self.email_to:
+            raise ValueError("alerts.email_conn_id is set but alerts.email_to names nobody")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any channel is configured (else no callback is wired at all)."""
+        return bool(self.email_conn_id or self.slack_conn_id)
+
+
 class PathSettings(_Strict):
     staging: str
     """Where tasks hand files to each other, an ``ObjectStoragePath`` (``tasks.staging``);
@@ -187,6 +219,8 @@ class Settings(_Strict):
     """Task-level retries of every DAG (``tasks.runtime``)."""
     retention: RetentionSettings = RetentionSettings()
     """Personal data in the audit store (``commands.audit``)."""
+    alerts: AlertSettings = AlertSettings()
+    """Failure and deadline alerts (``ukg_visma.alerts``); off until a connection id is set."""
     paths: PathSettings
     """Staging files and reports (``tasks.staging``, ``tasks.reports``)."""
 

@@ -149,14 +149,18 @@ def audit() -> Engine:
 
 def default_args() -> dict[str, Any]:
     """The DAGs' shared task defaults: owned by finance-data, classified by ``retry_policy``
-    (a data error fails at once; a transient one retries long enough to outlast an outage).
+    (a data error fails at once; a transient one retries long enough to outlast an outage);
+    a task that ends failed is told through ``settings.alerts`` (``alerts.notify``), if set.
 
     ``retry_delay``/backoff apply only where Airflow retries without asking the policy (a
     worker lost mid-task); they follow the same schedule.
     """
+    from ukg_visma.alerts.notify import failure_callbacks
     from ukg_visma.settings import load_settings
 
-    retries = load_settings().retries
+    settings = load_settings()
+    retries = settings.retries
+    alerts = failure_callbacks(settings.alerts)  # empty when no alert channel is configured
     return {
         "owner": "finance-data",
         "retries": retries.transient_retries,
@@ -164,4 +168,5 @@ def default_args() -> dict[str, Any]:
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": dt.timedelta(seconds=retries.max_delay_seconds),
         "retry_policy": retry_policy(retries),
+        **({"on_failure_callback": alerts} if alerts else {}),
     }

@@ -214,7 +214,9 @@ def apply(
         "watermark": mark.isoformat(),
         "visma_calls": visma.stats.as_dict(),
     }
-    log.info("employee sync apply: %s", {k: v for k, v in summary.items() if k != "drift"})
+    from ukg_visma.log_text import sync_apply_text
+
+    log.info("%s", sync_apply_text(summary))
     return summary
 
 

@@ -337,5 +337,7 @@ def extract(
         "quarantined": sorted(r.label for r in rejected),
         "released_from_quarantine": released,
     }
-    log.info("employee sync extract: %s", summary)
+    from ukg_visma.log_text import sync_extract_text
+
+    log.info("%s", sync_extract_text(summary))
     return summary

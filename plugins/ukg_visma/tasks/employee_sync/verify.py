@@ -163,10 +163,17 @@ def verify(
         "alarming": len(alarming),
         "quarantined": len(quarantine),
         "set_aside": {k: len(v) for k, v in aside.items()},
+        "headcount": {
+            "ukg_active": int(frame["ukg_active"].sum()),
+            "visma_active": int(frame["visma_active"].sum()),
+        },
         "applied": applied.get("applied"),
         "visma_calls": applied.get("visma_calls"),  # requests, 429s, retries, 412 conflicts
     }
     records.finish_run(engine, ctx.audit_run_id, "failed" if problems else "success", summary)
+    from ukg_visma.log_text import headcount_text
+
+    log.info("%s\nreport: %s", headcount_text(frame, mismatches=len(bad)), paths["markdown"])
     if problems:
         message = "\n\n".join(problems) + f"\n\nReport: {paths['markdown']}"
         if not bad.empty:

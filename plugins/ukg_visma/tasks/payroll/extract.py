@@ -198,7 +198,9 @@ def extract(
         ),
     )
     uri = staging.write_frame(ctx.run_key, "gl_lines", frame.astype({"source_hash": "str"}))
-    log.info("extracted %s", completeness)
+    from ukg_visma.log_text import pay_run_lines
+
+    log.info("%s", pay_run_lines(ctx.period.key, completeness.runs))
     return {
         "lines": uri,
         "line_count": len(frame),
