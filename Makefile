@@ -80,6 +80,7 @@ bench: bench-bounds
 	python -m bench.transform_scale
 	python -m bench.pay_period
 	python -m bench.ukg_blocks
+	python -m bench.employee_sync
 	python -m bench.dag_parse
 	@uptime
 

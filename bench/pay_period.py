@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.pay_period                         # 1,200 and 20,000 employees, 50 ms
     .venv/bin/python -m bench.pay_period --employees 1200 --latency 0
+    .venv/bin/python -m bench.pay_period --employees 20000 --gl-readers 1 4   # before/after
 
 Each scenario runs in a fresh interpreter: both sandbox servers are started as the test fixture
 starts them (``tests/sandbox_fixture.Sandbox``: real subprocesses, real HTTP), reset to the
@@ -73,7 +74,7 @@ def _kind(server: str, call: dict) -> str:
     return f"other {server} {call['method']} {re.sub(r'[0-9]{3,}', 'N', call['path'])}"
 
 
-def _scenario(employees: int, latency_ms: int) -> dict:
+def _scenario(employees: int, latency_ms: int, gl_readers: int = 0) -> dict:
     _airflow_env()
     sys.path.append(str(ROOT / "tests"))  # after the package: tests/ukg_visma is no package
     sys.path.append(str(ROOT / "tests" / "dags"))
@@ -93,6 +94,13 @@ def _scenario(employees: int, latency_ms: int) -> dict:
         os.environ["UKG_VISMA_AUDIT_URL"] = f"sqlite:///{work}/audit.db"
         shutil.copytree(ROOT / "include" / "mappings", work / "mappings")
         os.environ["UKG_VISMA_MAPPINGS_DIR"] = str(work / "mappings")
+        if gl_readers:  # payroll.gl_read_concurrency (1 = the sequential read of before)
+            import yaml
+
+            path = work / "mappings" / "settings.yaml"
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data["payroll"]["gl_read_concurrency"] = gl_readers
+            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         import payroll_helpers
 
         seq = {s: max((c["seq"] for c in box.calls(s)), default=0) for s in ("ukg", "visma")}
@@ -127,6 +135,7 @@ def _scenario(employees: int, latency_ms: int) -> dict:
         return {
             "employees": employees,
             "latency_ms": latency_ms,
+            "gl_readers": gl_readers or "default",
             "state": str(dagrun.state),
             "failed": {k: v for k, v in states.items() if v != "success"},
             "wall_s": wall,
@@ -154,7 +163,8 @@ def _scenario(employees: int, latency_ms: int) -> dict:
 def _print(r: dict) -> None:
     gaps = r["task_span_s"] - r["task_sum_s"]
     print(
-        f"\n{r['employees']:,} employees, {r['latency_ms']} ms latency — run {r['state']} "
+        f"\n{r['employees']:,} employees, {r['latency_ms']} ms latency, GL readers "
+        f"{r['gl_readers']} — run {r['state']} "
         f"{r['failed'] or ''}; dag.test wall {r['wall_s']:.1f} s (first task start → last task "
         f"end {r['task_span_s']:.1f} s; task bodies {r['task_sum_s']:.1f} s; Airflow between "
         f"tasks {gaps:.1f} s); sandbox's own time {r['sandbox_own_s']:.2f} s"
@@ -170,13 +180,14 @@ def _print(r: dict) -> None:
         print(f"    {s:>7.2f}  {task}")
 
 
-def main(employees: list[int], latency: int) -> list[dict]:
+def main(employees: list[int], latency: int, gl_readers: list[int] | None = None) -> list[dict]:
     print(f"pay period 2026-10 — {machine()}; {load()}")
     rows = []
     for n in employees:
-        r = child("pay_period", "--child", str(n), str(latency))
-        _print(r)
-        rows.append(r)
+        for readers in gl_readers or [0]:
+            r = child("pay_period", "--child", str(n), str(latency), str(readers))
+            _print(r)
+            rows.append(r)
     print(f"(after: {load()})")
     return rows
 
@@ -185,9 +196,10 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--employees", type=int, nargs="+", default=[1200, 20000])
     ap.add_argument("--latency", type=int, default=50)
-    ap.add_argument("--child", nargs=2, type=int)
+    ap.add_argument("--gl-readers", type=int, nargs="+", help="payroll.gl_read_concurrency")
+    ap.add_argument("--child", nargs=3, type=int)
     a = ap.parse_args()
     if a.child:
         print(json.dumps(_scenario(*a.child), default=str))
     else:
-        main(a.employees, a.latency)
+        main(a.employees, a.latency, a.gl_readers)

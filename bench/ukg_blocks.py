@@ -1,15 +1,16 @@
-"""UKG GL blocks read sequentially (what extract does) vs concurrently, with added latency.
+"""UKG GL blocks read one after the other vs concurrently (the extract's reader), with latency.
 
     .venv/bin/python -m bench.ukg_blocks                       # 20,000 employees, 50 ms, 4 and 8
     .venv/bin/python -m bench.ukg_blocks --employees 1200 --workers 2 4
 
 Both sandbox servers as the test fixture starts them; the manufacturer scenario with N employees;
 ``latency_ms`` on every request. The regular run of 2026-10 is read with ``UkgHook.gl_block``:
-sequentially, block 1 … totalNrOfBlocks + 1 (the empty probe), as the extract task reads it; then
-the same blocks from a thread pool of W workers, one hook per worker (the hook is not assumed
-thread-safe; token calls are counted apart). The lines must come out identical, in block order.
-The sandbox has no rate limit here; against a real tenant W must stay within UKG's quota.
-Only a measurement: the extract task is unchanged.
+by ``tasks.payroll.extract.read_run`` — what the extract task runs — with 1 reader (block 1 …
+totalNrOfBlocks + 1, the empty probe, one after the other: the extract before
+``payroll.gl_read_concurrency``) and with W readers (block 1 first, then the rest from W threads,
+one sibling hook each; token calls are counted apart). The lines must come out identical, in
+block order. The sandbox has no rate limit here; against a real tenant W must stay within UKG's
+quota (the readers share the connection's pacer and back off on 429).
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import ROOT, load, machine
@@ -50,38 +49,30 @@ def main(employees: int, latency: int, workers: list[int]) -> None:
             (r for r in box.ukg_state()["glRuns"] if str(r["payDate"]).startswith("2026-10")),
             key=lambda r: r["lines"],
         )
-        blocks = list(range(1, run["totalNrOfBlocks"] + 2))
+        from ukg_visma.tasks.payroll.extract import read_run
+
         hook = UkgHook()
         hook.gl_block(run["runId"], 1)  # token + connection set up outside the timing
         since = max((c["seq"] for c in box.calls("ukg")), default=0)
         t = time.perf_counter()
-        sequential = [hook.gl_block(run["runId"], b) for b in blocks]
+        sequential = read_run(hook, run["runId"], 1)
         seq_s = time.perf_counter() - t
         seq_calls = len(box.calls("ukg", since=since))
-        lines = sum(len(b) for b in sequential)
         print(
-            f"{employees:,} employees, run {run['runId']}: {lines:,} lines in "
+            f"{employees:,} employees, run {run['runId']}: {len(sequential):,} lines in "
             f"{run['totalNrOfBlocks']} blocks (+1 probe), {latency} ms latency per request"
         )
-        print(f"  sequential : {seq_s:6.2f} s, {seq_calls} calls")
+        print(f"  1 reader   : {seq_s:6.2f} s, {seq_calls} calls")
         for w in workers:
-            local = threading.local()
-
-            def read(b: int, local: threading.local = local) -> list:
-                if not hasattr(local, "hook"):
-                    local.hook = UkgHook()
-                return local.hook.gl_block(run["runId"], b)
-
             since = max((c["seq"] for c in box.calls("ukg")), default=0)
             t = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=w) as pool:
-                concurrent = list(pool.map(read, blocks))
+            concurrent = read_run(hook, run["runId"], w)
             con_s = time.perf_counter() - t
             log = box.calls("ukg", since=since)
             calls, tokens = len(log), sum("token" in c["path"] for c in log)
             assert concurrent == sequential, "concurrent read differs"
             print(
-                f"  {w} workers  : {con_s:6.2f} s, {calls} calls ({tokens} token), "
+                f"  {w} readers  : {con_s:6.2f} s, {calls} calls ({tokens} token), "
                 f"{seq_s / con_s:.1f}x"
             )
     finally:

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_DAG_IDS = {
     "ukg_visma_payroll_gl",
     "ukg_visma_employee_sync",
+    "ukg_visma_gl_export_events",
     "ukg_visma_cost_center_alignment",
 }
 

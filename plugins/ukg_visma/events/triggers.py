@@ -73,6 +73,8 @@ class InboxEmployeeEventsTrigger(BaseEventTrigger):
     a run too many drains nothing and costs one poll of UKG's change feed.
     """
 
+    type_prefix = EMPLOYEE_PREFIX  # the family of inbox events this trigger announces
+
     def __init__(
         self, *, poll_s: float = 2.0, settle_s: float = 3.0, conn_id: str = AUDIT_CONN_ID
     ) -> None:
@@ -97,15 +99,16 @@ class InboxEmployeeEventsTrigger(BaseEventTrigger):
             try:
                 if engine is None:
                     engine = await audit_engine_async(self.conn_id)
-                count, newest = await asyncio.to_thread(pending_summary, engine, EMPLOYEE_PREFIX)
+                count, newest = await asyncio.to_thread(pending_summary, engine, self.type_prefix)
                 if count and newest is not None and (announced is None or newest > announced):
                     await asyncio.sleep(self.settle_s)  # let the rest of a burst land
                     count, newest = await asyncio.to_thread(
-                        pending_summary, engine, EMPLOYEE_PREFIX
+                        pending_summary, engine, self.type_prefix
                     )
                     if count and newest is not None:
                         announced = newest
-                        log.info("%d employee event(s) waiting in the inbox: announcing", count)
+                        log.info("%d %s event(s) waiting in the inbox: announcing",
+                                 count, self.type_prefix)  # fmt: skip
                         yield TriggerEvent(
                             {"pending": count, "newest_received_at": newest.isoformat()}
                         )
@@ -117,6 +120,25 @@ class InboxEmployeeEventsTrigger(BaseEventTrigger):
                 await asyncio.sleep(min(60.0, self.poll_s * 2**failures))
                 continue
             await asyncio.sleep(self.poll_s)
+
+
+class InboxGLExportEventsTrigger(InboxEmployeeEventsTrigger):
+    """Fires when ``PayrollGLExportCompletedEvent``s are left unprocessed in the inbox: the
+    ``AssetWatcher`` trigger of ``ukg_gl_export_events`` (the GL events DAG).
+
+    The long ``settle_s`` is deliberate: a period whose sensor is waiting takes its own events
+    within seconds (``GLExportEventTrigger``, ``poll_s`` 2 s) and marks them processed; what is
+    still unprocessed after the settle time belongs to no waiting run — a re-export of a past
+    period, or a period whose run has not started — and the GL events DAG starts that period's
+    run.
+    """
+
+    type_prefix = GL_EXPORT_EVENT
+
+    def __init__(
+        self, *, poll_s: float = 5.0, settle_s: float = 60.0, conn_id: str = AUDIT_CONN_ID
+    ) -> None:
+        super().__init__(poll_s=poll_s, settle_s=settle_s, conn_id=conn_id)
 
 
 class GLExportEventTrigger(BaseTrigger):

@@ -178,6 +178,19 @@ class UkgHook(ApiHook):
         except NotFoundError:
             return []
 
+    def sibling(self) -> UkgHook:
+        """Another hook on the same connection, for one thread of a concurrent read.
+
+        A hook's ``requests.Session`` is not shared across threads; the token cache and the
+        rate-limit pacer are per connection and process, so siblings share both (one token, one
+        view of the quota), and each backs off on 429 by the same retry policy.
+        """
+        return UkgHook(
+            ukg_conn_id=self.ukg_conn_id,
+            timeout=self._timeout_override,
+            retry_policy=self.retry_policy,
+        )
+
     def employee_changes(
         self, *, start: dt.datetime, end: dt.datetime, per_page: int = PER_PAGE
     ) -> list[dict[str, Any]]:

@@ -16,7 +16,11 @@ import pytest
 from ukg_visma.audit import inbox
 from ukg_visma.audit.store import get_engine
 from ukg_visma.employees.models import WebhookEvent
-from ukg_visma.events.triggers import GLExportEventTrigger, InboxEmployeeEventsTrigger
+from ukg_visma.events.triggers import (
+    GLExportEventTrigger,
+    InboxEmployeeEventsTrigger,
+    InboxGLExportEventsTrigger,
+)
 
 WAIT = 30  # an upper bound for "the trigger fires", never a measured duration
 
@@ -163,3 +167,28 @@ def test_events_since_filters_type_time_and_status(engine):
     assert [r["event_id"] for r in inbox.events_since(engine, gl, status="new")] == ["a"]
     count, newest = inbox.pending_summary(engine)
     assert count == 1 and newest is not None and newest.tzinfo is not None
+
+
+def test_gl_watcher_announces_gl_events_left_unprocessed_and_nothing_else(engine):
+    """The ``ukg_gl_export_events`` watcher: GL events no waiting run took, never employee
+    events, never the ones a period's sensor already marked processed."""
+    inbox.put_event(engine, event("hire-1"))
+    inbox.put_event(engine, event("gl-taken", "PayrollGLExportCompletedEvent", RunId="R-1"))
+    inbox.mark_processed(engine, ["gl-taken"], "payroll-run-1")  # the sensor took it
+
+    async def scenario():
+        trigger = roundtrip(InboxGLExportEventsTrigger(poll_s=0.05, settle_s=0.2))
+        assert trigger.type_prefix == "PayrollGLExportCompletedEvent"
+        fired: list[dict] = []
+        watcher = asyncio.ensure_future(collect(trigger.run(), fired))
+        await asyncio.sleep(0.6)
+        assert fired == []  # an employee event and a taken GL event: nothing to announce
+        inbox.put_event(
+            engine, event("gl-past", "PayrollGLExportCompletedEvent", RunId="NMF-202608-R1")
+        )
+        await until(lambda: fired)
+        await asyncio.sleep(0.4)
+        assert [f["pending"] for f in fired] == [1]
+        watcher.cancel()
+
+    asyncio.run(scenario())

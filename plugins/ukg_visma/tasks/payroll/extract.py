@@ -9,6 +9,7 @@ small dict of references (URIs, keys, counts) — never a DataFrame in XCom.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -88,28 +89,79 @@ def completed_pay_runs(
 
 
 # -- 2. extract every block and page --------------------------------------------------------
-def _read_run(ukg: UkgHook, run_id: str) -> list[dict[str, Any]]:
-    """Every line of every block of one GL run.
+DEFAULT_GL_READERS = 4  # ``payroll.gl_read_concurrency``'s default
+
+
+def read_run(ukg: UkgHook, run_id: str, readers: int = 1) -> list[dict[str, Any]]:
+    """Every line of every block of one GL run, in block order.
 
     The block count is a field of the lines themselves, so it is not trusted alone: after the
     last block it names, the next block is asked for too and must be empty (UKG answers 404 or
     an empty page). Lines found there are kept, so that the completeness check names the blocks
     beyond ``totalNrOfBlocks`` and the run stops before anything is posted.
+
+    Block 1 is read first (it says how many blocks there are); blocks 2 … total + 1 are then
+    read by up to ``readers`` threads, each with its own hook on the same connection (one
+    token, one rate-limit pacer, the same 429 backoff), and put back in block order — so the
+    lines are exactly those of a sequential read. Only past the probe, when UKG keeps
+    answering, does the read go on one block at a time.
     """
     lines = ukg.gl_block(run_id, 1)
     if not lines:
         return []
     total = int(lines[0].get("totalNrOfBlocks") or 1)
-    block = 2
-    while True:
+    blocks = _read_blocks(ukg, run_id, range(2, total + 2), readers)
+    for more in blocks:
+        lines.extend(more)
+    if not blocks[-1]:  # the probe past the last block was empty: the usual end
+        return lines
+    block = total + 2
+    while block <= 2 * total + 10:  # a server that never ends: the check reports it
         more = ukg.gl_block(run_id, block)
-        if not more and block > total:
+        if not more:
             break
         lines.extend(more)
         block += 1
-        if block > 2 * total + 10:  # a server that never ends: the check reports it
-            break
     return lines
+
+
+def _read_blocks(
+    ukg: UkgHook, run_id: str, blocks: range, readers: int
+) -> list[list[dict[str, Any]]]:
+    """The lines of each of ``blocks``, in the order given (``readers`` threads at most).
+
+    The first error of any block is raised once every reader has stopped: a block that cannot
+    be read fails the extract as it would sequentially, and no thread outlives the task.
+    """
+    readers = max(1, min(readers, len(blocks)))
+    if readers == 1:
+        return [ukg.gl_block(run_id, b) for b in blocks]
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+    siblings: list[UkgHook] = []
+    lock = threading.Lock()
+
+    def read(block: int) -> list[dict[str, Any]]:
+        hook = getattr(local, "hook", None)
+        if hook is None:
+            hook = local.hook = ukg.sibling()
+            with lock:
+                siblings.append(hook)
+        return hook.gl_block(run_id, block)
+
+    try:
+        with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="ukg-gl") as pool:
+            futures = [pool.submit(read, b) for b in blocks]
+            errors = [f.exception() for f in futures]
+            failed = next((e for e in errors if e is not None), None)
+            if failed is not None:
+                raise failed
+            return [f.result() for f in futures]
+    finally:
+        for hook in siblings:  # the task's counters (429s, retries) include every reader's
+            ukg.stats.add(**hook.stats.as_dict())
+            hook.session.close()
 
 
 def _company_lines(
@@ -157,8 +209,9 @@ def extract(
     if warning:
         log.warning("AUDIT STORE NOT SHARED: %s", warning)
     lines: list[dict[str, Any]] = []
+    readers = settings.payroll.gl_read_concurrency if settings is not None else DEFAULT_GL_READERS
     for run in live:
-        lines.extend(_read_run(ukg, run["runId"]))
+        lines.extend(read_run(ukg, run["runId"], readers))
     if settings is not None:
         lines, foreign = _company_lines(lines, settings.company.ukg_company_code)
         if foreign:

@@ -1,0 +1,68 @@
+"""
+### UKG GL export events → the pay period's run (re-exports of past periods)
+
+Scheduled on the asset `ukg_gl_export_events`: an `AssetWatcher` in the triggerer
+(`ukg_visma.events.triggers.InboxGLExportEventsTrigger`) announces `PayrollGLExportCompletedEvent`s
+that are still unprocessed in the webhook inbox a minute after they arrived — i.e. that no waiting
+pay-period run took (a waiting run's sensor takes its own within seconds).
+
+That is what happens when payroll corrects a month that is already posted and UKG re-exports the
+run: finance wants a correction of **that** month. So:
+
+1. **plan_period_runs** — looks each event's `RunId` up in UKG's pay-run listing (this company),
+   takes the pay month of its pay date as the period, and marks the events processed. An event
+   whose run UKG does not list stays in the inbox.
+2. **start_period_run** (one per period) — starts `ukg_visma_payroll_gl` with `period` set. That
+   run posts only the difference (`payroll.correction_mode`), nothing if the re-export changed
+   nothing; validation, `approval_required` and `closed_period` apply as to any run. A retry
+   never starts a period twice for the same events (the run id is derived from them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import dag, task
+
+from ukg_visma.events.assets import UKG_GL_EXPORT_EVENTS
+from ukg_visma.settings import load_settings
+from ukg_visma.tasks.runtime import default_args
+
+SETTINGS = load_settings()
+DEFAULT_ARGS = default_args()
+
+
+@dag(
+    dag_id="ukg_visma_gl_export_events",
+    schedule=UKG_GL_EXPORT_EVENTS,
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Oslo"),
+    catchup=False,
+    max_active_runs=1,  # two runs would read the same inbox rows
+    dagrun_timeout=dt.timedelta(hours=1),
+    default_args=DEFAULT_ARGS,
+    tags=["ukg", "visma", "payroll"],
+    doc_md=__doc__,
+)
+def ukg_visma_gl_export_events() -> None:
+    @task
+    def plan_period_runs(**context) -> list[dict]:
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.payroll.gl_events import plan_period_runs as step
+
+        return step(
+            runtime.ukg_hook(),
+            runtime.audit(),
+            context["dag_run"].run_id,
+            company_code=SETTINGS.company.ukg_company_code,
+        )
+
+    TriggerDagRunOperator.partial(
+        task_id="start_period_run",
+        trigger_dag_id="ukg_visma_payroll_gl",
+        skip_when_already_exists=True,
+    ).expand_kwargs(plan_period_runs())
+
+
+ukg_visma_gl_export_events()

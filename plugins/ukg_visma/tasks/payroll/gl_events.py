@@ -1,0 +1,126 @@
+"""A ``PayrollGLExportCompletedEvent`` that no waiting pay-period run took starts its period's run.
+
+Why: UKG re-exports a pay run when payroll corrects it — often weeks after the month was posted
+and closed. For finance that is a correction of *that* month, not something to pick up by hand
+or to fold into the next month: the period's run is started again, and its ``plan`` step posts
+exactly the difference (``payroll.correction_mode``: an adjustment journal, or reverse and
+repost) — nothing when the re-export changed nothing. Everything a run of the period does
+applies unchanged: validation before posting, ``payroll.approval_required``, and
+``payroll.closed_period`` (a period closed in Visma stops the run and names what to reopen, or
+posts into the next open period, by setting).
+
+Which period: never guessed from the event's text. The event names a ``RunId``; UKG's pay-run
+listing (this company, the last ``LOOKBACK_MONTHS`` to a month ahead) gives its pay date, and the
+pay month is the period — as the sensor decides. An event whose run UKG does not list (another
+company's, or a run not yet visible) is left in the inbox and looked at again on the next one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ukg_visma.periods import PayPeriod
+from ukg_visma.tasks.payroll.extract import of_company
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ukg_visma.hooks.ukg import UkgHook
+
+log = logging.getLogger(__name__)
+
+LOOKBACK_MONTHS = 24  # how far back a re-export is looked up (pay-run listing window)
+PAYROLL_DAG_ID = "ukg_visma_payroll_gl"
+
+
+def event_run_id(event: Mapping[str, Any]) -> str | None:
+    """The ``RunId`` an inbox row's event names (the receiver stores the event as received)."""
+    payload = (event.get("payload") or {}).get("Payload") or {}
+    run_id = payload.get("RunId")
+    return str(run_id) if run_id else None
+
+
+def periods_of_events(
+    ukg: UkgHook,
+    events: Iterable[Mapping[str, Any]],
+    *,
+    company_code: str,
+    today: dt.date,
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """The events grouped by the pay period of the run each names, and those UKG does not list.
+
+    One paged listing of the company's pay runs covers every event (pay dates from
+    ``LOOKBACK_MONTHS`` back to a month ahead).
+    """
+    rows = [dict(e) for e in events]
+    if not rows:
+        return {}, []
+    back = today.year * 12 + today.month - 1 - LOOKBACK_MONTHS
+    listed = ukg.payroll_runs(
+        pay_date_from=dt.date(back // 12, back % 12 + 1, 1),
+        pay_date_to=today + dt.timedelta(days=31),
+    )
+    pay_dates = {
+        str(r["runId"]): str(r.get("payDate") or "")
+        for r in listed
+        if of_company(r, company_code, strict=False)
+    }
+    periods: dict[str, list[dict[str, Any]]] = {}
+    unknown: list[dict[str, Any]] = []
+    for event in rows:
+        pay_date = pay_dates.get(event_run_id(event) or "", "")
+        if not re.match(r"^\d{4}-\d{2}-\d{2}", pay_date):
+            unknown.append(event)
+            continue
+        period = PayPeriod(int(pay_date[:4]), int(pay_date[5:7])).key
+        periods.setdefault(period, []).append(event)
+    return periods, unknown
+
+
+def plan_period_runs(
+    ukg: UkgHook,
+    engine: Engine,
+    run_id: str,
+    *,
+    company_code: str,
+    today: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """The pay-period runs to start for the GL events waiting in the inbox (one per period), as
+    ``TriggerDagRunOperator`` kwargs; marks those events processed by ``run_id``.
+
+    The Airflow run id of each is derived from the period and its first event, so a retry of the
+    start (or this task) never starts a period twice for the same events.
+    """
+    from ukg_visma.audit.inbox import events_since, mark_processed
+    from ukg_visma.events.triggers import GL_EXPORT_EVENT
+
+    pending = events_since(engine, GL_EXPORT_EVENT, status="new")
+    periods, unknown = periods_of_events(
+        ukg, pending, company_code=company_code, today=today or dt.date.today()
+    )
+    for event in unknown:
+        log.warning(
+            "GL export event %s names run %s, which UKG does not list for company %s in the "
+            "last %d months: left in the inbox",
+            event["event_id"], event_run_id(event), company_code, LOOKBACK_MONTHS,
+        )  # fmt: skip
+    starts = []
+    for period, events in sorted(periods.items()):
+        runs = sorted({event_run_id(e) or "" for e in events})
+        first = min(str(e["event_id"]) for e in events)
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", first)[:60]
+        starts.append(
+            {
+                "trigger_run_id": f"gl_export__{period}__{safe}",
+                "conf": {"period": period},
+                "note": f"Started by UKG's GL export of {', '.join(runs)} "
+                f"(PayrollGLExportCompletedEvent {first})",
+            }
+        )
+        mark_processed(engine, [e["event_id"] for e in events], run_id)
+        log.info("pay period %s: GL export of run(s) %s → starting its run", period, runs)
+    return starts
