@@ -124,3 +124,18 @@ def test_lines_beyond_the_declared_block_count_are_still_named(payroll, tmp_path
     with pytest.raises(IncompleteExportError) as err:
         _extract(tmp_path, 4, "beyond")
     assert f"run {REGULAR}: block(s) 10, 11, 12 beyond totalNrOfBlocks 9" in str(err.value)
+
+
+def test_a_listed_run_whose_first_block_is_missing_stops_the_extract(payroll, tmp_path):
+    """UKG lists the run as completed with a GL export, but block 1 answers 404: the run is not
+    quietly read as empty (the period would be called done without it)."""
+    from ukg_visma.gl.extract import IncompleteExportError
+
+    payroll.faults("ukg", {"method": "GET", "path": "general-ledger", "status": 404, "times": 1})
+    since = _last(payroll)
+    with pytest.raises(IncompleteExportError) as err:
+        _extract(tmp_path, 4, "first-missing")
+    assert f"run {REGULAR}: UKG lists it as completed with a GL export, but block 1" in str(
+        err.value
+    )
+    assert [c["status"] for c in _gl_reads(payroll, since)] == [404]  # nothing else was read

@@ -14,7 +14,14 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
-from ukg_visma.gl.extract import check_complete, gl_frame, source_hashes
+from ukg_visma.gl.extract import (
+    CompletenessReport,
+    GLExportError,
+    IncompleteExportError,
+    check_complete,
+    gl_frame,
+    source_hashes,
+)
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
@@ -192,8 +199,6 @@ def extract(
     A voided run is not read: Visma must end up holding nothing for it (the plan reverses what
     is there). A malformed or incomplete export stops here with a report naming each line.
     """
-    from ukg_visma.gl.extract import GLExportError
-
     if settings is not None:  # the runs come from XCom: hold them to the company once more
         code = settings.company.ukg_company_code
         runs = [r for r in runs if of_company(r, code, strict=False)]
@@ -210,8 +215,12 @@ def extract(
         log.warning("AUDIT STORE NOT SHARED: %s", warning)
     lines: list[dict[str, Any]] = []
     readers = settings.payroll.gl_read_concurrency if settings is not None else DEFAULT_GL_READERS
+    unread: list[str] = []  # listed as completed with a GL export, yet block 1 holds nothing
     for run in live:
-        lines.extend(read_run(ukg, run["runId"], readers))
+        run_lines = read_run(ukg, run["runId"], readers)
+        if not run_lines:
+            unread.append(str(run["runId"]))
+        lines.extend(run_lines)
     if settings is not None:
         lines, foreign = _company_lines(lines, settings.company.ukg_company_code)
         if foreign:
@@ -219,10 +228,24 @@ def extract(
                         sum(foreign.values()), sorted(foreign),
                         settings.company.ukg_company_code)  # fmt: skip
     records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
-    if not lines:
+    if not lines and not unread:
         log.info("no live pay run to read; voided: %s", [v["pay_run"] for v in voided])
         return {"lines": None, "line_count": 0, "runs": [], "versions": {}, "voided": voided}
     try:
+        if unread:
+            # UKG's run list and its GL export disagree: posting the other runs (or nothing)
+            # would leave a completed pay run out of the ledger and call the period done.
+            raise IncompleteExportError(
+                CompletenessReport(
+                    (),
+                    problems=tuple(
+                        f"run {r}: UKG lists it as completed with a GL export, but block 1 of "
+                        "its export has no lines (404 or an empty page): nothing of the period "
+                        "is posted until UKG serves it — run the period again then"
+                        for r in unread
+                    ),
+                )
+            )
         frame = gl_frame(lines)
         completeness = check_complete(frame)  # raises IncompleteExportError with the details
     except GLExportError as exc:
