@@ -64,6 +64,7 @@ class StateStore:
             self._mem.setdefault(ns, {})[key] = value
         self._depth = 0
         self._undo: list[tuple[str, str, str | None]] = []
+        self._generations: dict[str, int] = {}
 
     # ---- transactions -------------------------------------------------------------------
     @contextmanager
@@ -90,6 +91,7 @@ class StateStore:
 
     def _rollback_memory(self) -> None:
         for ns, key, old in reversed(self._undo):
+            self._generations[ns] = self._generations.get(ns, 0) + 1
             bucket = self._mem.setdefault(ns, {})
             if old is None:
                 bucket.pop(key, None)
@@ -101,6 +103,7 @@ class StateStore:
         """Write one record (None deletes) inside the current transaction."""
         bucket = self._mem.setdefault(ns, {})
         self._undo.append((ns, key, bucket.get(key)))
+        self._generations[ns] = self._generations.get(ns, 0) + 1
         if text is None:
             bucket.pop(key, None)
             self._db.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (ns, key))
@@ -118,6 +121,12 @@ class StateStore:
     def has(self, ns: str, key: str) -> bool:
         with self._lock:
             return key in self._mem.get(ns, {})
+
+    def generation(self, ns: str) -> int:
+        """Changes whenever a record of ``ns`` is written, deleted or rolled back: a reader may
+        keep what it derived from the namespace for as long as this stays the same."""
+        with self._lock:
+            return self._generations.get(ns, 0)
 
     def keys(self, ns: str) -> list[str]:
         with self._lock:

@@ -281,6 +281,10 @@ class UkgState:
     def employees(self) -> list[dict[str, Any]]:
         return self.store.values(_EMP)
 
+    def employees_generation(self) -> tuple[int, int]:
+        """Changes with any write to the employees or their change log (list caches key on it)."""
+        return (self.store.generation(_EMP), self.store.generation(_CHG))
+
     def employee(self, employee_id: str) -> dict[str, Any] | None:
         return self.store.get(_EMP, employee_id)
 

@@ -146,3 +146,30 @@ def test_admin_refuses_an_employee_without_a_usable_number(ukg, number):
     persons = ukg.get("/personnel/v1/person-details", {"per_page": 200})
     assert persons.status_code == 200
     assert ukg.get("/personnel/v1/employment-details", {"per_page": 200}).status_code == 200
+
+
+def test_lists_follow_every_write_while_a_client_pages(ukg):
+    """The paged lists are built once per state (the sandbox's own cost per page stays flat at
+    20,000 employees), so a write between two pages must still show: a read after a change
+    sees it, on every list and in a closed change-feed window."""
+    first = ukg.get("/personnel/v1/employment-details", {"per_page": 1}).json()[0]
+    window = {"startDate": "2026-11-02T00:00:00Z", "endDate": "2026-11-02T23:59:59Z",
+              "per_page": 200}  # fmt: skip
+    before = {e["employeeId"] for e in ukg.get(FEED, window).json()}  # built and kept
+    assert first["employeeId"] not in before
+    ukg.admin("POST", "employees", {
+        "employees": [{"employeeId": first["employeeId"], "jobCode": "MGR"}],
+        "changed_at": "2026-11-02T08:00:00Z",
+    })  # fmt: skip
+    again = ukg.get("/personnel/v1/employment-details", {"per_page": 1}).json()[0]
+    assert again["employeeId"] == first["employeeId"] and again["jobCode"] == "MGR"
+    assert {e["employeeId"] for e in ukg.get(FEED, window).json()} == before | {first["employeeId"]}
+    hire = {"employeeNumber": "000001", "firstName": "Ada", "lastName": "Først",
+            "originalHireDate": "2026-11-24", "lastHireDate": "2026-11-24",
+            "dateOfLastHire": "2026-11-24", "orgLevel1Code": "MOS", "orgLevel2Code": "10",
+            "orgLevel3Code": "110", "jobCode": "OPR", "workLocation": "MOSS"}  # fmt: skip
+    saved = ukg.admin("POST", "employees", {"employees": [hire]})["employees"][0]
+    persons = ukg.get("/personnel/v1/person-details", {"per_page": 1}).json()
+    assert persons[0]["employeeId"] == saved["employeeId"]  # sorted first by number
+    ids = ukg.get("/personnel/v1/employee-ids", {"employeeNumber": "000001"}).json()
+    assert [i["employeeId"] for i in ids] == [saved["employeeId"]]
