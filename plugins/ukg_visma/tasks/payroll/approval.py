@@ -2,10 +2,15 @@
 
 ``PayrollApprovalOperator`` is Airflow's ``ApprovalOperator`` with the prompt built by
 ``validate`` (period, pay runs and versions, counts, totals, top accounts, warnings, report
-link) and a ``reason`` field. The decision is written to the audit store: one ``approval``
+link) and a ``decision_reason`` field. The decision is written to the audit store: one ``approval``
 record per run (who, when, Approve/Reject, the reason) and, on Reject, the audit run is finished
 as ``rejected`` — nothing is planned or posted, ``reconcile`` ends skipped and the DAG-run note
 says who rejected it and why.
+
+The form field is **not** called ``reason``: the DAG has a ``reason`` param (for reversals), and
+Airflow resolves a task's params with the run's conf on top. The UI's trigger form sends every
+DAG param, ``"reason": null`` included, which then replaced the form field's default and failed
+the task's param validation before the prompt was even shown.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 
 log = logging.getLogger(__name__)
+
+# The HITL form's free-text field; its name must not be one of the DAG's params (see above).
+DECISION_FIELD = "decision_reason"
 
 SUBJECT = "Post pay period {{ ti.xcom_pull(task_ids='validate')['period'] }} to Visma?"
 BODY = "{{ ti.xcom_pull(task_ids='validate')['approval'] }}"
@@ -56,7 +64,7 @@ def decision_of(result: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "approved": chosen == [ApprovalOperator.APPROVE],
         "choice": chosen[0] if chosen else None,
-        "reason": str(params.get("reason") or "").strip() or None,
+        "reason": str(params.get(DECISION_FIELD) or "").strip() or None,
         "by": user.get("name") or user.get("id") if isinstance(user, Mapping) else str(user),
         "at": responded_at.isoformat() if isinstance(responded_at, dt.datetime) else responded_at,
     }
@@ -72,8 +80,16 @@ class PayrollApprovalOperator(ApprovalOperator):
         # only task-level ones, so the reason field is added as such.
         incoming = kwargs.pop("params", None)
         given = incoming if isinstance(incoming, ParamsDict) else ParamsDict(incoming or {})
+        if (
+            DECISION_FIELD in given
+            and getattr(given.get_param(DECISION_FIELD), "source", None) != "task"
+        ):
+            raise ValueError(
+                f"the DAG has a param named {DECISION_FIELD!r}: the run's conf would overwrite "
+                "the approval form's field of that name"
+            )
         params = ParamsDict.filter_params_by_source(given, source="task")
-        params["reason"] = Param(
+        params[DECISION_FIELD] = Param(
             "",
             type="string",
             maxLength=500,
