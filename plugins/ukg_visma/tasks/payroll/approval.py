@@ -89,12 +89,14 @@ class PayrollApprovalOperator(ApprovalOperator):
                 "the approval form's field of that name"
             )
         params = ParamsDict.filter_params_by_source(given, source="task")
+        # Nullable: Airflow 3.3's HITL form treats an empty non-nullable field as a missing
+        # required one and keeps both Approve and Reject disabled until something is typed.
         params[DECISION_FIELD] = Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             maxLength=500,
             title="Reason",
-            description="Why (required in practice when you reject; kept in the audit).",
+            description="Why you reject (or approve despite a warning); kept in the audit store.",
             source="task",
         )
         kwargs["params"] = params
