@@ -20,7 +20,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # The HITL form's free-text field; its name must not be one of the DAG's params (see above).
 DECISION_FIELD = "decision_reason"
+# The decision in XCom (Reject leaves no return value: ApprovalOperator skips by raising).
+DECISION_XCOM = "decision"
 
 SUBJECT = "Post pay period {{ ti.xcom_pull(task_ids='validate')['period'] }} to Visma?"
 BODY = "{{ ti.xcom_pull(task_ids='validate')['approval'] }}"
@@ -103,12 +105,21 @@ class PayrollApprovalOperator(ApprovalOperator):
         super().__init__(**kwargs)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        result = super().execute_complete(context=context, event=event)
+        """Record the decision first, then let ``ApprovalOperator`` go on or skip.
+
+        On Reject, ``ApprovalOperator`` skips the downstream tasks by *raising*
+        (``DownstreamTasksSkipped``): nothing after it runs and no return value reaches XCom.
+        So the answer is read with ``HITLOperator``'s own (side-effect free) validation, the
+        decision goes to the audit store and to XCom (key ``decision``, for the run note), and
+        only then does the parent run its Approve/Reject logic.
+        """
         from ukg_visma.tasks import runtime
 
+        answer = HITLOperator.execute_complete(self, context=context, event=event)
         ctx = runtime.run_context(context)
-        decision = decision_of(result)
+        decision = decision_of(answer)
         record_decision(runtime.audit(), ctx.audit_run_id, ctx.flow, decision)
+        context["ti"].xcom_push(key=DECISION_XCOM, value=decision)
         log.info(
             "pay period %s: %s by %s%s",
             ctx.period.key,
@@ -116,4 +127,4 @@ class PayrollApprovalOperator(ApprovalOperator):
             decision["by"],
             f" — reason: {decision['reason']}" if decision["reason"] else "",
         )
-        return result
+        return super().execute_complete(context=context, event=event)
