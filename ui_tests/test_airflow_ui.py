@@ -255,6 +255,7 @@ def test_journey(stack: UiStack, page: Page) -> None:
     page.wait_for_timeout(1500)  # the graph animates to its new fit; only then the picture
     shot(page, "05-dag-graph", full_page=False)
     page.set_viewport_size({"width": 1400, "height": 1000})
+    page.get_by_title(re.compile(r"Show Grid")).first.click()  # the UI remembers the view
     page.goto(f"{stack.url}/ukg-visma/reports/{DAG_ID}/{quote(run_id, safe='')}")
     expect(page.get_by_text("pay period 2026-10").first).to_be_visible()
     expect(page.locator("#summary")).to_contain_text("posted, reconciled")
