@@ -105,8 +105,9 @@ ui: install
 
 # Playwright (PyPI) drives Debian's Chromium (apt; no downloaded browser builds).
 ui-deps: install
-	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| { echo "make ui-deps: apt-get install chromium failed (run as root, or install Debian's chromium)"; exit 1; }
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-ui.txt
 
 test-ui: ui-deps
-	$(BIN)/pytest ui_tests -p no:cacheprovider -o testpaths=ui_tests
+	$(BIN)/pytest ui_tests -p no:cacheprovider -o testpaths=ui_tests -o pythonpath=ui_tests

@@ -55,6 +55,7 @@ class UiStack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, IO[bytes]] = {}
         self.env: dict[str, str] = {}
+        self.ukg_url = self.visma_url = ""  # the sandbox servers, set by start()
 
     # -- pieces ---------------------------------------------------------------------------
     def _pg(self, statement: str) -> None:
@@ -109,6 +110,7 @@ class UiStack:
         self._pg(f'CREATE DATABASE "{self.database}"')
         db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{self.database}"
         ukg_port, visma_port = free_port(), free_port()
+        self.ukg_url, self.visma_url = (f"http://127.0.0.1:{p}" for p in (ukg_port, visma_port))
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "UKG_VISMA"))},
             "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
@@ -176,6 +178,16 @@ class UiStack:
             method, f"{self.url}/api/v2{path}", headers=headers, timeout=30, **kwargs
         )
 
+    @property
+    def audit_url(self) -> str:
+        return self.env["UKG_VISMA_AUDIT_URL"]
+
+    def visma_state(self) -> dict[str, Any]:
+        """What the Visma sandbox holds (journals with status), to judge exactly-once."""
+        answer = httpx.get(f"{self.visma_url}/_sandbox/state", timeout=30)
+        answer.raise_for_status()
+        return dict(answer.json())
+
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while self.api("GET", f"/dags/{dag_id}").status_code != 200:
@@ -199,7 +211,16 @@ class UiStack:
             self._pg(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # Ctrl-C and a plain `kill` both stop every process and drop the database. Installed
+    # explicitly: a shell that starts this in the background (`make ui &`) leaves SIGINT
+    # ignored, and Python's default SIGTERM would skip the clean-up and orphan the processes.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     stack = UiStack(Path(os.environ.get("UKG_VISMA_UI_HOME", ROOT / ".airflow-ui")))
     try:
         stack.start()

@@ -65,7 +65,20 @@ def test_approval_gate_sits_between_validation_and_posting(monkeypatch, tmp_path
     from airflow.providers.standard.operators.hitl import ApprovalOperator
 
     assert isinstance(approve, ApprovalOperator)
-    assert approve.params["reason"] == ""  # the reason field of the form (kept on Reject)
+    # the form's reason field (kept on Reject), optional: the HITL form disables both buttons
+    # while a non-nullable field is empty
+    assert approve.params["decision_reason"] is None
+    assert approve.params.get_param("decision_reason").schema["type"] == ["null", "string"]
+    # What the UI's trigger form sends: every DAG param, the empty ones as null. The task's
+    # params are resolved with the conf on top (Airflow's process_params); the form's field
+    # must survive that (it was called 'reason' like the DAG's reversal param, and a UI-triggered
+    # run failed approve_posting on "None is not of type 'string'").
+    from airflow.sdk.definitions.param import process_params
+
+    form_conf = {name: None for name in dag.params} | {"period": "2026-10", "dry_run": False}
+    resolved = process_params(dag, approve, form_conf, suppress_exception=False)
+    assert resolved["decision_reason"] is None and resolved["period"] == "2026-10"
+    process_params(dag, approve, form_conf | {"reason": "wrong batch"}, suppress_exception=False)
     assert approve.upstream_task_ids == {"validate"}
     # Visma is read (plan) only after the approval, right before the posting
     upstream = {"validate", "fetch_catalog", "approve_posting"}

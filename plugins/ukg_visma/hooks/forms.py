@@ -79,9 +79,9 @@ VISMA_CONN_FIELDS: dict[str, dict[str, Any]] = {
     "renewal_lead_seconds": _SKEW,
 }
 
-# ``port`` stays visible: Airflow 3.3.2's UI sends ``port: 0`` for a hidden port, the stored
-# connection has none, and the Test button's request is refused (400 "host or port differs").
-# A full URL in host wins over it; it only counts with a bare host name.
+# ``port`` stays visible (a full URL in host wins over it; it only counts with a bare host name).
+# Airflow 3.3.2's Test button sends ``port: 0`` for a connection without a port, which the API
+# refuses (400 "host or port differs"); ``ukg_visma.ui.conn_test`` sends it on as ``null``.
 UKG_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema"],
     "relabeling": {

@@ -4,7 +4,13 @@ Airflow 3.3's ``POST /api/v2/connections/test`` builds the connection under a ra
 id, so a hook's message would name ``'aB3xY9kQ'``. This pure ASGI middleware reads the request's
 ``connection_id`` (only on that one route, the body replayed unchanged) and sets
 ``ukg_visma.hooks.probe.TESTED_CONNECTION_ID`` for the request; the route's thread inherits it.
-It never reads or logs anything else of the body (it holds the password).
+It never logs anything of the body (it holds the password).
+
+It also mends one field for this project's two connection types: Airflow 3.3.2's connection
+list sends ``"port": 0`` from its Test button when the stored connection has no port (ours
+carry the port in the host URL), and the API then refuses the test with 400 "The host or port
+to test differs from the stored connection". Port 0 is no TCP port anybody stores, so for
+``ukg`` / ``visma_net`` it is sent on as ``null`` — what the stored connection holds.
 """
 
 from __future__ import annotations
@@ -23,6 +29,16 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 TEST_ROUTE = "/api/v2/connections/test"
 MAX_BODY = 1_000_000
+
+
+OUR_CONN_TYPES = frozenset({"ukg", "visma_net"})
+
+
+def mend_port(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The test request with ``port: 0`` → ``null`` for our types; None when nothing changes."""
+    if body.get("conn_type") in OUR_CONN_TYPES and body.get("port") == 0:
+        return {**body, "port": None}
+    return None
 
 
 class ConnectionTestIdMiddleware:
@@ -50,10 +66,20 @@ class ConnectionTestIdMiddleware:
         conn_id: str | None = None
         try:
             parsed = json.loads(body) if body else None
-            if isinstance(parsed, dict) and isinstance(parsed.get("connection_id"), str):
-                conn_id = parsed["connection_id"]
         except ValueError:
-            conn_id = None
+            parsed = None
+        if isinstance(parsed, dict):
+            if isinstance(parsed.get("connection_id"), str):
+                conn_id = parsed["connection_id"]
+            mended = mend_port(parsed)
+            if mended is not None:
+                body = json.dumps(mended).encode()
+                messages = [{"type": "http.request", "body": body, "more_body": False}]
+                scope = dict(scope)
+                scope["headers"] = [
+                    (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
+                    for k, v in scope.get("headers", [])
+                ]
         pending = list(messages)
 
         async def replay() -> Message:

@@ -95,10 +95,10 @@ def _set_note(dag_run: Any, state: str) -> None:
     if session is None:
         return
 
-    def pull(task_id: str) -> Any:
+    def pull(task_id: str, key: str = "return_value") -> Any:
         row = session.scalars(
             XComModel.get_many(
-                run_id=dag_run.run_id, key="return_value", dag_ids=dag_run.dag_id, task_ids=task_id
+                run_id=dag_run.run_id, key=key, dag_ids=dag_run.dag_id, task_ids=task_id
             ).limit(1)
         ).first()
         return XComModel.deserialize_value(row) if row is not None else None
@@ -107,12 +107,13 @@ def _set_note(dag_run: Any, state: str) -> None:
     if figures is None and (dag_run.note or "").startswith("Pay-period run refused"):
         return  # the refusal says more than "failed"
     validated = pull("validate")
-    approval = pull("approve_posting")
-    decision = None
-    if isinstance(approval, Mapping):
-        from ukg_visma.tasks.payroll.approval import decision_of
+    # approve_posting's decision (pushed before Reject skips the rest: a rejected run has no
+    # return value of approve_posting)
+    from ukg_visma.tasks.payroll.approval import DECISION_XCOM
 
-        decision = decision_of(approval)
+    decision = pull("approve_posting", DECISION_XCOM)
+    if not isinstance(decision, Mapping):
+        decision = None
     dag_run.note = note_text(
         figures if isinstance(figures, Mapping) else None,
         state=state,

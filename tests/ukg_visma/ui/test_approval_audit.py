@@ -18,7 +18,7 @@ def test_reject_with_reason_is_kept_and_finishes_the_run(tmp_path) -> None:
     records.start_run(engine, run_id, "payroll_gl", "2026-10")
     result = {
         "chosen_options": ["Reject"],
-        "params_input": {"reason": "  cost centre 360 is wrong  "},
+        "params_input": {"decision_reason": "  cost centre 360 is wrong  "},
         "responded_by_user": {"id": "7", "name": "controller"},
         "responded_at": dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC),
     }

@@ -2,10 +2,15 @@
 
 ``PayrollApprovalOperator`` is Airflow's ``ApprovalOperator`` with the prompt built by
 ``validate`` (period, pay runs and versions, counts, totals, top accounts, warnings, report
-link) and a ``reason`` field. The decision is written to the audit store: one ``approval``
+link) and a ``decision_reason`` field. The decision is written to the audit store: one ``approval``
 record per run (who, when, Approve/Reject, the reason) and, on Reject, the audit run is finished
 as ``rejected`` — nothing is planned or posted, ``reconcile`` ends skipped and the DAG-run note
 says who rejected it and why.
+
+The form field is **not** called ``reason``: the DAG has a ``reason`` param (for reversals), and
+Airflow resolves a task's params with the run's conf on top. The UI's trigger form sends every
+DAG param, ``"reason": null`` included, which then replaced the form field's default and failed
+the task's param validation before the prompt was even shown.
 """
 
 from __future__ import annotations
@@ -15,11 +20,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 
 log = logging.getLogger(__name__)
+
+# The HITL form's free-text field; its name must not be one of the DAG's params (see above).
+DECISION_FIELD = "decision_reason"
+# The decision in XCom (Reject leaves no return value: ApprovalOperator skips by raising).
+DECISION_XCOM = "decision"
 
 SUBJECT = "Post pay period {{ ti.xcom_pull(task_ids='validate')['period'] }} to Visma?"
 BODY = "{{ ti.xcom_pull(task_ids='validate')['approval'] }}"
@@ -56,7 +66,7 @@ def decision_of(result: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "approved": chosen == [ApprovalOperator.APPROVE],
         "choice": chosen[0] if chosen else None,
-        "reason": str(params.get("reason") or "").strip() or None,
+        "reason": str(params.get(DECISION_FIELD) or "").strip() or None,
         "by": user.get("name") or user.get("id") if isinstance(user, Mapping) else str(user),
         "at": responded_at.isoformat() if isinstance(responded_at, dt.datetime) else responded_at,
     }
@@ -72,25 +82,44 @@ class PayrollApprovalOperator(ApprovalOperator):
         # only task-level ones, so the reason field is added as such.
         incoming = kwargs.pop("params", None)
         given = incoming if isinstance(incoming, ParamsDict) else ParamsDict(incoming or {})
+        if (
+            DECISION_FIELD in given
+            and getattr(given.get_param(DECISION_FIELD), "source", None) != "task"
+        ):
+            raise ValueError(
+                f"the DAG has a param named {DECISION_FIELD!r}: the run's conf would overwrite "
+                "the approval form's field of that name"
+            )
         params = ParamsDict.filter_params_by_source(given, source="task")
-        params["reason"] = Param(
-            "",
-            type="string",
+        # Nullable: Airflow 3.3's HITL form treats an empty non-nullable field as a missing
+        # required one and keeps both Approve and Reject disabled until something is typed.
+        params[DECISION_FIELD] = Param(
+            None,
+            type=["null", "string"],
             maxLength=500,
             title="Reason",
-            description="Why (required in practice when you reject; kept in the audit).",
+            description="Why you reject (or approve despite a warning); kept in the audit store.",
             source="task",
         )
         kwargs["params"] = params
         super().__init__(**kwargs)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        result = super().execute_complete(context=context, event=event)
+        """Record the decision first, then let ``ApprovalOperator`` go on or skip.
+
+        On Reject, ``ApprovalOperator`` skips the downstream tasks by *raising*
+        (``DownstreamTasksSkipped``): nothing after it runs and no return value reaches XCom.
+        So the answer is read with ``HITLOperator``'s own (side-effect free) validation, the
+        decision goes to the audit store and to XCom (key ``decision``, for the run note), and
+        only then does the parent run its Approve/Reject logic.
+        """
         from ukg_visma.tasks import runtime
 
+        answer = HITLOperator.execute_complete(self, context=context, event=event)
         ctx = runtime.run_context(context)
-        decision = decision_of(result)
+        decision = decision_of(answer)
         record_decision(runtime.audit(), ctx.audit_run_id, ctx.flow, decision)
+        context["ti"].xcom_push(key=DECISION_XCOM, value=decision)
         log.info(
             "pay period %s: %s by %s%s",
             ctx.period.key,
@@ -98,4 +127,4 @@ class PayrollApprovalOperator(ApprovalOperator):
             decision["by"],
             f" — reason: {decision['reason']}" if decision["reason"] else "",
         )
-        return result
+        return super().execute_complete(context=context, event=event)
