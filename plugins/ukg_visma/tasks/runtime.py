@@ -33,6 +33,8 @@ class TaskRetryPolicy(ExceptionRetryPolicy):
       ``first_delay · 2^(k-1)`` seconds, capped — with the defaults 30 s, 1, 2, 4, 5, 5 min, so a
       15-minute outage ends green without anyone clearing a task.
     - anything else (a bug, a library error): at most ``unknown_retries`` tries more, same delays.
+    - a ``Retryable`` with a ``max_task_retries`` class attribute (an unusable answer:
+      ``MalformedResponseError``) gets at most that many retries: a few, not the outage budget.
 
     The decision's ``reason`` is the one readable line per attempt that Airflow logs and keeps on
     the task instance: what failed, attempt k of n, next try in s (or why there is none).
@@ -84,6 +86,9 @@ class TaskRetryPolicy(ExceptionRetryPolicy):
         if decision.action is RetryAction.FAIL:
             return RetryDecision.fail(f"{what} — not retried: a retry gives the same answer")
         allowed = max_tries if known else min(max_tries, self.unknown_retries)
+        cap = getattr(exception, "max_task_retries", None)
+        if known and isinstance(cap, int):
+            allowed = min(allowed, cap)
         attempts = allowed + 1
         if try_number > allowed:
             return RetryDecision.fail(
