@@ -10,7 +10,7 @@ from hooks_helpers import FAST, api_calls
 from test_hooks_visma_api import _employee, _journal
 
 from ukg_visma.errors import NotRetryable, Retryable
-from ukg_visma.hooks import ResponseLostError, UkgHook, VismaHook
+from ukg_visma.hooks import ResponseLostError, TransientError, UkgHook, VismaHook
 from ukg_visma.hooks.exceptions import MalformedResponseError, safe_excerpt
 from ukg_visma.hooks.shapes import Expect
 from ukg_visma.tasks.runtime import TaskRetryPolicy
@@ -72,7 +72,7 @@ def test_proxy_error_page_is_transient_with_its_title(box):
     assert hook.accounts()  # 502 is retried by the request loop
     box.faults("visma", {"method": "POST", "path": "^/v2/journaltransaction$", "body": "html",
                          "status": 503})  # fmt: skip
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(TransientError) as caught:
         hook.create_journal(_journal("HTML-503", period="202608"))
     assert isinstance(caught.value, Retryable)
     assert "503 Service Temporarily Unavailable" in str(caught.value)
