@@ -48,7 +48,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 from ukg_visma.events.gl_sensor import GLExportSensor
 from ukg_visma.periods import SCHEDULE_TIMEZONE
 from ukg_visma.settings import load_settings
-from ukg_visma.tasks.runtime import default_args
+from ukg_visma.tasks.runtime import default_args, quiet_retries
 
 SETTINGS = load_settings()
 DEFAULT_ARGS = default_args()
@@ -122,6 +122,7 @@ DEFAULT_ARGS = default_args()
 )
 def ukg_visma_payroll_gl() -> None:
     @task
+    @quiet_retries
     def extract(runs: list[dict], **context) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import extract as step
@@ -130,6 +131,7 @@ def ukg_visma_payroll_gl() -> None:
         return step.extract(runtime.ukg_hook(), runtime.audit(), ctx, runs, SETTINGS)
 
     @task
+    @quiet_retries
     def fetch_catalog(**context) -> str:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import validate as step
@@ -137,6 +139,7 @@ def ukg_visma_payroll_gl() -> None:
         return step.fetch_catalog(runtime.visma_hook(), runtime.run_context(context))
 
     @task(retries=0)
+    @quiet_retries
     def validate(extracted: dict, catalog_uri: str, **context) -> dict:
         """local-only: reads staging files and the mappings; fails before anything is posted."""
         from ukg_visma.mappings import load_mappings
@@ -149,6 +152,7 @@ def ukg_visma_payroll_gl() -> None:
         )
 
     @task
+    @quiet_retries
     def plan(validated: dict, catalog_uri: str, **context) -> list[dict]:
         """Reads what Visma holds for the period (once) and decides what is still to create."""
         from ukg_visma.tasks import runtime
@@ -169,6 +173,7 @@ def ukg_visma_payroll_gl() -> None:
         )
 
     @task(retries=5, max_active_tis_per_dagrun=4)
+    @quiet_retries
     def post_journal(ref: dict, **context) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import posting as step
@@ -187,6 +192,7 @@ def ukg_visma_payroll_gl() -> None:
     # none_failed: a period with nothing left to create expands post_journal to zero tasks
     # (skipped), and must still be reconciled from Visma's side.
     @task(trigger_rule="none_failed")
+    @quiet_retries
     def reconcile(posted: list[dict], **context) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import reconcile as step

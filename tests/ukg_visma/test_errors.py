@@ -58,7 +58,18 @@ def test_the_walk_finds_the_package_exceptions():
         assert known in EXCEPTIONS
 
 
-@pytest.mark.parametrize("name", sorted(set(EXCEPTIONS) - BASES))
+# Not errors but a carrier: takes a Retryable out of a task without its trace (tasks/runtime.py).
+CARRIERS = {"ukg_visma.tasks.runtime.TransientExit"}
+
+
+def test_the_carrier_is_a_system_exit_that_no_except_exception_catches():
+    from ukg_visma.tasks.runtime import TransientExit
+
+    assert set(EXCEPTIONS) >= CARRIERS
+    assert issubclass(TransientExit, SystemExit) and not issubclass(TransientExit, Exception)
+
+
+@pytest.mark.parametrize("name", sorted(set(EXCEPTIONS) - BASES - CARRIERS))
 def test_every_exception_is_transient_or_permanent(name):
     cls = EXCEPTIONS[name]
     transient, permanent = issubclass(cls, Retryable), issubclass(cls, NotRetryable)

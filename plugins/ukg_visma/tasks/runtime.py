@@ -7,7 +7,9 @@ never import Airflow.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.definitions.retry_policy import RetryDecision
@@ -16,12 +18,48 @@ from ukg_visma.errors import Retryable
 from ukg_visma.periods import resolve_period
 from ukg_visma.tasks.payroll.run import PayrollRun
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ukg_visma.hooks.ukg import UkgHook
     from ukg_visma.hooks.visma import VismaHook
     from ukg_visma.settings import RetrySettings
+
+
+class TransientExit(SystemExit):
+    """An expected transient failure on its way out of a task, without its stack trace.
+
+    Why a ``SystemExit``: Airflow 3.3's task runner (``airflow.sdk.execution_time.task_runner.
+    _run_task_and_map_outcome``) logs ``log.exception("Task failed with exception")`` — a full
+    trace — for every exception class *except* ``SystemExit``, which it logs as one line
+    (``Task exited exit_code=…``) and then hands to the retry policy like any failure. The
+    original error rides along as ``__cause__``; :class:`TaskRetryPolicy` decides on it and its
+    reason is the one readable line per try. Only raised by :func:`quiet_retries`, at the very
+    top of a task callable, so no code of ours ever sees it.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+        super().__init__(f"transient: {type(error).__name__}")
+
+
+def quiet_retries(fn: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a task callable so that an expected transient failure (``Retryable``) leaves the
+    task as :class:`TransientExit`: the try's log holds the retry policy's one-line summary
+    (what failed, attempt k of n, next try in s), not a 25-line trace. Permanent and unexpected
+    errors are untouched and keep their traces."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Retryable as exc:
+            raise TransientExit(exc) from exc
+
+    return wrapper
 
 
 class TaskRetryPolicy(ExceptionRetryPolicy):
@@ -69,6 +107,8 @@ class TaskRetryPolicy(ExceptionRetryPolicy):
         max_tries: int,
         context: Any = None,
     ) -> RetryDecision:
+        if isinstance(exception, TransientExit):  # decide on the error it carries
+            exception = exception.error
         decision = super().evaluate(exception, try_number, max_tries, context)
         ti = (context or {}).get("ti") if hasattr(context, "get") else None
         task = getattr(ti, "task_id", None) or "task"
