@@ -168,3 +168,16 @@ def test_excerpt_masks_credentials_and_is_bounded():
     assert "tok123" not in text and len(text) == 160
     assert "s3cr3t" not in safe_excerpt(b"client_secret=s3cr3t&a=Bearer zzz", "text/plain")
     assert "zzz" not in safe_excerpt(b"client_secret=s3cr3t&a=Bearer zzz", "text/plain")
+
+
+@pytest.mark.parametrize("body", ["html", "empty", "truncated"])
+def test_unusable_token_answer_is_malformed_not_a_credential_refusal(box, body):
+    """A proxy's page on the token endpoint used to be an AuthenticationError (permanent)."""
+    hook = VismaHook(retry_policy=FAST)
+    box.faults("visma", {"path": "^/connect/token$", "body": body, "times": 1})
+    with pytest.raises(MalformedResponseError, match="token endpoint answered") as caught:
+        hook.accounts()
+    assert caught.value.during_auth and caught.value.path == "/connect/token"
+    secret = box.credentials["visma"]["connection"]["password"]
+    assert secret not in str(caught.value)
+    assert hook.accounts()  # the next try gets a token
