@@ -70,7 +70,7 @@ def _malformed(
         plan.add("visma", method=method, path=path, body="cut", times=1)
     elif kind == "extra_fields":
         plan.add(rng.choice(["ukg", "visma"]), path=".*", body="extra_fields",
-                 times=rng.randint(5, 15))  # fmt: skip
+                 times=rng.randint(2, 6))  # fmt: skip
     elif kind == "wrong_shape":
         server, method, path = rng.choice([t for t in TARGETS[pipeline] if t[1] == "GET"])
         plan.add(server, method=method, path=path, body="wrong_shape", times=rng.randint(1, 2))

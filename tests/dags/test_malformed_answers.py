@@ -110,6 +110,22 @@ def test_unusable_answer_to_a_journal_post(payroll, tmp_path, rule, committed):
     assert journal_posts(payroll) == (2 if committed else 3)
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [{"body": "html"}, {"body": "html", "commit": True}, {"body": "cut"}],
+    ids=["html-200-instead", "html-200-after-commit", "cut-after-commit"],
+)
+def test_unusable_answer_to_a_release(payroll, tmp_path, rule):
+    """Found by the campaign: a proxy's 200 page *instead of* the release left the batch
+    Balanced and the run green. Now the batch is read back, and released by the retry."""
+    payroll.faults("visma", {"method": "POST", "path": r"/action/release$", "times": 1, **rule})
+    dagrun = run_period(PERIOD)
+    assert str(dagrun.state) == "success", task_states(dagrun)
+    assert {b["status"] for b in ours(payroll)} == {"Posted"}
+    _judge_period(payroll, tmp_path)
+    assert journal_posts(payroll) == 2
+
+
 def test_html_200_page_on_a_catalog_read(payroll, tmp_path):
     """Four maintenance pages on the chart of accounts: the hook reads three times, the task
     retries once, and validation sees the real catalog (not an empty one)."""
