@@ -11,14 +11,29 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-import pendulum
 import pytest
 import yaml
-from test_no_secret_leaks import _run, cluster  # noqa: F401  (the fixture)
+from test_no_secret_leaks import ROOT, cluster  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.e2e
+
+
+# In a process of its own: the LocalExecutor of ``dag.test(use_executor=True)`` keeps state per
+# process, so a second api-server in the same pytest worker (after the secrets test's) is not used.
+RUN = """
+import json, sys
+import pendulum
+from airflow.dag_processing.dagbag import DagBag
+at = pendulum.now("UTC").replace(microsecond=0)
+dag = DagBag(dag_folder=sys.argv[1]).dags["ukg_visma_payroll_gl"]
+run = dag.test(run_after=at, logical_date=at, run_conf={"period": "2026-10"}, use_executor=True)
+print(json.dumps({"state": str(run.state), "tries": [[t.task_id, t.map_index, t.try_number]
+                  for t in run.get_task_instances()]}))
+"""
 
 
 def _records(path: Path) -> list[dict]:
@@ -33,9 +48,15 @@ def test_transient_failure_logs_one_summary_line_and_no_trace(cluster, sandbox):
     settings.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     sandbox.faults("visma", {"method": "POST", "path": r"^/v2/journaltransaction$",
                              "status": 503, "times": 1})  # fmt: skip
-    dagrun = _run("ukg_visma_payroll_gl", pendulum.datetime(2026, 11, 2, tz="UTC"),
-                  period="2026-10")  # fmt: skip
-    tries = {(ti.task_id, ti.map_index): ti.try_number for ti in dagrun.get_task_instances()}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, str(ROOT / "dags" / "ukg_visma_payroll_gl.py")],
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'plugins'}:{ROOT}"},
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["state"] == "success", result
+    tries = {(task, index): n for task, index, n in result["tries"]}
     retried = [key for key, n in tries.items() if key[0] == "post_journal" and n == 2]
     assert len(retried) == 1, tries
     folder = next(logs.rglob(f"task_id=post_journal/map_index={retried[0][1]}"))
