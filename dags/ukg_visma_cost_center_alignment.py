@@ -34,7 +34,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from ukg_visma.tasks.runtime import default_args
+from ukg_visma.tasks.runtime import default_args, quiet_retries
 
 
 @dag(
@@ -58,6 +58,7 @@ from ukg_visma.tasks.runtime import default_args
 )
 def ukg_visma_cost_center_alignment() -> None:
     @task
+    @quiet_retries
     def plan(**context) -> dict:
         from ukg_visma.settings import load_settings
         from ukg_visma.tasks import runtime as r
@@ -67,6 +68,7 @@ def ukg_visma_cost_center_alignment() -> None:
         return a.plan(r.ukg_hook(), r.visma_hook(), r.audit(), run, load_settings())
 
     @task
+    @quiet_retries
     def apply_to_visma(ref: dict, **context) -> dict:
         from ukg_visma.tasks import runtime as r
         from ukg_visma.tasks.alignment import steps as a
@@ -74,6 +76,7 @@ def ukg_visma_cost_center_alignment() -> None:
         return a.apply_to_visma(r.visma_hook(), ref, a.AlignmentRun.from_context(context))
 
     @task
+    @quiet_retries
     def apply_to_ukg(ref: dict, **context) -> dict:
         from ukg_visma.settings import load_settings
         from ukg_visma.tasks import runtime as r
@@ -83,6 +86,7 @@ def ukg_visma_cost_center_alignment() -> None:
         return a.apply_to_ukg(r.ukg_hook(), ref, run, load_settings())
 
     @task
+    @quiet_retries
     def verify(ref: dict, visma_done: dict, ukg_done: dict, **context) -> dict:
         from ukg_visma.settings import load_settings
         from ukg_visma.tasks import runtime as r

@@ -50,7 +50,7 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, t
 from ukg_visma.events.assets import UKG_EMPLOYEE_EVENTS
 from ukg_visma.events.outlets import EMPLOYEES_SYNCED, announce_employees_synced
 from ukg_visma.settings import load_settings
-from ukg_visma.tasks.runtime import default_args
+from ukg_visma.tasks.runtime import default_args, quiet_retries
 
 SETTINGS = load_settings()
 DEFAULT_ARGS = default_args()
@@ -91,6 +91,7 @@ DEFAULT_ARGS = default_args()
 )
 def ukg_visma_employee_sync() -> None:
     @task
+    @quiet_retries
     def extract_changes(**context) -> dict:
         from ukg_visma.settings import load_settings
         from ukg_visma.tasks import runtime
@@ -101,6 +102,7 @@ def ukg_visma_employee_sync() -> None:
         return step.extract(runtime.ukg_hook(), runtime.audit(), ctx, load_settings())
 
     @task
+    @quiet_retries
     def apply_to_visma(extracted: dict, **context) -> dict:
         from ukg_visma.mappings import load_mappings
         from ukg_visma.settings import load_settings
@@ -120,6 +122,7 @@ def ukg_visma_employee_sync() -> None:
 
     # A sync whose headcount check passed emits `ukg_visma_employees_synced` (extra: counts).
     @task(outlets=[EMPLOYEES_SYNCED])
+    @quiet_retries
     def check_headcount(extracted: dict, applied: dict, **context) -> dict:
         from ukg_visma.mappings import load_mappings
         from ukg_visma.settings import load_settings

@@ -28,7 +28,7 @@ from airflow.sdk import dag, task
 
 from ukg_visma.events.assets import UKG_GL_EXPORT_EVENTS
 from ukg_visma.settings import load_settings
-from ukg_visma.tasks.runtime import default_args
+from ukg_visma.tasks.runtime import default_args, quiet_retries
 
 SETTINGS = load_settings()
 DEFAULT_ARGS = default_args()
@@ -47,6 +47,7 @@ DEFAULT_ARGS = default_args()
 )
 def ukg_visma_gl_export_events() -> None:
     @task
+    @quiet_retries
     def plan_period_runs(**context) -> list[dict]:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll.gl_events import plan_period_runs as step

@@ -55,7 +55,7 @@ from ukg_visma.events.gl_sensor import GLExportSensor
 from ukg_visma.events.outlets import PAYROLL_POSTED_ALIAS, announce_period_posted
 from ukg_visma.periods import SCHEDULE_TIMEZONE
 from ukg_visma.settings import load_settings
-from ukg_visma.tasks.runtime import default_args
+from ukg_visma.tasks.runtime import default_args, quiet_retries
 
 SETTINGS = load_settings()
 DEFAULT_ARGS = default_args()
@@ -131,6 +131,7 @@ DEFAULT_ARGS = default_args()
 )
 def ukg_visma_payroll_gl() -> None:
     @task
+    @quiet_retries
     def extract(runs: list[dict], **context) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import extract as step
@@ -139,6 +140,7 @@ def ukg_visma_payroll_gl() -> None:
         return step.extract(runtime.ukg_hook(), runtime.audit(), ctx, runs, SETTINGS)
 
     @task
+    @quiet_retries
     def fetch_catalog(**context) -> str:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import validate as step
@@ -146,6 +148,7 @@ def ukg_visma_payroll_gl() -> None:
         return step.fetch_catalog(runtime.visma_hook(), runtime.run_context(context))
 
     @task(retries=0)
+    @quiet_retries
     def validate(extracted: dict, catalog_uri: str, **context) -> dict:
         """local-only: reads staging files and the mappings; fails before anything is posted."""
         from ukg_visma.mappings import load_mappings
@@ -158,6 +161,7 @@ def ukg_visma_payroll_gl() -> None:
         )
 
     @task
+    @quiet_retries
     def plan(validated: dict, catalog_uri: str, **context) -> list[dict]:
         """Reads what Visma holds for the period (once) and decides what is still to create."""
         from ukg_visma.tasks import runtime
@@ -178,6 +182,7 @@ def ukg_visma_payroll_gl() -> None:
         )
 
     @task(retries=5, max_active_tis_per_dagrun=4)
+    @quiet_retries
     def post_journal(ref: dict, **context) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import posting as step
@@ -198,6 +203,7 @@ def ukg_visma_payroll_gl() -> None:
     # A posted and reconciled period emits the `ukg_visma_payroll_posted` asset event (alias:
     # dry runs and reversal-only runs emit none); downstream reporting DAGs schedule on it.
     @task(trigger_rule="none_failed", outlets=[PAYROLL_POSTED_ALIAS])
+    @quiet_retries
     def reconcile(posted: list[dict], **context) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import reconcile as step

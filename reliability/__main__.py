@@ -25,7 +25,8 @@ def prepare(home: Path) -> None:
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "ERROR"
     # plugins and the repo root first: ``tests/ukg_visma`` and ``tests/sandbox`` are test folders
-    for path in (ROOT / "tests" / "ukg_visma" / "tasks", ROOT / "tests", ROOT, ROOT / "plugins"):
+    helpers = ROOT / "tests" / "ukg_visma" / "tasks" / "employee_sync"  # employee_sync_helpers
+    for path in (helpers, ROOT / "tests", ROOT, ROOT / "plugins"):
         sys.path.insert(0, str(path))
 
 

@@ -29,6 +29,7 @@ EMPLOYEE_TARGETS = [
     ("visma", "PUT", r"^/v1/employee/[^/]+$"),
     ("visma", "GET", r"^/v1/department"),
 ]
+TARGETS = {"payroll": PAYROLL_TARGETS, "employee": EMPLOYEE_TARGETS}
 DROPS = {
     "payroll": [
         ("POST", r"^/v2/journaltransaction$", "POST"),
@@ -38,6 +39,41 @@ DROPS = {
     "employee": [("POST", r"^/v1/employee$", "POST"), ("PUT", r"^/v1/employee/[^/]+$", "PUT")],
 }
 TOKEN_PATHS = {"visma": r"^/connect/token$", "ukg": r"^/signin/oauth2/"}
+# Malformed answers (the sandbox's ``body`` faults): what gateways and proxies really send.
+MALFORMED = ["html_page", "proxy_error_page", "empty_200", "truncated_json", "cut_after_commit",
+             "extra_fields", "wrong_shape"]  # fmt: skip
+
+
+def _malformed(
+    rng: random.Random, plan: Plan, kind: str, pipeline: str, target: tuple[str, str, str]
+) -> None:
+    """One malformed-answer rule. Reads get up to four in a row (the hook reads three times,
+    then the task retries); writes get one, half of them after the endpoint committed."""
+    server, method, path = target
+    write = method != "GET"
+    if kind == "html_page":
+        plan.add(server, method=method, path=path, body="html",
+                 commit=write and rng.random() < 0.5,
+                 times=1 if write else rng.randint(1, 4))  # fmt: skip
+    elif kind == "proxy_error_page":
+        plan.add(server, method=method, path=path, body="html", status=rng.choice([502, 503]),
+                 times=rng.randint(1, 2))  # fmt: skip
+    elif kind == "empty_200":
+        plan.add(server, method=method, path=path, body="empty",
+                 commit=write and rng.random() < 0.5,
+                 times=1 if write else rng.randint(1, 3))  # fmt: skip
+    elif kind == "truncated_json":
+        server, method, path = rng.choice([t for t in TARGETS[pipeline] if t[1] == "GET"])
+        plan.add(server, method=method, path=path, body="truncated", times=rng.randint(1, 3))
+    elif kind == "cut_after_commit":
+        method, path, _ = rng.choice(DROPS[pipeline])
+        plan.add("visma", method=method, path=path, body="cut", times=1)
+    elif kind == "extra_fields":
+        plan.add(rng.choice(["ukg", "visma"]), path=".*", body="extra_fields",
+                 times=rng.randint(2, 6))  # fmt: skip
+    elif kind == "wrong_shape":
+        server, method, path = rng.choice([t for t in TARGETS[pipeline] if t[1] == "GET"])
+        plan.add(server, method=method, path=path, body="wrong_shape", times=rng.randint(1, 2))
 
 
 @dataclass
@@ -63,7 +99,7 @@ def draw(rng: random.Random, pipeline: str, *, read_timeout: float, allow_kill: 
     kinds = [
         "429_retry_after", "429_no_retry_after", "5xx", "5xx", "drop_after_commit",
         "latency_past_timeout", "token_expiry", "token_endpoint_outage", "restart", "revoke",
-        "412",
+        "412", *MALFORMED,
     ]  # fmt: skip
     if pipeline == "payroll" and allow_kill:
         kinds.append("kill_mid_post")
@@ -103,6 +139,8 @@ def draw(rng: random.Random, pipeline: str, *, read_timeout: float, allow_kill: 
                          status=412, times=1)  # fmt: skip
         elif kind == "kill_mid_post":
             plan.kill_mid_post = True
+        elif kind in MALFORMED:
+            _malformed(rng, plan, kind, pipeline, (server, method, path))
         plan.labels.append(kind)
     return plan
 
@@ -110,6 +148,22 @@ def draw(rng: random.Random, pipeline: str, *, read_timeout: float, allow_kill: 
 def label(rule: dict[str, Any]) -> str:
     """The kind a fault rule is reported under."""
     path = rule.get("path", "")
+    body = rule.get("body")
+    if body is not None:
+        what = "release" if "release" in path else rule.get("method") or "any"
+        after = f" after commit ({what})" if rule.get("commit") else f" ({what})"
+        if body == "html":
+            status = rule.get("status") or 200
+            if status != 200:
+                return f"HTML error page from a proxy ({status})"
+            return "HTML page with 200" + after
+        if body == "empty":
+            return "empty body with 200" + after
+        if body == "cut":
+            return f"JSON cut mid-body, connection closed after commit ({what})"
+        return {"truncated": "truncated JSON (complete answer)",
+                "extra_fields": "unknown extra fields",
+                "wrong_shape": "JSON of the wrong shape"}[body]  # fmt: skip
     if path in TOKEN_PATHS.values():
         return f"token endpoint outage ({rule['status']})"
     if rule.get("drop_response_after_commit"):

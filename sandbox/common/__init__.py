@@ -35,7 +35,10 @@ TokenIssuer (``app.sandbox.tokens``, persisted in the store namespace ``_tokens`
 
 Edge layer (``SandboxApp.__call__``), for every request whose path does not start with
 ``/_sandbox``, in this order: global latency (``settings.latency_ms``) + the fault rule's latency →
-quota hit (unless ``rate_limit_exempt(path)``) → the first matching fault rule with ``status``
+quota hit (unless ``rate_limit_exempt(path)``) → a rule with ``body`` (``html``, ``empty``,
+``truncated``, ``cut``, ``extra_fields``, ``wrong_shape``; see ``FaultRule``) answers a malformed
+body, instead of the endpoint or — ``commit`` and the rewriting modes — after it committed →
+the first matching fault rule with ``status``
 answers ``hooks.fault_response(status, rule)`` (+ ``Retry-After`` from ``retry_after``; empty body
 when ``no_body``) → else over quota answers ``hooks.rate_limited_response(decision)`` → else a
 ``drop_response_after_commit`` rule runs the endpoint, then aborts the TCP connection with no

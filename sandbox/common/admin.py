@@ -41,7 +41,9 @@ def _parse_rules(body: Any) -> list[FaultRule]:
     try:
         return [FaultRule.model_validate(item) for item in items]
     except ValidationError as exc:
-        raise HTTPException(status_code=422, detail=exc.errors(include_url=False)) from None
+        raise HTTPException(
+            status_code=422, detail=exc.errors(include_url=False, include_context=False)
+        ) from None
 
 
 def admin_router(runtime: SandboxRuntime) -> APIRouter:

@@ -8,6 +8,7 @@ Starlette's middleware stack an exception turns into a 500 answer instead of a s
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from sandbox.common.calls import CallLog
-from sandbox.common.faults import FaultBook, FaultRule
+from sandbox.common.faults import REWRITES, FaultBook, FaultRule
 from sandbox.common.ratelimit import RateDecision, RateLimiter
 from sandbox.common.store import StateStore
 from sandbox.common.tokens import TokenIssuer
@@ -126,7 +127,14 @@ class SandboxRuntime:
                 message = {**message, "headers": headers}
             await send(message)
 
-        if rule is not None and rule.status is not None:
+        if rule is not None and rule.body is not None and (rule.commit or rule.body in REWRITES):
+            fault_name = f"body:{rule.body}"
+            committed = await self._run_and_rewrite(scope, receive, send, send_with_headers, app,
+                                                    rule)  # fmt: skip
+        elif rule is not None and rule.body is not None:
+            fault_name = f"body:{rule.body}"
+            await self._body_fault(rule)(scope, receive, send_with_headers)
+        elif rule is not None and rule.status is not None:
             fault_name = f"status:{rule.status}"
             response = self._fault(rule)
             await response(scope, receive, send_with_headers)
@@ -166,6 +174,78 @@ class SandboxRuntime:
             response.headers["Retry-After"] = str(rule.retry_after)
         return response
 
+    def _body_fault(self, rule: FaultRule) -> Response:
+        """The answer of an ``html``/``empty`` fault (``status`` was defaulted to 200)."""
+        status = rule.status or 200
+        if rule.body == "empty":
+            return Response(status_code=status)
+        page = _html_page(self.name, status)
+        return Response(page, status_code=status, media_type="text/html; charset=utf-8")
+
+    async def _run_and_rewrite(
+        self, scope: Scope, receive: Receive, send: Send, send_out: Send, app: Any,
+        rule: FaultRule,
+    ) -> int:  # fmt: skip
+        """Run the endpoint to completion (it commits), then answer the malformed version of
+        its answer. Returns the endpoint's own status."""
+        start: list[Message] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.append(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await app(scope, receive, capture)
+        status = start[0]["status"] if start else 500
+        headers = [(k, v) for k, v in (start[0].get("headers", []) if start else [])
+                   if k.lower() != b"content-length"]  # fmt: skip
+        original = b"".join(chunks)
+        if rule.body in ("html", "empty"):
+            await self._body_fault(rule)(scope, receive, send_out)
+            return status
+        if rule.body == "cut":
+            await self._cut(send, send_out, status, headers, original)
+            return status
+        body = original
+        if rule.body == "truncated":
+            body = original[: len(original) // 2]
+        elif rule.body in ("extra_fields", "wrong_shape") and original:
+            try:
+                parsed = json.loads(original)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                changed = (
+                    _with_extra_fields(parsed)
+                    if rule.body == "extra_fields"
+                    else _wrong_shape(parsed)
+                )
+                body = json.dumps(changed).encode("utf-8")
+        headers.append((b"content-length", str(len(body)).encode("latin-1")))
+        await send_out({"type": "http.response.start", "status": status, "headers": headers})
+        await send_out({"type": "http.response.body", "body": body})
+        return status
+
+    async def _cut(
+        self, send: Send, send_out: Send, status: int, headers: list[Any], original: bytes
+    ) -> None:
+        """Announce the whole body (at least 64 bytes), send half of it, close the connection:
+        ``close`` (not ``abort``) so that what was written reaches the client first."""
+        declared = max(len(original), 64)
+        headers = [*headers, (b"content-length", str(declared).encode("latin-1"))]
+        await send_out({"type": "http.response.start", "status": status, "headers": headers})
+        half = original[: len(original) // 2]
+        await send_out({"type": "http.response.body", "body": half, "more_body": True})
+        cycle = getattr(send, "__self__", None)  # uvicorn's RequestResponseCycle
+        transport = getattr(cycle, "transport", None)
+        if cycle is None or transport is None:
+            raise ConnectionDropped("answer cut mid-body")
+        transport.close()
+        cycle.disconnected = True
+        await asyncio.sleep(0)
+
     async def _run_and_drop(self, scope: Scope, receive: Receive, send: Send, app: Any) -> int:
         """Run the endpoint to completion (it commits), swallow its answer, close the socket."""
         status: list[int] = []
@@ -184,6 +264,48 @@ class SandboxRuntime:
         cycle.disconnected = True
         await asyncio.sleep(0)
         return status[0] if status else 0
+
+
+EXTRA_FIELDS = {
+    "sandboxAddedField": "an unknown field",
+    "sandboxAddedObject": {"value": "unknown", "nested": [1, 2]},
+}
+
+
+def _with_extra_fields(value: Any) -> Any:
+    """``value`` with unknown fields added to every object in it (lists kept in order)."""
+    if isinstance(value, dict):
+        return {**{k: _with_extra_fields(v) for k, v in value.items()}, **EXTRA_FIELDS}
+    if isinstance(value, list):
+        return [_with_extra_fields(item) for item in value]
+    return value
+
+
+def _wrong_shape(value: Any) -> Any:
+    """An object where a list was (``{"count", "records"}``), a list where an object was."""
+    if isinstance(value, list):
+        return {"count": len(value), "records": value}
+    return [value]
+
+
+def _html_page(server: str, status: int) -> str:
+    """What a proxy puts in front of an API: its error page, or a 200 login/maintenance page."""
+    if status >= 500:
+        reason = {502: "Bad Gateway", 503: "Service Temporarily Unavailable"}.get(status, "Error")
+        return (
+            f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+            "</body>\r\n</html>\r\n"
+        )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{server} - Scheduled maintenance</title>"
+        "<style>body{font-family:sans-serif}</style></head><body>"
+        "<h1>We&rsquo;ll be back soon</h1><p>The service is undergoing scheduled maintenance. "
+        'Please sign in again later.</p><form method="post" action="/login">'
+        '<input name="username"><input name="password" type="password">'
+        "<button>Sign in</button></form></body></html>"
+    )
 
 
 class SandboxApp(FastAPI):

@@ -14,7 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FaultStatus = Literal[400, 401, 403, 404, 409, 412, 429, 500, 502, 503, 504]
+FaultStatus = Literal[200, 400, 401, 403, 404, 409, 412, 429, 500, 502, 503, 504]
+BodyFault = Literal["html", "empty", "truncated", "cut", "extra_fields", "wrong_shape"]
+# Modes that rewrite the endpoint's own answer, so the endpoint always runs (and commits) first.
+REWRITES = frozenset({"truncated", "cut", "extra_fields", "wrong_shape"})
 
 
 class FaultRule(BaseModel):
@@ -25,6 +28,25 @@ class FaultRule(BaseModel):
     (delay, then run normally) or ``drop_response_after_commit`` (run the endpoint, commit, then
     close the connection without a response). ``retry_after`` (seconds) adds a Retry-After header
     to a status answer; ``no_body`` answers the status with an empty body.
+
+    ``body`` — a malformed answer, as gateways and proxies really produce them:
+
+    - ``html``: an HTML page (``text/html``) with ``status`` (default 200: a login/maintenance page
+      a proxy serves with 200; 502/503: a proxy's error page);
+    - ``empty``: ``status`` (default 200) with an empty body and no content type;
+    - ``truncated``: the endpoint's status and headers, its JSON cut in the middle, delivered as a
+      complete HTTP answer (a gateway that buffered a cut upstream answer); a body-less answer
+      (201 Created, 204) has nothing to cut and goes out unchanged;
+    - ``cut``: the endpoint's status and headers announcing its full ``Content-Length`` (at least
+      64 bytes), half of it, then the connection closes (the client sees an incomplete read);
+    - ``extra_fields``: the endpoint's JSON with unknown fields added to every object (Visma adds
+      fields without notice);
+    - ``wrong_shape``: the endpoint's JSON in the wrong shape (a list wrapped in an object, an
+      object wrapped in a list).
+
+    ``html``/``empty`` answer *instead of* the endpoint unless ``commit`` is true: then the endpoint
+    runs and commits first and its answer is replaced (the dangerous case after a POST). The
+    rewriting modes always run the endpoint first.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -37,6 +59,8 @@ class FaultRule(BaseModel):
     latency_ms: int = Field(default=0, ge=0)
     drop_response_after_commit: bool = False
     no_body: bool = False
+    body: BodyFault | None = None
+    commit: bool = False
 
     @field_validator("method")
     @classmethod
@@ -54,10 +78,27 @@ class FaultRule(BaseModel):
 
     @model_validator(mode="after")
     def _has_effect(self) -> FaultRule:
-        if self.status is None and not self.latency_ms and not self.drop_response_after_commit:
-            raise ValueError("a fault needs status, latency_ms or drop_response_after_commit")
+        if (
+            self.status is None
+            and self.body is None
+            and not self.latency_ms
+            and not self.drop_response_after_commit
+        ):
+            raise ValueError("a fault needs status, body, latency_ms or drop_response_after_commit")
         if self.status is not None and self.drop_response_after_commit:
             raise ValueError("status and drop_response_after_commit exclude each other")
+        if self.body is not None and self.drop_response_after_commit:
+            raise ValueError("body and drop_response_after_commit exclude each other")
+        if self.body in REWRITES:
+            if self.status is not None:
+                raise ValueError(f"body={self.body} keeps the endpoint's status; give no status")
+            self.commit = True
+        elif self.body is not None and self.status is None:
+            self.status = 200
+        if self.status == 200 and self.body not in ("html", "empty"):
+            raise ValueError("status 200 is only for body=html or body=empty")
+        if self.commit and self.body is None:
+            raise ValueError("commit applies to a body fault")
         return self
 
     def matches(self, method: str, path: str) -> bool:

@@ -99,3 +99,20 @@ def test_dags_wire_alerts_only_when_configured(tmp_path, monkeypatch):
     dags = parse()
     assert len(dags["ukg_visma_payroll_gl"].deadline) == 1
     assert all(t.on_failure_callback for d in dags.values() for t in d.tasks)
+
+
+def test_a_quiet_transient_failure_is_reported_by_the_error_it_carries():
+    """Transient failures leave a task as ``TransientExit`` (one log line, no trace); the alert
+    of the last try must still name the real error, not the wrapper."""
+    from types import SimpleNamespace
+
+    from ukg_visma.alerts.notify import task_failure_alert
+    from ukg_visma.hooks.exceptions import TransientError
+    from ukg_visma.tasks.runtime import TransientExit
+
+    error = TransientError("Visma answered 503 on POST /v2/journaltransaction", service="visma")
+    ti = SimpleNamespace(dag_id="ukg_visma_employee_sync", run_id="r1", task_id="apply_to_visma",
+                         map_index=-1, try_number=8)  # fmt: skip
+    alert = task_failure_alert({"ti": ti, "exception": TransientExit(error)})
+    assert alert.error == "TransientError: visma: Visma answered 503 on POST /v2/journaltransaction"
+    assert alert.outcome == "failed, retries exhausted after 8 attempt(s)"

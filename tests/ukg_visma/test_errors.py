@@ -58,7 +58,18 @@ def test_the_walk_finds_the_package_exceptions():
         assert known in EXCEPTIONS
 
 
-@pytest.mark.parametrize("name", sorted(set(EXCEPTIONS) - BASES))
+# Not errors but a carrier: takes a Retryable out of a task without its trace (tasks/runtime.py).
+CARRIERS = {"ukg_visma.tasks.runtime.TransientExit"}
+
+
+def test_the_carrier_is_a_system_exit_that_no_except_exception_catches():
+    from ukg_visma.tasks.runtime import TransientExit
+
+    assert set(EXCEPTIONS) >= CARRIERS
+    assert issubclass(TransientExit, SystemExit) and not issubclass(TransientExit, Exception)
+
+
+@pytest.mark.parametrize("name", sorted(set(EXCEPTIONS) - BASES - CARRIERS))
 def test_every_exception_is_transient_or_permanent(name):
     cls = EXCEPTIONS[name]
     transient, permanent = issubclass(cls, Retryable), issubclass(cls, NotRetryable)
@@ -90,6 +101,10 @@ def test_base_classes_are_never_raised_directly():
         ("ukg_visma.hooks.exceptions.RateLimitError", True),
         ("ukg_visma.hooks.exceptions.ResponseLostError", True),
         ("ukg_visma.hooks.exceptions.ServerError", True),
+        # a 2xx that is no usable document (HTML page, empty, cut JSON, wrong shape): transient,
+        # but capped to a few tries (max_task_retries) — gateways do that; contracts don't heal
+        ("ukg_visma.hooks.exceptions.MalformedResponseError", True),
+        ("ukg_visma.hooks.exceptions.UnexpectedResponseError", False),
         ("ukg_visma.hooks.exceptions.ValidationError", False),
         ("ukg_visma.hooks.exceptions.AuthenticationError", False),
         ("ukg_visma.hooks.exceptions.NotFoundError", False),
@@ -98,6 +113,14 @@ def test_base_classes_are_never_raised_directly():
 )
 def test_the_ones_that_matter_most(name, transient):
     assert issubclass(EXCEPTIONS[name], Retryable) is transient
+
+
+def test_only_malformed_answers_cap_their_task_retries():
+    capped = {n for n, c in EXCEPTIONS.items() if getattr(c, "max_task_retries", None) is not None}
+    assert capped == {"ukg_visma.hooks.exceptions.MalformedResponseError"}
+    assert (
+        1 <= EXCEPTIONS["ukg_visma.hooks.exceptions.MalformedResponseError"].max_task_retries <= 5
+    )
 
 
 def test_unmapped_status_codes_map_to_classified_errors():

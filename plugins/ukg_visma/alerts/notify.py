@@ -86,6 +86,10 @@ def task_failure_alert(context: Mapping[str, Any]) -> Alert:
     if isinstance(map_index, int) and map_index >= 0:
         task_id += f"[{map_index}]"
     exc = context.get("exception")
+    from ukg_visma.tasks.runtime import TransientExit
+
+    if isinstance(exc, TransientExit):  # a transient failure left quietly: report what it carries
+        exc = exc.error
     return Alert(
         kind="task_failed",
         dag_id=dag_id,

@@ -25,7 +25,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ukg_visma.hooks.exceptions import ApiError, AuthenticationError, map_response
+from ukg_visma.hooks.exceptions import (
+    ApiError,
+    AuthenticationError,
+    MalformedResponseError,
+    is_html,
+    map_response,
+    safe_excerpt,
+)
 
 # Why a token endpoint said no, in words an operator can act on.
 _OAUTH_CAUSES = {
@@ -156,8 +163,31 @@ class ClientCredentialsAuth:
         response = self._transport(self.token_url, self._form, {"Accept": "application/json"})
         if response.status_code >= 400:
             raise self._rejected(response)
+        content_type = response.headers.get("Content-Type", "")
         try:
-            body = response.json()
+            body = None if is_html(content_type, response.content) else response.json()
+        except ValueError:
+            body = None
+        if body is None:
+            # A proxy's page, an empty or a cut answer: not a refusal of the credentials.
+            what = "an HTML page" if response.content else "an empty body"
+            if response.content and not is_html(content_type, response.content):
+                what = "JSON that does not parse"
+            error = MalformedResponseError(
+                f"token endpoint answered {what} instead of a token",
+                service=self.service,
+                method="POST",
+                path=_path_of(self.token_url),
+                status=response.status_code,
+                content_type=content_type,
+                # only a page's title: a cut token answer may hold part of a token
+                excerpt=safe_excerpt(response.content, content_type)
+                if is_html(content_type, response.content)
+                else "",
+            )
+            error.during_auth = True
+            raise error
+        try:
             value = str(body["access_token"])
             lifetime = float(body.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError) as exc:

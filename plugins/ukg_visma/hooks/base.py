@@ -27,14 +27,18 @@ from ukg_visma.hooks.exceptions import (
     ApiError,
     AuthenticationError,
     ConnectionFailedError,
+    MalformedResponseError,
     ResponseLostError,
     UnexpectedResponseError,
     classify_transport_error,
+    is_html,
     map_response,
+    safe_excerpt,
     sent_before_failure,
 )
 from ukg_visma.hooks.headers import RateLimitHeaders
 from ukg_visma.hooks.retry import IDEMPOTENT_METHODS, RateLimitPacer, RetryPolicy, pacer_for
+from ukg_visma.hooks.shapes import Expect
 
 
 @dataclass
@@ -347,27 +351,109 @@ class ApiHook(BaseHook):
             )
         raise error
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET a path and return its parsed JSON (``None`` when empty; decimals as ``Decimal``)."""
-        return self._json(self.request("GET", path, params=params), "GET", path)
+    def get_json(
+        self, path: str, params: dict[str, Any] | None = None, *, expect: Expect | None = None
+    ) -> Any:
+        """GET a path and return its parsed JSON (decimals as ``Decimal``), checked against
+        ``expect``. A 2xx answer that is no JSON document — or not the promised one — raises
+        ``MalformedResponseError`` after ``retry_policy.malformed_attempts`` reads."""
+        return self.read(path, params, expect=expect)[0]
 
-    def _fetch_page(self, path: str, params: dict[str, Any] | None) -> tuple[Any, Any]:
-        response = self.request("GET", path, params=params)
-        return self._json(response, "GET", path), response
+    def read(
+        self, path: str, params: dict[str, Any] | None = None, *, expect: Expect | None = None
+    ) -> tuple[Any, requests.Response]:
+        """GET and parse, reading again (bounded) while the answer is unusable: gateways answer
+        an HTML page or a cut body for a moment; a read is safe to repeat."""
+        attempts = max(1, self.retry_policy.malformed_attempts)
+        for attempt in range(1, attempts + 1):
+            response = self.request("GET", path, params=params)
+            try:
+                return self._json(response, "GET", path, expect), response
+            except MalformedResponseError as exc:
+                if attempt >= attempts:
+                    raise
+                wait = self.retry_policy.wait_seconds(exc, attempt)
+                self.stats.add(retries=1)
+                self.log.warning("%s; reading again (%d of %d) in %.1f s",
+                                 exc, attempt + 1, attempts, wait)  # fmt: skip
+                time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _json(self, response: requests.Response, method: str, path: str) -> Any:
-        if not response.content:
-            return None
+    def _fetch_page(
+        self, path: str, params: dict[str, Any] | None, expect: Expect | None = None
+    ) -> tuple[Any, Any]:
+        return self.read(path, params, expect=expect or Expect("a page of records", "page"))
+
+    def _json(
+        self,
+        response: requests.Response,
+        method: str,
+        path: str,
+        expect: Expect | None = None,
+    ) -> Any:
+        """The parsed body of a 2xx answer, or a typed error saying why it cannot be used.
+
+        An empty body is ``None`` only where emptiness is an answer: 204, or a write with nothing
+        promised. A GET's 200 without a body is never "no records" — that is how a read-back
+        misses a journal and posts it twice.
+        """
+        content = response.content
+        if not content:
+            if response.status_code == 204 and expect is not None and expect.kind != "object":
+                return []
+            if response.status_code == 204 or (expect is None and method != "GET"):
+                return None
+            raise self._unusable("an empty body", response, method, path, expect)
+        content_type = response.headers.get("Content-Type", "")
+        if is_html(content_type, content):
+            raise self._unusable("an HTML page instead of JSON", response, method, path, expect)
         try:
-            return jsonbody.loads(response.content)
-        except ValueError:
-            raise UnexpectedResponseError(
-                f"expected JSON, got {response.headers.get('Content-Type', 'no content type')}",
+            body = jsonbody.loads(content)
+        except ValueError as exc:
+            where = f" at character {exc.pos}" if hasattr(exc, "pos") else ""
+            why = f"JSON that does not parse ({len(content)} bytes, broken{where}: cut short?)"
+            raise self._unusable(why, response, method, path, expect) from None
+        if expect is not None:
+            problem = expect.problem(body)
+            if problem:
+                raise self._unusable(problem, response, method, path, None)
+        return body
+
+    def _unusable(
+        self,
+        why: str,
+        response: requests.Response,
+        method: str,
+        path: str,
+        expect: Expect | None,
+    ) -> ApiError:
+        """The error for an unusable 2xx answer. After a POST nobody knows whether it took
+        effect (a proxy may have answered instead of the service, or after it committed), so
+        that is a ``ResponseLostError``: the caller reads back before sending it again."""
+        content_type = response.headers.get("Content-Type", "")
+        excerpt = safe_excerpt(response.content, content_type, self._scrub)
+        wanted = f"expected {expect.what}, got " if expect is not None else ""
+        shown = display_path(path)
+        if method.upper() == "POST":
+            seen = f"{content_type or 'no content type'}" + (f": {excerpt!r}" if excerpt else "")
+            return ResponseLostError(
+                f"{wanted}{why} [{seen}]; the request may or may not have taken effect — "
+                "read back before sending it again",
                 service=self.service,
                 method=method,
-                path=display_path(path),
+                path=shown,
                 status=response.status_code,
-            ) from None
+            )
+        return MalformedResponseError(
+            f"{wanted}{why}",
+            service=self.service,
+            method=method,
+            path=shown,
+            status=response.status_code,
+            content_type=content_type,
+            excerpt=excerpt,
+            request_id=response.headers.get("X-Request-Id") or None,
+        )
 
     # -- test_connection --------------------------------------------------------------------
     def _probe_params(self) -> dict[str, Any] | None:

@@ -135,6 +135,33 @@ class RequestRefusedError(NotRetryable, ApiError):
     """Another 4xx (405, 410, 413, 415, …): the request itself is wrong for this service."""
 
 
+class MalformedResponseError(Retryable, ApiError):
+    """A 2xx answer that is not the document the endpoint promises: an HTML page (a proxy's login
+    or maintenance page), an empty body, JSON cut short or invalid, JSON of the wrong shape, or
+    records without a field the connector needs (named). ``content_type`` and a short ``excerpt``
+    (secrets and bearer tokens removed) say what came instead.
+
+    Transient, but only a few times: gateways answer such pages for a while (a deploy, a
+    maintenance window), while a real contract change never heals. The hooks re-read a GET
+    ``RetryPolicy.malformed_attempts`` times; the task retry policy allows ``max_task_retries``
+    more tries instead of the full transient budget — so it never loops for long."""
+
+    max_task_retries = 3
+
+    def __init__(
+        self, message: str, *, content_type: str = "", excerpt: str = "", **kwargs: Any
+    ) -> None:
+        self.content_type = content_type
+        self.excerpt = excerpt
+        super().__init__(message, **kwargs)
+
+    def detail(self) -> str:
+        shown = self.content_type or "no content type"
+        return (
+            super().detail() + f" [{shown}" + (f": {self.excerpt!r}" if self.excerpt else "") + "]"
+        )
+
+
 class UnexpectedResponseError(NotRetryable, ApiError):
     """A 2xx answer the hooks cannot use (not JSON, no ETag) or a request refused on our side
     (a paging link to another host): a contract problem, not a passing condition."""
@@ -164,6 +191,50 @@ _DEFAULT_TEXT = {
     503: "service unavailable",
     504: "gateway timeout",
 }
+
+
+_EXCERPT = 160
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HEADING = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+_SECRETS = [
+    (re.compile(r"(bearer|basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1 ***"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "***"),
+    (
+        re.compile(
+            r"((?:access_token|refresh_token|id_token|client_secret|password|api[_-]?key|secret)"
+            r"[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+",
+            re.IGNORECASE,
+        ),
+        r"\1***",
+    ),
+]
+
+
+def is_html(content_type: str, content: bytes) -> bool:
+    """Whether an answer is a web page (proxies answer those; the two APIs never do)."""
+    head = content[:256].lstrip().lower()
+    return "html" in content_type.lower() or head.startswith((b"<!doctype html", b"<html"))
+
+
+def safe_excerpt(
+    content: bytes, content_type: str = "", scrub: Callable[[str], str] = lambda s: s
+) -> str:
+    """A short, log-safe excerpt of a body: an HTML page's title (and first heading) or its text
+    without tags; whitespace collapsed; bearer/basic credentials, JWTs and ``secret=…`` values
+    masked, known secrets scrubbed; at most 160 characters."""
+    text = content[:20_000].decode("utf-8", errors="replace")
+    if is_html(content_type, content):
+        title = _TITLE.search(text)
+        heading = _HEADING.search(text)
+        parts = [_TAGS.sub(" ", m.group(1)) for m in (title, heading) if m]
+        text = " — ".join(p.strip() for p in parts if p.strip()) or _TAGS.sub(" ", text)
+        text = text.replace("&rsquo;", "'").replace("&amp;", "&").replace("&nbsp;", " ")
+    text = " ".join(text.split())
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    text = scrub(text)
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
 
 
 def _shorten(text: str) -> str:
@@ -244,7 +315,8 @@ def map_response(
     parsed, text = _body(response)
     message, rid = parse_error_body(parsed)
     if message is None and text and parsed is None and status not in (412,):
-        message = text  # plain-text / HTML gateway page: keep the start of it
+        # plain-text / HTML gateway page: its title or the start of its text, secrets masked
+        message = safe_excerpt(response.content, response.headers.get("Content-Type", ""))
     rid = rid or request_id(response.headers)
     service_message = scrub(_shorten(message)) if message else None
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else RequestRefusedError)

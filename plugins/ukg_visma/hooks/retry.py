@@ -41,6 +41,8 @@ class RetryPolicy:
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     retry_after_jitter: float = 0.25  # seconds added to Retry-After so clients do not stampede
+    # reads of a GET whose 2xx answer was unusable (HTML page, empty, cut JSON, wrong shape)
+    malformed_attempts: int = 3
 
     def should_retry(self, exc: BaseException, *, idempotent: bool) -> bool:
         if isinstance(exc, RateLimitError):

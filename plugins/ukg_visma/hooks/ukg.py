@@ -11,6 +11,7 @@ Callers use the named methods (``payroll_runs(...)``, ``gl_block(...)``, ``emplo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,7 @@ from ukg_visma.hooks.forms import (
 )
 from ukg_visma.hooks.paging import DEFAULT_MAX_PAGES, ukg_pages
 from ukg_visma.hooks.retry import RetryPolicy
+from ukg_visma.hooks.shapes import Expect
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,13 @@ EMPLOYEE_CHANGES = ("/personnel/v1/employee-changes", "/personnel/v1/employees/c
 EMPLOYMENT_DETAILS = "/personnel/v1/employment-details"
 PERSON_DETAILS = "/personnel/v1/person-details"
 ORG_LEVELS = "/configuration/v1/org-levels"
+
+# Pages must be arrays (or page objects) of objects; the records' own fields are checked by the
+# domain parsers (GL lines refused, employee snapshots quarantined one by one), not here.
+PAYROLL_RUN_PAGE = Expect("a page of payroll runs", "page", ("runId",))
+GL_LINE_PAGE = Expect("a page of GL export lines", "page")
+EMPLOYEE_PAGE = Expect("a page of employee records", "page")
+ORG_LEVEL_PAGE = Expect("a page of org levels", "page")
 
 GL_PAGE = 10_000  # the GL export allows 10,000 lines a page
 PER_PAGE = 200
@@ -140,13 +149,14 @@ class UkgHook(ApiHook):
         page_param: str = "per_page",
         *,
         max_pages: int = DEFAULT_MAX_PAGES,
+        expect: Expect | None = None,
     ) -> Iterator[dict]:
         """Yield the records of every page (``page_param="per_Page"`` for the GL export).
 
         A generator: a 10,000-row export is held one page at a time.
         """
         for page in ukg_pages(
-            self._fetch_page,
+            functools.partial(self._fetch_page, expect=expect),
             path,
             params,
             per_page=per_page,
@@ -162,7 +172,7 @@ class UkgHook(ApiHook):
     ) -> Iterator[dict[str, Any]]:
         """The pay runs paid in ``[pay_date_from, pay_date_to]``, every company and pay group."""
         params = {"payDateFrom": pay_date_from.isoformat(), "payDateTo": pay_date_to.isoformat()}
-        return self.paginate(PAYROLL_RUNS, params, per_page)
+        return self.paginate(PAYROLL_RUNS, params, per_page, expect=PAYROLL_RUN_PAGE)
 
     def gl_block(self, run_id: str, block: int, *, per_page: int = GL_PAGE) -> list[dict[str, Any]]:
         """Every line of one block of a run's GL export, all pages (``per_Page``).
@@ -172,7 +182,11 @@ class UkgHook(ApiHook):
         try:
             return list(
                 self.paginate(
-                    GL_EXPORT, {"runId": run_id, "blockId": block}, per_page, page_param="per_Page"
+                    GL_EXPORT,
+                    {"runId": run_id, "blockId": block},
+                    per_page,
+                    page_param="per_Page",
+                    expect=GL_LINE_PAGE,
                 )
             )
         except NotFoundError:
@@ -203,7 +217,7 @@ class UkgHook(ApiHook):
         last: NotFoundError | None = None
         for path in EMPLOYEE_CHANGES:
             try:
-                return list(self.paginate(path, dict(params), per_page))
+                return list(self.paginate(path, dict(params), per_page, expect=EMPLOYEE_PAGE))
             except NotFoundError as exc:  # the tenant only serves the other name of the feed
                 log.warning("UKG %s answered 404; trying the alias", path)
                 last = exc
@@ -219,7 +233,7 @@ class UkgHook(ApiHook):
     ) -> Iterator[dict[str, Any]]:
         """Employment details (status, org levels, dates) of everyone, or of one employee."""
         params = _filters(employeeId=employee_id, employeeNumber=employee_number)
-        return self.paginate(EMPLOYMENT_DETAILS, params, per_page)
+        return self.paginate(EMPLOYMENT_DETAILS, params, per_page, expect=EMPLOYEE_PAGE)
 
     def person_details(
         self,
@@ -231,11 +245,11 @@ class UkgHook(ApiHook):
         """Person details (names, e-mail) of everyone, one employee, or those changed since."""
         since = ukg_instant(changed_since) if changed_since is not None else None
         params = _filters(employeeId=employee_id, dateTimeChanged=since)
-        return self.paginate(PERSON_DETAILS, params, per_page)
+        return self.paginate(PERSON_DETAILS, params, per_page, expect=EMPLOYEE_PAGE)
 
     def org_levels(self, *, per_page: int = PER_PAGE) -> Iterator[dict[str, Any]]:
         """The org-level configuration (every level and code; the list is short)."""
-        return self.paginate(ORG_LEVELS, None, per_page)
+        return self.paginate(ORG_LEVELS, None, per_page, expect=ORG_LEVEL_PAGE)
 
     # -- the one write UKG ever gets ---------------------------------------------------------
     def write_org_level(

@@ -13,6 +13,7 @@ Callers use the named methods (``accounts()``, ``journals(period_id)``, ``create
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,13 @@ import requests
 from ukg_visma.hooks.auth import AuthProvider, ClientCredentialsAuth
 from ukg_visma.hooks.base import ApiHook, display_path
 from ukg_visma.hooks.config import TimeoutArg, VismaConfig
-from ukg_visma.hooks.exceptions import ConcurrentUpdateError, UnexpectedResponseError
+from ukg_visma.hooks.exceptions import (
+    ConcurrentUpdateError,
+    MalformedResponseError,
+    UnexpectedResponseError,
+    is_html,
+    safe_excerpt,
+)
 from ukg_visma.hooks.forms import (
     VISMA_CONN_FIELDS,
     VISMA_FIELD_BEHAVIOUR,
@@ -32,6 +39,7 @@ from ukg_visma.hooks.forms import (
 )
 from ukg_visma.hooks.paging import DEFAULT_MAX_PAGES, visma_pages
 from ukg_visma.hooks.retry import RetryPolicy
+from ukg_visma.hooks.shapes import Expect
 
 DEFAULT_PAGE_SIZE = 500
 EMPLOYEE_PAGE_SIZE = 1000  # Visma's maxPageSize for /v1/employee
@@ -44,6 +52,19 @@ PROJECTS = "/v1/project"
 FINANCIAL_PERIODS = "/v1/financialPeriod"
 EMPLOYEES = "/v1/employee"
 JOURNALS = "/v2/journaltransaction"
+
+# What each read must answer (hooks/shapes.py): the shape, and the ids the connector reads.
+ACCOUNT_LIST = Expect("the chart of accounts", "list", ("accountCD|accountCd|accountNumber",))
+DIMENSION = Expect("the SUBACCOUNT dimension", "object", ("segments",))
+SEGMENT = Expect("a SUBACCOUNT segment", "object")
+DEPARTMENT_LIST = Expect("the departments", "list", ("departmentId",))
+DEPARTMENT = Expect("a department", "object", ("departmentId",))
+PROJECT_PAGE = Expect("a page of projects", "page", ("projectID|projectId|projectCd|id",))
+PERIOD_LIST = Expect("the financial periods", "list", ("periodId|period|financialPeriod",))
+JOURNAL_PAGE = Expect("a page of journal transactions", "page", ("batchNumber",))
+JOURNAL = Expect("a journal transaction", "object", ("batchNumber", "status"))
+EMPLOYEE_PAGE = Expect("a page of employees", "page", ("employeeNumber|employeeCd",))
+EMPLOYEE = Expect("an employee", "object", ("employeeNumber|employeeCd",))
 
 
 class VismaHook(ApiHook):
@@ -119,10 +140,9 @@ class VismaHook(ApiHook):
         return f"tenant {self.config.tenant_id}"
 
     # -- reads ------------------------------------------------------------------------------
-    def get_with_etag(self, path: str) -> tuple[Any, str]:
+    def get_with_etag(self, path: str, expect: Expect | None = None) -> tuple[Any, str]:
         """GET one resource and the ETag that a later PUT must send as ``If-Match``."""
-        response = self.request("GET", path)
-        body = self._json(response, "GET", path)
+        body, response = self.read(path, expect=expect or Expect("the resource", "object"))
         etag = response.headers.get("ETag")
         if not etag and isinstance(body, dict) and body.get("timeStamp"):
             etag = str(body["timeStamp"])
@@ -143,10 +163,12 @@ class VismaHook(ApiHook):
         page_size: int = DEFAULT_PAGE_SIZE,
         *,
         max_pages: int = DEFAULT_MAX_PAGES,
+        expect: Expect | None = None,
     ) -> Iterator[dict]:
-        """Yield the records of every page (``pageNumber``/``pageSize``), one page in memory."""
+        """Yield the records of every page (``pageNumber``/``pageSize``), one page in memory;
+        every page checked against ``expect`` (default: a page of objects)."""
         for page in visma_pages(
-            self._fetch_page,
+            functools.partial(self._fetch_page, expect=expect),
             path,
             params,
             page_size=page_size,
@@ -158,8 +180,28 @@ class VismaHook(ApiHook):
     # -- writes -----------------------------------------------------------------------------
     def post(self, path: str, json: Any) -> requests.Response:
         """Create something (e.g. a journal). Not retried except on 429 / connect failures;
-        a lost answer raises ``ResponseLostError`` — read back before posting again."""
-        return self.request("POST", path, json=json, idempotent=False)
+        a lost answer raises ``ResponseLostError`` — read back before posting again.
+
+        Visma answers a create with 201 and a ``Location``; any other 2xx (a proxy's 200 login
+        page, an empty 200) is not Visma's answer, so whether it took effect is unknown:
+        ``ResponseLostError`` too."""
+        response = self.request("POST", path, json=json, idempotent=False)
+        if not response.headers.get("Location"):
+            raise self._unusable(
+                f"{response.status_code} {self._answer_kind(response)} without a Location "
+                "(Visma answers a create with 201 + Location)",
+                response, "POST", path, None,
+            )  # fmt: skip
+        return response
+
+    @staticmethod
+    def _answer_kind(response: requests.Response) -> str:
+        """``with an HTML page`` / ``with an empty body`` / ``with a body``: for messages."""
+        if not response.content:
+            return "with an empty body"
+        if is_html(response.headers.get("Content-Type", ""), response.content):
+            return "with an HTML page"
+        return "with a body"
 
     def post_action(
         self, path: str, json: Any = None, *, etag: str | None = None
@@ -170,7 +212,10 @@ class VismaHook(ApiHook):
         that was checked. Not repeated blindly: a lost answer raises ``ResponseLostError``.
         """
         headers = {"If-Match": etag} if etag else None
-        return self.request("POST", path, json=json, headers=headers, idempotent=False)
+        response = self.request("POST", path, json=json, headers=headers, idempotent=False)
+        if is_html(response.headers.get("Content-Type", ""), response.content):
+            raise self._unusable("an HTML page instead of 204/202", response, "POST", path, None)
+        return response
 
     def put(self, path: str, json: Any, etag: str) -> requests.Response:
         """Update with ``If-Match: etag`` (mandatory: without it Visma overwrites blindly).
@@ -179,13 +224,32 @@ class VismaHook(ApiHook):
         """
         if not etag:
             raise ValueError("put() needs the ETag of the version being changed (If-Match)")
-        return self.request("PUT", path, json=json, headers={"If-Match": etag})
+        response = self.request("PUT", path, json=json, headers={"If-Match": etag})
+        if response.status_code != 204 and (
+            not response.headers.get("ETag")
+            or is_html(response.headers.get("Content-Type", ""), response.content)
+        ):
+            # Visma answers an update with 204 + the new ETag; a 200 page or an empty 200
+            # without one came from something in between: whether it applied is unknown.
+            content_type = response.headers.get("Content-Type", "")
+            raise MalformedResponseError(
+                f"{response.status_code} {self._answer_kind(response)} instead of 204 + ETag; "
+                "whether the update applied is unknown — re-read before sending it again",
+                service=self.service,
+                method="PUT",
+                path=display_path(path),
+                status=response.status_code,
+                content_type=content_type,
+                excerpt=safe_excerpt(response.content, content_type, self._scrub),
+            )
+        return response
 
     def update(
         self,
         path: str,
         mutate: Callable[[Any], Any],
         attempts: int = 5,
+        expect: Expect | None = None,
     ) -> Any:
         """Read-modify-write without lost updates: GET+ETag → ``mutate`` → PUT If-Match.
 
@@ -193,16 +257,28 @@ class VismaHook(ApiHook):
         called again on a fresh read after a 412, so another writer's change is kept), or
         ``None`` / ``{}`` when nothing needs to change (no PUT is sent). Returns the body that
         was PUT, or ``None``. After ``attempts`` conflicts raises ``ConcurrentUpdateError``.
+        A PUT answered with something that is not Visma's (``MalformedResponseError``) is
+        treated like a conflict: re-read, re-apply — and when the re-read shows nothing left to
+        change, that earlier PUT did apply and its body is returned.
         """
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
+        unsure: Any = None  # a PUT whose answer was unusable: it may have applied
         for attempt in range(1, attempts + 1):
-            body, etag = self.get_with_etag(path)
+            body, etag = self.get_with_etag(path, expect)
             payload = mutate(body)
             if payload is None or payload == {}:
-                return None
+                # nothing (left) to change; after an unusable answer, our earlier PUT did it
+                return unsure
             try:
                 self.put(path, payload, etag)
+            except MalformedResponseError as exc:
+                if attempt >= attempts:
+                    raise
+                unsure = payload
+                self.stats.add(retries=1)
+                self.log.warning("%s; re-reading (attempt %d of %d)", exc, attempt, attempts)
+                continue
             except ConcurrentUpdateError:
                 self.stats.add(conflicts=1)
                 self.log.info("%s PUT %s: changed meanwhile (412), re-reading (attempt %d of %d)",
@@ -227,30 +303,30 @@ class VismaHook(ApiHook):
 
     def accounts(self) -> list[dict[str, Any]]:
         """The chart of accounts (``GET /v1/account``)."""
-        return self.get_json(ACCOUNTS)
+        return self.get_json(ACCOUNTS, expect=ACCOUNT_LIST)
 
     def subaccount_dimension(self) -> dict[str, Any]:
         """The SUBACCOUNT dimension with its segments and their values."""
-        return self.get_json(SUBACCOUNT)
+        return self.get_json(SUBACCOUNT, expect=DIMENSION)
 
     def segment(self, segment_id: int | str) -> dict[str, Any]:
         """One SUBACCOUNT segment with its values."""
-        return self.get_json(f"{SUBACCOUNT}/{segment_id}")
+        return self.get_json(f"{SUBACCOUNT}/{segment_id}", expect=SEGMENT)
 
     def update_segment_values(
         self, segment_id: int | str, mutate: Callable[[Any], Any], *, attempts: int = 5
     ) -> Any:
         """Locked update of one segment's values (GET + ETag → ``mutate`` → PUT If-Match; see
         :meth:`update`). Returns the body that was PUT, or ``None`` when nothing changed."""
-        return self.update(f"{SUBACCOUNT}/{segment_id}", mutate, attempts)
+        return self.update(f"{SUBACCOUNT}/{segment_id}", mutate, attempts, SEGMENT)
 
     def departments(self) -> list[dict[str, Any]]:
         """Every department (an empty list when Visma answers with no body)."""
-        return list(self.get_json(DEPARTMENTS) or [])
+        return list(self.get_json(DEPARTMENTS, expect=DEPARTMENT_LIST))
 
     def department(self, department_id: str) -> dict[str, Any]:
         """One department; ``NotFoundError`` when Visma has none with that id."""
-        return self.get_json(f"{DEPARTMENTS}/{department_id}")
+        return self.get_json(f"{DEPARTMENTS}/{department_id}", expect=DEPARTMENT)
 
     def create_department(self, body: dict[str, Any]) -> None:
         """``POST /v1/department`` once (a 400 "already exists" raises ``ValidationError``)."""
@@ -258,11 +334,11 @@ class VismaHook(ApiHook):
 
     def projects(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[dict[str, Any]]:
         """Every project, all pages."""
-        return list(self.paginate(PROJECTS, None, page_size))
+        return list(self.paginate(PROJECTS, None, page_size, expect=PROJECT_PAGE))
 
     def financial_periods(self) -> list[dict[str, Any]]:
         """The financial periods (``YYYYPP``) with their open/closed flags."""
-        return self.get_json(FINANCIAL_PERIODS)
+        return self.get_json(FINANCIAL_PERIODS, expect=PERIOD_LIST)
 
     def journals(
         self, period_id: str, *, page_size: int = DEFAULT_PAGE_SIZE
@@ -272,15 +348,15 @@ class VismaHook(ApiHook):
         The listing pages by journal *lines*: a batch with more lines than a page continues on
         the next page under the same ``batchNumber``, so callers merge (or dedupe) by it.
         """
-        return self.paginate(JOURNALS, {"periodId": period_id}, page_size)
+        return self.paginate(JOURNALS, {"periodId": period_id}, page_size, expect=JOURNAL_PAGE)
 
     def journal(self, batch_number: str) -> dict[str, Any]:
         """One journal transaction with every line; ``NotFoundError`` when it does not exist."""
-        return self.get_json(f"{JOURNALS}/{batch_number}")
+        return self.get_json(f"{JOURNALS}/{batch_number}", expect=JOURNAL)
 
     def journal_with_etag(self, batch_number: str) -> tuple[dict[str, Any], str]:
         """One journal transaction and the ETag an action on it may send as ``If-Match``."""
-        return self.get_with_etag(f"{JOURNALS}/{batch_number}")
+        return self.get_with_etag(f"{JOURNALS}/{batch_number}", JOURNAL)
 
     def create_journal(self, payload: dict[str, Any]) -> str:
         """POST one journal transaction; returns the batch number Visma gave it (``Location``).
@@ -288,11 +364,8 @@ class VismaHook(ApiHook):
         Sent once: a lost answer raises ``ResponseLostError`` (look for the journal's key in
         :meth:`journals` before posting again); a refusal raises ``ValidationError``.
         """
-        response = self.post(JOURNALS, payload)
-        number = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
-        if not number:
-            raise RuntimeError("Visma answered 201 without a Location naming the batch")
-        return number
+        response = self.post(JOURNALS, payload)  # no Location: ResponseLostError (read back)
+        return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
     def take_off_hold(self, batch_number: str) -> Any:
         """Set a batch that is on ``Hold`` to not on hold (a locked update; a batch no longer on
@@ -300,6 +373,7 @@ class VismaHook(ApiHook):
         return self.update(
             f"{JOURNALS}/{batch_number}",
             lambda cur: {"hold": {"value": False}} if cur.get("status") == "Hold" else None,
+            expect=JOURNAL,
         )
 
     def release_journal(self, batch_number: str, *, etag: str | None = None) -> None:
@@ -318,11 +392,11 @@ class VismaHook(ApiHook):
                 "lastModifiedDateTime": modified_since,
                 "lastModifiedDateTimeCondition": ">=",
             }
-        return self.paginate(EMPLOYEES, params, page_size)
+        return self.paginate(EMPLOYEES, params, page_size, expect=EMPLOYEE_PAGE)
 
     def employee(self, employee_cd: str) -> dict[str, Any]:
         """One employee by number (``employeeCd``); ``NotFoundError`` when there is none."""
-        return self.get_json(f"{EMPLOYEES}/{employee_cd}")
+        return self.get_json(f"{EMPLOYEES}/{employee_cd}", expect=EMPLOYEE)
 
     def create_employee(self, body: dict[str, Any]) -> None:
         """``POST /v1/employee`` once (no idempotency key: read back after a lost answer)."""
@@ -332,4 +406,4 @@ class VismaHook(ApiHook):
         self, employee_cd: str, mutate: Callable[[Any], Any], *, attempts: int = 5
     ) -> Any:
         """Locked update of one employee (see :meth:`update`); the body PUT, or ``None``."""
-        return self.update(f"{EMPLOYEES}/{employee_cd}", mutate, attempts)
+        return self.update(f"{EMPLOYEES}/{employee_cd}", mutate, attempts, EMPLOYEE)

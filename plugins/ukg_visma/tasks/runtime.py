@@ -7,7 +7,9 @@ never import Airflow.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.definitions.retry_policy import RetryDecision
@@ -16,12 +18,48 @@ from ukg_visma.errors import Retryable
 from ukg_visma.periods import resolve_period
 from ukg_visma.tasks.payroll.run import PayrollRun
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ukg_visma.hooks.ukg import UkgHook
     from ukg_visma.hooks.visma import VismaHook
     from ukg_visma.settings import RetrySettings
+
+
+class TransientExit(SystemExit):
+    """An expected transient failure on its way out of a task, without its stack trace.
+
+    Why a ``SystemExit``: Airflow 3.3's task runner (``airflow.sdk.execution_time.task_runner.
+    _run_task_and_map_outcome``) logs ``log.exception("Task failed with exception")`` — a full
+    trace — for every exception class *except* ``SystemExit``, which it logs as one line
+    (``Task exited exit_code=…``) and then hands to the retry policy like any failure. The
+    original error rides along as ``__cause__``; :class:`TaskRetryPolicy` decides on it and its
+    reason is the one readable line per try. Only raised by :func:`quiet_retries`, at the very
+    top of a task callable, so no code of ours ever sees it.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+        super().__init__(f"transient: {type(error).__name__}")
+
+
+def quiet_retries(fn: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a task callable so that an expected transient failure (``Retryable``) leaves the
+    task as :class:`TransientExit`: the try's log holds the retry policy's one-line summary
+    (what failed, attempt k of n, next try in s), not a 25-line trace. Permanent and unexpected
+    errors are untouched and keep their traces."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Retryable as exc:
+            raise TransientExit(exc) from exc
+
+    return wrapper
 
 
 class TaskRetryPolicy(ExceptionRetryPolicy):
@@ -33,6 +71,8 @@ class TaskRetryPolicy(ExceptionRetryPolicy):
       ``first_delay · 2^(k-1)`` seconds, capped — with the defaults 30 s, 1, 2, 4, 5, 5 min, so a
       15-minute outage ends green without anyone clearing a task.
     - anything else (a bug, a library error): at most ``unknown_retries`` tries more, same delays.
+    - a ``Retryable`` with a ``max_task_retries`` class attribute (an unusable answer:
+      ``MalformedResponseError``) gets at most that many retries: a few, not the outage budget.
 
     The decision's ``reason`` is the one readable line per attempt that Airflow logs and keeps on
     the task instance: what failed, attempt k of n, next try in s (or why there is none).
@@ -67,6 +107,8 @@ class TaskRetryPolicy(ExceptionRetryPolicy):
         max_tries: int,
         context: Any = None,
     ) -> RetryDecision:
+        if isinstance(exception, TransientExit):  # decide on the error it carries
+            exception = exception.error
         decision = super().evaluate(exception, try_number, max_tries, context)
         ti = (context or {}).get("ti") if hasattr(context, "get") else None
         task = getattr(ti, "task_id", None) or "task"
@@ -84,6 +126,9 @@ class TaskRetryPolicy(ExceptionRetryPolicy):
         if decision.action is RetryAction.FAIL:
             return RetryDecision.fail(f"{what} — not retried: a retry gives the same answer")
         allowed = max_tries if known else min(max_tries, self.unknown_retries)
+        cap = getattr(exception, "max_task_retries", None)
+        if known and isinstance(cap, int):
+            allowed = min(allowed, cap)
         attempts = allowed + 1
         if try_number > allowed:
             return RetryDecision.fail(

@@ -82,3 +82,31 @@ def test_unknown_errors_get_few_retries():
     third = policy.evaluate(KeyError("oops"), 3, RETRIES, _context())
     assert str(first.action).lower().endswith("retry") and "attempt 1 of 3" in first.reason
     assert str(third.action).lower().endswith("fail") and "unexpected" in third.reason
+
+
+def test_quiet_retries_carries_only_transient_errors_out_as_transient_exit():
+    from ukg_visma.tasks.runtime import TransientExit, quiet_retries
+
+    error = TransientError("service unavailable", service="Visma.net", method="POST",
+                           path="/v2/journaltransaction", status=503)  # fmt: skip
+
+    @quiet_retries
+    def transient(**context: object) -> None:
+        """doc kept"""
+        raise error
+
+    @quiet_retries
+    def permanent() -> None:
+        raise ValueError("bad data")
+
+    assert transient.__doc__ == "doc kept" and transient.__wrapped__ is not None
+    with pytest.raises(TransientExit) as caught:
+        transient()
+    assert caught.value.error is error and caught.value.__cause__ is error
+    assert caught.value.code == "transient: TransientError"
+    with pytest.raises(ValueError, match="bad data"):
+        permanent()
+    # the policy decides on the error the carrier holds, with the same one line
+    decision = retry_policy(RetrySettings()).evaluate(caught.value, 1, 6)
+    assert decision.action.value == "retry"
+    assert "transient, TransientError" in decision.reason and "attempt 1 of 7" in decision.reason

@@ -10,7 +10,8 @@ ledger's states and allowed moves: ``audit/posting_states.py``):
 2. if an earlier attempt's outcome is unknown, look for the key in Visma and adopt that batch;
 3. mark the ledger ``unknown`` *before* sending the POST (a crash after this point is safe);
 4. POST; on 201 record the batch number; a lost answer leaves ``unknown`` for the retry;
-5. take the batch off hold and release it (each step checks the batch's current status first).
+5. take the batch off hold and release it (each step checks the batch's current status first;
+   a lost release answer is read back, and a batch still ``Balanced`` is released by the retry).
 """
 
 from __future__ import annotations
@@ -73,8 +74,18 @@ def _release(visma: VismaHook, number: str, release: bool) -> str:
         _, etag = visma.journal_with_etag(number)
         try:
             visma.release_journal(number, etag=etag)
-        except ResponseLostError:
+        except ResponseLostError as exc:
             log.warning("release of batch %s: answer lost; checking its status", number)
+            status = visma.journal(number).get("status")
+            if status == "Balanced":
+                # Not released: the answer came from something in between (a proxy's page)
+                # that never passed the release on. The batch number is in the ledger, so
+                # the retry goes straight to releasing it.
+                raise PostingOutcomeUnknownError(
+                    f"batch {number}: the release's answer was lost and the batch is still "
+                    "Balanced (not released); the retry releases it"
+                ) from exc
+            return str(status)
         status = visma.journal(number).get("status")
     return str(status)
 
