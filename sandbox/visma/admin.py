@@ -19,6 +19,7 @@ from sandbox.common import SandboxRuntime, StateStore
 from sandbox.visma.employees import create_employee
 from sandbox.visma.errors import VismaError
 from sandbox.visma.journal_model import render
+from sandbox.visma.journals import PREFERENCES
 from sandbox.visma.ledger import Ledger
 from sandbox.visma.loader import load
 from sandbox.visma.reference import segment_dto
@@ -55,6 +56,7 @@ def scenario_data(body: dict[str, Any]) -> dict[str, Any]:
 def reset(store: StateStore, body: dict[str, Any]) -> dict[str, Any]:
     data = body["visma"] if isinstance(body.get("visma"), dict) else scenario_data(body)
     load(store, data, empty_segments=body.get("visma_segments") == "empty")
+    store.clear(PREFERENCES)  # a reset is a new tenant: Visma's default preferences
     return counts(store)
 
 
@@ -111,6 +113,16 @@ def visma_admin_router(runtime: SandboxRuntime) -> APIRouter:
             for item in items:
                 create_employee(runtime.store, item, modified=item.get("lastModifiedDateTime"))
         return {"status": "ok", "created": len(items)}
+
+    @router.post("/gl-preferences")
+    async def gl_preferences_route(request: Request) -> dict[str, Any]:
+        """``{"post_on_release": false}``: the tenant's GL preference "Automatically post on
+        release". Off, a released batch is ``Unposted`` until someone posts it in Visma."""
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("post_on_release"), bool):
+            raise VismaError('The body must be {"post_on_release": true|false}.')
+        runtime.store.put(PREFERENCES, "gl", {"post_on_release": body["post_on_release"]})
+        return {"status": "ok", "post_on_release": body["post_on_release"]}
 
     @router.get("/state")
     def state_route() -> dict[str, Any]:

@@ -41,6 +41,14 @@ from sandbox.visma.util import (
 
 NS = "journals"
 SUBACCOUNTS = "subaccounts"
+PREFERENCES = "preferences"
+# Released batches: Posted, or Unposted while "Automatically post on release" is off.
+RELEASED = ("Posted", "Unposted")
+
+
+def post_on_release(store: StateStore) -> bool:
+    """The tenant's GL preference (``POST /_sandbox/gl-preferences``); Visma's default is on."""
+    return bool((store.get(PREFERENCES, "gl") or {}).get("post_on_release", True))
 
 
 def _get(store: StateStore, number: str) -> dict[str, Any]:
@@ -167,7 +175,7 @@ def journal_router(store: StateStore, config: VismaConfig) -> APIRouter:
             batch = _get(store, number)
             if not if_match_ok(request, batch):
                 return precondition_failed()
-            if batch["status"] == "Posted":
+            if batch["status"] in RELEASED:
                 raise VismaError(
                     f"Batch {number} has been released and cannot be changed.", code="12025"
                 )
@@ -191,13 +199,13 @@ def journal_router(store: StateStore, config: VismaConfig) -> APIRouter:
                 return precondition_failed()
             if batch["status"] == "Hold":
                 raise VismaError(f"Batch {number} is on hold and cannot be released.", code="12027")
-            if batch["status"] == "Posted":
+            if batch["status"] in RELEASED:
                 raise VismaError(f"Batch {number} has already been released.", code="12028")
             Ledger.load(store).open_period(batch["financialPeriod"])
             debit, credit = totals(batch)
             if debit != credit:
                 raise VismaError(f"Batch {number} is out of balance.", code="12023")
-            batch["status"] = "Posted"
+            batch["status"] = "Posted" if post_on_release(store) else "Unposted"
             _stamp(store, batch)
             store.put(NS, number, batch)
         body = {"actionId": str(uuid.uuid4()), "actionResult": "Done", "errorInfo": None}

@@ -38,6 +38,13 @@ Kind = Literal["full", "adjustment", "reversal"]
 LineKey = tuple[str, tuple[tuple[int, str], ...], str, str]  # account, segments, project, task
 NON_PROJECT = {"", "X"}  # Visma's non-project code reads back as X
 VOID_STATUSES = {"voided", "void"}
+# Released batches: ``Posted``, or ``Unposted`` when the tenant's GL preference "automatically
+# post on release" is off (someone posts them in Visma later). Neither can be released again.
+RELEASED_STATUSES = frozenset({"posted", "unposted"})
+
+
+def is_released(status: object) -> bool:
+    return str(status or "").lower() in RELEASED_STATUSES
 _ADJ = re.compile(r"^(?P<base>.+)-ADJ(?P<n>\d+)$")
 _REV = re.compile(r"^REV-(?P<batch>[A-Za-z0-9_.\-]+)$")
 
@@ -139,6 +146,11 @@ class HeldBatch:
     @property
     def posted(self) -> bool:
         return self.status.lower() == "posted"
+
+    @property
+    def released(self) -> bool:
+        """Released (Posted, or Unposted awaiting posting in Visma): nothing left for us to do."""
+        return is_released(self.status)
 
     @property
     def kind(self) -> Kind:

@@ -329,6 +329,26 @@ def test_release_flow_hold_balanced_posted(visma):
     assert frozen.status_code == 400
 
 
+def test_release_leaves_unposted_when_the_tenant_does_not_post_on_release(visma):
+    """Visma's GL preference "Automatically post on release" off: released = ``Unposted``,
+    which can be neither released again nor changed."""
+    assert visma.admin("POST", "/gl-preferences", {"post_on_release": "no"}).status_code == 400
+    assert visma.admin("POST", "/gl-preferences", {"post_on_release": False}).status_code == 200
+    try:
+        number, _ = _create(visma, journal())
+        assert visma.post(f"/v2/journaltransaction/{number}/action/release").status_code == 200
+        assert visma.get(f"/v2/journaltransaction/{number}").json()["status"] == "Unposted"
+        again = visma.post(f"/v2/journaltransaction/{number}/action/release")
+        assert again.status_code == 400 and "already" in again.json()["ExceptionMessage"]
+        change = {"description": {"value": "x"}}
+        assert visma.put(f"/v2/journaltransaction/{number}", json=change).status_code == 400
+    finally:
+        visma.admin("POST", "/gl-preferences", {"post_on_release": True})
+    number, _ = _create(visma, journal())
+    visma.post(f"/v2/journaltransaction/{number}/action/release")
+    assert visma.get(f"/v2/journaltransaction/{number}").json()["status"] == "Posted"
+
+
 def test_release_of_missing_batch_is_404(visma):
     assert visma.post("/v2/journaltransaction/424242/action/release").status_code == 404
 

@@ -140,6 +140,8 @@ def test_unreleased_batches_are_live(status):
     )
     assert b.live
     assert b.posted is (status == "Posted")
+    # Unposted = released with the tenant's "post on release" off: never released again
+    assert b.released is (status in ("Posted", "Unposted"))
 
 
 def test_kind_base_version_adjustment_number_and_reversed_batch_from_the_key():

@@ -104,7 +104,7 @@ def remember(engine: Engine, ctx: PayrollRun, held: Iterable[HeldBatch]) -> None
                 run_version=b.key.run_version,
                 split_index=b.key.split_index,
                 batch_number=b.number,
-                posted=b.posted,
+                posted=b.released,
             )
     ledger.record_batches(engine, ctx.period.key, ctx.audit_run_id, batch_rows(held))
 
@@ -250,7 +250,7 @@ def plan_posting(
     if settings.payroll.release:
         in_scope = {r.run for r in plan.runs}
         for b in held:
-            if b.live and not b.posted and b.run in in_scope:
+            if b.live and not b.released and b.run in in_scope:
                 refs.append(
                     {
                         "journal_key": b.journal_key,

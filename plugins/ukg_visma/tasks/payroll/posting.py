@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ukg_visma.audit import ledger
 from ukg_visma.audit.posting_states import PostingState
 from ukg_visma.errors import Retryable
-from ukg_visma.gl.holdings import held_batches
+from ukg_visma.gl.holdings import held_batches, is_released
 from ukg_visma.gl.journal import JournalKey
 from ukg_visma.hooks.exceptions import ResponseLostError, ValidationError
 from ukg_visma.hooks.jsonbody import loads
@@ -171,7 +171,7 @@ def post_journal(
         ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=number)
 
     status = _release(visma, number, release)
-    final = PostingState.RELEASED if status == "Posted" else PostingState.CREATED
+    final = PostingState.RELEASED if is_released(status) else PostingState.CREATED
     ledger.record(engine, key, owner, status=final, batch_number=number, release_lease=True)
     return {
         "journal_key": key,

@@ -149,13 +149,30 @@ def reconcile_and_report(
         "ok": bool(result.ok),
         **key_figures(journals, live, ok=bool(result.ok)),
     }
+    # With release on, a batch of this period that Visma still holds unreleased (Balanced / On
+    # hold) is not in the ledger's balances: the amounts match, yet the period is not posted.
+    unreleased = (
+        sorted(b.number for b in held if b.live and not b.released and b.run in in_scope)
+        if settings.payroll.release
+        else []
+    )
+    if unreleased:
+        outcome["unreleased"] = unreleased
+    ok = bool(result.ok) and not unreleased
     records.finish_run(
-        engine, ctx.audit_run_id, "success" if result.ok else "failed", outcome | {"paths": paths}
+        engine, ctx.audit_run_id, "success" if ok else "failed", outcome | {"paths": paths}
     )
     if not result.ok:
         raise ReconciliationError(
             f"pay period {ctx.period.key}: Visma does not match UKG — see {paths['markdown']}\n"
             + result.to_markdown()
+        )
+    if unreleased:
+        raise ReconciliationError(
+            f"pay period {ctx.period.key}: Visma holds batch(es) {', '.join(unreleased)} of this "
+            "period unreleased although payroll.release is on — they are not in the ledger's "
+            "balances. Run the period again (its plan releases them) or release them in Visma; "
+            f"see {paths['markdown']}"
         )
     return outcome
 
