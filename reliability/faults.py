@@ -18,7 +18,7 @@ PAYROLL_TARGETS = [
     ("visma", "POST", r"^/v2/journaltransaction$"),
     ("visma", "PUT", r"^/v2/journaltransaction/[^/]+$"),
     ("visma", "POST", r"/action/release$"),
-    ("visma", "GET", r"^/v1/(account|financialperiod|dimension|project)"),
+    ("visma", "GET", r"^/v1/(account|financialPeriod|dimension|project)"),
     ("ukg", "GET", r"^/payroll/v2/general-ledger"),
     ("ukg", "GET", r"^/payroll/v1/payroll-runs"),
 ]
