@@ -45,6 +45,8 @@ RELEASED_STATUSES = frozenset({"posted", "unposted"})
 
 def is_released(status: object) -> bool:
     return str(status or "").lower() in RELEASED_STATUSES
+
+
 _ADJ = re.compile(r"^(?P<base>.+)-ADJ(?P<n>\d+)$")
 _REV = re.compile(r"^REV-(?P<batch>[A-Za-z0-9_.\-]+)$")
 
