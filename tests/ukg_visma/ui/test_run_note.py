@@ -62,7 +62,7 @@ def test_the_running_note_names_the_pay_period_or_the_refusal() -> None:
 
 def test_a_note_fits_airflows_1000_character_column_whatever_the_batch_count() -> None:
     # dag_run_note.content is VARCHAR(1000): a longer note made PostgreSQL refuse the scheduler's
-    # flush after the listener returned, stopping the scheduler (204 batches in bench.mapped_posting)
+    # flush after the listener returned, stopping the scheduler (204 batches, bench.mapped_posting)
     from airflow.models.dagrun import DagRunNote
 
     limit = DagRunNote.__table__.c.content.type.length
