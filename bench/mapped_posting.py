@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -227,6 +228,7 @@ def scheduler_run(line_limit: int, dag_test: bool) -> dict[str, Any]:
             out["dag_test"] = _dag_test_child(hosts, stack.home / "mappings")
     finally:
         stack.stop()
+        shutil.rmtree(home, ignore_errors=True)  # logs, sandbox data, audit DB
     return out
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import shutil
 import signal
 import statistics
 import sys
@@ -149,6 +150,7 @@ def run(hires: int) -> dict[str, Any]:
         out["load_end"] = load()
     finally:
         stack.stop()
+        shutil.rmtree(stack.home, ignore_errors=True)  # logs, sandbox data, audit DB
     return out
 
 
