@@ -73,8 +73,11 @@ format: install
 
 # Benchmarks (bench/RESULTS.md): GL transform at 50k/200k/500k lines, a whole pay period against
 # the sandbox (API calls, wall time per task) at 1,200 and 20,000 employees, UKG GL blocks read
-# sequentially vs concurrently, DAG parse time.
-# Every benchmark of bench/RESULTS.md (~5-7 minutes): figures printed with the machine's load.
+# sequentially vs concurrently, DAG parse time, a real ~500k-line export through the UKG sandbox
+# stage by stage, ~200 mapped posting tasks through the real scheduler vs dag.test, webhook -> Visma
+# latency for one hire through the real api-server + triggerer + scheduler.
+# Every benchmark of bench/RESULTS.md (~20 minutes with the scheduler suites): figures printed with
+# the machine's load.
 bench: bench-bounds
 	@uptime
 	python -m bench.transform_scale
@@ -82,6 +85,9 @@ bench: bench-bounds
 	python -m bench.ukg_blocks
 	python -m bench.employee_sync
 	python -m bench.dag_parse
+	python -m bench.gl_export_scale
+	python -m bench.mapped_posting
+	python -m bench.webhook_latency
 	@uptime
 
 clean:

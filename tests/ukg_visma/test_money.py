@@ -121,3 +121,27 @@ def test_vectorised_and_scalar_parsing_agree_on_any_text(texts):
             assert rejected, text
         else:
             assert not rejected and got == expected, text
+
+
+def test_posting_a_journal_does_not_import_pandas() -> None:
+    """A mapped ``post_journal`` task starts in a fresh process: single amounts (``parse_amount``,
+    ``to_decimal``, ``dumps``) must not drag in pandas + pyarrow (~0.5-1 s per task under load,
+    bench.mapped_posting); only the vectorised ``ore_series`` needs them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    plugins = Path(__file__).resolve().parents[2] / "plugins"
+    code = (
+        "import sys; import ukg_visma.tasks.payroll.posting, ukg_visma.hooks.visma, "
+        "ukg_visma.money as m; m.dumps({'a': m.to_decimal(m.parse_amount('1.50'))}); "
+        "print(sorted({'pandas', 'pyarrow', 'numpy'} & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(plugins), "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"

@@ -395,5 +395,11 @@ def source_hashes(frame: pd.DataFrame) -> pd.Series:
     ``"41250.00"`` hashes the same.
     """
     text = frame[list(CONTENT_COLUMNS)].astype("str")
-    joined = text.iloc[:, 0].str.cat(text.iloc[:, 1:], sep="\x1f")
-    return joined.map(lambda s: hashlib.sha256(s.encode()).hexdigest())
+    # the same "\x1f"-joined text ``Series.str.cat`` built (every value is a str here), joined
+    # in one pass: str.cat's object-array sums took ~3 s of a 490k-line extract
+    columns = [text[c].tolist() for c in text.columns]
+    digests = [
+        hashlib.sha256("\x1f".join(values).encode()).hexdigest()
+        for values in zip(*columns, strict=True)
+    ]
+    return pd.Series(digests, index=frame.index, dtype="str")

@@ -29,7 +29,7 @@ def note_text(
     """One paragraph a controller reads in the run list (pure; tested without Airflow)."""
     if decision is not None and not decision.get("approved", True):
         reason = decision.get("reason") or "no reason given"
-        return (
+        return _fit(
             f"Pay period {period or '?'}: REJECTED by {decision.get('by') or '?'} — {reason}. "
             "Nothing was posted."
         )
@@ -44,19 +44,32 @@ def note_text(
     if figures.get("dry_run"):
         return f"{head}: dry run, nothing posted. See the Run report tab."
     if figures.get("reversed") is not None:
-        return (
+        return _fit(
             f"{head}: reversal of {', '.join(figures['reversed']) or '-'} — "
             + ("OK" if figures.get("ok") else "PROBLEMS")
             + ". See the Run report tab."
         )
-    batches = list(figures.get("batches") or [])
-    return (
+    batches = [str(b) for b in figures.get("batches") or []]
+    start = (
         f"{head}: {figures.get('result', 'reconciled' if figures.get('ok') else 'mismatch')} — "
         f"debit {figures.get('debit', '?')}, credit {figures.get('credit', '?')}, "
         f"{len(batches)} batch(es)"
-        + (f" ({', '.join(batches)})" if batches else "")
-        + ". See the Run report tab."
     )
+    end = ". See the Run report tab."
+    listed = f" ({', '.join(batches)})" if batches else ""
+    if len(start) + len(listed) + len(end) > NOTE_LIMIT:
+        listed = f" ({batches[0]} … {batches[-1]}; every batch in the Run report)"
+    return _fit(start + listed + end)
+
+
+# Airflow's dag_run_note.content is VARCHAR(1000): a longer note fails the scheduler's flush
+# after the listener returned (PostgreSQL refuses it; SQLite does not check), which stops the
+# scheduler loop and leaves the run unfinished — seen with ~200 batches in one period.
+NOTE_LIMIT = 1000
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= NOTE_LIMIT else text[: NOTE_LIMIT - 1] + "…"
 
 
 OUR_PREFIXES = ("Pay period ", "Pay-period run ")
@@ -81,7 +94,7 @@ def running_note(dag_run: Any) -> str | None:
             run_type=str(getattr(run_type, "value", run_type)) if run_type else None,
         )
     except PeriodError as exc:
-        return f"Pay-period run refused: {exc}"
+        return _fit(f"Pay-period run refused: {exc}")
     return f"Pay period {period.key} — running ({getattr(run_type, 'value', run_type)} run)."
 
 

@@ -58,3 +58,26 @@ def test_the_running_note_names_the_pay_period_or_the_refusal() -> None:
     )  # fmt: skip
     refused = running_note(backfill) or ""
     assert refused.startswith("Pay-period run refused: this backfill run is for pay period 2026-10")
+
+
+def test_a_note_fits_airflows_1000_character_column_whatever_the_batch_count() -> None:
+    # dag_run_note.content is VARCHAR(1000): a longer note made PostgreSQL refuse the scheduler's
+    # flush after the listener returned, stopping the scheduler (204 batches, bench.mapped_posting)
+    from airflow.models.dagrun import DagRunNote
+
+    limit = DagRunNote.__table__.c.content.type.length
+    batches = [f"{n:06d}" for n in range(1, 205)]
+    figures = {"period": "2026-10", "ok": True, "result": "reconciled", "debit": "1.00",
+               "credit": "1.00", "batches": batches}  # fmt: skip
+    note = note_text(figures, state="succeeded")
+    assert len(note) <= limit
+    assert note == (
+        "Pay period 2026-10: reconciled — debit 1.00, credit 1.00, 204 batch(es) (000001 … "
+        "000204; every batch in the Run report). See the Run report tab."
+    )
+    reversal = note_text({"period": "2026-10", "reversed": batches, "ok": True}, state="x")
+    rejected = note_text(
+        None, state="x", decision={"approved": False, "reason": "r" * 5000}, period="2026-10"
+    )
+    assert len(reversal) <= limit and len(rejected) <= limit
+    assert rejected.endswith("…")
