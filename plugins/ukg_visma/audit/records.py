@@ -7,11 +7,11 @@ upserts keyed by (run, kind, source key), so a task retry updates its rows inste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Connection, Engine, and_, insert, select, update
 
 from ukg_visma.audit.schema import records, runs
 from ukg_visma.audit.store import upsert, utcnow
@@ -160,20 +160,45 @@ def set_status(
         values["target_kind"] = target_kind
     if target_key is not None:
         values["target_key"] = target_key
-    keys = list(source_keys)
     with engine.begin() as conn:
-        for start in range(0, len(keys), 500):
-            conn.execute(
-                update(records)
-                .where(
-                    and_(
-                        records.c.run_id == run_id,
-                        records.c.source_kind == source_kind,
-                        records.c.source_key.in_(keys[start : start + 500]),
-                    )
+        _set(conn, run_id, source_kind, list(source_keys), values)
+
+
+def set_targets(
+    engine: Engine,
+    run_id: str,
+    source_kind: str,
+    targets: Iterable[tuple[str, Sequence[str]]],
+    status: str,
+    *,
+    target_kind: str,
+) -> None:
+    """``set_status`` for many targets (``(target_key, source_keys)``) in one transaction:
+    reconcile points every GL line at its batch line — one commit per journal line cost
+    seconds at 490k lines (bench/RESULTS.md §2b)."""
+    now = utcnow()
+    with engine.begin() as conn:
+        for target_key, keys in targets:
+            values = {"status": status, "error": None, "updated_at": now,
+                      "target_kind": target_kind, "target_key": target_key}  # fmt: skip
+            _set(conn, run_id, source_kind, list(keys), values)
+
+
+def _set(
+    conn: Connection, run_id: str, source_kind: str, keys: list[str], values: dict[str, Any]
+) -> None:
+    for start in range(0, len(keys), 500):
+        conn.execute(
+            update(records)
+            .where(
+                and_(
+                    records.c.run_id == run_id,
+                    records.c.source_kind == source_kind,
+                    records.c.source_key.in_(keys[start : start + 500]),
                 )
-                .values(**values)
             )
+            .values(**values)
+        )
 
 
 def fetch_records(

@@ -53,16 +53,17 @@ def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, st
     """Point every source line's audit row at the Visma batch + line that holds it."""
     lineage = staging.read_frame(str(staging.path_for(ctx.run_key, "lineage.parquet")))
     targets = lineage_targets(lineage, batch_numbers)
-    for target, group in targets.groupby("target", sort=False):
-        records.set_status(
-            engine,
-            ctx.audit_run_id,
-            "gl_line",
-            group["source_key"].tolist(),
-            "posted",
-            target_kind="journal_line",
-            target_key=str(target)[:250],
-        )
+    records.set_targets(
+        engine,
+        ctx.audit_run_id,
+        "gl_line",
+        (
+            (str(target)[:250], group["source_key"].tolist())
+            for target, group in targets.groupby("target", sort=False)
+        ),
+        "posted",
+        target_kind="journal_line",
+    )
 
 
 def reconcile_and_report(
