@@ -9,13 +9,15 @@ pay-period run took (a waiting run's sensor takes its own within seconds).
 That is what happens when payroll corrects a month that is already posted and UKG re-exports the
 run: finance wants a correction of **that** month. So:
 
-1. **plan_period_runs** — looks each event's `RunId` up in UKG's pay-run listing (this company),
-   takes the pay month of its pay date as the period, and marks the events processed. An event
-   whose run UKG does not list stays in the inbox.
+1. **plan_period_runs** — looks each event's `RunId` up in UKG's pay-run listing (this company)
+   and takes the pay month of its pay date as the period. An event whose run UKG does not list
+   stays in the inbox.
 2. **start_period_run** (one per period) — starts `ukg_visma_payroll_gl` with `period` set. That
    run posts only the difference (`payroll.correction_mode`), nothing if the re-export changed
    nothing; validation, `approval_required` and `closed_period` apply as to any run. A retry
    never starts a period twice for the same events (the run id is derived from them).
+3. **mark_events_taken** — only once every run exists are the events marked processed: a start
+   that failed leaves its events new, and the watcher announces them again.
 """
 
 from __future__ import annotations
@@ -48,22 +50,34 @@ DEFAULT_ARGS = default_args()
 def ukg_visma_gl_export_events() -> None:
     @task
     @quiet_retries
-    def plan_period_runs(**context) -> list[dict]:
+    def plan_period_runs() -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll.gl_events import plan_period_runs as step
 
         return step(
-            runtime.ukg_hook(),
-            runtime.audit(),
-            context["dag_run"].run_id,
-            company_code=SETTINGS.company.ukg_company_code,
+            runtime.ukg_hook(), runtime.audit(), company_code=SETTINGS.company.ukg_company_code
         )
 
-    TriggerDagRunOperator.partial(
+    @task
+    def mark_events_taken(planned: dict, **context) -> int:
+        """Only once every period's run exists: an event is never marked taken for a run that
+        was not started (a failed start leaves it new, and the watcher announces it again)."""
+        from ukg_visma.tasks import runtime
+        from ukg_visma.tasks.payroll.gl_events import mark_taken
+
+        return mark_taken(runtime.audit(), planned, context["dag_run"].run_id)
+
+    @task
+    def runs_to_start(planned: dict) -> list[dict]:
+        return list(planned["starts"])  # mapping needs a plain list (no XCom key)
+
+    planned = plan_period_runs()
+    started = TriggerDagRunOperator.partial(
         task_id="start_period_run",
         trigger_dag_id="ukg_visma_payroll_gl",
         skip_when_already_exists=True,
-    ).expand_kwargs(plan_period_runs())
+    ).expand_kwargs(runs_to_start(planned))
+    started >> mark_events_taken(planned)
 
 
 ukg_visma_gl_export_events()

@@ -58,7 +58,14 @@ def _gl_events():
 
 def test_dag_wiring():
     dag = _events_dag()
-    assert [t.task_id for t in dag.tasks] == ["plan_period_runs", "start_period_run"]
+    assert [t.task_id for t in dag.tasks] == [
+        "plan_period_runs",
+        "runs_to_start",
+        "start_period_run",
+        "mark_events_taken",
+    ]
+    # events are marked taken only after (and only if) the runs were started
+    assert dag.get_task("mark_events_taken").upstream_task_ids >= {"start_period_run"}
     assert dag.max_active_runs == 1
     asset = dag.timetable.asset_condition
     assert asset.name == "ukg_gl_export_events" and [w.name for w in asset.watchers] == [
@@ -151,3 +158,36 @@ def test_an_event_naming_an_unknown_run_stays_in_the_inbox(payroll):
     with create_session() as session:
         after = session.query(DagRun).filter(DagRun.dag_id == "ukg_visma_payroll_gl").count()
     assert after == before
+
+
+def test_planning_leaves_the_events_new_until_the_runs_exist(posted, payroll):
+    """A start that fails must not lose its events: planning marks nothing; ``mark_taken``
+    (the task after the starts) does."""
+    from ukg_visma.audit import inbox
+    from ukg_visma.audit.store import get_engine
+    from ukg_visma.employees.models import WebhookEvent
+    from ukg_visma.hooks.ukg import UkgHook
+    from ukg_visma.tasks.payroll.gl_events import mark_taken, plan_period_runs
+
+    engine = get_engine(os.environ["UKG_VISMA_AUDIT_URL"])
+    inbox.put_event(
+        engine,
+        WebhookEvent.model_validate(
+            {
+                "EventId": "gl-reexport-1",
+                "EventTime": dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC),
+                "EventType": "PayrollGLExportCompletedEvent",
+                "Operation": "Update",
+                "Payload": {"CoId": "C0001", "RunId": REGULAR},
+                "Tenant": "nordicmfg",
+            }
+        ),
+    )
+    planned = plan_period_runs(UkgHook(), engine, company_code="C0001", today=dt.date(2026, 11, 30))
+    assert [s["conf"] for s in planned["starts"]] == [{"period": PERIOD}]
+    assert planned["events"] == ["gl-reexport-1"]
+    (event,) = [e for e in _gl_events() if e["event_id"] == "gl-reexport-1"]
+    assert event["status"] == "new"  # a failed start would find it again
+    assert mark_taken(engine, planned, "events-run-1") == 1
+    (event,) = [e for e in _gl_events() if e["event_id"] == "gl-reexport-1"]
+    assert event["status"] == "processed" and event["processed_by_run"] == "events-run-1"

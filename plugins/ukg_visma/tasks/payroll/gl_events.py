@@ -84,18 +84,18 @@ def periods_of_events(
 def plan_period_runs(
     ukg: UkgHook,
     engine: Engine,
-    run_id: str,
     *,
     company_code: str,
     today: dt.date | None = None,
-) -> list[dict[str, Any]]:
-    """The pay-period runs to start for the GL events waiting in the inbox (one per period), as
-    ``TriggerDagRunOperator`` kwargs; marks those events processed by ``run_id``.
+) -> dict[str, Any]:
+    """The pay-period runs to start for the GL events waiting in the inbox (one per period):
+    ``starts`` as ``TriggerDagRunOperator`` kwargs, ``events`` the ids they answer.
 
-    The Airflow run id of each is derived from the period and its first event, so a retry of the
-    start (or this task) never starts a period twice for the same events.
+    The events stay new here: ``mark_taken`` marks them once the runs exist. The Airflow run id
+    of each start is derived from the period and its first event, so a retry (or a second run
+    of this DAG reading the same events) never starts a period twice.
     """
-    from ukg_visma.audit.inbox import events_since, mark_processed
+    from ukg_visma.audit.inbox import events_since
     from ukg_visma.events.triggers import GL_EXPORT_EVENT
 
     pending = events_since(engine, GL_EXPORT_EVENT, status="new")
@@ -109,6 +109,7 @@ def plan_period_runs(
             event["event_id"], event_run_id(event), company_code, LOOKBACK_MONTHS,
         )  # fmt: skip
     starts = []
+    taken: list[str] = []
     for period, events in sorted(periods.items()):
         runs = sorted({event_run_id(e) or "" for e in events})
         first = min(str(e["event_id"]) for e in events)
@@ -121,6 +122,14 @@ def plan_period_runs(
                 f"(PayrollGLExportCompletedEvent {first})",
             }
         )
-        mark_processed(engine, [e["event_id"] for e in events], run_id)
+        taken.extend(str(e["event_id"]) for e in events)
         log.info("pay period %s: GL export of run(s) %s → starting its run", period, runs)
-    return starts
+    return {"starts": starts, "events": taken}
+
+
+def mark_taken(engine: Engine, planned: Mapping[str, Any], run_id: str) -> int:
+    """Mark the planned events processed by ``run_id`` once their periods' runs exist."""
+    from ukg_visma.audit.inbox import mark_processed
+
+    events = [str(e) for e in planned.get("events") or []]
+    return mark_processed(engine, events, run_id) if events else 0
