@@ -7,8 +7,10 @@ missing server is a failure, never a silent skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +28,24 @@ def _admin_engine() -> sa.Engine | None:
     except sa.exc.OperationalError:
         return None
     return engine
+
+
+@contextlib.contextmanager
+def fresh_database(prefix: str = "ukgv_fresh") -> Iterator[str]:
+    """A new, empty database on the real server for one test (``pg_url`` is per module; a test
+    of schema creation or upgrade needs a store nobody opened yet); dropped afterwards."""
+    admin = _admin_engine()
+    if admin is None:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="module")

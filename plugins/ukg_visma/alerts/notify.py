@@ -168,7 +168,8 @@ def send(alert: Alert, settings: AlertSettings, context: Mapping[str, Any]) -> i
 
     Returns how many channels sent; raises only when every configured channel failed.
     """
-    sent, errors = 0, []
+    sent = 0
+    errors: list[Exception] = []
     for notifier in notifiers(alert, settings):
         try:
             notifier.notify(dict(context))  # type: ignore[arg-type]
@@ -176,6 +177,11 @@ def send(alert: Alert, settings: AlertSettings, context: Mapping[str, Any]) -> i
         except Exception as exc:
             log.error("alert through %s failed: %s", type(notifier).__name__, exc)
             errors.append(exc)
+    return _sent(alert, sent, errors)
+
+
+def _sent(alert: Alert, sent: int, errors: list[Exception]) -> int:
+    """One channel that worked is enough; none at all is the failure to report."""
     if errors and not sent:
         raise RuntimeError(f"no alert channel could send: {errors[0]}") from errors[0]
     log.info("alert sent through %d channel(s): %s", sent, alert.subject)
@@ -184,7 +190,8 @@ def send(alert: Alert, settings: AlertSettings, context: Mapping[str, Any]) -> i
 
 async def asend(alert: Alert, settings: AlertSettings, context: Mapping[str, Any]) -> int:
     """``send`` for the triggerer (deadline callbacks run there): the notifiers' async paths."""
-    sent, errors = 0, []
+    sent = 0
+    errors: list[Exception] = []
     for notifier in notifiers(alert, settings):
         try:
             await notifier.async_notify(dict(context))  # type: ignore[arg-type]
@@ -192,10 +199,7 @@ async def asend(alert: Alert, settings: AlertSettings, context: Mapping[str, Any
         except Exception as exc:
             log.error("alert through %s failed: %s", type(notifier).__name__, exc)
             errors.append(exc)
-    if errors and not sent:
-        raise RuntimeError(f"no alert channel could send: {errors[0]}") from errors[0]
-    log.info("alert sent through %d channel(s): %s", sent, alert.subject)
-    return sent
+    return _sent(alert, sent, errors)
 
 
 class TaskFailureAlert(BaseNotifier):

@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 import release1_schema as r1
 import sqlalchemy as sa
-from pg_fixture import PG_ADMIN_URL, _admin_engine
+from pg_fixture import fresh_database
 
 from ukg_visma.audit import inbox, ledger
 from ukg_visma.audit.migrations import SCHEMA_VERSION, AuditSchemaError
@@ -34,17 +33,8 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/audit.db"
         return
-    admin = _admin_engine()
-    if admin is None:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
-    name = f"ukgv_mig_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("ukgv_mig") as url:
+        yield url
 
 
 def make_release1_store(url: str) -> None:

@@ -13,12 +13,11 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pg_fixture import PG_ADMIN_URL, _admin_engine
+from pg_fixture import fresh_database
 
 from ukg_visma.audit.schema import metadata
 
@@ -42,16 +41,8 @@ print("schema ok")
 @pytest.fixture
 def fresh_db_url():
     """A database of its own per test (``pg_url`` is per module; this race needs it empty)."""
-    admin = _admin_engine()
-    if admin is None:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
-    name = f"ukgv_race_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("ukgv_race") as url:
+        yield url
 
 
 def _error_line(stderr: str) -> str:
