@@ -60,3 +60,18 @@ def child(module: str, *args: str, env: dict[str, str] | None = None) -> dict[st
         tail = out.stdout[-3000:] + out.stderr[-3000:]
         raise RuntimeError(f"bench.{module} {args} failed:\n{tail}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def point_at_sandbox(box: Any, work: Path, latency_ms: int, *, mappings: bool = True) -> None:
+    """This process's tasks talk to ``box`` only: the added latency on both servers, their
+    connections, a private SQLite audit store under ``work`` and (``mappings``) a private copy
+    of the mappings — what ``tests/sandbox_fixture.configure`` does for a test."""
+    import shutil
+
+    for server in ("ukg", "visma"):
+        box.config(server, latency_ms=latency_ms)
+    os.environ.update(box.connections_env())
+    os.environ["UKG_VISMA_AUDIT_URL"] = f"sqlite:///{work}/audit.db"
+    if mappings:
+        shutil.copytree(ROOT / "include" / "mappings", work / "mappings")
+        os.environ["UKG_VISMA_MAPPINGS_DIR"] = str(work / "mappings")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
@@ -36,7 +35,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, child, load, machine, peak_rss_mb
+from bench.common import ROOT, child, load, machine, peak_rss_mb, point_at_sandbox
 
 
 def _kind(server: str, call: dict[str, Any]) -> str:
@@ -60,12 +59,7 @@ def _scenario(employees: int, latency_ms: int) -> dict[str, Any]:
     try:
         box.start()
         box.reset(scenario="manufacturer", seed=42, employees=employees, gl_runs=False)
-        for server in ("ukg", "visma"):
-            box.config(server, latency_ms=latency_ms)
-        os.environ.update(box.connections_env())
-        os.environ["UKG_VISMA_AUDIT_URL"] = f"sqlite:///{work}/audit.db"
-        shutil.copytree(ROOT / "include" / "mappings", work / "mappings")
-        os.environ["UKG_VISMA_MAPPINGS_DIR"] = str(work / "mappings")
+        point_at_sandbox(box, work, latency_ms)
         import employee_sync_helpers as helpers
 
         runs = []

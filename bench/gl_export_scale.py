@@ -40,7 +40,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, child, load, machine, rss_mb
+from bench.common import ROOT, child, load, machine, point_at_sandbox, rss_mb
 
 PERIOD = "2026-04"  # the first month Visma's scenario has open (periods <= 202603 are closed)
 
@@ -73,9 +73,7 @@ def _scenario(employees: int, latency_ms: int, profile: str | None) -> dict[str,
         box.ukg_admin("POST", "reset", {"employees": employees, **clean_months})
         box.visma_admin("POST", "reset", {})
         reset_s = time.perf_counter() - t
-        for server in ("ukg", "visma"):
-            box.config(server, latency_ms=latency_ms)
-        os.environ.update(box.connections_env())
+        point_at_sandbox(box, work, latency_ms, mappings=False)
 
         from ukg_visma.audit.store import get_engine
         from ukg_visma.hooks.ukg import UkgHook

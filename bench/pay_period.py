@@ -34,7 +34,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from bench.common import ROOT, child, load, machine
+from bench.common import ROOT, child, load, machine, point_at_sandbox
 
 HOME = Path(tempfile.gettempdir()) / "ukgv-bench-airflow"
 
@@ -88,12 +88,7 @@ def _scenario(employees: int, latency_ms: int, gl_readers: int = 0) -> dict:
         box.start()
         box.reset(scenario="manufacturer", seed=42, employees=employees)
         reset_s = time.perf_counter() - t
-        for server in ("ukg", "visma"):
-            box.config(server, latency_ms=latency_ms)
-        os.environ.update(box.connections_env())
-        os.environ["UKG_VISMA_AUDIT_URL"] = f"sqlite:///{work}/audit.db"
-        shutil.copytree(ROOT / "include" / "mappings", work / "mappings")
-        os.environ["UKG_VISMA_MAPPINGS_DIR"] = str(work / "mappings")
+        point_at_sandbox(box, work, latency_ms)
         if gl_readers:  # payroll.gl_read_concurrency (1 = the sequential read of before)
             import yaml
 
