@@ -6,11 +6,10 @@ import threading
 import time
 from collections import Counter
 from decimal import Decimal
-from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from hooks_helpers import FAST, QUOTA_CLOCK, api_calls, token_calls
+from hooks_helpers import FAST, QUOTA_CLOCK, api_calls, journal, token_calls
 
 from ukg_visma.hooks import (
     AuthenticationError,
@@ -28,32 +27,6 @@ pytestmark = pytest.mark.e2e
 
 JOURNALS = "/v2/journaltransaction"
 SEGMENT = "/v1/dimension/SUBACCOUNT/2"
-
-
-def journal(period: str = "202606", amount: str = "1000.10", key: str = "T-1") -> dict[str, Any]:
-    """A balanced two-line journal with Decimal amounts (sent as exact JSON numbers)."""
-
-    def line(account: str, side: str, dept: str, centre: str) -> dict[str, Any]:
-        return {
-            "operation": "Insert",
-            "accountNumber": {"value": account},
-            "subaccount": [
-                {"segmentId": 1, "segmentValue": dept},
-                {"segmentId": 2, "segmentValue": centre},
-            ],
-            f"{side}AmountInCurrency": {"value": Decimal(amount)},
-        }
-
-    return {
-        "transactionDate": {"value": f"{period[:4]}-{period[4:]}-25T00:00:00"},
-        "financialPeriod": {"value": period},
-        "description": {"value": key},
-        "hold": {"value": False},
-        "journalTransactionLines": [
-            line("5000", "debit", "10", "110"),
-            line("2930", "credit", "00", "000"),
-        ],
-    }
 
 
 def batches(hook: VismaHook, period: str = "202606") -> dict[str, dict]:

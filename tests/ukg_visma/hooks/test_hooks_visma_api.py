@@ -8,11 +8,10 @@ the route spelled out; POSTs are sent once and a lost answer is ``ResponseLostEr
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from hooks_helpers import FAST, api_calls
+from hooks_helpers import FAST, api_calls, journal
 
 from ukg_visma.hooks import NotFoundError, ResponseLostError, ValidationError, VismaHook
 
@@ -20,27 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _journal(key: str, period: str = "202606", amount: str = "1250.50") -> dict[str, Any]:
-    def line(account: str, side: str, dept: str, centre: str) -> dict[str, Any]:
-        return {
-            "operation": "Insert",
-            "accountNumber": {"value": account},
-            "subaccount": [
-                {"segmentId": 1, "segmentValue": dept},
-                {"segmentId": 2, "segmentValue": centre},
-            ],
-            f"{side}AmountInCurrency": {"value": Decimal(amount)},
-        }
-
-    return {
-        "transactionDate": {"value": f"{period[:4]}-{period[4:]}-25T00:00:00"},
-        "financialPeriod": {"value": period},
-        "description": {"value": key},
-        "hold": {"value": True},
-        "journalTransactionLines": [
-            line("5000", "debit", "10", "110"),
-            line("2930", "credit", "00", "000"),
-        ],
-    }
+    return journal(period, amount, key, hold=True)
 
 
 def _employee(number: str, last_name: str = "Test") -> dict[str, Any]:
