@@ -102,7 +102,7 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def _found_version(conn: Connection) -> int | None:
+def current_version(conn: Connection) -> int | None:
     """The store's version: recorded, recognised by shape, or None for an empty database."""
     inspector = inspect(conn)
     tables = set(inspector.get_table_names())
@@ -127,7 +127,7 @@ def upgrade(conn: Connection) -> list[str]:
     Runs inside the caller's transaction and lock (``store.create_schema``): two processes that
     open an old store together upgrade it once.
     """
-    found = _found_version(conn)
+    found = current_version(conn)
     if found is not None and found > SCHEMA_VERSION:
         raise AuditSchemaError(
             f"the audit store has schema version {found}, newer than this ukg-visma "
@@ -158,7 +158,3 @@ def upgrade(conn: Connection) -> list[str]:
     if rows:
         conn.execute(insert(schema_versions), [dict(row, applied_at=now) for row in rows])
     return done
-
-
-def current_version(conn: Connection) -> int | None:
-    return _found_version(conn)
