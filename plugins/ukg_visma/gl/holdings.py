@@ -258,3 +258,10 @@ def net_by_line(batches: Sequence[HeldBatch]) -> dict[LineKey, int]:
         for line in batch.lines:
             net[line.key] = net.get(line.key, 0) + line.debit_ore - line.credit_ore
     return {k: v for k, v in net.items() if v}
+
+
+def awaiting_release(held: Iterable[HeldBatch], runs: Iterable[tuple[str, str]]) -> list[HeldBatch]:
+    """Our live batches of these pay runs (``(company, runId)``) that Visma holds unreleased:
+    what the plan still releases, and what a reconcile with release on must not find."""
+    scope = set(runs)
+    return [b for b in held if b.live and not b.released and b.run in scope]

@@ -19,7 +19,7 @@ from ukg_visma.audit import ledger
 from ukg_visma.errors import NotRetryable
 from ukg_visma.gl.catalog import next_open_period
 from ukg_visma.gl.corrections import PostingPlan, VoidedRun, plan_postings
-from ukg_visma.gl.holdings import HeldBatch, held_batches
+from ukg_visma.gl.holdings import HeldBatch, awaiting_release, held_batches
 from ukg_visma.gl.journal import Journal, payload_hash, to_visma_payload
 from ukg_visma.hooks.jsonbody import dumps
 from ukg_visma.settings import Settings
@@ -248,22 +248,20 @@ def plan_posting(
     create = [place_journal(j, periods, policy) for j in plan.journals]
     refs = [stage_ref(ctx, j, settings, posting_date) for j in create]
     if settings.payroll.release:
-        in_scope = {r.run for r in plan.runs}
-        for b in held:
-            if b.live and not b.released and b.run in in_scope:
-                refs.append(
-                    {
-                        "journal_key": b.journal_key,
-                        "kind": "release",
-                        "batch_number": b.number,
-                        "company": b.key.company,
-                        "pay_run": b.key.pay_run,
-                        "run_version": b.key.run_version,
-                        "split_index": b.key.split_index,
-                        "visma_period": b.period_id,
-                        "payload_hash": "",
-                    }
-                )
+        for b in awaiting_release(held, (r.run for r in plan.runs)):
+            refs.append(
+                {
+                    "journal_key": b.journal_key,
+                    "kind": "release",
+                    "batch_number": b.number,
+                    "company": b.key.company,
+                    "pay_run": b.key.pay_run,
+                    "run_version": b.key.run_version,
+                    "split_index": b.key.split_index,
+                    "visma_period": b.period_id,
+                    "payload_hash": "",
+                }
+            )
     summary = plan_summary(plan) | {
         "periods": sorted(set(pids) | {r["visma_period"] for r in refs if r.get("visma_period")}),
         "dry_run": dry_run,

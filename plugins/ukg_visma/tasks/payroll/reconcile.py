@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
+from ukg_visma.gl.holdings import awaiting_release
 from ukg_visma.gl.journal import Journal
 from ukg_visma.gl.reconcile import reconcile_held
 from ukg_visma.gl.report import run_summary
@@ -153,9 +154,7 @@ def reconcile_and_report(
     # With release on, a batch of this period that Visma still holds unreleased (Balanced / On
     # hold) is not in the ledger's balances: the amounts match, yet the period is not posted.
     unreleased = (
-        sorted(b.number for b in held if b.live and not b.released and b.run in in_scope)
-        if settings.payroll.release
-        else []
+        sorted(b.number for b in awaiting_release(held, scope)) if settings.payroll.release else []
     )
     if unreleased:
         outcome["unreleased"] = unreleased
