@@ -19,13 +19,14 @@ from sandbox.common import SandboxRuntime, StateStore
 from sandbox.visma.employees import create_employee
 from sandbox.visma.errors import VismaError
 from sandbox.visma.journal_model import render
-from sandbox.visma.journals import PREFERENCES
+from sandbox.visma.journals import PREFERENCES, RELEASED, release_status
 from sandbox.visma.ledger import Ledger
 from sandbox.visma.loader import load
 from sandbox.visma.reference import segment_dto
 
 SCENARIOS = ("manufacturer",)
 _OWN_KEYS = {"scenario", "visma"}
+_PREFERENCES = {"post_on_release", "release_status"}
 
 
 def scenario_data(body: dict[str, Any]) -> dict[str, Any]:
@@ -116,13 +117,29 @@ def visma_admin_router(runtime: SandboxRuntime) -> APIRouter:
 
     @router.post("/gl-preferences")
     async def gl_preferences_route(request: Request) -> dict[str, Any]:
-        """``{"post_on_release": false}``: the tenant's GL preference "Automatically post on
-        release". Off, a released batch is ``Unposted`` until someone posts it in Visma."""
+        """``{"post_on_release": false}`` and/or ``{"release_status": "Released"}``: what a
+        release leaves on this tenant. ``post_on_release`` is the GL preference "Automatically
+        post on release" (off: ``Unposted`` until someone posts it in Visma); ``release_status``
+        names any released status of the published enum (``Posted``, ``Unposted``,
+        ``Released``, ``Completed``, ``PartiallyReleased``) and wins; ``null`` clears it."""
         body = await request.json()
-        if not isinstance(body, dict) or not isinstance(body.get("post_on_release"), bool):
-            raise VismaError('The body must be {"post_on_release": true|false}.')
-        runtime.store.put(PREFERENCES, "gl", {"post_on_release": body["post_on_release"]})
-        return {"status": "ok", "post_on_release": body["post_on_release"]}
+        if not isinstance(body, dict) or not body or set(body) - _PREFERENCES:
+            raise VismaError(
+                'The body must be {"post_on_release": true|false, "release_status": ...}.'
+            )
+        if "post_on_release" in body and not isinstance(body["post_on_release"], bool):
+            raise VismaError("post_on_release must be true or false.")
+        status = body.get("release_status")
+        if status is not None and status not in RELEASED:
+            raise VismaError(f"release_status must be one of {', '.join(RELEASED)} (or null).")
+        with runtime.store.atomic():
+            prefs = dict(runtime.store.get(PREFERENCES, "gl") or {}) | body
+            runtime.store.put(PREFERENCES, "gl", prefs)
+        return {
+            "status": "ok",
+            "post_on_release": bool(prefs.get("post_on_release", True)),
+            "release_status": release_status(runtime.store),
+        }
 
     @router.get("/state")
     def state_route() -> dict[str, Any]:

@@ -42,13 +42,20 @@ from sandbox.visma.util import (
 NS = "journals"
 SUBACCOUNTS = "subaccounts"
 PREFERENCES = "preferences"
-# Released batches: Posted, or Unposted while "Automatically post on release" is off.
-RELEASED = ("Posted", "Unposted")
+# Released batches (the published enum of JournalTransactionDto.status): what a release leaves
+# depends on the tenant — Posted, or Unposted while "Automatically post on release" is off, or
+# Released / Completed / PartiallyReleased on others. None can be released or changed again.
+RELEASED = ("Posted", "Unposted", "Released", "Completed", "PartiallyReleased")
 
 
-def post_on_release(store: StateStore) -> bool:
-    """The tenant's GL preference (``POST /_sandbox/gl-preferences``); Visma's default is on."""
-    return bool((store.get(PREFERENCES, "gl") or {}).get("post_on_release", True))
+def release_status(store: StateStore) -> str:
+    """The status a release leaves on this tenant (``POST /_sandbox/gl-preferences``):
+    ``release_status`` when set, else ``Posted``/``Unposted`` by ``post_on_release`` (Visma's
+    default: on, so ``Posted``)."""
+    prefs = store.get(PREFERENCES, "gl") or {}
+    if prefs.get("release_status"):
+        return str(prefs["release_status"])
+    return "Posted" if prefs.get("post_on_release", True) else "Unposted"
 
 
 def _get(store: StateStore, number: str) -> dict[str, Any]:
@@ -205,7 +212,7 @@ def journal_router(store: StateStore, config: VismaConfig) -> APIRouter:
             debit, credit = totals(batch)
             if debit != credit:
                 raise VismaError(f"Batch {number} is out of balance.", code="12023")
-            batch["status"] = "Posted" if post_on_release(store) else "Unposted"
+            batch["status"] = release_status(store)
             _stamp(store, batch)
             store.put(NS, number, batch)
         body = {"actionId": str(uuid.uuid4()), "actionResult": "Done", "errorInfo": None}

@@ -1,15 +1,31 @@
-"""Released means Posted *or* Unposted, and a period is not done while a batch waits unreleased.
+"""Released means any released status of the published enum, and a period is not done while a
+batch waits unreleased.
 
-Visma's GL preference "Automatically post on release" decides what a release leaves: ``Posted``,
-or ``Unposted`` (released; someone posts it in Visma later). Either way the batch can never be
-released or changed again — a run that took ``Unposted`` for "still to release" would ask Visma
-to release it on every run and fail on its 400. Judged from the Visma sandbox's state and call log.
+What a release leaves is tenant-dependent: ``Posted``, or ``Unposted`` when the GL preference
+"Automatically post on release" is off (someone posts it in Visma later), or ``Released``,
+``Completed``, ``PartiallyReleased`` (the other released statuses of
+``JournalTransactionDto.status``). Whichever, the batch can never be released or changed again —
+a run that took one of them for "still to release" would ask Visma to release it on every run and
+fail on its 400, and its reconcile would report the period unreleased. Judged from the Visma
+sandbox's state and call log.
 """
 
 from __future__ import annotations
 
 import pytest
-from ledger_truth import PERIOD, calls_after, journal_posts, last_call, ours, use_store
+from ledger_truth import (
+    OFF_CYCLE,
+    PERIOD,
+    REGULAR,
+    calls_after,
+    journal_posts,
+    last_call,
+    ours,
+    per_account,
+    ukg_latest_per_account,
+    use_store,
+    visma_net,
+)
 from payroll_helpers import run_period, task_states
 from sandbox_fixture import configure
 
@@ -24,16 +40,30 @@ def _releases(sandbox, since: int) -> int:
     )
 
 
-def test_unposted_batches_count_as_released(payroll, tmp_path):
+@pytest.mark.parametrize(
+    ("preferences", "status"),
+    [
+        ({"post_on_release": False}, "Unposted"),
+        ({"release_status": "Released"}, "Released"),
+        ({"release_status": "Completed"}, "Completed"),
+        ({"release_status": "PartiallyReleased"}, "PartiallyReleased"),
+    ],
+    ids=["Unposted", "Released", "Completed", "PartiallyReleased"],
+)
+def test_every_released_status_counts_as_released(payroll, tmp_path, preferences, status):
     from ukg_visma.audit import ledger
     from ukg_visma.audit.posting_states import PostingState
     from ukg_visma.audit.store import get_engine
 
-    payroll.visma_admin("POST", "gl-preferences", {"post_on_release": False})
+    answer = payroll.visma_admin("POST", "gl-preferences", preferences)
+    assert answer["release_status"] == status
+    since = last_call(payroll)
     first = run_period(PERIOD)
-    assert str(first.state) == "success", task_states(first)
+    assert str(first.state) == "success", task_states(first)  # the reconcile passed
     batches = ours(payroll)
-    assert batches and {b["status"] for b in batches} == {"Unposted"}
+    assert batches and {b["status"] for b in batches} == {status}
+    assert _releases(payroll, since) == len(batches)  # each released exactly once
+    assert per_account(visma_net(payroll)) == ukg_latest_per_account(payroll, [REGULAR, OFF_CYCLE])
     entries = ledger.list_period(get_engine(f"sqlite:///{tmp_path}/audit.db"), PERIOD)
     assert entries and {e.status for e in entries} == {PostingState.RELEASED}
 
@@ -45,7 +75,8 @@ def test_unposted_batches_count_as_released(payroll, tmp_path):
     # … nor planned to: no posting task had anything to do
     assert not [t for t, state in task_states(again).items()
                 if t.startswith("post_journal[") and state == "success"]  # fmt: skip
-    assert {b["status"] for b in ours(payroll)} == {"Unposted"}
+    assert {b["status"] for b in ours(payroll)} == {status}
+    assert [b["batchNumber"] for b in ours(payroll)] == [b["batchNumber"] for b in batches]
 
 
 def test_a_period_left_unreleased_is_not_reported_done(payroll, monkeypatch, tmp_path):

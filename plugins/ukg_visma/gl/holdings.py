@@ -29,22 +29,59 @@ __all__ = [
     "HeldBatch",
     "HeldLine",
     "LineKey",
+    "awaiting_release",
     "batch_kind",
     "held_batches",
+    "is_on_hold",
+    "is_releasable",
+    "is_released",
+    "is_voided",
     "net_by_line",
 ]
 
 Kind = Literal["full", "adjustment", "reversal"]
 LineKey = tuple[str, tuple[tuple[int, str], ...], str, str]  # account, segments, project, task
 NON_PROJECT = {"", "X"}  # Visma's non-project code reads back as X
-VOID_STATUSES = {"voided", "void"}
-# Released batches: ``Posted``, or ``Unposted`` when the tenant's GL preference "automatically
-# post on release" is off (someone posts them in Visma later). Neither can be released again.
-RELEASED_STATUSES = frozenset({"posted", "unposted"})
+# ``JournalTransactionDto.status``, classified once (published enum: Hold, Balanced, Unposted,
+# Posted, Completed, Voided, Released, PartiallyReleased, Scheduled; the field's description also
+# spells "On hold" and "Void"). Which of the released statuses a release leaves depends on the
+# tenant: ``Posted`` when its GL preference "automatically post on release" is on, ``Unposted``
+# when it is off (someone posts it in Visma later), ``Released``/``Completed``/
+# ``PartiallyReleased`` on others. All of them are in the ledger and none can be released or
+# changed again. ``Voided`` is gone (not in the ledger, holds no key). ``Hold`` and ``Balanced``
+# are ours to release (Hold first taken off hold). ``Scheduled`` is a recurring-entry template
+# (Acumatica's GL "Schedule"): the template itself is never in the ledger — each run of the
+# schedule makes a *new* batch — and the release action does not apply to it, so it counts as not
+# released: reconcile names it, and nothing here tries to release it.
+RELEASED_STATUSES = frozenset({"released", "completed", "partiallyreleased", "posted", "unposted"})
+VOID_STATUSES = frozenset({"voided", "void"})
+HOLD_STATUSES = frozenset({"hold", "onhold"})
+RELEASABLE_STATUSES = frozenset({"balanced"})  # the only status the release action accepts
+
+
+def _status(status: object) -> str:
+    """``"Partially Released"``, ``"partially_released"`` → ``"partiallyreleased"``."""
+    return "".join(ch for ch in str(status or "").lower() if ch.isalnum())
 
 
 def is_released(status: object) -> bool:
-    return str(status or "").lower() in RELEASED_STATUSES
+    """In the ledger: released, whatever the tenant calls it (see ``RELEASED_STATUSES``)."""
+    return _status(status) in RELEASED_STATUSES
+
+
+def is_voided(status: object) -> bool:
+    """Voided: not in the ledger and holds no journal key any more."""
+    return _status(status) in VOID_STATUSES
+
+
+def is_on_hold(status: object) -> bool:
+    """On hold: must be taken off hold (PUT ``hold: false``) before it can be released."""
+    return _status(status) in HOLD_STATUSES
+
+
+def is_releasable(status: object) -> bool:
+    """``Balanced``: the release action applies now."""
+    return _status(status) in RELEASABLE_STATUSES
 
 
 _ADJ = re.compile(r"^(?P<base>.+)-ADJ(?P<n>\d+)$")
@@ -143,15 +180,11 @@ class HeldBatch:
     @property
     def live(self) -> bool:
         """False for a voided batch: it is not in the ledger and holds no key any more."""
-        return self.status.lower() not in VOID_STATUSES
-
-    @property
-    def posted(self) -> bool:
-        return self.status.lower() == "posted"
+        return not is_voided(self.status)
 
     @property
     def released(self) -> bool:
-        """Released (Posted, or Unposted awaiting posting in Visma): nothing left for us to do."""
+        """In the ledger (any released status, :func:`is_released`): nothing left for us to do."""
         return is_released(self.status)
 
     @property

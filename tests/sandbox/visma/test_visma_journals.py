@@ -329,21 +329,46 @@ def test_release_flow_hold_balanced_posted(visma):
     assert frozen.status_code == 400
 
 
-def test_release_leaves_unposted_when_the_tenant_does_not_post_on_release(visma):
-    """Visma's GL preference "Automatically post on release" off: released = ``Unposted``,
-    which can be neither released again nor changed."""
-    assert visma.admin("POST", "/gl-preferences", {"post_on_release": "no"}).status_code == 400
-    assert visma.admin("POST", "/gl-preferences", {"post_on_release": False}).status_code == 200
+@pytest.mark.parametrize(
+    ("preferences", "status"),
+    [
+        ({"post_on_release": False}, "Unposted"),
+        ({"release_status": "Released"}, "Released"),
+        ({"release_status": "Completed"}, "Completed"),
+        ({"release_status": "PartiallyReleased"}, "PartiallyReleased"),
+        ({"post_on_release": False, "release_status": "Posted"}, "Posted"),
+    ],
+)
+def test_release_leaves_the_tenants_released_status(visma, preferences, status):
+    """What a release leaves is tenant-dependent (the GL preference "Automatically post on
+    release" off: ``Unposted``; other tenants: ``Released``/``Completed``/``PartiallyReleased``);
+    a batch in any released status can be neither released again nor changed."""
     try:
+        answer = visma.admin("POST", "/gl-preferences", preferences)
+        assert answer.status_code == 200 and answer.json()["release_status"] == status
         number, _ = _create(visma, journal())
         assert visma.post(f"/v2/journaltransaction/{number}/action/release").status_code == 200
-        assert visma.get(f"/v2/journaltransaction/{number}").json()["status"] == "Unposted"
+        assert visma.get(f"/v2/journaltransaction/{number}").json()["status"] == status
         again = visma.post(f"/v2/journaltransaction/{number}/action/release")
         assert again.status_code == 400 and "already" in again.json()["ExceptionMessage"]
         change = {"description": {"value": "x"}}
         assert visma.put(f"/v2/journaltransaction/{number}", json=change).status_code == 400
     finally:
-        visma.admin("POST", "/gl-preferences", {"post_on_release": True})
+        cleared = {"post_on_release": True, "release_status": None}
+        assert visma.admin("POST", "/gl-preferences", cleared).json()["release_status"] == "Posted"
+    number, _ = _create(visma, journal())
+    visma.post(f"/v2/journaltransaction/{number}/action/release")
+    assert visma.get(f"/v2/journaltransaction/{number}").json()["status"] == "Posted"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"post_on_release": "no"}, {"release_status": "Scheduled"}, {"release_status": "Hold"},
+     {"release_status": "Voided"}, {"auto_post": True}, {}],
+)  # fmt: skip
+def test_gl_preferences_refuse_what_is_not_a_released_status(visma, body):
+    answer = visma.admin("POST", "/gl-preferences", body)
+    assert answer.status_code == 400, answer.text
     number, _ = _create(visma, journal())
     visma.post(f"/v2/journaltransaction/{number}/action/release")
     assert visma.get(f"/v2/journaltransaction/{number}").json()["status"] == "Posted"

@@ -65,7 +65,7 @@ def test_a_batch_on_several_pages_is_merged_by_batch_and_line_number():
     assert first.debit_ore == first.credit_ore == 10000
     assert first.journal_key == FULL and second.journal_key == FULL_1
     assert first.period_id == "202610" and first.transaction_date == dt.date(2026, 10, 23)
-    assert first.posted and first.live and first.status == "Posted"
+    assert first.released and first.live and first.status == "Posted"
     assert net_by_line([first]) == {
         ("5000", ((1, "10"), (2, "110")), "", ""): 10000,
         ("2600", ((1, "10"), (2, "110")), "", ""): -3000,
@@ -113,7 +113,7 @@ def test_description_in_value_form_and_status_in_any_case():
     r["financialPeriod"] = {"value": "202610"}
     r["transactionDate"] = {"value": "2026-10-23T00:00:00"}
     (b,) = held_batches([r], tenant=TENANT)
-    assert b.journal_key == FULL and not b.live and not b.posted
+    assert b.journal_key == FULL and not b.live and not b.released
     assert b.period_id == "202610" and b.transaction_date == dt.date(2026, 10, 23)
 
 
@@ -132,16 +132,51 @@ def test_voided_batches_are_kept_but_not_live_and_not_in_the_net(status):
     assert net_by_line(held[1:]) == {}
 
 
-@pytest.mark.parametrize("status", ["Balanced", "Hold", "Unposted", "Posted"])
-def test_unreleased_batches_are_live(status):
+# The published enum of JournalTransactionDto.status, each with (live, released, on hold,
+# releasable). Released = in the ledger, whatever the tenant calls it.
+PUBLISHED_STATUSES = {
+    "Hold": (True, False, True, False),
+    "Balanced": (True, False, False, True),
+    "Unposted": (True, True, False, False),
+    "Posted": (True, True, False, False),
+    "Completed": (True, True, False, False),
+    "Voided": (False, False, False, False),
+    "Released": (True, True, False, False),
+    "PartiallyReleased": (True, True, False, False),
+    "Scheduled": (True, False, False, False),  # a recurring template: not in the ledger
+}
+
+
+@pytest.mark.parametrize("status", sorted(PUBLISHED_STATUSES))
+def test_every_published_status_is_classified(status):
+    from ukg_visma.gl.holdings import awaiting_release, is_on_hold, is_releasable, is_voided
+
     (b,) = held_batches(
         [row("000001", FULL, [line(1, "5000", debit=1), line(2, "2930", credit=1)], status=status)],
         tenant=TENANT,
     )
-    assert b.live
-    assert b.posted is (status == "Posted")
-    # Unposted = released with the tenant's "post on release" off: never released again
-    assert b.released is (status in ("Posted", "Unposted"))
+    live, released, on_hold, releasable = PUBLISHED_STATUSES[status]
+    assert (b.live, b.released, is_on_hold(status), is_releasable(status)) == (
+        live, released, on_hold, releasable,
+    )  # fmt: skip
+    assert is_voided(status) is not live
+    # what the plan still releases and a reconcile with release on must not find
+    assert awaiting_release([b], [b.run]) == ([b] if live and not released else [])
+    assert awaiting_release([b], [("NMF", "another run")]) == []
+
+
+@pytest.mark.parametrize(
+    ("spelling", "meaning"),
+    [("On hold", "hold"), ("Void", "voided"), ("Partially Released", "released"),
+     ("RELEASED", "released"), ("completed", "released"), ("unposted", "released"),
+     ("", "unknown"), (None, "unknown"), ("Unreleased", "unknown")],
+)  # fmt: skip
+def test_status_spellings_of_the_description_and_any_case(spelling, meaning):
+    from ukg_visma.gl.holdings import is_on_hold, is_released, is_voided
+
+    assert is_released(spelling) is (meaning == "released")
+    assert is_voided(spelling) is (meaning == "voided")
+    assert is_on_hold(spelling) is (meaning == "hold")
 
 
 def test_kind_base_version_adjustment_number_and_reversed_batch_from_the_key():
