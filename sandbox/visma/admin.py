@@ -19,7 +19,7 @@ from sandbox.common import SandboxRuntime, StateStore
 from sandbox.visma.employees import create_employee
 from sandbox.visma.errors import VismaError
 from sandbox.visma.journal_model import render
-from sandbox.visma.journals import PREFERENCES, RELEASED, release_status
+from sandbox.visma.journals import PREFERENCES, RELEASED, VARIANTS, release_status, variant
 from sandbox.visma.ledger import Ledger
 from sandbox.visma.loader import load
 from sandbox.visma.reference import segment_dto
@@ -140,6 +140,25 @@ def visma_admin_router(runtime: SandboxRuntime) -> APIRouter:
             "post_on_release": bool(prefs.get("post_on_release", True)),
             "release_status": release_status(runtime.store),
         }
+
+    @router.post("/api-variants")
+    async def api_variants_route(request: Request) -> dict[str, Any]:
+        """``{"journal_list_wrapped": true, "create_location": true}``: answers where tenants
+        differ from the published contract — the journal listing wrapped as ``{"metadata",
+        "value"}`` instead of a bare array; a ``Location`` on the journal create's 201. Absent
+        keys stay as they are; a reset returns to the published answers (both false)."""
+        body = await request.json()
+        if (
+            not isinstance(body, dict)
+            or not body
+            or set(body) - set(VARIANTS)
+            or not all(isinstance(v, bool) for v in body.values())
+        ):
+            raise VismaError(f"The body must map some of {', '.join(VARIANTS)} to true|false.")
+        with runtime.store.atomic():
+            current = dict(runtime.store.get(PREFERENCES, "api") or {}) | body
+            runtime.store.put(PREFERENCES, "api", current)
+        return {"status": "ok"} | {name: variant(runtime.store, name) for name in VARIANTS}
 
     @router.get("/state")
     def state_route() -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""``/v2/journaltransaction``: create (201 + Location + ETag), read, list (paged by lines), update
-with If-Match, and ``/action/release``.
+"""``/v2/journaltransaction``: create (201 + ETag), read, list (a bare array of
+``JournalTransactionDto``, paged by lines), update with If-Match, and ``/action/release``.
 
 Why every write runs inside ``store.atomic()``: numbering, validation and the commit must be one
 step, so a crash or a dropped response leaves either the whole batch or nothing.
@@ -56,6 +56,20 @@ def release_status(store: StateStore) -> str:
     if prefs.get("release_status"):
         return str(prefs["release_status"])
     return "Posted" if prefs.get("post_on_release", True) else "Unposted"
+
+
+# Answers where tenants differ from the published contract (``POST /_sandbox/api-variants``):
+# the default is the published answer; a reset returns to it.
+VARIANTS = {
+    # the listing wrapped as {"metadata", "value": [...]} (published: a bare array)
+    "journal_list_wrapped": False,
+    # a Location header on the create's 201 (published: ETag only)
+    "create_location": False,
+}
+
+
+def variant(store: StateStore, name: str) -> bool:
+    return bool((store.get(PREFERENCES, "api") or {}).get(name, VARIANTS[name]))
 
 
 def _get(store: StateStore, number: str) -> dict[str, Any]:
@@ -160,15 +174,16 @@ def journal_router(store: StateStore, config: VismaConfig) -> APIRouter:
             selected.append(batch)
         ledger = Ledger.load(store)
         page = _page(selected, page_number, page_size)
-        return JSONResponse(
-            {
-                "metadata": {
-                    "totalCount": sum(len(batch["lines"]) for batch in selected),
-                    "maxPageSize": config.max_page_size,
-                },
-                "value": [render(batch, ledger, lines) for batch, lines in page],
-            }
-        )
+        # totalCount and pageSize count lines, not batches (published on this endpoint)
+        metadata = {
+            "totalCount": sum(len(batch["lines"]) for batch in selected),
+            "maxPageSize": config.max_page_size,
+        }
+        rows = [render(batch, ledger, lines) for batch, lines in page]
+        if variant(store, "journal_list_wrapped"):
+            return JSONResponse({"metadata": metadata, "value": rows})
+        # published: an array of JournalTransactionDto, each carrying the page's metadata
+        return JSONResponse([{**row, "metadata": metadata} for row in rows])
 
     @router.get("/{number}")
     def get_one(number: str) -> Response:

@@ -3,11 +3,15 @@
 - UKG: ``page`` (1-based) + ``per_page`` (``per_Page`` on the GL export); follow ``Link:
   rel="next"`` when the service sends one, else the next page number; stop on an empty or short
   page.
-- Visma.net: ``pageNumber`` + ``pageSize``; v2 bodies are ``{"metadata": {"totalCount",
-  "maxPageSize"}, "value": [...]}``, v1 lists carry the same ``metadata`` on every item. Stop
-  when ``totalCount`` items were read or a page is empty. On ``/v2/journaltransaction``
-  ``totalCount`` counts journal *lines* while the items are batches (and a batch may continue on
-  the next page), so "seen < totalCount" never stops early there; the empty page ends it.
+- Visma.net: ``pageNumber`` + ``pageSize``; published lists are bare arrays with the page's
+  ``metadata`` (``totalCount``, ``maxPageSize``) on every item; some tenants wrap them as
+  ``{"metadata", "value": [...]}`` — both are read. Stop when ``totalCount`` items were read, on a
+  short page, or on an empty page. On ``/v2/journaltransaction`` the page size and
+  ``totalCount`` count journal *lines* while the items are batches (a batch may continue on the
+  next page): there the caller passes ``size_of`` (lines of a row), and the walk ends at the
+  first page holding fewer lines than the page size (``min(pageSize, maxPageSize)``) or an empty
+  page — never on ``totalCount`` alone, because a tenant that counted batches there would end a
+  read-back early, and a read-back that misses a batch posts it twice.
 
 Both detect loops (meltano's habit): the same request twice, or the same page content twice in a
 row, raises ``PaginationError`` instead of reading forever; and ``max_pages`` caps the walk.
@@ -133,8 +137,13 @@ def visma_pages(
     page_size: int = 500,
     service: str = "Visma.net",
     max_pages: int = DEFAULT_MAX_PAGES,
+    size_of: Callable[[Any], int] | None = None,
 ) -> Iterator[list[Any]]:
-    """Yield Visma pages (lists of records) until ``totalCount`` is reached or a page is empty."""
+    """Yield Visma pages (lists of records) until the last one.
+
+    ``size_of(item)``: what one item counts towards ``pageSize`` when that is not 1 (the lines
+    of a journal row); then only a short or empty page ends the walk (module docstring).
+    """
     guard = LoopGuard(service, path, max_pages)
     page = 1
     seen = 0
@@ -147,12 +156,13 @@ def visma_pages(
         if not items:
             return
         yield items
-        seen += len(items)
+        size = sum(size_of(item) for item in items) if size_of else len(items)
+        seen += size
         metadata = _metadata(body, items)
         total = metadata.get("totalCount")
-        if total is not None:
+        if size_of is None and total is not None:
             if seen >= int(total):
                 return
-        elif len(items) < min(page_size, int(metadata.get("maxPageSize") or page_size)):
+        elif size < min(page_size, int(metadata.get("maxPageSize") or page_size)):
             return
         page += 1

@@ -67,6 +67,12 @@ EMPLOYEE_PAGE = Expect("a page of employees", "page", ("employeeNumber|employeeC
 EMPLOYEE = Expect("an employee", "object", ("employeeNumber|employeeCd",))
 
 
+def _journal_lines(row: Any) -> int:
+    """What one listed journal row counts towards ``pageSize``: its lines on this page."""
+    lines = row.get("journalTransactionLines") if isinstance(row, dict) else None
+    return len(lines) if isinstance(lines, list) else 0
+
+
 class VismaHook(ApiHook):
     """Interact with Visma.net ERP.
 
@@ -164,9 +170,11 @@ class VismaHook(ApiHook):
         *,
         max_pages: int = DEFAULT_MAX_PAGES,
         expect: Expect | None = None,
+        size_of: Callable[[Any], int] | None = None,
     ) -> Iterator[dict]:
         """Yield the records of every page (``pageNumber``/``pageSize``), one page in memory;
-        every page checked against ``expect`` (default: a page of objects)."""
+        every page checked against ``expect`` (default: a page of objects). ``size_of``: what
+        a record counts towards the page size when not 1 (``hooks/paging.visma_pages``)."""
         for page in visma_pages(
             functools.partial(self._fetch_page, expect=expect),
             path,
@@ -174,6 +182,7 @@ class VismaHook(ApiHook):
             page_size=page_size,
             service=self.service,
             max_pages=max_pages,
+            size_of=size_of,
         ):
             yield from page
 
@@ -345,10 +354,19 @@ class VismaHook(ApiHook):
     ) -> Iterator[dict[str, Any]]:
         """Every journal transaction of a financial period (``YYYYPP``), all pages, as listed.
 
-        The listing pages by journal *lines*: a batch with more lines than a page continues on
-        the next page under the same ``batchNumber``, so callers merge (or dedupe) by it.
+        Published as a bare array of ``JournalTransactionDto`` (each row carrying the page's
+        ``metadata``); a wrapped ``{"metadata", "value"}`` page is read the same. The listing
+        pages by journal *lines*: a batch with more lines than a page continues on the next page
+        under the same ``batchNumber``, so callers merge (or dedupe) by it; the walk ends at the
+        first page with fewer lines than the page size.
         """
-        return self.paginate(JOURNALS, {"periodId": period_id}, page_size, expect=JOURNAL_PAGE)
+        return self.paginate(
+            JOURNALS,
+            {"periodId": period_id},
+            page_size,
+            expect=JOURNAL_PAGE,
+            size_of=_journal_lines,
+        )
 
     def journal(self, batch_number: str) -> dict[str, Any]:
         """One journal transaction with every line; ``NotFoundError`` when it does not exist."""

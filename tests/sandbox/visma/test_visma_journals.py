@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from visma_helpers import VismaClient, journal, line, start
+from visma_helpers import VismaClient, journal, line, small_visma, start
 
 ERROR_FIELDS = {
     "ExceptionType",
@@ -176,6 +176,16 @@ def test_missing_journal_is_404(visma):
     assert answer.status_code == 404 and "ExceptionMessage" in answer.json()
 
 
+def _listed(answer):
+    """(rows, metadata) of a published listing: a bare array, each row carrying the metadata."""
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert isinstance(body, list), body
+    metas = [row.pop("metadata") for row in body]
+    assert all(m == metas[0] for m in metas)  # the page's metadata, on every row
+    return body, (metas[0] if metas else None)
+
+
 def test_list_by_period_pages_by_lines(visma):
     three = [
         line("5000", debit="1"),
@@ -185,39 +195,64 @@ def test_list_by_period_pages_by_lines(visma):
     first, _ = _create(visma, journal(lines=three, description="A"))
     second, _ = _create(visma, journal(lines=three, description="B"))
     _create(visma, journal(period="202606"))
-    page1 = visma.get("/v2/journaltransaction", params={"periodId": "202605", "pageSize": 4})
-    assert page1.status_code == 200
-    body = page1.json()
-    assert body["metadata"] == {"totalCount": 6, "maxPageSize": 1000}
-    assert [(b["batchNumber"], len(b["journalTransactionLines"])) for b in body["value"]] == [
+    query = {"periodId": "202605", "pageSize": 4}
+    rows, meta = _listed(visma.get("/v2/journaltransaction", params=query))
+    assert meta == {"totalCount": 6, "maxPageSize": 1000}  # lines, not batches
+    assert [(b["batchNumber"], len(b["journalTransactionLines"])) for b in rows] == [
         (first, 3),
         (second, 1),
     ]
-    page2 = visma.get(
-        "/v2/journaltransaction", params={"periodId": "202605", "pageSize": 4, "pageNumber": 2}
-    ).json()
-    assert [(b["batchNumber"], len(b["journalTransactionLines"])) for b in page2["value"]] == [
-        (second, 2)
-    ]
-    assert [ln["lineNumber"] for ln in page2["value"][0]["journalTransactionLines"]] == [2, 3]
-    page3 = visma.get(
-        "/v2/journaltransaction", params={"periodId": "202605", "pageSize": 4, "pageNumber": 3}
-    ).json()
-    assert page3["value"] == []
+    rows, meta = _listed(visma.get("/v2/journaltransaction", params={**query, "pageNumber": 2}))
+    assert meta == {"totalCount": 6, "maxPageSize": 1000}
+    assert [(b["batchNumber"], len(b["journalTransactionLines"])) for b in rows] == [(second, 2)]
+    assert [ln["lineNumber"] for ln in rows[0]["journalTransactionLines"]] == [2, 3]
+    rows, meta = _listed(visma.get("/v2/journaltransaction", params={**query, "pageNumber": 3}))
+    assert rows == [] and meta is None
+
+
+def test_list_wrapped_when_the_tenant_wraps_it(visma):
+    """Some tenants answer ``{"metadata", "value": [...]}``: the same rows and counts."""
+    three = [line("5000", debit="1"), line("5000", debit="2"), line("2930", credit="3")]
+    first, _ = _create(visma, journal(lines=three))
+    query = {"periodId": "202605", "pageSize": 2}
+    published = [_listed(visma.get("/v2/journaltransaction", params={**query, "pageNumber": n}))
+                 for n in (1, 2, 3)]  # fmt: skip
+    switched = visma.admin("POST", "/api-variants", {"journal_list_wrapped": True})
+    assert switched.status_code == 200 and switched.json()["journal_list_wrapped"] is True
+    for n, (rows, meta) in enumerate(published, start=1):
+        body = visma.get("/v2/journaltransaction", params={**query, "pageNumber": n}).json()
+        assert set(body) == {"metadata", "value"}
+        assert body["value"] == rows
+        assert body["metadata"] == {"totalCount": 3, "maxPageSize": 1000}
+        assert meta in (None, body["metadata"])  # an empty bare page has no row to carry it
+    assert [len(r[0]["journalTransactionLines"]) for r, _ in published[:2]] == [2, 1]
+    assert published[0][0][0]["batchNumber"] == first
+    visma.admin("POST", "/reset", {"visma": small_visma()})  # a reset: published again
+    _create(visma, journal())
+    assert isinstance(visma.get("/v2/journaltransaction", params=query).json(), list)
+
+
+@pytest.mark.parametrize(
+    "body", [{"journal_list_wrapped": "yes"}, {"wrap": True}, {}, [True]], ids=str
+)
+def test_api_variants_refuse_unknown_switches(visma, body):
+    assert visma.admin("POST", "/api-variants", body).status_code == 400
 
 
 def test_list_needs_a_filter_and_honours_last_modified_and_status(visma):
     assert visma.get("/v2/journaltransaction").status_code == 400
     number, _ = _create(visma, journal())
     stamp = visma.get(f"/v2/journaltransaction/{number}").json()["lastModifiedDateTime"]
-    listed = visma.get("/v2/journaltransaction", params={"lastModifiedDateTime": stamp}).json()
-    assert [b["batchNumber"] for b in listed["value"]] == [number]
-    later = visma.get(
-        "/v2/journaltransaction", params={"lastModifiedDateTime": "2099-01-01"}
-    ).json()
-    assert later["value"] == [] and later["metadata"]["totalCount"] == 0
+    rows, _ = _listed(visma.get("/v2/journaltransaction", params={"lastModifiedDateTime": stamp}))
+    assert [b["batchNumber"] for b in rows] == [number]
+    later = visma.get("/v2/journaltransaction", params={"lastModifiedDateTime": "2099-01-01"})
+    assert _listed(later) == ([], None)
     held = visma.get("/v2/journaltransaction", params={"periodId": "202605", "status": "Hold"})
-    assert held.json()["value"] == []
+    assert _listed(held) == ([], None)
+    balanced = visma.get(
+        "/v2/journaltransaction", params={"periodId": "202605", "status": "Balanced"}
+    )
+    assert [b["batchNumber"] for b in _listed(balanced)[0]] == [number]
 
 
 def test_page_size_is_capped_at_max_page_size(tmp_path):
@@ -226,11 +261,11 @@ def test_page_size_is_capped_at_max_page_size(tmp_path):
         visma = VismaClient(server)
         _create(visma, journal())
         _create(visma, journal())
-        body = visma.get(
-            "/v2/journaltransaction", params={"periodId": "202605", "pageSize": 50}
-        ).json()
-        assert body["metadata"] == {"totalCount": 4, "maxPageSize": 2}
-        assert sum(len(b["journalTransactionLines"]) for b in body["value"]) == 2
+        rows, meta = _listed(
+            visma.get("/v2/journaltransaction", params={"periodId": "202605", "pageSize": 50})
+        )
+        assert meta == {"totalCount": 4, "maxPageSize": 2}
+        assert sum(len(b["journalTransactionLines"]) for b in rows) == 2
     finally:
         server.stop()
         app.sandbox.store.close()

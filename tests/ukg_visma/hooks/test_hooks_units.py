@@ -26,7 +26,7 @@ from ukg_visma.hooks.exceptions import (
     parse_error_body,
 )
 from ukg_visma.hooks.headers import RateLimitHeaders, parse_retry_after, request_id
-from ukg_visma.hooks.paging import LoopGuard, items_of
+from ukg_visma.hooks.paging import LoopGuard, items_of, visma_pages
 from ukg_visma.hooks.retry import RateLimitPacer, RetryPolicy
 
 
@@ -164,6 +164,59 @@ def test_items_of_accepts_lists_and_wrapped_lists():
     assert items_of(None, service="s", path="/") == []
     with pytest.raises(PaginationError):
         items_of({"unexpected": 1}, service="s", path="/")
+
+
+def _line_pages(batches: list[int], *, total: int, max_page_size: int, wrapped: bool = False):
+    """A fetch that pages ``batches`` (line counts) by lines as the journal listing does, with
+    the given ``totalCount``; records which page numbers and sizes were asked for."""
+    asked: list[tuple[int, int]] = []
+    flat = [(n, i) for n, count in enumerate(batches) for i in range(count)]
+
+    def fetch(path, params):
+        number, size = params["pageNumber"], min(params["pageSize"], max_page_size)
+        asked.append((number, params["pageSize"]))
+        chunk = flat[(number - 1) * size : number * size]
+        rows: dict[int, list] = {}
+        for batch, i in chunk:
+            rows.setdefault(batch, []).append({"lineNumber": i + 1})
+        meta = {"totalCount": total, "maxPageSize": max_page_size}
+        items = [
+            {"batchNumber": f"{b:06d}", "journalTransactionLines": ln} for b, ln in rows.items()
+        ]
+        if wrapped:
+            return {"metadata": meta, "value": items}, None
+        return [{**item, "metadata": meta} for item in items], None
+
+    return fetch, asked
+
+
+def _lines(row):
+    return len(row["journalTransactionLines"])
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_journal_pages_end_on_the_first_short_page_of_lines(wrapped):
+    fetch, asked = _line_pages([4, 4, 4], total=12, max_page_size=1000, wrapped=wrapped)
+    pages = list(visma_pages(fetch, "/j", {"periodId": "p"}, page_size=5, size_of=_lines))
+    assert [sum(map(_lines, p)) for p in pages] == [5, 5, 2]
+    assert [n for n, _ in asked] == [1, 2, 3]
+
+
+def test_journal_pages_read_on_when_total_count_counts_batches():
+    """A tenant whose totalCount counted batches (3) must not end the read-back after page 1:
+    only a short page of *lines* ends it."""
+    fetch, asked = _line_pages([4, 4, 4], total=3, max_page_size=1000)
+    pages = list(visma_pages(fetch, "/j", None, page_size=5, size_of=_lines))
+    assert sum(len(p) for p in pages) == 5 and [n for n, _ in asked] == [1, 2, 3]
+
+
+def test_journal_pages_are_full_at_max_page_size():
+    """Asked for 500 lines a page, the tenant caps at 4 (metadata.maxPageSize): a page of 4
+    lines is full, not the last."""
+    fetch, asked = _line_pages([3, 3, 3], total=9, max_page_size=4)
+    pages = list(visma_pages(fetch, "/j", None, page_size=500, size_of=_lines))
+    assert [sum(map(_lines, p)) for p in pages] == [4, 4, 1]
+    assert asked == [(1, 500), (2, 500), (3, 500)]
 
 
 def test_json_bodies_keep_money_exact():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from hooks_helpers import FAST, api_calls, journal
@@ -107,17 +108,31 @@ def test_journal_lifecycle_create_take_off_hold_release(box):
     assert len(release) == 1 and release[0]["method"] == "POST"
 
 
-def test_journals_lists_every_page_of_a_period(box):
+@pytest.mark.parametrize("wrapped", [False, True], ids=["bare-array", "wrapped"])
+@pytest.mark.parametrize(
+    ("batches", "pages"),
+    [(4, [1, 2, 3]), (3, [1, 2, 3])],
+    ids=["short-last-page", "exact-multiple"],
+)
+def test_journals_lists_every_page_of_a_period(box, wrapped, batches, pages):
+    """Published: a bare array of JournalTransactionDto, each row carrying ``metadata``; some
+    tenants wrap it. The page size counts lines: 4 batches of 2 lines over pages of 3 lines are
+    pages of 3, 3, 2 lines, and the short third page ends the walk (no empty fourth); 3 batches
+    (6 lines) fill two pages exactly, and the empty third page ends it."""
+    if wrapped:
+        box.visma_admin("POST", "api-variants", {"journal_list_wrapped": True})
     hook = VismaHook()
-    numbers = {hook.create_journal(_journal(f"API-P{n}", period="202607")) for n in range(4)}
-    rows = list(hook.journals("202607", page_size=3))  # 8 lines over pages of 3 lines
-    assert {r["batchNumber"] for r in rows} >= numbers
+    numbers = {hook.create_journal(_journal(f"API-P{n}", period="202607")) for n in range(batches)}
+    rows = list(hook.journals("202607", page_size=3))
+    assert {r["batchNumber"] for r in rows} == numbers
     lines = Counter()
     for r in rows:
         lines[r["batchNumber"]] += len(r["journalTransactionLines"])
     assert all(lines[n] == 2 for n in numbers)  # a batch split across pages is whole again
     gets = [c for c in api_calls(box, "visma", "/v2/journaltransaction") if c["method"] == "GET"]
     assert all("periodId=202607" in c["query"] for c in gets)
+    assert [parse_qs(c["query"])["pageNumber"] for c in gets] == [[str(p)] for p in pages]
+    assert all(parse_qs(c["query"])["pageSize"] == ["3"] for c in gets)
 
 
 def test_create_journal_is_sent_once_and_a_lost_answer_says_read_back(box):
