@@ -146,8 +146,12 @@ def journal_router(store: StateStore, config: VismaConfig) -> APIRouter:
             _stamp(store, batch)
             register_subaccounts(store, batch, ledger)
             store.put(NS, number, batch)
-        location = f"{str(request.base_url).rstrip('/')}/v2/journaltransaction/{number}"
-        return Response(status_code=201, headers={"Location": location, "ETag": etag(batch)})
+        headers = {"ETag": etag(batch)}  # published: 201 + ETag, no Location, no body
+        if variant(store, "create_location"):
+            headers["Location"] = (
+                f"{str(request.base_url).rstrip('/')}/v2/journaltransaction/{number}"
+            )
+        return Response(status_code=201, headers=headers)
 
     @router.get("")
     def list_batches(request: Request) -> Response:

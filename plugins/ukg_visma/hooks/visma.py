@@ -191,14 +191,16 @@ class VismaHook(ApiHook):
         """Create something (e.g. a journal). Not retried except on 429 / connect failures;
         a lost answer raises ``ResponseLostError`` — read back before posting again.
 
-        Visma answers a create with 201 and a ``Location``; any other 2xx (a proxy's 200 login
-        page, an empty 200) is not Visma's answer, so whether it took effect is unknown:
-        ``ResponseLostError`` too."""
+        Visma answers a create with **201** (+ ``ETag``; the published contract documents no
+        ``Location``, though many tenants send one). Any other 2xx without a ``Location`` (a
+        proxy's 200 login page, an empty 200), or an HTML page, is not Visma's answer, so whether
+        it took effect is unknown: ``ResponseLostError`` too."""
         response = self.request("POST", path, json=json, idempotent=False)
-        if not response.headers.get("Location"):
+        html = is_html(response.headers.get("Content-Type", ""), response.content)
+        if html or (response.status_code != 201 and not response.headers.get("Location")):
             raise self._unusable(
-                f"{response.status_code} {self._answer_kind(response)} without a Location "
-                "(Visma answers a create with 201 + Location)",
+                f"{response.status_code} {self._answer_kind(response)} instead of Visma's 201 "
+                "(Created)",
                 response, "POST", path, None,
             )  # fmt: skip
         return response
@@ -376,14 +378,19 @@ class VismaHook(ApiHook):
         """One journal transaction and the ETag an action on it may send as ``If-Match``."""
         return self.get_with_etag(f"{JOURNALS}/{batch_number}", JOURNAL)
 
-    def create_journal(self, payload: dict[str, Any]) -> str:
-        """POST one journal transaction; returns the batch number Visma gave it (``Location``).
+    def create_journal(self, payload: dict[str, Any]) -> str | None:
+        """POST one journal transaction; returns the batch number when the answer names it.
 
-        Sent once: a lost answer raises ``ResponseLostError`` (look for the journal's key in
-        :meth:`journals` before posting again); a refusal raises ``ValidationError``.
+        The published 201 carries an ``ETag`` and no ``Location`` nor a documented body, so the
+        number is only a hint: taken from a ``Location`` when the tenant sends one, else
+        ``None`` — the caller finds the batch by reading the period back once and matching its
+        journal key (``tasks/payroll/posting.find_batch``). Sent once: a lost answer raises
+        ``ResponseLostError`` (read back before posting again); a refusal raises
+        ``ValidationError``.
         """
-        response = self.post(JOURNALS, payload)  # no Location: ResponseLostError (read back)
-        return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        response = self.post(JOURNALS, payload)
+        location = response.headers.get("Location", "").rstrip("/")
+        return location.rsplit("/", 1)[-1] if location else None
 
     def take_off_hold(self, batch_number: str) -> Any:
         """Set a batch that is on ``Hold`` to not on hold (a locked update; a batch no longer on

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from visma_helpers import VismaClient, journal, line, small_visma, start
+from visma_helpers import VismaClient, created_number, journal, line, small_visma, start
 
 ERROR_FIELDS = {
     "ExceptionType",
@@ -20,16 +20,15 @@ ERROR_FIELDS = {
 
 def _create(visma, body):
     answer = visma.post("/v2/journaltransaction", json=body)
-    assert answer.status_code == 201, answer.text
-    return answer.headers["Location"].rsplit("/", 1)[1], answer.headers["ETag"]
+    return created_number(visma, answer), answer.headers["ETag"]
 
 
-def test_create_answers_201_location_and_etag(visma):
+def test_create_answers_201_and_etag_without_location(visma):
+    """Published: 201 + ETag; no Location, no documented body."""
     answer = visma.post("/v2/journaltransaction", json=journal())
-    assert answer.status_code == 201
-    location = answer.headers["Location"]
-    assert location.startswith(f"{visma.url}/v2/journaltransaction/")
-    number = location.rsplit("/", 1)[1]
+    assert answer.status_code == 201 and not answer.content
+    assert "Location" not in answer.headers and answer.headers["ETag"]
+    number = created_number(visma, answer)
     read = visma.get(f"/v2/journaltransaction/{number}")
     assert read.status_code == 200
     assert read.headers["ETag"] == answer.headers["ETag"]
@@ -43,6 +42,17 @@ def test_create_answers_201_location_and_etag(visma):
     assert first["lineNumber"] == 1 and first["accountNumber"] == "5000"
     assert first["subaccount"]["subaccountNumber"] == "10-110"
     assert first["project"]["id"] == "X"  # the non-project code
+
+
+def test_create_sends_location_when_the_tenant_does(visma):
+    switched = visma.admin("POST", "/api-variants", {"create_location": True})
+    assert switched.status_code == 200 and switched.json()["create_location"] is True
+    answer = visma.post("/v2/journaltransaction", json=journal())
+    assert answer.status_code == 201 and answer.headers["ETag"]
+    location = answer.headers["Location"]
+    assert location.startswith(f"{visma.url}/v2/journaltransaction/")
+    read = visma.get(f"/v2/journaltransaction/{location.rsplit('/', 1)[1]}")
+    assert read.headers["ETag"] == answer.headers["ETag"]
 
 
 def test_amounts_are_exact_to_the_ore(visma):
@@ -67,8 +77,7 @@ def test_amounts_sent_as_exact_decimal_text_balance(visma):
     answer = visma.post(
         "/v2/journaltransaction", data=raw, headers={"Content-Type": "application/json"}
     )
-    assert answer.status_code == 201
-    number = answer.headers["Location"].rsplit("/", 1)[1]
+    number = created_number(visma, answer)
     assert visma.get(f"/v2/journaltransaction/{number}").json()["debitTotal"] == 1234567.89
 
 

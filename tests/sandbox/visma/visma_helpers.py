@@ -218,3 +218,13 @@ def journal(period: str = "202605", lines: list[dict[str, Any]] | None = None, *
     for key, value in header.items():
         body[key] = {"value": value}
     return body
+
+
+def created_number(client: VismaClient, answer: requests.Response) -> str:
+    """The batch number of a journal just created. The published 201 names no batch (no
+    ``Location``); its ``ETag`` is the batch's ``timeStamp``, which the listing carries."""
+    assert answer.status_code == 201, answer.text
+    assert "Location" not in answer.headers  # the published answer
+    stamp = answer.headers["ETag"].strip('"')
+    (number,) = [j["batchNumber"] for j in client.state()["journals"] if j["timeStamp"] == stamp]
+    return number

@@ -121,7 +121,7 @@ def test_html_200_after_a_committed_post_is_a_lost_answer(box):
                          "commit": True})  # fmt: skip
     with pytest.raises(ResponseLostError, match="read back") as caught:
         hook.create_journal(_journal("HTML-COMMIT", period="202608"))
-    assert "200 with an HTML page without a Location" in str(caught.value)
+    assert "200 with an HTML page instead of Visma's 201" in str(caught.value)
     assert "text/html" in str(caught.value)
     described = [r["description"] for r in hook.journals("202608")]
     assert described.count("HTML-COMMIT") == 1  # it did happen, once

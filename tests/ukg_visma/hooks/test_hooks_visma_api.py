@@ -23,6 +23,15 @@ def _journal(key: str, period: str = "202606", amount: str = "1250.50") -> dict[
     return journal(period, amount, key, hold=True)
 
 
+def _created(hook: VismaHook, payload: dict[str, Any]) -> str:
+    """Create a journal as published (201 + ETag, no Location: no number) and find its batch
+    by its description in the period's listing, as the posting step finds it by key."""
+    assert hook.create_journal(payload) is None
+    period, key = payload["financialPeriod"]["value"], payload["description"]["value"]
+    (number,) = [r["batchNumber"] for r in hook.journals(period) if r["description"] == key]
+    return number
+
+
 def _employee(number: str, last_name: str = "Test") -> dict[str, Any]:
     return {
         "employeeCd": {"value": number}, "department": {"value": "10"},
@@ -92,8 +101,7 @@ def test_departments(box):
 
 def test_journal_lifecycle_create_take_off_hold_release(box):
     hook = VismaHook()
-    number = hook.create_journal(_journal("API-1"))
-    assert number
+    number = _created(hook, _journal("API-1"))
     body, etag = hook.journal_with_etag(number)
     assert body["status"] == "Hold" and etag
     assert hook.take_off_hold(number) == {"hold": {"value": False}}
@@ -122,17 +130,28 @@ def test_journals_lists_every_page_of_a_period(box, wrapped, batches, pages):
     if wrapped:
         box.visma_admin("POST", "api-variants", {"journal_list_wrapped": True})
     hook = VismaHook()
-    numbers = {hook.create_journal(_journal(f"API-P{n}", period="202607")) for n in range(batches)}
+    numbers = {_created(hook, _journal(f"API-P{n}", period="202607")) for n in range(batches)}
+    since = box.calls("visma")[-1]["seq"]  # the walk below, not the creates' read-backs
     rows = list(hook.journals("202607", page_size=3))
     assert {r["batchNumber"] for r in rows} == numbers
     lines = Counter()
     for r in rows:
         lines[r["batchNumber"]] += len(r["journalTransactionLines"])
     assert all(lines[n] == 2 for n in numbers)  # a batch split across pages is whole again
-    gets = [c for c in api_calls(box, "visma", "/v2/journaltransaction") if c["method"] == "GET"]
+    gets = [c for c in api_calls(box, "visma", "/v2/journaltransaction")
+            if c["method"] == "GET" and c["seq"] > since]  # fmt: skip
     assert all("periodId=202607" in c["query"] for c in gets)
     assert [parse_qs(c["query"])["pageNumber"] for c in gets] == [[str(p)] for p in pages]
     assert all(parse_qs(c["query"])["pageSize"] == ["3"] for c in gets)
+
+
+def test_create_journal_takes_the_number_from_a_location_when_the_tenant_sends_one(box):
+    box.visma_admin("POST", "api-variants", {"create_location": True})
+    hook = VismaHook()
+    number = hook.create_journal(_journal("API-LOC", period="202608"))
+    assert number and hook.journal(number)["description"] == "API-LOC"
+    posts = [c for c in api_calls(box, "visma", "/v2/journaltransaction") if c["method"] == "POST"]
+    assert [c["status"] for c in posts] == [201]
 
 
 def test_create_journal_is_sent_once_and_a_lost_answer_says_read_back(box):

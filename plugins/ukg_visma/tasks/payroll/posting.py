@@ -9,7 +9,9 @@ ledger's states and allowed moves: ``audit/posting_states.py``):
 1. take the lease; a journal already ``created``/``released`` needs no POST;
 2. if an earlier attempt's outcome is unknown, look for the key in Visma and adopt that batch;
 3. mark the ledger ``unknown`` *before* sending the POST (a crash after this point is safe);
-4. POST; on 201 record the batch number; a lost answer leaves ``unknown`` for the retry;
+4. POST; on 201 record the batch number (from ``Location`` when the tenant sends one, else from
+   one read-back of the period by key — the published 201 names no batch); a lost answer leaves
+   ``unknown`` for the retry;
 5. take the batch off hold and release it (each step checks the batch's current status first;
    a lost release answer is read back, and a batch still ``Balanced`` is released by the retry).
 """
@@ -163,7 +165,15 @@ def post_journal(
             )
             raise
         else:
-            number = created
+            # The published 201 names no batch (no Location): one read-back of the period finds
+            # it by our key; a Location, when the tenant sends one, saves that read.
+            number = created or find_batch(visma, where, key)
+            if number is None:
+                ledger.record(engine, key, owner, status=PostingState.UNKNOWN)
+                raise PostingOutcomeUnknownError(
+                    f"journal {key}: Visma answered 201 but the batch is not in the period's "
+                    "listing yet; the retry reads back again before posting"
+                )
         ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=number)
         log.info("journal %s: %s batch %s", key, "adopted" if adopted else "created", number)
 
