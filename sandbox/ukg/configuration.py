@@ -27,15 +27,28 @@ def _validated(item: Any, *, partial: bool = False) -> dict[str, Any]:
     unknown = set(item) - _FIELDS
     if unknown:
         raise bad_request("body", f"unknown fields {sorted(unknown)}")
-    if not partial:
+    if not partial:  # the published org-levels schema requires all three
         for field in ("level", "code", "description"):
             if item.get(field) in (None, ""):
                 raise bad_request(field, f"{field} is required")
+    if "description" in item and (
+        not isinstance(item["description"], str) or len(item["description"]) > 25
+    ):
+        raise bad_request("description", "description must be a string of at most 25 characters")
     if "level" in item and (not isinstance(item["level"], int) or not 1 <= item["level"] <= 4):
         raise bad_request("level", "level must be 1, 2, 3 or 4")
     if "code" in item and (not isinstance(item["code"], str) or len(item["code"]) > 10):
         raise bad_request("code", "code must be a string of at most 10 characters")
     return item
+
+
+def _refused(n: int, status: str, field: str, message: str) -> dict[str, Any]:
+    """One refused item of a 207 answer: its ``modelstate`` names the field and why."""
+    return {
+        "sequenceId": n,
+        "status": status,
+        "modelstate": {field: [{"message": message, "type": "Validation"}]},
+    }
 
 
 async def _json(request: Request) -> Any:
@@ -77,16 +90,25 @@ def configuration_router(state: UkgState) -> APIRouter:
 
     @router.post("/configuration/v1/org-levels")
     async def create_org_levels(request: Request) -> Response:
+        """Published: the body is an *array* of org levels; the answer is 207 Multi-Status with
+        one result per item (``sequenceId`` 1-based), so one bad item does not stop the rest."""
         body = await _json(request)
-        items = body if isinstance(body, list) else [body]
-        first = items[0] if len(items) == 1 and isinstance(items[0], dict) else {}
-        guard(request, first.get("level", "*"), first.get("code", "*"))
-        created = []
-        for item in items:
-            item = _validated(item)
+        if not isinstance(body, list) or not body:
+            raise bad_request("body", "the body must be a non-empty array of org levels")
+        first = body[0] if isinstance(body[0], dict) else {}
+        guard(request, first.get("level", "*"), first.get("code", "*") if len(body) == 1 else "*")
+        results = []
+        for n, item in enumerate(body, start=1):
+            try:
+                item = _validated(item)
+            except UkgError as exc:
+                field, message = str(exc).split(": ", 1) if ": " in str(exc) else ("body", str(exc))
+                results.append(_refused(n, "400", field, message))
+                continue
             if state.org_level(item["level"], item["code"]) is not None:
-                raise UkgError(409, f"Org level {item['level']} code {item['code']} exists.")
-        for item in items:
+                text = f"Org level {item['level']} code {item['code']} exists."
+                results.append(_refused(n, "409", "code", text))
+                continue
             record = {
                 "level": item["level"],
                 "code": item["code"],
@@ -95,17 +117,30 @@ def configuration_router(state: UkgState) -> APIRouter:
                 "isActive": bool(item.get("isActive", True)),
             }
             state.put_org_level(record)
-            created.append(record)
-        return json_response(created if isinstance(body, list) else created[0], 201)
+            results.append({"sequenceId": n, "status": "201", "modelstate": {}, "body": record})
+        errors = sum(1 for r in results if r["status"] != "201")
+        answer = {
+            "title": "Multi-Status",
+            "type": "about:blank",
+            "detail": f"{len(results) - errors} created, {errors} refused",
+            "success_count": len(results) - errors,
+            "error_count": errors,
+            "errorCount": errors,
+            "multistatus": results,
+            "errors": [],
+        }
+        return json_response(answer, 207)
 
     @router.put("/configuration/v1/org-levels/{level}/{code}")
     async def update_org_level(level: int, code: str, request: Request) -> Response:
+        """Published: the body is a whole org level — ``description``, ``code`` and ``level``
+        required (400 without them); level and code must be the path's (they cannot change)."""
         guard(request, level, code)
-        body = _validated(await _json(request), partial=True)
+        body = _validated(await _json(request))
         current = state.org_level(level, code)
         if current is None:
             raise UkgError(404, f"Org level {level} code {code} does not exist.")
-        if body.get("level", level) != level or body.get("code", code) != code:
+        if body["level"] != level or body["code"] != code:
             raise bad_request("code", "level and code cannot be changed")
         current.update({k: v for k, v in body.items() if k in ("description", "glSegment")})
         if "isActive" in body:

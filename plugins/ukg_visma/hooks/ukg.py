@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ukg_visma.hooks.auth import AuthProvider, BasicAuth, ClientCredentialsAuth
@@ -26,6 +26,7 @@ from ukg_visma.hooks.forms import (
     form_widgets,
     python_behaviour,
 )
+from ukg_visma.hooks.multistatus import ItemOutcome, item_outcomes
 from ukg_visma.hooks.paging import DEFAULT_MAX_PAGES, ukg_pages
 from ukg_visma.hooks.retry import RetryPolicy
 from ukg_visma.hooks.shapes import Expect
@@ -252,26 +253,38 @@ class UkgHook(ApiHook):
         return self.paginate(ORG_LEVELS, None, per_page, expect=ORG_LEVEL_PAGE)
 
     # -- the one write UKG ever gets ---------------------------------------------------------
+    def create_org_levels(self, items: Sequence[Mapping[str, Any]]) -> list[ItemOutcome]:
+        """Create org levels with **one** ``POST /configuration/v1/org-levels`` of the array
+        (published: an array of ``{level, code, description, …}``, answered **207** with one
+        result per item). Returns one :class:`ItemOutcome` per item, in order — a refused item
+        is an outcome naming its fields, not an exception, so the others still count.
+
+        Only the cost-centre alignment calls this, and only with
+        ``alignment.write_cost_centers_to_ukg`` on; payroll and personnel data are never written.
+        Not repeated blindly: a lost answer raises ``ResponseLostError`` (read back first); an
+        API user without the permission gets ``PermissionDeniedError`` (403).
+        """
+        body = [dict(i) for i in items]
+        response = self.request("POST", ORG_LEVELS, json=body, idempotent=False)
+        return item_outcomes(body, self._json(response, "POST", ORG_LEVELS))
+
+    def update_org_level(self, level: int, code: str, fields: Mapping[str, Any]) -> Any:
+        """``PUT /configuration/v1/org-levels/{level}/{code}``: the published body requires
+        ``description``, ``code`` and ``level`` (the last two cannot change). Sets fields to
+        given values, so it is retried like any idempotent call."""
+        body = {**fields, "level": level, "code": code}
+        response = self.request("PUT", f"{ORG_LEVELS}/{level}/{code}", json=body)
+        return self._json(response, "PUT", ORG_LEVELS)
+
     def write_org_level(
         self, level: int, code: str, fields: dict[str, Any], *, create: bool
     ) -> Any:
-        """Create (``POST /configuration/v1/org-levels``) or update (``PUT .../{level}/{code}``)
-        one org level. Only the cost-centre alignment calls this, and only with
-        ``alignment.write_cost_centers_to_ukg`` on; payroll and personnel data are never written.
-
-        The POST is not repeated blindly: a lost answer raises ``ResponseLostError`` (read back
-        first). An API user without the permission gets ``PermissionDeniedError`` (403); an
-        existing code on create is ``ApiError`` with status 409. The PUT sets fields to given
-        values, so it is retried like any idempotent call.
-        """
+        """One org level: created (:meth:`create_org_levels` with one item; returns its
+        :class:`ItemOutcome`) or updated (:meth:`update_org_level`; returns UKG's answer)."""
         if create:
-            body = {**fields, "level": level, "code": code}
-            response = self.request("POST", ORG_LEVELS, json=body, idempotent=False)
-        else:
-            path = f"{ORG_LEVELS}/{level}/{code}"
-            body = {k: v for k, v in fields.items() if k not in ("level", "code")}
-            response = self.request("PUT", path, json=body)
-        return self._json(response, "POST" if create else "PUT", ORG_LEVELS)
+            (outcome,) = self.create_org_levels([{**fields, "level": level, "code": code}])
+            return outcome
+        return self.update_org_level(level, code, fields)
 
     def _probe_params(self) -> dict[str, Any]:
         return {"page": 1, "per_page": 1}

@@ -20,10 +20,10 @@ def test_org_levels_are_the_contract_customer(ukg):
 
 
 def test_writes_are_forbidden_without_the_switch(ukg):
-    refused = ukg.send("POST", ORG, NEW)
+    refused = ukg.send("POST", ORG, [NEW])
     assert refused.status_code == 403
     assert refused.json()["status"] == 403
-    assert ukg.send("PUT", f"{ORG}/3/110", {"description": "x"}).status_code == 403
+    assert ukg.send("PUT", f"{ORG}/3/110", {**NEW, "code": "110"}).status_code == 403
     assert "370" not in {o["code"] for o in ukg.get(ORG, {"level": 3, "per_page": 200}).json()}
     writes = ukg.admin("GET", "state")["orgLevelWrites"]
     assert [(w["method"], w["allowed"]) for w in writes] == [("POST", False), ("PUT", False)]
@@ -36,28 +36,44 @@ def test_writes_are_forbidden_without_the_switch(ukg):
 
 
 def test_writes_with_the_switch(ukg):
+    """Published: POST takes an array and answers 207 with one result per item (sequenceId
+    1-based, modelstate naming the field); PUT takes the whole org level (description, code and
+    level required)."""
     assert ukg.admin("POST", "switches", {"org_level_writes": True}) == {"org_level_writes": True}
-    created = ukg.send("POST", ORG, NEW)
-    assert created.status_code == 201
-    assert created.json() == {**NEW, "glSegment": "370"}
-    assert ukg.send("POST", ORG, NEW).status_code == 409
-    updated = ukg.send("PUT", f"{ORG}/3/370", {"description": "Renamed", "isActive": False})
+    bad = {"level": 9, "code": "1", "description": "x"}
+    created = ukg.send("POST", ORG, [NEW, bad, NEW])
+    assert created.status_code == 207
+    body = created.json()
+    assert (body["success_count"], body["error_count"]) == (1, 2)
+    results = body["multistatus"]
+    assert [(r["sequenceId"], r["status"]) for r in results] == [(1, "201"), (2, "400"), (3, "409")]
+    assert results[0]["body"] == {**NEW, "glSegment": "370"}
+    assert list(results[1]["modelstate"]) == ["level"] and "exists" in str(results[2]["modelstate"])
+    assert ukg.send("POST", ORG, NEW).status_code == 400  # an object, not the published array
+    assert ukg.send("POST", ORG, []).status_code == 400
+    whole = {**NEW, "description": "Renamed", "isActive": False}
+    updated = ukg.send("PUT", f"{ORG}/3/370", whole)
     assert updated.status_code == 200
     assert updated.json()["description"] == "Renamed" and updated.json()["isActive"] is False
-    assert ukg.send("PUT", f"{ORG}/3/999", {"description": "x"}).status_code == 404
-    assert ukg.send("POST", ORG, {"level": 9, "code": "1", "description": "x"}).status_code == 400
+    for missing in ("code", "level", "description"):
+        partial = {k: v for k, v in whole.items() if k != missing}
+        answer = ukg.send("PUT", f"{ORG}/3/370", partial)
+        assert answer.status_code == 400 and missing in answer.text
+    moved = ukg.send("PUT", f"{ORG}/3/370", {**whole, "code": "371"})
+    assert moved.status_code == 400
+    assert ukg.send("PUT", f"{ORG}/3/999", {**whole, "code": "999"}).status_code == 404
     assert ukg.send("DELETE", f"{ORG}/3/370").status_code == 405
     listed = {o["code"]: o for o in ukg.get(ORG, {"level": 3, "per_page": 200}).json()}
     assert listed["370"]["description"] == "Renamed"
     writes = ukg.admin("GET", "state")["orgLevelWrites"]
-    assert len(writes) == 5 and all(w["allowed"] for w in writes)
+    assert len(writes) == 7 and all(w["allowed"] for w in writes)  # shape 400s come first
 
 
 def test_switch_can_be_given_at_reset_and_is_reset(ukg):
     ukg.admin("POST", "reset", {"employees": 250, "org_level_writes": True})
-    assert ukg.send("POST", ORG, NEW).status_code == 201
+    assert ukg.send("POST", ORG, [NEW]).status_code == 207
     ukg.admin("POST", "reset", {"employees": 250})
-    assert ukg.send("POST", ORG, NEW).status_code == 403
+    assert ukg.send("POST", ORG, [NEW]).status_code == 403
 
 
 def test_forty_cost_centres(ukg):

@@ -85,11 +85,29 @@ def test_org_levels_and_the_one_write(box):
     levels = list(hook.org_levels())
     assert Counter(int(o["level"]) for o in levels)[3] > 0
     with pytest.raises(PermissionDeniedError):  # sandbox switch org_level_writes is off
-        hook.write_org_level(3, "991", {"description": "New centre"}, create=True)
+        hook.create_org_levels([{"level": 3, "code": "991", "description": "New centre"}])
     box.ukg_admin("POST", "/_sandbox/switches", {"org_level_writes": True})
-    created = hook.write_org_level(3, "991", {"description": "New centre"}, create=True)
-    assert (created["level"], created["code"]) == (3, "991")
-    hook.write_org_level(3, "991", {"description": "Renamed centre"}, create=False)
+    outcomes = hook.create_org_levels([
+        {"level": 3, "code": "991", "description": "New centre"},
+        {"level": 3, "code": "992", "description": "A description far longer than 25"},
+        {"level": 3, "code": "991", "description": "Again"},
+        {"level": 3, "code": "993", "description": "Third centre"},
+    ])  # fmt: skip
+    assert [(o.item["code"], o.ok, o.status) for o in outcomes] == [
+        ("991", True, "201"), ("992", False, "400"), ("991", False, "409"), ("993", True, "201"),
+    ]  # fmt: skip
+    assert outcomes[1].why.startswith("description: ") and "25" in outcomes[1].why
+    assert "exists" in outcomes[2].why
+    posts = [c for c in api_calls(box, "ukg", "/configuration/v1/org-levels")
+             if c["method"] == "POST"]  # fmt: skip
+    assert [c["status"] for c in posts] == [403, 207]  # one array POST, one 207
+    codes = {o["code"] for o in hook.org_levels() if int(o["level"]) == 3}
+    assert {"991", "993"} <= codes and "992" not in codes
+    hook.update_org_level(3, "991", {"description": "Renamed centre", "isActive": True})
+    put = [
+        c for c in api_calls(box, "ukg", "/configuration/v1/org-levels/") if c["method"] == "PUT"
+    ]
+    assert [c["status"] for c in put] == [200]
     assert {"Renamed centre"} == {
         o["description"] for o in hook.org_levels() if (int(o["level"]), o["code"]) == (3, "991")
     }

@@ -164,32 +164,49 @@ def _ukg_index(items: Iterable[Mapping[str, Any]]) -> dict[tuple[int, str], Mapp
     return {(parse_level(i.get("level")), str(i.get("code", "")).strip()): i for i in items}
 
 
-def apply_ukg_changes(ukg: UkgHook, plan: AlignmentPlan) -> dict[str, int]:
-    """Create/update the plan's UKG org levels, each only when not already in effect."""
+def apply_ukg_changes(ukg: UkgHook, plan: AlignmentPlan) -> dict[str, Any]:
+    """Create/update the plan's UKG org levels, each only when not already in effect.
+
+    Creates go in **one** array POST (published: answered 207 with a result per item); an item
+    UKG refuses is a finding naming its level, code and why (``ukg_refused``), never re-POSTed —
+    the next alignment run plans it again. A lost answer is read back once; codes still missing
+    then fail the task (its retry re-plans from UKG's state), nothing is sent twice blindly.
+    """
     changes = plan.ukg_changes
     if not changes:
         return {"ukg_writes": 0}
     current = _ukg_index(_org_levels(ukg))
     writes = 0
+    refused: list[str] = []
+    creates = [c for c in changes if c.operation == "Insert" and (c.level, c.code) not in current]
+    if creates:
+        try:
+            outcomes = ukg.create_org_levels([c.body() for c in creates])
+        except ResponseLostError:
+            now = _ukg_index(_org_levels(ukg))
+            missing = [f"{c.level}/{c.code}" for c in creates if (c.level, c.code) not in now]
+            if missing:
+                raise
+            writes += len(creates)
+        else:
+            for change, outcome in zip(creates, outcomes, strict=True):
+                if outcome.ok:
+                    writes += 1
+                else:
+                    refused.append(f"org level {change.level} code {change.code}: {outcome.why}")
     for change in changes:
+        if change.operation == "Insert":
+            continue
         have = current.get((change.level, change.code))
         body = change.body()
-        if change.operation == "Insert":
-            if have is not None:
-                continue
-            try:
-                ukg.write_org_level(change.level, change.code, body, create=True)
-            except ResponseLostError:
-                if (change.level, change.code) not in _ukg_index(_org_levels(ukg)):
-                    raise
-            except ApiError as exc:
-                if exc.status != 409:  # 409: created meanwhile; the re-plan compares it
-                    raise
-                continue
-        else:
-            if have is None or all(have.get(k) == body[k] for k in ("description", "isActive")):
-                continue
-            ukg.write_org_level(change.level, change.code, body, create=False)
+        if have is None or all(have.get(k) == body[k] for k in ("description", "isActive")):
+            continue
+        ukg.update_org_level(change.level, change.code, body)
         writes += 1
+    for finding in refused:
+        log.warning("UKG refused %s", finding)
+    if refused:
+        log.info("UKG org levels: %d write(s), %d refused", writes, len(refused))
+        return {"ukg_writes": writes, "ukg_refused": refused}
     log.info("UKG org levels: %d write(s)", writes)
     return {"ukg_writes": writes}

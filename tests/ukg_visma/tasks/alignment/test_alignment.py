@@ -221,8 +221,8 @@ def test_with_ukg_writes_on_ukg_receives_the_visma_only_values(sandbox, monkeypa
     assert created["391"]["glSegment"] == "391"
     posts = writes(sandbox, "ukg")
     assert [(c["method"], c["path"], c["status"]) for c in posts] == [
-        ("POST", "/configuration/v1/org-levels", 201)
-    ] * 2
+        ("POST", "/configuration/v1/org-levels", 207)
+    ]  # both in one array POST (published), one 207
     assert out["ukg"] == {"ukg_writes": 2}
     assert {(3, "390"), (3, "391")} <= set(load_mappings(mappings).segments)
     # no employee sits in 390/391 yet: their department falls back to segment 1's default
@@ -235,6 +235,32 @@ def test_with_ukg_writes_on_ukg_receives_the_visma_only_values(sandbox, monkeypa
     run_alignment("ukg-on-again")
     assert writes(sandbox, "ukg", since=seq_ukg) == []
     assert writes(sandbox, "visma", since=seq_visma) == []
+
+
+def test_an_org_level_ukg_refuses_is_a_finding_naming_it_and_is_not_re_posted(
+    sandbox, monkeypatch, tmp_path
+):
+    """One array POST; UKG's 207 refuses 392 (description over the published 25 characters)
+    and creates 390: the outcome names 392 and why, and nothing is POSTed again."""
+    sandbox.reset(**FRESH, org_level_writes=True)
+    configure(monkeypatch, sandbox, tmp_path, alignment={"write_cost_centers_to_ukg": True})
+    _put_visma_values(
+        [_value("Insert", "390", "Pilot line Mo i Rana"),
+         _value("Insert", "392", "Commissioning and test bench Mo i Rana")]
+    )  # fmt: skip
+    settings = load_settings()
+    run = alignment.AlignmentRun(run_key="refused", dry_run=False)
+    ukg, visma, engine = UkgHook(), VismaHook(), get_engine()
+    ref = alignment.plan(ukg, visma, engine, run, settings)
+    alignment.apply_to_visma(visma, ref, run)
+    out = alignment.apply_to_ukg(ukg, ref, run, settings)
+    assert out["ukg_writes"] == 1
+    (finding,) = out["ukg_refused"]
+    assert finding.startswith("org level 3 code 392: description: ") and "25" in finding
+    codes = ukg_codes(sandbox, 3)
+    assert "390" in codes and "392" not in codes
+    posts = writes(sandbox, "ukg")
+    assert [(c["method"], c["status"]) for c in posts] == [("POST", 207)]
 
 
 def test_ukg_writes_on_without_ukg_permission_fails_at_once(sandbox, monkeypatch, tmp_path):
