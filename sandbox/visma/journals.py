@@ -72,6 +72,14 @@ def variant(store: StateStore, name: str) -> bool:
     return bool((store.get(PREFERENCES, "api") or {}).get(name, VARIANTS[name]))
 
 
+def _status_matches(status: str, wanted: str) -> bool:
+    """The published ``status`` filter: Hold, Balanced, Unposted, Posted, Voided, Scheduled —
+    or ``Unreleased`` (on hold or balanced: not yet released)."""
+    if wanted == "Unreleased":
+        return status in ("Hold", "Balanced")
+    return status == wanted
+
+
 def _get(store: StateStore, number: str) -> dict[str, Any]:
     batch = store.get(NS, number)
     if batch is None:
@@ -169,7 +177,7 @@ def journal_router(store: StateStore, config: VismaConfig) -> APIRouter:
                 continue
             if since_dt and datetime.fromisoformat(batch["lastModifiedDateTime"]) < since_dt:
                 continue
-            if query.get("status") and batch["status"] != query["status"]:
+            if query.get("status") and not _status_matches(batch["status"], query["status"]):
                 continue
             if query.get("branch") and batch["branch"] != query["branch"]:
                 continue

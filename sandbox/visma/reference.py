@@ -236,9 +236,8 @@ def reference_router(store: StateStore) -> APIRouter:
                 "timeStamp": new_timestamp(store),
             }
             store.put("departments", department_id, record)
-        response = json_response({}, status_code=201, etag_value=etag(record))
-        response.headers["Location"] = f"{request.base_url}v1/department/{department_id}"
-        return response
+        # published: 201 + ETag; no Location (the caller knows the id it sent)
+        return json_response({}, status_code=201, etag_value=etag(record))
 
     @router.put("/department/{department_id}")
     async def update_department(department_id: str, request: Request) -> Response:

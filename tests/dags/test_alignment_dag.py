@@ -88,3 +88,32 @@ def test_default_run_only_plans_then_an_applied_run_aligns(sandbox, aligned_env)
     assert (aligned_env / "cost_centers.generated.csv").is_file()
     summary = applied.get_task_instance("verify").xcom_pull(task_ids="verify")
     assert summary["visma_inserts"] == 46 and summary["unmapped_after"] == 0
+
+
+def test_with_ukg_writes_on_the_dag_creates_org_levels_in_one_array_post(
+    sandbox, airflow_db, monkeypatch, tmp_path
+):
+    """Visma has cost centres UKG lacks: one published array POST (207), each created item in
+    UKG's org levels, one refused item (description over 25 characters) named in the task's
+    outcome; no second POST."""
+    from ukg_visma.hooks import VismaHook
+
+    sandbox.reset(
+        scenario="manufacturer", seed=42, employees=300, cost_centers=40, org_level_writes=True
+    )
+    configure(monkeypatch, sandbox, tmp_path, alignment={"write_cost_centers_to_ukg": True})
+    items = [
+        {"operation": "Insert", "value": v, "description": {"value": d}, "active": {"value": True}}
+        for v, d in (("390", "Pilot line Mo i Rana"),
+                     ("392", "Commissioning and test bench Mo i Rana"))
+    ]  # fmt: skip
+    VismaHook().update("/v1/dimension/SUBACCOUNT/2", lambda _: {"segmentValues": items})
+    applied = _dag().test(run_conf={"dry_run": False})
+    ukg_out = applied.get_task_instance("apply_to_ukg").xcom_pull(task_ids="apply_to_ukg")
+    assert ukg_out["ukg_writes"] == 1
+    (finding,) = ukg_out["ukg_refused"]
+    assert finding.startswith("org level 3 code 392: description: ")
+    codes = {o["code"] for o in sandbox.ukg_state()["orgLevels"] if o["level"] == 3}
+    assert "390" in codes and "392" not in codes
+    posts = [c for c in _writes(sandbox, "ukg") if c["method"] == "POST"]
+    assert [(c["path"], c["status"]) for c in posts] == [("/configuration/v1/org-levels", 207)]

@@ -262,6 +262,14 @@ def test_list_needs_a_filter_and_honours_last_modified_and_status(visma):
         "/v2/journaltransaction", params={"periodId": "202605", "status": "Balanced"}
     )
     assert [b["batchNumber"] for b in _listed(balanced)[0]] == [number]
+    unreleased = visma.get(
+        "/v2/journaltransaction", params={"periodId": "202605", "status": "Unreleased"}
+    )
+    assert [b["batchNumber"] for b in _listed(unreleased)[0]] == [number]
+    visma.post(f"/v2/journaltransaction/{number}/action/release")
+    assert _listed(
+        visma.get("/v2/journaltransaction", params={"periodId": "202605", "status": "Unreleased"})
+    ) == ([], None)
 
 
 def test_page_size_is_capped_at_max_page_size(tmp_path):
