@@ -66,6 +66,14 @@ class PayrollSettings(_Strict):
     per-request latency (measured 20 s → 5 s at 20,000 employees and 4 readers, bench/RESULTS.md).
     Every reader shares the connection's token and rate-limit pacer and backs off on 429, so the
     value bounds the requests in flight, not the rate: keep it within UKG's quota."""
+    gl_block_size: int | None = Field(None, ge=1)
+    """UKG's GL block size, where the tenant's is known (UKG does not publish it): every block
+    but the last must then hold exactly this many lines and the last at most this many
+    (``gl.extract.check_complete``). Unset (default): block accounting only."""
+    gl_most_recent: bool = True
+    """Send ``mostRecent=true`` with every GL read by ``runId`` (``hooks.ukg.UkgHook.gl_block`` /
+    ``gl_header``), so a tenant that keeps a run's earlier exports serves the latest; false
+    for a tenant that refuses the parameter with a ``runId``."""
     release: bool = True
     """Release journals after posting (``tasks.payroll.posting.post_journal`` from the DAG,
     ``commands.reverse``, release-only refs in ``tasks.payroll.plan``); false keeps them on

@@ -39,7 +39,9 @@ class Scenario:
 
     ``ukg`` keys: ``tenant``, ``company``, ``orgLevels``, ``employees`` (current snapshots),
     ``employeeChanges`` (every change HR entered: ``employeeId``, ``dateTimeChanged``,
-    ``eventType``, ``operation``, ``effectiveDate``), ``payPeriods``, ``payrollRuns``, ``glRuns``.
+    ``eventType``, ``operation``, ``effectiveDate``), ``payDates`` (the regular pay date per
+    month, ISO), ``glRuns`` (each with its internal ``payDate`` and ``runType``: the pay calendar
+    and the pay register are derived from them; the GL export serves neither).
     ``visma`` keys: ``accounts``, ``dimensions``, ``projects``, ``financialPeriods``,
     ``employees``, ``departments``. ``broken`` names the deliberately broken months.
     """
@@ -138,8 +140,7 @@ def build(seed: int = 42, employees: int = 1200, **options: Any) -> Scenario:
         "orgLevels": org_levels(int(opts["cost_centers"]), drift),
         "employees": [p.snapshot() for p in people],
         "employeeChanges": _changes(people),
-        "payPeriods": payroll.pay_periods(),
-        "payrollRuns": [payroll.payroll_run_summary(run) for run in runs],
+        "payDates": {m: d.isoformat() for m, d in payroll.regular_pay_dates().items()},
         "glRuns": runs,
     }
     return Scenario(

@@ -33,35 +33,30 @@ def money(oere: int) -> str:
     return f"{sign}{q}.{r:02d}"
 
 
-# base account, accountType, description, code field, code
-_E = "earningCode"
-_D = "deductionCode"
-_T = "taxCode"
-ELEMENTS: dict[str, tuple[str, str, str, str | None, str | None]] = {
-    "wages": ("5000", "Expense", "Wages", _E, "REG"),
-    "retro": ("5000", "Expense", "Back pay correction", _E, "RETRO"),
-    "overtime": ("5090", "Expense", "Overtime", _E, "OT50"),
-    "holiday": ("5020", "Expense", "Holiday pay accrual", _E, "FERIE"),
-    "holiday_payable": ("2940", "Liability", "Holiday pay payable", _E, "FERIE"),
-    "ni": ("5400", "Expense", "Employer's NI", _T, "AGA"),
-    "ni_payable": ("2770", "Liability", "Employer's NI payable", _T, "AGA"),
-    "ni_holiday": ("5405", "Expense", "Employer's NI on holiday pay", _T, "AGAFP"),
-    "ni_holiday_payable": (
-        "2780",
-        "Liability",
-        "Accrued employer's NI on holiday pay",
-        _T,
-        "AGAFP",
-    ),
-    "pension": ("5420", "Expense", "Pension OTP", _D, "OTP"),
-    "pension_payable": ("2990", "Liability", "Pension premium payable", _D, "OTP"),
-    "tax": ("2600", "Liability", "Tax withholding", _T, "FSKT"),
-    "net": ("2930", "Liability", "Net pay", None, None),
+# base account, accountType, description. The published GL v2 line (GeneralLedgerRunDetailsV2)
+# has no earning/deduction/tax code and no employee: it is at account × org × job × position ×
+# project level, so two employees' lines may be alike in every field but ``systemId``.
+ELEMENTS: dict[str, tuple[str, str, str]] = {
+    "wages": ("5000", "Expense", "Wages"),
+    "retro": ("5000", "Expense", "Back pay correction"),
+    "overtime": ("5090", "Expense", "Overtime"),
+    "holiday": ("5020", "Expense", "Holiday pay accrual"),
+    "holiday_payable": ("2940", "Liability", "Holiday pay payable"),
+    "ni": ("5400", "Expense", "Employer's NI"),
+    "ni_payable": ("2770", "Liability", "Employer's NI payable"),
+    "ni_holiday": ("5405", "Expense", "Employer's NI on holiday pay"),
+    "ni_holiday_payable": ("2780", "Liability", "Accrued employer's NI on holiday pay"),
+    "pension": ("5420", "Expense", "Pension OTP"),
+    "pension_payable": ("2990", "Liability", "Pension premium payable"),
+    "tax": ("2600", "Liability", "Tax withholding"),
+    "net": ("2930", "Liability", "Net pay"),
 }
+# Kept on the stored line for the pay register (one check per employee), never served on the GL.
+EMPLOYEE_KEY = "_employeeNumber"
 
 
 def _line(element: str, oere: int, debit: bool, a: Assignment, number: str, project: str | None):
-    base, kind, description, code_field, code = ELEMENTS[element]
+    base, kind, description = ELEMENTS[element]
     amount, zero = money(oere), "0.00"
     line = {
         "generalLedgerAccount": (
@@ -78,14 +73,12 @@ def _line(element: str, oere: int, debit: bool, a: Assignment, number: str, proj
         "orgLevel4": None,
         "location": a.plant.location,
         "jobCode": a.job.code,
+        "jobDesc": a.job.title,
+        "positionCode": f"{a.job.code}-{a.cost_centre}",
+        "positionDesc": f"{a.job.title} {a.cost_centre}",
         "project": project,
-        "employeeNumber": number,
-        "earningCode": None,
-        "deductionCode": None,
-        "taxCode": None,
+        EMPLOYEE_KEY: number,
     }
-    if code_field:
-        line[code_field] = code
     return line
 
 
@@ -204,38 +197,6 @@ def _last_day(person: Person, start: date, end: date) -> date:
     return last
 
 
-def pay_periods() -> list[dict[str, Any]]:
-    """Pay group NO-M's calendar for 2026; periods with a regular run are closed."""
-    periods = []
-    for month in range(1, 13):
-        start, end = c.month_bounds(c.YEAR, month)
-        periods.append(
-            {
-                "companyCode": c.COMPANY_CODE,
-                "coId": c.CO_ID,
-                "payGroup": c.PAY_GROUP,
-                "periodStartDate": start.isoformat(),
-                "periodEndDate": end.isoformat(),
-                "payDate": c.pay_date(c.YEAR, month).isoformat(),
-                "isPeriodClosed": month <= c.REGULAR_MONTHS,
-            }
-        )
-    return periods
-
-
-def payroll_run_summary(run: dict[str, Any]) -> dict[str, Any]:
-    """A ``/payroll/v1/payroll-runs`` item for one GL run (no lines)."""
-    return {
-        "runId": run["runId"],
-        "coId": run["coId"],
-        "companyCode": run["companyCode"],
-        "payGroup": run["payGroup"],
-        "payDate": run["payDate"],
-        "periodStartDate": run["periodStartDate"],
-        "periodEndDate": run["periodEndDate"],
-        "payPeriodEndDate": run["payPeriodEndDate"],
-        "runType": run.get("runType", "Regular"),
-        "status": "Completed",
-        "glRunDateTime": run["glRunDateTime"],
-        "employeeCount": run.get("employeeCount"),
-    }
+def regular_pay_dates() -> dict[int, date]:
+    """Pay group NO-M's regular pay date per month of 2026 (the 25th or the banking day before)."""
+    return {month: c.pay_date(c.YEAR, month) for month in range(1, 13)}

@@ -2,13 +2,14 @@
 
 ``create_app(UkgConfig | dict | None) -> SandboxApp`` (FastAPI). Real paths: the OAuth token
 endpoint ``POST /signin/oauth2/t/{tenant}/access_token``; ``/payroll/v2/general-ledger[/{runId}]``,
-``/payroll/v1/payroll-runs``, ``/payroll/v1/paygroup-payperiods``;
+``/payroll/v1/paygroup-payperiods``, ``/payroll/v1/pay-register`` (UKG publishes no pay-run
+listing: ``/payroll/v1/payroll-runs`` is a 404);
 ``/personnel/v1/employee-changes`` (+ alias ``/personnel/v1/employees/changed``),
 ``/personnel/v1/employment-details``, ``/personnel/v1/person-details``,
 ``/personnel/v1/employee-ids``; ``/configuration/v1/org-levels`` (GET; POST and
 ``PUT .../{level}/{code}`` behind the ``org_level_writes`` switch). Admin under ``/_sandbox/``:
-``reset``, ``gl-runs`` (+ ``gl-runs/{runId}/regenerate``, ``/void``, ``/versions``),
-``employees``, ``webhooks``, ``webhook-deliveries``, ``switches``,
+``reset``, ``pay-periods``, ``gl-runs`` (+ ``gl-runs/{runId}/regenerate``, ``/void``,
+``/versions``), ``employees``, ``webhooks``, ``webhook-deliveries``, ``switches``,
 ``state`` plus the shared ``faults``, ``calls``, ``config``, ``credentials``, ``health``.
 See sandbox/README.md for what is simplified.
 """

@@ -27,6 +27,15 @@ from sandbox.ukg.personnel import EMPLOYMENT_FIELDS
 from sandbox.ukg.state import UkgState, parse_moment, utc_stamp
 from sandbox.ukg.webhooks import WebhookConfig, WebhookEmitter
 
+PAY_PERIOD_KEYS = {
+    "payGroup",
+    "payDate",
+    "isPeriodClosed",
+    "dateTimePeriodClosed",
+    "periodStartDate",
+    "periodEndDate",
+    "periodType",
+}
 SNAPSHOT_FIELDS = set(EMPLOYMENT_FIELDS) | {"firstName", "lastName"}
 _ORG = ("orgLevel1Code", "orgLevel2Code", "orgLevel3Code", "orgLevel4Code")
 _DEFAULTS: dict[str, Any] = {
@@ -134,8 +143,10 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
             "periodStartDate": body["periodStartDate"],
             "periodEndDate": body["periodEndDate"],
             "payPeriodEndDate": body.get("payPeriodEndDate") or body["periodEndDate"],
-            "payDate": body["payDate"],
+            "payDate": body["payDate"],  # the sandbox's own: served by paygroup-payperiods only
         }
+        if body.get("userWhoRanThisGl"):
+            header["userWhoRanThisGl"] = str(body["userWhoRanThisGl"])
         block_size = int(body.get("block_size") or state.meta["block_size"])
         if block_size < 1:
             raise bad_request("block_size", "must be at least 1")
@@ -147,6 +158,44 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
             payload = {"CoId": header["coId"], "RunId": header["runId"]}
             hooks.emit([hooks.event(GL_EXPORT_EVENT, "Insert", payload)], wait=wait)
         return totals(state, run)
+
+    @router.post("/pay-periods")
+    def set_pay_period(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        """Set the closure state of a pay period (``paygroup-payperiods``), or add one.
+
+        ``{"payGroup", "payDate", "isPeriodClosed", "dateTimePeriodClosed"?,
+        "periodStartDate"?, "periodEndDate"?, "periodType"?}`` → the period as served.
+        A pay date no period has yet needs ``periodStartDate`` and ``periodEndDate``.
+        """
+        unknown = set(body) - PAY_PERIOD_KEYS
+        if unknown:
+            raise bad_request("body", f"unknown keys {sorted(unknown)}")
+        for field in ("payGroup", "payDate"):
+            if not isinstance(body.get(field), str) or not body[field].strip():
+                raise bad_request(field, f"{field} is required")
+        pay_date = body["payDate"][:10]
+        parse_moment(pay_date, "payDate")
+        exists = any(
+            p["payGroup"] == body["payGroup"] and p["payDate"][:10] == pay_date
+            for p in state.pay_periods()
+        )
+        if not exists and not (body.get("periodStartDate") and body.get("periodEndDate")):
+            raise bad_request(
+                "periodStartDate", "a new pay period needs periodStartDate and periodEndDate"
+            )
+        fields: dict[str, Any] = {"payGroup": body["payGroup"], "payDate": pay_date}
+        if "isPeriodClosed" in body:
+            fields["isPeriodClosed"] = flag(body, "isPeriodClosed", False)
+            fields["closedAt"] = body.get("dateTimePeriodClosed") or utc_stamp()
+        for field in ("periodStartDate", "periodEndDate", "periodType"):
+            if body.get(field):
+                fields[field] = str(body[field])
+        state.set_pay_period(body["payGroup"], pay_date, fields)
+        return next(
+            p
+            for p in state.pay_periods()
+            if p["payGroup"] == body["payGroup"] and p["payDate"][:10] == pay_date
+        )
 
     @router.post("/employees")
     def upsert_employees(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:

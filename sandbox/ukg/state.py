@@ -19,9 +19,13 @@ from sandbox.scenario import Scenario, build
 from sandbox.ukg.config import UkgConfig
 from sandbox.ukg.errors import bad_request
 
+# What a run's header is (stored once per run, copied onto every served line). ``payDate`` and
+# ``runType`` are the sandbox's own: the published GL line has neither; the pay date is served
+# by ``paygroup-payperiods`` and the pay register, both derived from it (sandbox/ukg/register.py).
 RUN_HEADER = (
     "runId",
     "glRunDateTime",
+    "userWhoRanThisGl",
     "coId",
     "companyCode",
     "payGroup",
@@ -38,7 +42,7 @@ _META, _EMP, _CHG, _ORG, _RUNS, _SET = (
     "gl_runs",
     "settings",
 )
-_VERSIONS, _VOIDS = "gl_run_versions", "gl_run_voids"
+_VERSIONS, _VOIDS, _PERIODS = "gl_run_versions", "gl_run_voids", "pay_periods"
 SCENARIO_LINES = "scenario"  # ``linesFrom`` marker: the lines are the scenario run's (not copied)
 _RESET_KEYS = {"scenario", "seed", "employees", "block_size", "org_level_writes"}
 _SCENARIO_OPTIONS = {"visma_segments", "cost_centers", "drift", "months", "correction", "gl_runs"}
@@ -135,7 +139,10 @@ class UkgState:
                 ]
             )
         with self._lock, self.store.atomic():
-            cleared = (_META, _EMP, _CHG, _ORG, _RUNS, _VERSIONS, _VOIDS, _SET, "org_level_writes")
+            cleared = (
+                *(_META, _EMP, _CHG, _ORG, _RUNS, _VERSIONS, _VOIDS, _PERIODS),
+                *(_SET, "org_level_writes"),
+            )
             for ns in (*cleared, "_seq"):
                 self.store.clear(ns)
             self.store.put_many(_EMP, ((e["employeeId"], e) for e in ukg["employees"]))
@@ -274,8 +281,18 @@ class UkgState:
             return stamp, False
 
     def pay_periods(self) -> list[dict[str, Any]]:
+        """Every pay group's pay periods as ``paygroup-payperiods`` serves them."""
+        from sandbox.ukg.register import pay_periods
+
         assert self.scenario is not None
-        return self.scenario.ukg["payPeriods"]
+        regular = self.scenario.ukg["payDates"] if self.scenario.ukg["glRuns"] else {}
+        return pay_periods(self.runs(), regular, dict(self.store.items(_PERIODS)))
+
+    def set_pay_period(self, pay_group: str, pay_date: str, fields: dict[str, Any]) -> None:
+        """Override (or add) the pay period of ``pay_group`` paid on ``pay_date``."""
+        key = f"{pay_group}:{pay_date[:10]}"
+        current = self.store.get(_PERIODS, key, {})
+        self.store.put(_PERIODS, key, {**current, **fields})
 
     # ---- employees ---------------------------------------------------------------------
     def employees(self) -> list[dict[str, Any]]:

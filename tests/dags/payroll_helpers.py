@@ -17,13 +17,58 @@ def load_dag():
     return bag.dags["ukg_visma_payroll_gl"]
 
 
-def run_period(period: str, **conf: Any):
+def announce_gl_runs(period: str) -> list[str]:
+    """Put UKG's ``PayrollGLExportCompletedEvent`` of every sandbox run paid in ``period`` into
+    the webhook inbox, as the receiver would have when UKG exported them.
+
+    Why: UKG publishes no pay-run listing; a deployment learns its run ids from these events
+    (docs/decisions/pay-run-discovery.md). The scenario's history happened before the test,
+    with no subscription; this delivers what UKG would have sent. Discovery itself still asks
+    UKG (GL header, pay periods, pay register) — the events only name candidate run ids.
+    """
+    import datetime as dt
+    import json
+    import os
+
+    import httpx
+
+    from ukg_visma.audit import inbox
+    from ukg_visma.audit.store import get_engine
+    from ukg_visma.employees.models import WebhookEvent
+
+    host = json.loads(os.environ["AIRFLOW_CONN_UKG_DEFAULT"])["host"]
+    runs = httpx.get(f"{host}/_sandbox/state", timeout=60).json()["glRuns"]
+    engine = get_engine(os.environ["UKG_VISMA_AUDIT_URL"])
+    named = []
+    for run in runs:
+        if not str(run.get("payDate", "")).startswith(period):
+            continue
+        event = {
+            "EventId": f"gl-{run['runId']}-{run['glRunDateTime']}",
+            "EventTime": dt.datetime.fromisoformat(run["glRunDateTime"].replace("Z", "+00:00")),
+            "EventType": "PayrollGLExportCompletedEvent",
+            "Operation": "Insert",
+            "Payload": {"CoId": "C0001", "RunId": run["runId"]},
+            "Tenant": "nordicmfg",
+        }
+        inbox.put_event(engine, WebhookEvent.model_validate(event))
+        named.append(run["runId"])
+    return named
+
+
+def run_period(period: str, *, announce: bool = True, **conf: Any):
     """One manual DAG run for ``period`` (the ``period`` param, as a user triggers it).
+
+    ``announce``: first deliver the GL events of the month's sandbox runs to the inbox
+    (:func:`announce_gl_runs`), as a subscribed deployment would have them; ``False`` tests
+    discovery without events.
 
     A manual run at a logical date gets the *previous* complete month as its data interval (that
     is how Airflow infers manual intervals), so manual runs name their period; scheduled runs and
     backfills get it from the data interval (see the backfill test).
     """
+    if announce:
+        announce_gl_runs(period)
     return load_dag().test(run_conf={"period": period, **conf})
 
 

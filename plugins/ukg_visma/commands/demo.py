@@ -114,10 +114,25 @@ def _run_employee_sync(env: dict[str, str]) -> int:
     return 0
 
 
-def _run_payroll(env: dict[str, str], visma_url: str, period: str) -> int:
+def _sandbox_runs(ukg_url: str, period: str) -> list[str]:
+    """The GL runs the UKG sandbox paid in ``period`` (its admin state, not a UKG API).
+
+    UKG publishes no pay-run listing: a real deployment learns run ids from UKG's GL webhooks
+    as the exports happen. The sandbox's history happened before the demo started, with no
+    webhook subscription, so the demo names the month's runs the way a user would for a
+    month long past: the ``run_id`` param (docs/decisions/pay-run-discovery.md).
+    """
+    state = requests.get(f"{ukg_url}/_sandbox/state", timeout=30).json()
+    return [r["runId"] for r in state["glRuns"] if str(r.get("payDate", "")).startswith(period)]
+
+
+def _run_payroll(env: dict[str, str], urls: dict[str, str], period: str) -> int:
+    visma_url = urls["visma"]
     before = _journal_posts(visma_url)
     print(f"\n== ukg_visma_payroll_gl for pay period {period} (airflow dags test) ==")
-    conf = json.dumps({"period": period})
+    runs = _sandbox_runs(urls["ukg"], period)
+    print(f"UKG GL runs of {period} (run_id param): {', '.join(runs) or '-'}")
+    conf = json.dumps({"period": period, "run_id": ",".join(runs) or None})
     result = _airflow("dags", "test", "ukg_visma_payroll_gl", "-c", conf, env=env)
     posted = _journal_posts(visma_url) - before
     report = _latest_report("payroll_gl", f"{period}/*/summary.md")
@@ -143,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         env: dict[str, Any] = {**os.environ, **_connections(urls)}
         print(f"Sandbox: UKG {urls['ukg']}  Visma {urls['visma']}")
-        return _run_payroll(env, urls["visma"], args.period) or _run_employee_sync(env)
+        return _run_payroll(env, urls, args.period) or _run_employee_sync(env)
     finally:
         proc.terminate()
         try:

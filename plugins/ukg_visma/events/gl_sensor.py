@@ -1,7 +1,11 @@
 """The pay-period sensor: released by UKG's ``PayrollGLExportCompletedEvent``, polled as a net.
 
-UKG is asked first (``completed_pay_runs``: the period's completed runs with a GL export). When
-nothing is complete yet, the sensor **defers** — no worker slot, no poke every 30 minutes — to
+UKG is asked first (``completed_pay_runs``: the month's GL runs found from UKG's published
+operations — candidates from the ``run_id`` param, the inbox's GL events, ``mostRecent`` and our
+journal keys in Visma, each matched to a pay date of the month through ``paygroup-payperiods``;
+docs/decisions/pay-run-discovery.md). A closed pay period of a configured pay group with no GL run
+found fails the sensor at once with a report naming it (no false green). When nothing is
+complete yet, the sensor **defers** — no worker slot, no poke every 30 minutes — to
 :class:`~ukg_visma.events.triggers.GLExportEventTrigger`, which watches the webhook inbox. It
 resumes the moment a ``PayrollGLExportCompletedEvent`` lands (or when ``poke_interval`` has
 passed: webhooks get lost), and asks UKG again. Which period an event belongs to is never guessed
@@ -60,15 +64,32 @@ class GLExportSensor(BaseSensorOperator):
         params = context["params"]
         if params.get("reverse_batches"):  # a reversal on request does not wait for UKG
             return PokeReturnValue(is_done=True, xcom_value=[])
+        from ukg_visma.gl.pay_runs import GLRunNotFoundError
+        from ukg_visma.settings import load_settings
+        from ukg_visma.tasks.runtime import audit, visma_hook
+
         ctx = run_context(context)
+        settings = load_settings()
         groups = [params["pay_group"]] if params.get("pay_group") else self.pay_groups
-        runs = completed_pay_runs(
-            ukg_hook(),
-            ctx.period,
-            groups,
-            params.get("run_id"),
-            company_code=self.company_code,
-        )
+        try:
+            runs = completed_pay_runs(
+                ukg_hook(),
+                ctx.period,
+                groups,
+                params.get("run_id"),
+                company_code=self.company_code,
+                engine=audit(),
+                visma=visma_hook(),
+                tenant=settings.company.tenant,
+                most_recent=settings.payroll.gl_most_recent,
+            )
+        except GLRunNotFoundError as exc:
+            from ukg_visma.tasks.reports import write_report
+
+            text = f"# Pay period {ctx.period.key}: GL run not found\n\n{exc}\n"
+            paths = write_report(settings, ctx, "discovery", markdown=text)
+            log.error("%s (report: %s)", exc, paths["markdown"])
+            raise
         return PokeReturnValue(is_done=bool(runs), xcom_value=runs)
 
     # -- defer between looks ---------------------------------------------------------------------

@@ -4,10 +4,17 @@ Why prove completeness: a GL run comes in ``totalNrOfBlocks`` blocks, each read 
 block or a page that was missed (or read twice) still *looks* like payroll. A complete run balances
 and has every block; anything less must stop the run before a journal is built from it.
 
-Identity of a line: UKG gives GL lines no id. Each line is named by where it was read,
-``{runId}/{blockId}/{n}`` (``n`` = 1-based position in its block, in UKG's page order), which a
-person can find again in UKG; :func:`source_hashes` adds a content hash so the audit notices when
-a re-read of the same position holds a different line.
+Identity of a line: each line is named by where it was read, ``{runId}/{blockId}/{n}`` (``n`` =
+1-based position in its block, in UKG's page order), which a person can find again in UKG;
+:func:`source_hashes` adds a content hash (over the published fields, ``systemId`` included) so
+the audit notices when a re-read of the same position holds a different line.
+
+The published line (``GeneralLedgerRunDetailsV2``) has no pay date, no employee and no pay codes:
+it is at account × org × job × position × project level, so two legitimate lines may be alike in
+every field but ``systemId``. Duplicates are therefore judged by ``systemId`` where the export
+carries it (the same ``systemId`` twice in a run is a duplicate); only lines without one fall back
+to "the same content twice in one block". The pay date comes from ``paygroup-payperiods``
+(``gl.pay_runs``), handed in as ``pay_dates``.
 """
 
 from __future__ import annotations
@@ -47,7 +54,8 @@ _TEXT_FIELDS = {
     "pay_group": "payGroup",
     "period_start": "periodStartDate",
     "period_end": "periodEndDate",
-    "pay_date": "payDate",
+    "pay_period_end": "payPeriodEndDate",
+    "system_id": "systemId",
     "gl_account": "generalLedgerAccount",
     "base_segment": "baseSegment",
     "account_type": "accountType",
@@ -58,17 +66,14 @@ _TEXT_FIELDS = {
     "org_level4": "orgLevel4",
     "location": "location",
     "job_code": "jobCode",
+    "position_code": "positionCode",
     "project": "project",
-    "employee_number": "employeeNumber",
-    "earning_code": "earningCode",
-    "deduction_code": "deductionCode",
-    "tax_code": "taxCode",
 }
-_DATE_COLUMNS = {"pay_date", "period_start", "period_end"}  # YYYY-MM-DD, time part cut
+_DATE_COLUMNS = {"period_start", "period_end", "pay_period_end"}  # YYYY-MM-DD, time part cut
 _INT_FIELDS = {"block_id": "blockId", "total_blocks": "totalNrOfBlocks"}
 _AMOUNT_FIELDS = {"debit_ore": "debitAmt", "credit_ore": "creditAmt"}
-_REQUIRED = ("runId", "glRunDateTime", "payDate", "blockId", "totalNrOfBlocks")
-# what makes two lines "the same line" (besides run and block)
+_REQUIRED = ("runId", "glRunDateTime", "blockId", "totalNrOfBlocks")
+# what makes two lines "the same line" (besides run and block); ``systemId`` included
 CONTENT_COLUMNS = (*_TEXT_FIELDS, "debit_ore", "credit_ore")
 _SHOWN = 10  # problems listed per kind in an error message
 _SCALAR = frozenset(
@@ -184,8 +189,15 @@ def _listing(items: Iterable[str]) -> str:
     return ", ".join(items[:_SHOWN]) + more
 
 
-def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+def gl_frame(
+    lines: Iterable[Mapping[str, Any]] | pd.DataFrame,
+    pay_dates: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """UKG GL lines (as the API returns them, in read order) → the canonical frame.
+
+    ``pay_dates``: run id → ISO pay date from ``paygroup-payperiods`` (discovery). A run not
+    named there takes its lines' ``payPeriodEndDate`` (the stated fallback, which discovery
+    reports as a finding); a ``payDate`` on a line (not published) is a hint used before it.
 
     Columns: ``source_key``, ``line_in_block``, ``block_id``, ``total_blocks``, the text fields
     (``run_id``, ``company`` …, ``ukg_account``), and amounts as ``int64`` øre ``debit_ore``/
@@ -234,6 +246,15 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
         else:
             blank_column = _blank(raw.index) if blank_column is None else blank_column
             cols[col] = blank_column
+    pay_date = cols["pay_period_end"]
+    if "payDate" in raw.columns:  # a hint some exports carry; never required
+        hint = text_column(raw["payDate"], max_len=10)
+        pay_date = hint.where(hint != "", pay_date)
+    if pay_dates:
+        known = {str(k): str(v) for k, v in pay_dates.items() if v}
+        given = cols["run_id"].astype(object).map(known).fillna("").astype("str")
+        pay_date = given.where(given != "", pay_date)
+    cols["pay_date"] = pay_date.astype("str")
     for col, fld in _INT_FIELDS.items():
         num = pd.to_numeric(raw[fld], errors="coerce")
         bad = num.isna() | (num < 1) | (num != num.round())
@@ -265,14 +286,16 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
             out.append(f"{label} ({raw[fld].iloc[i]!r})" if fld else label)
         return _listing(out) + (f" ({int(mask.sum())} lines)" if mask.sum() > _SHOWN else "")
 
-    for col, fld in (
-        ("run_id", "runId"),
-        ("gl_run_datetime", "glRunDateTime"),
-        ("pay_date", "payDate"),
-    ):
+    for col, fld in (("run_id", "runId"), ("gl_run_datetime", "glRunDateTime")):
         blank = cols[col] == ""
         if blank.any():
             problems.append(f"{fld} is blank on {named(blank)}")
+    no_pay_date = cols["pay_date"] == ""
+    if no_pay_date.any():
+        problems.append(
+            "no pay date (no pay period in paygroup-payperiods, no payPeriodEndDate) on "
+            f"{named(no_pay_date)}"
+        )
     for col in sorted(_DATE_COLUMNS):
         fld = _TEXT_FIELDS[col]
         if fld not in raw.columns:
@@ -280,6 +303,13 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
         bad = _bad_values(cols[col].astype("str"), _not_iso_date)
         if bad.any():
             problems.append(f"{fld} is not an ISO date (YYYY-MM-DD) on {named(bad, fld)}")
+    bad_pay = _bad_values(cols["pay_date"], _not_iso_date)
+    if bad_pay.any():
+        problems.append(f"the pay date is not an ISO date on {named(bad_pay)}")
+    system = cols["system_id"]
+    bad_system = (system != "") & ~system.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    if bad_system.any():
+        problems.append(f"systemId is not a whole number on {named(bad_system, 'systemId')}")
     bad_stamp = _bad_values(cols["gl_run_datetime"].astype("str"), _not_iso_datetime)
     if bad_stamp.any():
         problems.append(
@@ -320,12 +350,17 @@ def gl_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def check_complete(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> CompletenessReport:
+def check_complete(
+    lines: Iterable[Mapping[str, Any]] | pd.DataFrame, *, block_size: int | None = None
+) -> CompletenessReport:
     """Prove the export complete, or raise :class:`IncompleteExportError` saying what is wrong.
 
-    Per ``runId``: every block ``1..totalNrOfBlocks`` seen, one ``totalNrOfBlocks`` and one
-    ``glRunDateTime``, Σdebit = Σcredit. Across the export: no line repeats another line of the
-    same block (a page read twice). Malformed lines raise :class:`MalformedExportError`.
+    Per ``runId``: every block ``1..totalNrOfBlocks`` seen and none beyond, one
+    ``totalNrOfBlocks`` and one ``glRunDateTime``, Σdebit = Σcredit; with ``block_size``
+    (``payroll.gl_block_size``, unpublished, so a setting) every block but the last holds exactly
+    that many lines and the last at most that many. Duplicates: the same ``systemId`` twice in
+    a run; for lines without ``systemId``, the same content twice in one block (a page read
+    twice). Malformed lines raise :class:`MalformedExportError`.
     """
     frame = gl_frame(lines)
     problems: list[str] = []
@@ -368,6 +403,20 @@ def check_complete(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> Complet
                 f"run {run_id}: lines from {len(run.gl_run_datetimes)} GL run versions mixed "
                 f"(glRunDateTime {', '.join(run.gl_run_datetimes)}): re-read the run"
             )
+        if block_size is not None and not missing:
+            sizes = g.groupby("block_id").size()
+            last = max(seen)
+            counts = {int(b): int(n) for b, n in zip(sizes.index, sizes.to_numpy(), strict=True)}
+            wrong = [
+                f"{b} ({n} lines)"
+                for b, n in counts.items()
+                if (b < last and n != block_size) or n > block_size
+            ]
+            if wrong:
+                problems.append(
+                    f"run {run_id}: block(s) {', '.join(wrong)} do not hold the block size "
+                    f"{block_size} (payroll.gl_block_size): a block was cut or read twice"
+                )
         if not run.balanced:
             problems.append(
                 f"run {run_id}: debit {format_ore(run.debit_ore)} ≠ credit "
@@ -375,12 +424,27 @@ def check_complete(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> Complet
                 f"{format_ore(run.debit_ore - run.credit_ore)}): the run is incomplete or not "
                 "balanced in UKG"
             )
-    dup_mask = frame.duplicated(subset=["run_id", "block_id", *CONTENT_COLUMNS], keep="first")
-    duplicates = tuple(frame.loc[dup_mask, "source_key"])
-    if duplicates:
+    has_id = frame["system_id"] != ""
+    by_id = has_id & frame.duplicated(subset=["run_id", "system_id"], keep="first")
+    by_content = ~has_id & frame.duplicated(
+        subset=["run_id", "block_id", *CONTENT_COLUMNS], keep="first"
+    )
+    duplicates = tuple(frame.loc[by_id | by_content, "source_key"])
+    if by_id.any():
+        named_ids = [
+            f"runId {r} blockId {b} systemId {sid}"
+            for r, b, sid in frame.loc[by_id, ["run_id", "block_id", "system_id"]].itertuples(
+                index=False
+            )
+        ]
         problems.append(
-            f"{len(duplicates)} line(s) repeat an earlier line of the same block (a page read "
-            f"twice?): {_listing(duplicates)}"
+            f"{int(by_id.sum())} line(s) repeat a systemId already read in the run (a page "
+            f"read twice?): {_listing(named_ids)}"
+        )
+    if by_content.any():
+        problems.append(
+            f"{int(by_content.sum())} line(s) without systemId repeat an earlier line of the "
+            f"same block (a page read twice?): {_listing(frame.loc[by_content, 'source_key'])}"
         )
     report = CompletenessReport(tuple(runs), duplicates, tuple(problems))
     if problems:

@@ -28,7 +28,7 @@ ROW_COLUMNS = [
     "org_level3",
     "org_level4",
     "project",
-    "employee_number",
+    "system_id",
     "debit",
     "credit",
 ]

@@ -21,7 +21,7 @@ __all__ = ["source_records"]
 
 _DETAIL = [
     "run_id", "ukg_account", "org_level1", "org_level2", "org_level3", "org_level4", "project",
-    "employee_number", "visma_account", "visma_project", "visma_task",
+    "system_id", "visma_account", "visma_project", "visma_task",
 ]  # fmt: skip
 
 

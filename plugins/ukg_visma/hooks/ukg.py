@@ -4,8 +4,12 @@ Authentication is OAuth 2.0 client credentials (1-hour tokens, renewed early, ca
 connection per process) or the classic web-service account (Basic + ``US-Customer-Api-Key``).
 UKG's 429s usually come without ``Retry-After``, so the shared policy backs off with jitter.
 
-Callers use the named methods (``payroll_runs(...)``, ``gl_block(...)``, ``employee_changes(...)``
-…); the routes below are spelled here and nowhere else in the package.
+Callers use the named methods (``gl_header(...)``, ``gl_block(...)``, ``most_recent_gl_header()``,
+``pay_periods(...)``, ``pay_register(...)``, ``employee_changes(...)`` …); the routes below are
+spelled here and nowhere else in the package. Every payroll call is a published operation of
+UKG's contract (docs/contracts.md, "Published UKG payroll operations"): UKG publishes no pay-run
+listing, so none is called. Amounts arrive as JSON numbers and are parsed as ``Decimal``
+(``hooks.jsonbody``); decimal strings are accepted too (``ukg_visma.money``).
 """
 
 from __future__ import annotations
@@ -33,9 +37,10 @@ from ukg_visma.hooks.shapes import Expect
 
 log = logging.getLogger(__name__)
 
-# The UKG Pro routes this connector uses (docs: ../shared/api/ukg-pro.md).
-PAYROLL_RUNS = "/payroll/v1/payroll-runs"
-GL_EXPORT = "/payroll/v2/general-ledger"
+# The UKG Pro routes this connector uses (docs: ../shared/api/ukg-pro.md, docs/contracts.md).
+GL_EXPORT = "/payroll/v2/general-ledger"  # GeneralLedgerRunDetailsV2_Get
+PAY_PERIODS = "/payroll/v1/paygroup-payperiods"  # PayGroupPayPeriod_GetPayGroupPayPeriod
+PAY_REGISTER = "/payroll/v1/pay-register"  # PayRegister_Get
 # The change feed has two names; a tenant may serve only the second.
 EMPLOYEE_CHANGES = ("/personnel/v1/employee-changes", "/personnel/v1/employees/changed")
 EMPLOYMENT_DETAILS = "/personnel/v1/employment-details"
@@ -44,13 +49,15 @@ ORG_LEVELS = "/configuration/v1/org-levels"
 
 # Pages must be arrays (or page objects) of objects; the records' own fields are checked by the
 # domain parsers (GL lines refused, employee snapshots quarantined one by one), not here.
-PAYROLL_RUN_PAGE = Expect("a page of payroll runs", "page", ("runId",))
 GL_LINE_PAGE = Expect("a page of GL export lines", "page")
+PAY_PERIOD_PAGE = Expect("a page of pay-group pay periods", "page", ("payGroup", "payDate"))
+PAY_REGISTER_PAGE = Expect("a page of pay-register checks", "page")
 EMPLOYEE_PAGE = Expect("a page of employee records", "page")
 ORG_LEVEL_PAGE = Expect("a page of org levels", "page")
 
 GL_PAGE = 10_000  # the GL export allows 10,000 lines a page
 PER_PAGE = 200
+PAYROLL_PER_PAGE = 500  # pay periods and pay-register checks (the contract states no maximum)
 
 
 def ukg_instant(moment: dt.datetime) -> str:
@@ -168,26 +175,104 @@ class UkgHook(ApiHook):
             yield from page
 
     # -- the API, by name (all reads; every list is read to its last page) -------------------
-    def payroll_runs(
-        self, *, pay_date_from: dt.date, pay_date_to: dt.date, per_page: int = PER_PAGE
-    ) -> Iterator[dict[str, Any]]:
-        """The pay runs paid in ``[pay_date_from, pay_date_to]``, every company and pay group."""
-        params = {"payDateFrom": pay_date_from.isoformat(), "payDateTo": pay_date_to.isoformat()}
-        return self.paginate(PAYROLL_RUNS, params, per_page, expect=PAYROLL_RUN_PAGE)
+    def _gl_params(self, run_id: str | None, block: int, most_recent: bool) -> dict[str, Any]:
+        params: dict[str, Any] = {"blockId": block}
+        if run_id is not None:
+            params["runId"] = run_id
+        if most_recent:
+            params["mostRecent"] = "true"
+        return params
 
-    def gl_block(self, run_id: str, block: int, *, per_page: int = GL_PAGE) -> list[dict[str, Any]]:
+    def gl_block(
+        self,
+        run_id: str,
+        block: int,
+        *,
+        per_page: int = GL_PAGE,
+        most_recent: bool = True,
+    ) -> list[dict[str, Any]]:
         """Every line of one block of a run's GL export, all pages (``per_Page``).
 
-        A block that does not exist is empty: UKG answers 404 (or an empty page) past the last.
+        ``most_recent``: send ``mostRecent=true`` (``payroll.gl_most_recent``): the latest
+        export of the run, should a tenant keep earlier ones. A block that does not exist is
+        empty: UKG answers 404 (or an empty page) past the last.
         """
         try:
             return list(
                 self.paginate(
                     GL_EXPORT,
-                    {"runId": run_id, "blockId": block},
+                    self._gl_params(run_id, block, most_recent),
                     per_page,
                     page_param="per_Page",
                     expect=GL_LINE_PAGE,
+                )
+            )
+        except NotFoundError:
+            return []
+
+    def gl_header(self, run_id: str, *, most_recent: bool = True) -> dict[str, Any] | None:
+        """The first line of a run's GL export (block 1, ``per_Page=1``): its header fields —
+        pay group, company, period dates, ``glRunDateTime``, ``totalNrOfBlocks`` — in one small
+        read. None when UKG has no export for ``run_id`` (404 or no lines)."""
+        params = {**self._gl_params(run_id, 1, most_recent), "page": 1, "per_Page": 1}
+        try:
+            page = self.get_json(GL_EXPORT, params, expect=GL_LINE_PAGE)
+        except NotFoundError:
+            return None
+        return dict(page[0]) if page else None
+
+    def most_recent_gl_header(self) -> dict[str, Any] | None:
+        """The header line of the most recent GL export of the tenant (``mostRecent=true``
+        without ``runId``), or None when there is none."""
+        params = {"mostRecent": "true", "blockId": 1, "page": 1, "per_Page": 1}
+        try:
+            page = self.get_json(GL_EXPORT, params, expect=GL_LINE_PAGE)
+        except NotFoundError:
+            return None
+        return dict(page[0]) if page else None
+
+    def pay_periods(
+        self,
+        *,
+        pay_group: str,
+        start_control: str | None = None,
+        end_control: str | None = None,
+        per_page: int = PAYROLL_PER_PAGE,
+    ) -> list[dict[str, Any]]:
+        """A pay group's pay periods (``paygroup-payperiods``), optionally those whose
+        ``periodControl`` lies in ``[start_control, end_control]`` (``startPerControl`` /
+        ``endPerControl``: the pay date ``YYYYMMDD`` then its sequence). Every page is read."""
+        params = _filters(
+            payGroup=pay_group, startPerControl=start_control, endPerControl=end_control
+        )
+        try:
+            return list(
+                self.paginate(
+                    PAY_PERIODS, params, per_page, page_param="per_Page", expect=PAY_PERIOD_PAGE
+                )
+            )
+        except NotFoundError:  # documented: 404 when nothing matches
+            return []
+
+    def pay_register(
+        self,
+        *,
+        pay_group: str,
+        period_control: str | None = None,
+        pay_date: dt.date | None = None,
+        per_page: int = PAYROLL_PER_PAGE,
+    ) -> list[dict[str, Any]]:
+        """The pay register's checks of one pay group and pay period (``periodControl``) or pay
+        date, every page: ``isVoided``, ``isVoidingRecord``, ``voidDate`` and amounts per check."""
+        params = _filters(
+            payGroup=pay_group,
+            periodControl=period_control,
+            payDate=pay_date.isoformat() if pay_date else None,
+        )
+        try:
+            return list(
+                self.paginate(
+                    PAY_REGISTER, params, per_page, page_param="per_Page", expect=PAY_REGISTER_PAGE
                 )
             )
         except NotFoundError:

@@ -1,7 +1,9 @@
 """UKG corrections contract: re-exported GL runs, voided runs, off-cycle runs, lying block counts.
 
 Everything over real HTTP against a running sandbox: the admin routes make it happen, the real
-paths (``/payroll/v2/general-ledger``, ``/payroll/v1/payroll-runs``) are what a client sees.
+paths (``/payroll/v2/general-ledger``, ``/payroll/v1/paygroup-payperiods``,
+``/payroll/v1/pay-register``) are what a client sees: a re-export is a new ``glRunDateTime`` on
+the GL lines, a void shows in the pay register (every check voided, plus voiding records).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import pytest
 from ukg_helpers import API_KEY, BASIC, BLOCK_SIZE, EMPLOYEES, UkgClient, start
 
 GL = "/payroll/v2/general-ledger"
-RUNS = "/payroll/v1/payroll-runs"
+PERIODS = "/payroll/v1/paygroup-payperiods"
+REGISTER = "/payroll/v1/pay-register"
 RUN = "NMF-202606-R1"
 RUN_TIME = "2026-06-21T15:16:00Z"  # the scenario's glRunDateTime of June's run
 
@@ -40,10 +43,34 @@ def _sums(lines: list[dict]) -> tuple[str, str]:
     return str(debit), str(credit)
 
 
-def _runs(ukg, **params) -> list[dict]:
-    response = ukg.get(RUNS, params)
-    assert response.status_code == 200, response.text
-    return response.json()
+def _status(ukg, run_id: str, month: str) -> dict:
+    """What a client can learn of a run from published operations only: its GL version (block 1
+    of the export), its pay date in ``month`` (the pay period whose dates the run's lines give),
+    and whether the pay register shows its checks voided."""
+    head = ukg.get(GL, {"runId": run_id, "per_Page": 1})
+    assert head.status_code == 200, head.text
+    line = head.json()[0]
+    periods = ukg.all_pages(PERIODS, {"payGroup": line["payGroup"]})
+    mine = [
+        p
+        for p in periods
+        if p["payDate"].startswith(month) and p["periodStartDate"] == line["periodStartDate"]
+    ]
+    checks = []
+    for period in mine:
+        found = ukg.all_pages(
+            REGISTER, {"payGroup": line["payGroup"], "periodControl": period["periodControl"]}
+        )
+        checks += [c for c in found if c["checkId"].startswith(f"{run_id}-")]
+    originals = [c for c in checks if not c["isVoidingRecord"]]
+    voided = bool(originals) and all(c["isVoided"] for c in originals)
+    return {
+        "runId": run_id,
+        "glRunDateTime": line["glRunDateTime"],
+        "payDates": sorted({c["payDate"][:10] for c in originals}),
+        "status": "Voided" if voided else "Completed",
+        "voidedDateTime": originals[0]["voidDate"] if voided else None,
+    }
 
 
 def _post(ukg, path: str, body=None):
@@ -98,9 +125,9 @@ def test_an_unchanged_re_export_of_a_scenario_run(ukg):
     after = _lines(ukg, RUN)
     assert {x["glRunDateTime"] for x in after} == {stamp}
     assert [_body(x) for x in after] == [_body(x) for x in before]  # same runId, same lines
-    [june] = _runs(ukg, payDateFrom="2026-06-01", payDateTo="2026-06-30")
-    assert june["runId"] == RUN and june["glRunDateTime"] == stamp
-    assert june["status"] == "Completed" and "voidedDateTime" not in june
+    june = _status(ukg, RUN, "2026-06")
+    assert june["glRunDateTime"] == stamp and june["payDates"] == ["2026-06-25"]
+    assert june["status"] == "Completed" and june["voidedDateTime"] is None
     most_recent = ukg.get(GL, {"mostRecent": "true"}).json()
     assert {x["runId"] for x in most_recent} == {RUN}  # the latest glRunDateTime of all runs
 
@@ -131,11 +158,11 @@ def test_a_re_export_with_changed_lines(ukg):
         "previousGlRunDateTime": "2026-11-20T10:00:00Z", "version": 2,
     }  # fmt: skip
     lines = _lines(ukg, "TEST-1")
-    assert [_body(x)["creditAmt"] for x in lines] == ["0.00", "0.00", "28.22", "200.20"]
+    assert [_body(x)["creditAmt"] for x in lines] == [0, 0, 28.22, 200.2]  # JSON numbers
     assert {x["glRunDateTime"] for x in lines} == {"2026-11-22T07:30:00Z"}
     assert {x["totalNrOfBlocks"] for x in lines} == {2}
-    [run] = _runs(ukg, payDateFrom="2026-11-01")
-    assert run["glRunDateTime"] == "2026-11-22T07:30:00Z"
+    run = _status(ukg, "TEST-1", "2026-11")
+    assert run["glRunDateTime"] == "2026-11-22T07:30:00Z" and run["payDates"] == ["2026-11-25"]
 
     versions = ukg.admin("GET", "gl-runs/TEST-1/versions?lines=true")["versions"]
     assert [(v["version"], v["lines"], v["debit"], v["totalNrOfBlocks"]) for v in versions] == [
@@ -205,12 +232,12 @@ def test_a_voided_run_stays_readable_and_voiding_twice_is_fine(ukg):
     first = ukg.admin("POST", f"gl-runs/{RUN}/void")
     assert first["runId"] == RUN and first["status"] == "Voided"
     assert first["alreadyVoided"] is False and first["voidedDateTime"].endswith("Z")
-    [june] = _runs(ukg, payDateFrom="2026-06-01", payDateTo="2026-06-30")
+    june = _status(ukg, RUN, "2026-06")
     assert june["status"] == "Voided" and june["voidedDateTime"] == first["voidedDateTime"]
     assert june["glRunDateTime"] == RUN_TIME
     assert _lines(ukg, RUN) == before  # the export stays readable, unchanged
-    may = _runs(ukg, payDateFrom="2026-05-01", payDateTo="2026-05-31")
-    assert may[0]["status"] == "Completed" and "voidedDateTime" not in may[0]
+    may = _status(ukg, "NMF-202605-R1", "2026-05")
+    assert may["status"] == "Completed" and may["voidedDateTime"] is None
 
     again = ukg.admin("POST", f"gl-runs/{RUN}/void", {"voidedDateTime": "2026-12-24T12:00:00Z"})
     assert again == {**first, "alreadyVoided": True}  # idempotent: the first void time stays
@@ -225,12 +252,12 @@ def test_void_with_a_time_and_refusals(ukg):
     ukg.admin("POST", "gl-runs", _own_run())
     voided = ukg.admin("POST", "gl-runs/TEST-1/void", {"voidedDateTime": "2026-11-28T09:00:00Z"})
     assert voided["voidedDateTime"] == "2026-11-28T09:00:00Z"
-    [run] = _runs(ukg, payDateFrom="2026-11-01")
+    run = _status(ukg, "TEST-1", "2026-11")
     assert (run["status"], run["voidedDateTime"]) == ("Voided", "2026-11-28T09:00:00Z")
     _refused(_post(ukg, "gl-runs/NOPE/void"), 404, "NOPE")
     _refused(_post(ukg, f"gl-runs/{RUN}/void", {"voidedDateTime": "soon"}), 400, "voidedDateTime")
     _refused(_post(ukg, f"gl-runs/{RUN}/void", {"reason": "x"}), 400, "reason")
-    assert _runs(ukg, payDateFrom="2026-06-01", payDateTo="2026-06-30")[0]["status"] == "Completed"
+    assert _status(ukg, RUN, "2026-06")["status"] == "Completed"
 
 
 def test_replacing_a_run_starts_it_afresh(ukg):
@@ -240,7 +267,7 @@ def test_replacing_a_run_starts_it_afresh(ukg):
     ukg.admin("POST", "gl-runs", _own_run(replace=True, emit=False))
     versions = ukg.admin("GET", "gl-runs/TEST-1/versions")
     assert versions["status"] == "Completed" and len(versions["versions"]) == 1
-    assert _runs(ukg, payDateFrom="2026-11-01")[0]["status"] == "Completed"
+    assert _status(ukg, "TEST-1", "2026-11")["status"] == "Completed"
 
 
 def test_reset_forgets_versions_and_voids(ukg):
@@ -267,8 +294,7 @@ def test_versions_and_voids_survive_a_restart(tmp_path):
         assert {x["glRunDateTime"] for x in before} == {stamp}
         versions = second.admin("GET", f"gl-runs/{RUN}/versions")["versions"]
         assert [v["glRunDateTime"] for v in versions] == [RUN_TIME, stamp]
-        may = _runs(second, payDateFrom="2026-05-01", payDateTo="2026-05-31")
-        assert may[0]["status"] == "Voided"
+        assert _status(second, "NMF-202605-R1", "2026-05")["status"] == "Voided"
     finally:
         second.server.stop()
         second.app.sandbox.store.close()
@@ -290,20 +316,28 @@ def test_off_cycle_runs_in_a_month_with_the_regular_run(ukg):
              "glRunDateTime": f"{pay_day}T09:00:00Z", "lines": _own_lines(), "emit": False},
         )  # fmt: skip
         assert added["balanced"] is True and added["lines"] == 5
-    june = _runs(ukg, payDateFrom="2026-06-01", payDateTo="2026-06-30")
-    assert [(r["runId"], r["runType"], r["payDate"]) for r in june] == [
-        ("NMF-202606-B1", "Bonus", "2026-06-12"),
-        (RUN, "Regular", "2026-06-25"),
-        ("NMF-202606-T1", "Termination", "2026-06-25"),
-        ("NMF-202606-X1", "OffCycle", "2026-06-30"),
+    periods = ukg.all_pages(PERIODS, {"payGroup": "NO-M", "startPerControl": "202606010",
+                                      "endPerControl": "202606309"})  # fmt: skip
+    assert [(p["payDate"][:10], p["payDateSeq"], p["periodType"]) for p in periods] == [
+        ("2026-06-12", 1, "S"),
+        ("2026-06-25", 2, "R"),  # the termination run shares the regular pay date
+        ("2026-06-30", 3, "S"),
     ]
-    assert all(r["status"] == "Completed" for r in june)
-    assert {(r["periodStartDate"], r["periodEndDate"]) for r in june} == {
-        ("2026-06-01", "2026-06-30")
+    assert {(p["periodStartDate"], p["periodEndDate"]) for p in periods} == {
+        ("2026-06-01T00:00:00", "2026-06-30T00:00:00")
+    }
+    statuses = {r: _status(ukg, r, "2026-06") for r in (RUN, "NMF-202606-B1", "NMF-202606-X1")}
+    assert {r: (s["status"], s["payDates"]) for r, s in statuses.items()} == {
+        RUN: ("Completed", ["2026-06-25"]),
+        "NMF-202606-B1": ("Completed", ["2026-06-12"]),
+        "NMF-202606-X1": ("Completed", ["2026-06-30"]),
     }
     bonus = _lines(ukg, "NMF-202606-B1")
-    assert [x["debitAmt"] for x in bonus] == [x["debitAmt"] for x in _own_lines()]
-    assert {(x["runId"], x["payDate"]) for x in bonus} == {("NMF-202606-B1", "2026-06-12")}
+    assert [Decimal(str(x["debitAmt"])) for x in bonus] == [
+        Decimal(x["debitAmt"]) for x in _own_lines()
+    ]
+    assert {x["runId"] for x in bonus} == {"NMF-202606-B1"}
+    assert not any("payDate" in x for x in bonus)
     assert _lines(ukg, RUN) == regular  # the regular run is untouched
     state = {r["runId"]: r for r in ukg.admin("GET", "state")["glRuns"]}
     assert state["NMF-202606-T1"]["runType"] == "Termination"
@@ -376,14 +410,17 @@ def test_through_the_session_fixture(sandbox):
     assert answer["previousGlRunDateTime"] == RUN_TIME and answer["version"] == 2
     sandbox.ukg_admin("POST", "gl-runs/NMF-202605-R1/void")
     headers = {"Authorization": BASIC, "US-Customer-Api-Key": API_KEY}
-    runs = httpx.get(
-        f"{sandbox.ukg_url}{RUNS}",
-        params={"payDateFrom": "2026-05-01", "payDateTo": "2026-06-30"},
+    head = httpx.get(f"{sandbox.ukg_url}{GL}/{RUN}", params={"per_Page": 1}, headers=headers)
+    assert head.json()[0]["glRunDateTime"] == "2026-11-21T08:00:00Z"
+    may = httpx.get(
+        f"{sandbox.ukg_url}{REGISTER}",
+        params={"payGroup": "NO-M", "payDate": "2026-05-22", "per_Page": 2000},
         headers=headers,
     ).json()
-    assert [(r["runId"], r["status"], r["glRunDateTime"]) for r in runs] == [
-        ("NMF-202605-R1", "Voided", "2026-05-18T15:15:00Z"),
-        (RUN, "Completed", "2026-11-21T08:00:00Z"),
-    ]
+    assert may and all(c["isVoided"] for c in may if not c["isVoidingRecord"])
+    assert any(c["isVoidingRecord"] for c in may)
+    assert (
+        httpx.get(f"{sandbox.ukg_url}/payroll/v1/payroll-runs", headers=headers).status_code == 404
+    )
     versions = sandbox.ukg_admin("GET", f"gl-runs/{RUN}/versions")["versions"]
     assert [v["glRunDateTime"] for v in versions] == [RUN_TIME, "2026-11-21T08:00:00Z"]

@@ -1,11 +1,21 @@
-"""UKG payroll contract: the GL export in blocks and pages, payroll runs, pay periods, own runs."""
+"""UKG payroll contract: the GL export in blocks and pages, pay periods, pay register, own runs.
+
+Field names and types are checked against the published models (``ukg_published_payroll.json``,
+extracted from UKG's OpenAPI document); paths the contract lacks answer 404.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
-from ukg_helpers import BLOCK_SIZE, GL_LINE_FIELDS
+from ukg_helpers import (
+    BLOCK_SIZE,
+    GL_LINE_FIELDS,
+    PAY_PERIOD_FIELDS,
+    PAY_REGISTER_FIELDS,
+    PUBLISHED,
+)
 
 GL = "/payroll/v2/general-ledger"
 RUN = "NMF-202606-R1"
@@ -23,8 +33,8 @@ def _read_run(ukg, run_id: str, per_page: int = 300) -> tuple[list[dict], int]:
 
 def _sums(lines: list[dict]) -> tuple[Decimal, Decimal]:
     return (
-        sum((Decimal(x["debitAmt"]) for x in lines), Decimal(0)),
-        sum((Decimal(x["creditAmt"]) for x in lines), Decimal(0)),
+        sum((Decimal(str(x["debitAmt"])) for x in lines), Decimal(0)),
+        sum((Decimal(str(x["creditAmt"])) for x in lines), Decimal(0)),
     )
 
 
@@ -38,7 +48,57 @@ def test_a_run_read_block_by_block_balances_to_the_ore(ukg):
     assert {x["blockId"] for x in lines} == set(range(1, total + 1))
     assert all(set(x) == GL_LINE_FIELDS for x in lines)
     assert {x["runId"] for x in lines} == {RUN}
-    assert {x["payDate"] for x in lines} == {"2026-06-25"}
+    assert sorted(x["systemId"] for x in lines) == list(range(1, len(lines) + 1))
+
+
+_JSON_TYPES = {"string": str, "integer": int, "boolean": bool}
+
+
+def _typed_as_published(item: dict, model: str) -> list[str]:
+    """The fields of ``item`` whose JSON type differs from the published model's."""
+    wrong = []
+    for field, value in item.items():
+        kind = PUBLISHED[model][field].split(":")[0]
+        if value is None:
+            continue
+        if kind == "number":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, _JSON_TYPES[kind]) and not (
+                kind == "integer" and isinstance(value, bool)
+            )
+        if not ok:
+            wrong.append(f"{field}={value!r} (published {kind})")
+    return wrong
+
+
+def test_gl_lines_carry_only_published_fields_with_published_types(ukg):
+    raw = ukg.get(GL, {"runId": RUN, "blockId": 1, "per_Page": 50})
+    lines = raw.json()
+    assert all(set(x) == GL_LINE_FIELDS for x in lines)
+    for gone in ("payDate", "employeeNumber", "earningCode", "deductionCode", "taxCode"):
+        assert gone not in raw.text
+    assert [w for x in lines for w in _typed_as_published(x, "GeneralLedgerRunDetailsV2")] == []
+    assert isinstance(lines[0]["glJson"], str) and lines[0]["userWhoRanThisGl"]
+    assert lines[0]["periodStartDate"] == "2026-06-01T00:00:00"
+
+
+def test_gl_amounts_are_exact_json_numbers(ukg):
+    """The wire text holds plain decimals (``41250.1``), which a decimal parser reads exactly."""
+    raw = ukg.get(GL, {"runId": RUN, "blockId": 1, "per_Page": 200}).text
+    parsed = __import__("json").loads(raw, parse_float=Decimal)
+    stored = ukg.app.state.ukg.run(RUN)["lines"][:200]
+    assert [Decimal(str(x["debitAmt"])) for x in parsed] == [Decimal(x["debitAmt"]) for x in stored]
+    assert '"debitAmt":"' not in raw and '"creditAmt":"' not in raw
+
+
+def test_scenario_has_lines_alike_but_for_system_id(ukg):
+    lines, _ = _read_run(ukg, RUN)
+    seen: dict[tuple, int] = {}
+    for x in lines:
+        key = tuple(sorted((k, str(v)) for k, v in x.items() if k not in ("systemId", "blockId")))
+        seen[key] = seen.get(key, 0) + 1
+    assert max(seen.values()) >= 2  # legitimate twins: two employees, same account/org/job
 
 
 def test_a_single_block_does_not_balance(ukg):
@@ -69,9 +129,12 @@ def test_path_form_equals_query_form(ukg):
 def test_most_recent_is_the_october_correction(ukg):
     lines = ukg.get(GL, {"mostRecent": "true"}).json()
     assert {x["runId"] for x in lines} == {"NMF-202610-C1"}
-    assert lines[0]["payDate"] == "2026-10-30"
+    assert lines[0]["glRunDateTime"] == "2026-10-29T10:15:00Z"
     debit, credit = _sums(lines)
     assert debit == credit
+    # unpublished filters are not honoured: the same run whatever they say
+    filtered = ukg.get(GL, {"mostRecent": "true", "payGroup": "XX", "companyCode": "ZZ"}).json()
+    assert filtered == lines
 
 
 @pytest.mark.parametrize(
@@ -96,40 +159,89 @@ def test_gl_errors(ukg, params, status, has_body):
         assert response.content == b""
 
 
-def test_payroll_runs_by_pay_date(ukg):
-    response = ukg.get(
-        "/payroll/v1/payroll-runs", {"payDateFrom": "2026-04-01", "payDateTo": "2026-05-31"}
+def test_there_is_no_pay_run_listing(ukg):
+    """``/payroll/v1/payroll-runs`` is not in UKG's contract: a 404 like any unknown path."""
+    assert "/payroll/v1/payroll-runs" not in PUBLISHED["operations"]
+    for params in ({}, {"payDateFrom": "2026-04-01", "payDateTo": "2026-05-31"}):
+        assert ukg.get("/payroll/v1/payroll-runs", params).status_code == 404
+    assert ukg.get("/payroll/v1/no-such-thing").status_code == 404
+
+
+PERIODS = "/payroll/v1/paygroup-payperiods"
+REGISTER = "/payroll/v1/pay-register"
+
+
+def test_pay_periods_regular_and_off_cycle(ukg):
+    periods = ukg.all_pages(PERIODS, {"payGroup": "NO-M", "per_Page": 5})
+    assert all(set(p) <= PAY_PERIOD_FIELDS for p in periods)
+    assert [w for p in periods for w in _typed_as_published(p, "PayGroupPayPeriods")] == []
+    assert len(periods) == 13  # 12 regular pay dates + October's off-cycle
+    april = next(p for p in periods if p["payDate"].startswith("2026-04"))
+    assert april["payDate"] == "2026-04-24T00:00:00"  # the 25th is a Saturday
+    assert april["periodStartDate"] == "2026-04-01T00:00:00"
+    assert april["periodControl"] == "202604241" and april["payDateSeq"] == 1
+    october = [p for p in periods if p["payDate"].startswith("2026-10")]
+    assert [(p["payDate"][:10], p["payDateSeq"], p["periodType"]) for p in october] == [
+        ("2026-10-23", 1, "R"),
+        ("2026-10-30", 2, "S"),
+    ]
+    assert {p["periodStartDate"] for p in october} == {"2026-10-01T00:00:00"}
+    closed = [p["isPeriodClosed"] for p in periods if p["periodType"] == "R"]
+    assert closed == [True] * 10 + [False] * 2
+    assert all(p["dateTimePeriodClosed"] for p in periods if p["isPeriodClosed"])
+    assert ukg.get(PERIODS, {"payGroup": "XX"}).json() == []
+    by_control = ukg.get(PERIODS, {"startPerControl": "202610010", "endPerControl": "202610319"})
+    assert [p["periodControl"] for p in by_control.json()] == ["202610231", "202610302"]
+    by_date = ukg.get(PERIODS, {"payDate": "2026-10-30T00:00:00"}).json()
+    assert [p["payDateSeq"] for p in by_date] == [2]
+
+
+def test_pay_period_closure_is_set_through_the_admin_route(ukg):
+    opened = ukg.admin(
+        "POST",
+        "pay-periods",
+        {"payGroup": "NO-M", "payDate": "2026-06-25", "isPeriodClosed": False},
     )
-    runs = response.json()
-    assert [r["runId"] for r in runs] == ["NMF-202604-R1", "NMF-202605-R1"]
-    assert runs[0]["payDate"] == "2026-04-24"  # the 25th is a Saturday
-    assert {
-        "runId",
-        "coId",
-        "companyCode",
-        "payGroup",
-        "payDate",
-        "periodStartDate",
-        "periodEndDate",
-    } <= set(runs[0])
-    october = ukg.get("/payroll/v1/payroll-runs", {"payDateFrom": "2026-10-01"}).json()
-    assert [r["runId"] for r in october] == ["NMF-202610-R1", "NMF-202610-C1"]
-    paged = ukg.all_pages("/payroll/v1/payroll-runs", {"per_page": 4})
-    assert len(paged) == 11
-    bad = ukg.get("/payroll/v1/payroll-runs", {"payDateFrom": "May 1st"})
-    assert bad.status_code == 400 and "payDateFrom" in bad.json()["errors"]
+    assert opened["isPeriodClosed"] is False and opened["dateTimePeriodClosed"] is None
+    served = ukg.get(PERIODS, {"payGroup": "NO-M", "payDate": "2026-06-25"}).json()
+    assert served == [opened]
+    closed = ukg.admin(
+        "POST",
+        "pay-periods",
+        {"payGroup": "NO-M", "payDate": "2026-11-25", "isPeriodClosed": True,
+         "dateTimePeriodClosed": "2026-11-26T08:00:00Z"},
+    )  # fmt: skip
+    assert closed["isPeriodClosed"] and closed["dateTimePeriodClosed"] == "2026-11-26T08:00:00Z"
+    new = {"payGroup": "NO-X", "payDate": "2026-11-20", "isPeriodClosed": True}
+    assert ukg.http.post("/_sandbox/pay-periods", json=new).status_code == 400
+    added = ukg.admin(
+        "POST",
+        "pay-periods",
+        {**new, "periodStartDate": "2026-11-01", "periodEndDate": "2026-11-30"},
+    )
+    assert added["payGroup"] == "NO-X" and added["periodControl"] == "202611201"
 
 
-def test_pay_periods(ukg):
-    periods = ukg.get("/payroll/v1/paygroup-payperiods", {"payGroup": "NO-M"}).json()
-    assert len(periods) == 12
-    assert periods[0] == {
-        "companyCode": "NMF", "coId": "C0001", "payGroup": "NO-M",
-        "periodStartDate": "2026-01-01", "periodEndDate": "2026-01-31",
-        "payDate": "2026-01-23", "isPeriodClosed": True,
-    }  # fmt: skip
-    assert [p["isPeriodClosed"] for p in periods] == [True] * 10 + [False] * 2
-    assert ukg.get("/payroll/v1/paygroup-payperiods", {"payGroup": "XX"}).json() == []
+def test_pay_register_checks_and_a_void(ukg):
+    june = ukg.all_pages(REGISTER, {"payGroup": "NO-M", "payDate": "2026-06-25", "per_Page": 100})
+    assert june and all(set(c) <= PAY_REGISTER_FIELDS for c in june)
+    assert [w for c in june for w in _typed_as_published(c, "PayRegister")] == []
+    assert {c["periodControl"] for c in june} == {"202606251"}
+    assert not any(c["isVoided"] or c["isVoidingRecord"] for c in june)
+    net = sum(Decimal(str(c["netAmount"])) for c in june)
+    gl_net = sum(
+        Decimal(str(x["creditAmt"])) for x in _read_run(ukg, RUN)[0] if x["baseSegment"] == "2930"
+    )
+    assert net == gl_net > 0
+    ukg.admin("POST", f"gl-runs/{RUN}/void", {"voidedDateTime": "2026-07-02T09:00:00Z"})
+    after = ukg.all_pages(REGISTER, {"payGroup": "NO-M", "payDate": "2026-06-25"})
+    originals = [c for c in after if not c["isVoidingRecord"]]
+    voiding = [c for c in after if c["isVoidingRecord"]]
+    assert len(originals) == len(voiding) == len(june)
+    assert all(c["isVoided"] and c["voidDate"] == "2026-07-02T09:00:00Z" for c in originals)
+    assert sum(Decimal(str(c["netAmount"])) for c in after) == 0
+    other = ukg.all_pages(REGISTER, {"payGroup": "NO-M", "payDate": "2026-07-24"})
+    assert other and not any(c["isVoided"] for c in other)
 
 
 def _own_run(**extra):
@@ -157,12 +269,26 @@ def test_bring_your_own_gl_run(ukg):
     lines, total = _read_run(ukg, "TEST-1", per_page=1)
     assert total == 3 and len(lines) == 5
     assert all(x["companyCode"] == "NMF" and x["payGroup"] == "NO-M" for x in lines)
-    assert lines[1]["debitAmt"] == 14.11  # served as given (numbers stay numbers)
+    assert lines[0]["debitAmt"] == 100.1 and lines[1]["debitAmt"] == 14.11  # numbers
+    assert all(set(x) == GL_LINE_FIELDS for x in lines)  # employeeNumber given, not served
     assert [x["blockId"] for x in lines] == [1, 1, 2, 2, 3]
     most_recent = ukg.get(GL, {"mostRecent": "true"}).json()
     assert most_recent[0]["runId"] == "TEST-1"
-    runs = ukg.get("/payroll/v1/payroll-runs", {"payDateFrom": "2026-11-01"}).json()
-    assert [r["runId"] for r in runs] == ["TEST-1"] and runs[0]["employeeCount"] == 2
+    period = ukg.get(PERIODS, {"payGroup": "NO-M", "payDate": "2026-11-25"}).json()
+    assert [(p["periodControl"], p["isPeriodClosed"]) for p in period] == [("202611251", True)]
+    checks = ukg.get(REGISTER, {"payGroup": "NO-M", "payDate": "2026-11-25"}).json()
+    assert sorted(str(c["employeeNumber"]) for c in checks) == ["9", "None"]
+
+
+def test_own_run_may_give_or_omit_system_ids(ukg):
+    run = _own_run(runId="TEST-SYS", block_size=10)
+    run["lines"][0]["systemId"] = 7
+    run["lines"][1]["systemId"] = 7  # the same systemId twice: served as given
+    run["lines"][2]["systemId"] = None  # omitted
+    ukg.admin("POST", "gl-runs", run)
+    lines = ukg.get(GL, {"runId": "TEST-SYS"}).json()
+    assert [x.get("systemId") for x in lines] == [7, 7, None, 4, 5]
+    assert "systemId" not in lines[2]
 
 
 def test_own_run_conflicts_unless_replaced(ukg):

@@ -7,6 +7,7 @@ helper modules of the session.
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,12 @@ TOKEN_PATH = "/signin/oauth2/t/nordicmfg/access_token"
 EMPLOYEES = 250  # small enough to reset fast, big enough for several GL blocks
 BLOCK_SIZE = 700
 
-GL_LINE_FIELDS = {
-    "runId", "glRunDateTime", "blockId", "totalNrOfBlocks", "coId", "companyCode", "payGroup",
-    "periodStartDate", "periodEndDate", "payPeriodEndDate", "payDate", "generalLedgerAccount",
-    "baseSegment", "accountType", "description", "debitAmt", "creditAmt", "orgLevel1",
-    "orgLevel2", "orgLevel3", "orgLevel4", "location", "jobCode", "project", "employeeNumber",
-    "earningCode", "deductionCode", "taxCode",
-}  # fmt: skip
+# The published field names (and types) of the payroll models, extracted from UKG's OpenAPI
+# document — the source is cited inside the file.
+PUBLISHED = json.loads((Path(__file__).with_name("ukg_published_payroll.json")).read_text())
+GL_LINE_FIELDS = set(PUBLISHED["GeneralLedgerRunDetailsV2"])
+PAY_PERIOD_FIELDS = set(PUBLISHED["PayGroupPayPeriods"])
+PAY_REGISTER_FIELDS = set(PUBLISHED["PayRegister"])
 SNAPSHOT_FIELDS = {
     "employeeId", "companyId", "employeeNumber", "firstName", "lastName", "employeeStatus",
     "originalHireDate", "lastHireDate", "dateOfLastHire", "terminationDate", "orgLevel1Code",

@@ -1,4 +1,7 @@
-"""Small hand-made UKG GL exports for the GL tests (shapes as the UKG GL v2 endpoint returns)."""
+"""Small hand-made UKG GL exports for the GL tests (shapes as the UKG GL v2 endpoint returns:
+the published ``GeneralLedgerRunDetailsV2`` fields, ``systemId`` numbered per run; the pay date
+is not on the lines — ``payDate`` in ``HEADER`` is the pay date the tests hand over as a hint,
+as discovery hands ``paygroup-payperiods``' over)."""
 
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ def gl_line(
     employee: str = "1001",
     **extra: Any,
 ) -> dict[str, Any]:
-    """One GL line body (without run header/block fields)."""
+    """One GL line body (without run header/block fields); ``employee`` names the position
+    (``positionCode``): the published line has no employee field."""
     expense = account in EXPENSE
     return {
         "generalLedgerAccount": f"{account}-{dept}-{cc}" if expense else account,
@@ -50,7 +54,8 @@ def gl_line(
         "orgLevel3": cc,
         "orgLevel4": None,
         "project": project,
-        "employeeNumber": employee,
+        "jobCode": "OPR",
+        "positionCode": f"P{employee}",
         **extra,
     }
 
@@ -62,7 +67,13 @@ def export(
     head = {**HEADER, **header}
     total = max(1, -(-len(body) // block_size))
     return [
-        {**head, "blockId": i // block_size + 1, "totalNrOfBlocks": total, **line}
+        {
+            **head,
+            "blockId": i // block_size + 1,
+            "totalNrOfBlocks": total,
+            "systemId": i + 1,
+            **line,
+        }
         for i, line in enumerate(body)
     ]
 

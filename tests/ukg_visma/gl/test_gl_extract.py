@@ -58,12 +58,77 @@ def test_a_missing_block_is_named():
 
 
 def test_a_page_read_twice_is_a_duplicate():
-    lines = export(two_employees(), block_size=100)
+    lines = export(_without_system_ids(two_employees()), block_size=100)
     with pytest.raises(IncompleteExportError) as info:
         check_complete(lines + lines[:2])
     report = info.value.report
     assert report.duplicates == ("NMF-202610-R1/1/10", "NMF-202610-R1/1/11")
-    assert any(p.startswith("2 line(s) repeat an earlier line") for p in report.problems)
+    assert any(
+        p.startswith("2 line(s) without systemId repeat an earlier line") for p in report.problems
+    )
+
+
+def _with_system_ids(lines):
+    return [{**line, "systemId": n} for n, line in enumerate(lines, start=1)]
+
+
+def _without_system_ids(lines):
+    return [{**line, "systemId": None} for line in lines]
+
+
+def test_lines_alike_but_for_system_id_are_both_kept():
+    body = two_employees()
+    twin = [body[0], body[0], body[1], body[1], body[2], body[2]]  # two employees, same line
+    report = check_complete(export(_with_system_ids(twin), block_size=100))
+    assert report.ok and report.lines == 6 and report.duplicates == ()
+
+
+def test_the_same_system_id_twice_is_a_duplicate_naming_run_block_and_id():
+    lines = export(_with_system_ids(two_employees()), block_size=4)
+    again = {**lines[1], "blockId": 3}  # systemId 2 read again in block 3
+    with pytest.raises(IncompleteExportError) as info:
+        check_complete([*lines, again])
+    problems = "\n".join(info.value.report.problems)
+    assert "runId NMF-202610-R1 blockId 3 systemId 2" in problems
+
+
+def test_a_malformed_system_id_is_named():
+    lines = export(_with_system_ids(two_employees()))
+    lines[3]["systemId"] = "x7"
+    with pytest.raises(
+        MalformedExportError, match=r"systemId is not a whole number on line NMF-202610-R1/1/4"
+    ):
+        gl_frame(lines)
+
+
+def test_json_numbers_are_exact_money():
+    from decimal import Decimal
+
+    from ukg_visma.hooks.jsonbody import loads
+
+    wire = '[{"debitAmt": 1234.5, "creditAmt": 0}, {"debitAmt": 0, "creditAmt": 1234.50}]'
+    body = [{**gl_line("5000"), **x} for x in loads(wire)]
+    assert body[0]["debitAmt"] == Decimal("1234.5")
+    frame = gl_frame(export(body))
+    assert frame["debit_ore"].tolist() == [123450, 0] and frame["credit_ore"].tolist() == [
+        0,
+        123450,
+    ]
+
+
+def test_block_size_setting_finds_a_cut_block():
+    lines = export(two_employees(), block_size=4)
+    assert check_complete(lines, block_size=4).ok
+    short = [ln for ln in lines if not (ln["blockId"] == 2 and ln["creditAmt"] == "15000.00")]
+    with pytest.raises(IncompleteExportError, match="do not hold the block size 4"):
+        check_complete(short, block_size=4)
+
+
+def test_pay_date_comes_from_the_pay_periods_else_pay_period_end():
+    lines = [{k: v for k, v in ln.items() if k != "payDate"} for ln in export(two_employees())]
+    assert set(gl_frame(lines)["pay_date"]) == {"2026-10-31"}  # payPeriodEndDate fallback
+    frame = gl_frame(lines, {"NMF-202610-R1": "2026-10-23"})
+    assert set(frame["pay_date"]) == {"2026-10-23"}
 
 
 def test_unbalanced_run_and_mixed_versions_and_block_count_disagreement():

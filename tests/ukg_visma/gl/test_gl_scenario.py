@@ -8,9 +8,10 @@ import pytest
 from gl_factory import MAPPINGS, SETTINGS
 
 from sandbox.scenario import build
+from sandbox.ukg.payroll import published_line
 from sandbox.ukg.state import RUN_HEADER
 from ukg_visma.gl.catalog import VismaCatalog
-from ukg_visma.gl.extract import check_complete
+from ukg_visma.gl.extract import check_complete, gl_frame
 from ukg_visma.gl.transform import transform
 from ukg_visma.gl.validate import validate
 
@@ -37,9 +38,9 @@ def _served_lines(run):
     """The run's lines as GET /payroll/v2/general-ledger serves them, block by block."""
     lines = run["lines"]
     total = max(1, -(-len(lines) // BLOCK))
-    head = {key: run.get(key) for key in RUN_HEADER}
+    head = {key: run.get(key) for key in RUN_HEADER if key != "payDate"}
     return [
-        {**head, "blockId": i // BLOCK + 1, "totalNrOfBlocks": total, **line}
+        published_line({**head, "blockId": i // BLOCK + 1, "totalNrOfBlocks": total}, line, i + 1)
         for i, line in enumerate(lines)
     ]
 
@@ -48,7 +49,8 @@ def _period(scenario, catalog, month):
     runs = [r for r in scenario.ukg["glRuns"] if r["periodStartDate"].startswith(month)]
     lines = [line for run in runs for line in _served_lines(run)]
     check_complete(lines)
-    result = transform(lines, MAPPINGS, SETTINGS)
+    frame = gl_frame(lines, {r["runId"]: r["payDate"] for r in runs})
+    result = transform(frame, MAPPINGS, SETTINGS)
     return result, validate(result.mapped, result.journals, catalog, month, settings=SETTINGS)
 
 

@@ -23,7 +23,7 @@ def test_one_audit_row_per_source_line_with_its_target():
     assert first["detail"] == {
         "run_id": "NMF-202610-R1", "ukg_account": "5000", "org_level1": "MOS",
         "org_level2": "10", "org_level3": "110", "org_level4": "", "project": "",
-        "employee_number": "1001", "visma_account": "5000", "visma_project": "",
+        "system_id": "1", "visma_account": "5000", "visma_project": "",
         "visma_task": "", "subaccount": "10-110", "debit": "41250.00", "credit": "0.00",
     }  # fmt: skip
     posted = source_records(

@@ -176,7 +176,7 @@ def test_each_rule_names_its_rows_and_the_fix(bad_report, rule, subject, message
     assert finding.message == message
     assert finding.count == len(lines)
     assert finding.rows["source_key"].tolist() == [f"NMF-202610-R1/1/{n}" for n in lines]
-    assert finding.rows["employee_number"].tolist() == [f"E{n:02d}" for n in lines]
+    assert finding.rows["system_id"].tolist() == [str(n) for n in lines]
     assert finding.severity == ("warning" if rule == "project_ignored" else "error")
 
 
@@ -192,7 +192,7 @@ def test_rows_carry_the_ukg_identity_of_the_line(bad_report):
     assert row == {
         "source_key": "NMF-202610-R1/1/1", "run_id": "NMF-202610-R1", "ukg_account": "5000",
         "org_level1": "MOS", "org_level2": "10", "org_level3": "360", "org_level4": "",
-        "project": "", "employee_number": "E01", "debit": "1.00", "credit": "0.00",
+        "project": "", "system_id": "1", "debit": "1.00", "credit": "0.00",
     }  # fmt: skip
 
 
@@ -200,7 +200,7 @@ def test_csv_and_markdown_reports(bad_report):
     lines = bad_report.to_csv().splitlines()
     assert lines[0] == (
         "severity,rule,subject,message,source_key,run_id,ukg_account,org_level1,org_level2,"
-        "org_level3,org_level4,project,employee_number,debit,credit"
+        "org_level3,org_level4,project,system_id,debit,credit"
     )
     assert len(lines) == 1 + 16
     assert any(

@@ -37,9 +37,7 @@ def test_paginate_follows_every_page(box):
 
 def test_gl_export_pages_use_per_Page(box):
     hook = UkgHook()
-    runs = hook.get_json("/payroll/v1/payroll-runs", {"payDateFrom": "2026-06-01",
-                                                      "payDateTo": "2026-06-30"})  # fmt: skip
-    run_id = runs[0]["runId"]
+    run_id = "NMF-202606-R1"
     lines = list(
         hook.paginate(
             "/payroll/v2/general-ledger",

@@ -18,22 +18,55 @@ from ukg_visma.hooks.ukg import ukg_instant
 
 pytestmark = pytest.mark.e2e
 
-JUNE = (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+JUNE_RUN = "NMF-202606-R1"
 
 
 def _june_run(hook: UkgHook) -> dict:
-    runs = list(hook.payroll_runs(pay_date_from=JUNE[0], pay_date_to=JUNE[1]))
-    assert runs and all(JUNE[0].isoformat() <= r["payDate"] <= JUNE[1].isoformat() for r in runs)
-    return runs[0]
+    head = hook.gl_header(JUNE_RUN)
+    assert head is not None and head["runId"] == JUNE_RUN
+    return head
 
 
-def test_payroll_runs_of_a_pay_date_window(box):
+def test_gl_header_is_one_line_of_block_one_with_most_recent(box):
     hook = UkgHook()
-    run = _june_run(hook)
-    assert run["runId"] and run["glRunDateTime"] and run["companyCode"] == "NMF"
-    (call,) = api_calls(box, "ukg", "/payroll/v1/payroll-runs")
+    head = _june_run(hook)
+    assert head["glRunDateTime"] and head["companyCode"] == "NMF" and head["payGroup"] == "NO-M"
+    assert head["blockId"] == 1 and "payDate" not in head
+    (call,) = api_calls(box, "ukg", "/payroll/v2/general-ledger")
     query = parse_qs(call["query"])
-    assert query["payDateFrom"] == ["2026-06-01"] and query["payDateTo"] == ["2026-06-30"]
+    assert query == {
+        "runId": [JUNE_RUN], "blockId": ["1"], "mostRecent": ["true"], "page": ["1"],
+        "per_Page": ["1"],
+    }  # fmt: skip
+    assert hook.gl_header("NMF-209901-R1") is None  # 404: no such run
+    latest = hook.most_recent_gl_header()
+    assert latest is not None and latest["runId"] == "NMF-202610-C1"
+    assert not api_calls(box, "ukg", "/payroll/v1/payroll-runs")
+
+
+def test_amounts_are_exact_decimals(box):
+    from decimal import Decimal
+
+    lines = UkgHook().gl_block(JUNE_RUN, 1, per_page=200)
+    assert all(isinstance(x["debitAmt"], Decimal | int) for x in lines)
+    assert any(isinstance(x["debitAmt"], Decimal) and x["debitAmt"] % 1 for x in lines)
+    assert all(isinstance(x["systemId"], int) for x in lines)
+
+
+def test_pay_periods_and_pay_register(box):
+    hook = UkgHook()
+    periods = hook.pay_periods(pay_group="NO-M", start_control="202610010", end_control="202610319")
+    assert [(p["payDate"][:10], p["isPeriodClosed"]) for p in periods] == [
+        ("2026-10-23", True),
+        ("2026-10-30", True),
+    ]
+    (call,) = api_calls(box, "ukg", "/payroll/v1/paygroup-payperiods")
+    assert parse_qs(call["query"])["startPerControl"] == ["202610010"]
+    assert "per_Page=" in call["query"]
+    checks = hook.pay_register(pay_group="NO-M", period_control="202610302")
+    assert checks and not any(c["isVoided"] for c in checks)
+    (reg,) = api_calls(box, "ukg", "/payroll/v1/pay-register")
+    assert parse_qs(reg["query"])["periodControl"] == ["202610302"]
 
 
 def test_gl_block_reads_all_pages_and_a_missing_block_is_empty(box):

@@ -9,10 +9,11 @@ applies unchanged: validation before posting, ``payroll.approval_required``, and
 ``payroll.closed_period`` (a period closed in Visma stops the run and names what to reopen, or
 posts into the next open period, by setting).
 
-Which period: never guessed from the event's text. The event names a ``RunId``; UKG's pay-run
-listing (this company, the last ``LOOKBACK_MONTHS`` to a month ahead) gives its pay date, and the
-pay month is the period — as the sensor decides. An event whose run UKG does not list (another
-company's, or a run not yet visible) is left in the inbox and looked at again on the next one.
+Which period: never guessed from the event's text. The event names a ``RunId``; the run's GL
+header (block 1: pay group, company, period dates) is matched to its pay period in
+``paygroup-payperiods`` (``gl.pay_runs.choose_pay_period``), whose pay date gives the pay month —
+as the sensor decides. An event whose run UKG has no GL export for (or of another company, or
+with no pay period) is left in the inbox and looked at again on the next one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ukg_visma.gl.pay_runs import choose_pay_period
 from ukg_visma.periods import PayPeriod
 from ukg_visma.tasks.payroll.extract import of_company
 
@@ -53,22 +55,27 @@ def periods_of_events(
 ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """The events grouped by the pay period of the run each names, and those UKG does not list.
 
-    One paged listing of the company's pay runs covers every event (pay dates from
-    ``LOOKBACK_MONTHS`` back to a month ahead).
+    One GL header per distinct run and one pay calendar per pay group (pay dates from
+    ``LOOKBACK_MONTHS`` back to two months ahead) cover every event.
     """
     rows = [dict(e) for e in events]
     if not rows:
         return {}, []
+    pay_dates: dict[str, str] = {}
+    calendars: dict[str, list[dict[str, Any]]] = {}
     back = today.year * 12 + today.month - 1 - LOOKBACK_MONTHS
-    listed = ukg.payroll_runs(
-        pay_date_from=dt.date(back // 12, back % 12 + 1, 1),
-        pay_date_to=today + dt.timedelta(days=31),
-    )
-    pay_dates = {
-        str(r["runId"]): str(r.get("payDate") or "")
-        for r in listed
-        if of_company(r, company_code, strict=False)
-    }
+    lo = f"{dt.date(back // 12, back % 12 + 1, 1):%Y%m%d}0"
+    hi = f"{today + dt.timedelta(days=62):%Y%m%d}9"
+    for run_id in sorted({event_run_id(e) or "" for e in rows} - {""}):
+        head = ukg.gl_header(run_id)
+        if head is None or not of_company(head, company_code):
+            continue
+        group = str(head.get("payGroup") or "")
+        if group not in calendars:
+            calendars[group] = ukg.pay_periods(pay_group=group, start_control=lo, end_control=hi)
+        matched, _ = choose_pay_period(head, calendars[group])
+        if matched is not None:
+            pay_dates[run_id] = str(matched.get("payDate") or "")
     periods: dict[str, list[dict[str, Any]]] = {}
     unknown: list[dict[str, Any]] = []
     for event in rows:
@@ -104,8 +111,8 @@ def plan_period_runs(
     )
     for event in unknown:
         log.warning(
-            "GL export event %s names run %s, which UKG does not list for company %s in the "
-            "last %d months: left in the inbox",
+            "GL export event %s names run %s, which has no GL export of company %s with a pay "
+            "period in the last %d months: left in the inbox",
             event["event_id"], event_run_id(event), company_code, LOOKBACK_MONTHS,
         )  # fmt: skip
     starts = []
