@@ -63,7 +63,7 @@ _KINDS = [  # (server, method regex, path regex, kind): first match wins
     ("visma", "PUT", r"/journaltransaction/", "updates (hold/release)"),
     ("visma", "GET", r"/(account|dimension|project|financialperiod|ledger)", "catalog reads"),
     ("ukg", "GET", r"general-ledger", "UKG GL reads"),
-    ("ukg", "GET", r"payroll-runs", "UKG pay-run reads"),
+    ("ukg", "GET", r"paygroup-payperiods|pay-register", "UKG pay-period / pay-register reads"),
 ]
 
 

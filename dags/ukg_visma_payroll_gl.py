@@ -13,11 +13,15 @@ Every run's note names its pay period (while it runs, then with its key figures 
 of a rejection); the **Run report** tab and the `validate` / `reconcile` extra link open the
 run report.
 
-1. **wait_for_gl_export** — waits until UKG reports the period's pay run(s) completed with a GL
-   export. Between looks at UKG it is *deferred* (no worker slot) on a trigger that watches the
+1. **wait_for_gl_export** — finds the month's GL runs from UKG's published operations (UKG has
+   no run listing: candidates from `run_id`, GL webhook events, `mostRecent` and our journals in
+   Visma; each matched to a pay date of the month in `paygroup-payperiods`, voids from the pay
+   register) and waits until they are exported and their pay periods closed. A closed pay period
+   with no GL run found **fails** here, naming pay group and pay date (give `run_id`).
+   Between looks at UKG it is *deferred* (no worker slot) on a trigger that watches the
    webhook inbox: UKG's `PayrollGLExportCompletedEvent` releases it within seconds; without an
    event it looks again after 30 minutes (webhooks get lost). The event's `RunId` counts only when
-   UKG lists that run for this period (by pay date) — the period is never guessed from the event.
+   that run's pay date is in this period — the period is never guessed from the event.
 2. **extract** — every block and every page of the GL export; completeness proven (all blocks,
    run balanced); one audit row per GL line.
 3. **fetch_catalog** — Visma's chart of accounts, SUBACCOUNT values, projects, financial periods.
@@ -91,8 +95,11 @@ DEFAULT_ARGS = default_args()
         "run_id": Param(
             None,
             type=["null", "string"],
-            title="UKG payroll run id",
-            description="Post only this UKG run (e.g. a correction run NMF-202610-C1).",
+            title="UKG GL run id(s)",
+            description=(
+                "Post only these UKG GL runs, comma-separated (e.g. NMF-202610-C1). UKG "
+                "publishes no run listing: name the runs of a month long past here."
+            ),
         ),
         "dry_run": Param(
             False,

@@ -20,7 +20,8 @@ PAYROLL_TARGETS = [
     ("visma", "POST", r"/action/release$"),
     ("visma", "GET", r"^/v1/(account|financialPeriod|dimension|project)"),
     ("ukg", "GET", r"^/payroll/v2/general-ledger"),
-    ("ukg", "GET", r"^/payroll/v1/payroll-runs"),
+    ("ukg", "GET", r"^/payroll/v1/paygroup-payperiods"),
+    ("ukg", "GET", r"^/payroll/v1/pay-register"),
 ]
 EMPLOYEE_TARGETS = [
     ("ukg", "GET", r"^/personnel/v1/"),

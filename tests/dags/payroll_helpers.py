@@ -33,12 +33,12 @@ def announce_gl_runs(period: str) -> list[str]:
     import httpx
 
     from ukg_visma.audit import inbox
-    from ukg_visma.audit.store import get_engine
     from ukg_visma.employees.models import WebhookEvent
+    from ukg_visma.tasks.runtime import audit
 
     host = json.loads(os.environ["AIRFLOW_CONN_UKG_DEFAULT"])["host"]
     runs = httpx.get(f"{host}/_sandbox/state", timeout=60).json()["glRuns"]
-    engine = get_engine(os.environ["UKG_VISMA_AUDIT_URL"])
+    engine = audit()  # the store the tasks use (the receiver writes the same inbox)
     named = []
     for run in runs:
         if not str(run.get("payDate", "")).startswith(period):

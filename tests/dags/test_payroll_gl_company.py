@@ -24,16 +24,12 @@ OTHER_RUN = "OTH-202610-R1"
 
 def _add_other_company_run(sandbox) -> None:
     """A copy of the regular run under another UKG company (same pay group, same pay date)."""
-    import datetime as dt
-
     from ukg_visma.hooks.ukg import UkgHook
 
     info = sandbox.ukg_admin("GET", f"/_sandbox/gl-runs/{REGULAR}/versions?lines=true")
     (latest,) = [v for v in info["versions"] if v["current"]]
-    listed = UkgHook().payroll_runs(
-        pay_date_from=dt.date(2026, 10, 1), pay_date_to=dt.date(2026, 10, 31)
-    )
-    (first,) = [r for r in listed if r["runId"] == REGULAR]
+    first = UkgHook().gl_header(REGULAR)
+    assert first is not None
     sandbox.ukg_admin(
         "POST",
         "/_sandbox/gl-runs",
@@ -44,7 +40,7 @@ def _add_other_company_run(sandbox) -> None:
             "payGroup": first["payGroup"],
             "periodStartDate": first["periodStartDate"],
             "periodEndDate": first["periodEndDate"],
-            "payDate": first["payDate"],
+            "payDate": "2026-10-23",  # the regular run's (paygroup-payperiods)
             "lines": latest["glLines"],
             "emit": False,
         },
@@ -61,7 +57,10 @@ def test_another_companys_run_is_not_posted(payroll):
     assert per_account(visma_net(payroll)) == ukg_latest_per_account(payroll, [REGULAR, OFF_CYCLE])
     assert_one_live_batch_per_key(payroll)
     gl_reads = [c for c in payroll.calls("ukg") if c["path"].startswith("/payroll/v2/general")]
-    assert gl_reads and not any(OTHER_RUN in (c.get("query") or "") for c in gl_reads)
+    other = [c for c in gl_reads if OTHER_RUN in (c.get("query") or "")]
+    # UKG publishes no run listing: the run's header line (block 1, one line) is read to learn
+    # its company; none of its blocks is read
+    assert gl_reads and other and all("per_Page=1&" in c["query"] + "&" for c in other), other
 
 
 def test_extract_keeps_only_the_companys_runs_and_lines(payroll, tmp_path):
@@ -77,16 +76,16 @@ def test_extract_keeps_only_the_companys_runs_and_lines(payroll, tmp_path):
     _add_other_company_run(payroll)
     settings = load_settings()
     ukg, period = UkgHook(), PayPeriod.parse(PERIOD)
-    runs = completed_pay_runs(ukg, period, ["NO-M"], company_code="NMF")
+    every = f"{REGULAR},{OFF_CYCLE},{OTHER_RUN}"
+    runs = completed_pay_runs(ukg, period, ["NO-M"], every, company_code="NMF")
     assert {r["runId"] for r in runs} == {REGULAR, OFF_CYCLE}
     assert completed_pay_runs(ukg, period, ["NO-M"], OTHER_RUN, company_code="NMF") == []
-    assert {r["runId"] for r in completed_pay_runs(ukg, period, ["NO-M"], company_code="OTH")} == {
-        OTHER_RUN
-    }
+    oth = completed_pay_runs(ukg, period, ["NO-M"], every, company_code="OTH")
+    assert {r["runId"] for r in oth} == {OTHER_RUN}
 
     engine = get_engine(f"sqlite:///{tmp_path}/extract.db")
     ctx = PayrollRun(run_key="company-test", period=period)
-    (other,) = completed_pay_runs(ukg, period, ["NO-M"], company_code="OTH")
+    (other,) = completed_pay_runs(ukg, period, ["NO-M"], OTHER_RUN, company_code="OTH")
     # a run of the other company handed over as if it were ours: dropped before reading
     assert extract(ukg, engine, ctx, [other], settings)["line_count"] == 0
     # listed as ours, but the export's lines say OTH: none of them is taken

@@ -55,8 +55,9 @@ def test_an_empty_audit_store_posts_nothing_again(payroll, posted, monkeypatch, 
     assert {b["batchNumber"] for b in ours(payroll)} == batches
     assert visma_net(payroll) == posted
     assert_one_live_batch_per_key(payroll)
-    # the plan read the period once (reconcile once more): not once per journal
-    assert period_listings(payroll, since) == 2
+    # discovery read it once (run ids of our journal keys), the plan once, reconcile once
+    # more: not once per journal
+    assert period_listings(payroll, since) == 3
     assert "already in Visma" in report_text(dagrun)
     # store B learned Visma's batches: the ledger is a cache of Visma again
     from ukg_visma.audit import ledger
@@ -269,8 +270,9 @@ def test_an_export_that_understates_its_block_count_stops_before_posting(payroll
     assert f"run {REGULAR}: block(s) 3 beyond totalNrOfBlocks 2" in text
 
 
-def test_a_non_iso_pay_date_is_a_finding_naming_the_line(payroll, tmp_path):
-    """The GL endpoint serves what it was given; the extract names the line and the field."""
+def test_a_non_iso_pay_period_end_date_is_a_finding_naming_the_line(payroll, tmp_path):
+    """The GL endpoint serves what it was given; the extract names the line and the field
+    (``payPeriodEndDate`` is a published date field; it is also the pay-date fallback)."""
     from ukg_visma.audit.store import get_engine
     from ukg_visma.gl.extract import MalformedExportError
     from ukg_visma.hooks.ukg import UkgHook
@@ -286,7 +288,8 @@ def test_a_non_iso_pay_date_is_a_finding_naming_the_line(payroll, tmp_path):
             "runId": "NMF-202610-X1",
             "periodStartDate": "2026-10-01",
             "periodEndDate": "2026-10-31",
-            "payDate": "31.10.2026",
+            "payPeriodEndDate": "31.10.2026",
+            "payDate": "2026-10-30",
             "emit": False,
             "lines": [
                 {"baseSegment": "5000", "debitAmt": "10.00", "creditAmt": "0.00"},
@@ -298,7 +301,8 @@ def test_a_non_iso_pay_date_is_a_finding_naming_the_line(payroll, tmp_path):
     with pytest.raises(MalformedExportError) as err:
         task.extract(UkgHook(), get_engine(), ctx, [{"runId": "NMF-202610-X1"}], load_settings())
     message = str(err.value)
-    assert "payDate is not an ISO date (YYYY-MM-DD) on line NMF-202610-X1/1/1 ('31.10.2026')" in (
-        message
+    assert (
+        "payPeriodEndDate is not an ISO date (YYYY-MM-DD) on line NMF-202610-X1/1/1 "
+        "('31.10.2026T00:00:00')" in message
     )
     assert "NMF-202610-X1/1/2" in message

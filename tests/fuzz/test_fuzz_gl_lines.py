@@ -18,20 +18,20 @@ from ukg_visma.gl.extract import (
     gl_frame,
 )
 
-FIELDS = ["runId", "glRunDateTime", "payDate", "periodStartDate", "periodEndDate", "blockId",
-          "totalNrOfBlocks", "baseSegment", "generalLedgerAccount", "debitAmt", "creditAmt",
-          "orgLevel2", "orgLevel3", "project", "employeeNumber"]  # fmt: skip
+FIELDS = ["runId", "glRunDateTime", "payPeriodEndDate", "periodStartDate", "periodEndDate",
+          "blockId", "totalNrOfBlocks", "baseSegment", "generalLedgerAccount", "debitAmt",
+          "creditAmt", "orgLevel2", "orgLevel3", "project", "systemId"]  # fmt: skip
 
 
 def line(n: int, debit: str, credit: str) -> dict:
     return {
         "runId": "NMF-202610-R1", "glRunDateTime": "2026-10-19T15:20:00Z", "coId": "C0001",
         "companyCode": "NMF", "payGroup": "NO-M", "periodStartDate": "2026-10-01",
-        "periodEndDate": "2026-10-31", "payDate": "2026-10-23", "blockId": 1,
+        "periodEndDate": "2026-10-31", "payPeriodEndDate": "2026-10-31", "blockId": 1,
         "totalNrOfBlocks": 1, "generalLedgerAccount": "5000-10-110", "baseSegment": "5000",
         "accountType": "Expense", "description": "Wages", "debitAmt": debit, "creditAmt": credit,
         "orgLevel1": "MOS", "orgLevel2": "10", "orgLevel3": "110", "project": None,
-        "employeeNumber": f"1{n:05d}",
+        "systemId": n + 1,
     }  # fmt: skip
 
 

@@ -127,6 +127,7 @@ def choose_pay_period(
     periods: Sequence[Mapping[str, Any]],
     *,
     posted_pay_date: dt.date | None = None,
+    claimed: Iterable[str] = (),
 ) -> tuple[Mapping[str, Any] | None, list[str]]:
     """The pay period of a GL run: same pay group, same period start and end dates.
 
@@ -146,6 +147,12 @@ def choose_pay_period(
     ]
     if not same:
         return None, []
+    if len(same) == 1:
+        return same[0], []
+    taken = set(claimed)
+    free = [p for p in same if str(p.get("periodControl")) not in taken]
+    if posted_pay_date is None and free and len(free) < len(same):
+        same = free  # another run of the month already holds the others
     if len(same) == 1:
         return same[0], []
     ordered = sorted(same, key=lambda p: (day(p.get("payDate")) or dt.date.max, str(p)))
@@ -206,7 +213,14 @@ def discover(
     findings: list[str] = []
     ready: list[FoundRun] = []
     waiting: list[FoundRun] = []
-    for run_id, head in sorted(headers.items()):
+    claimed: set[str] = set()
+
+    def order(item: tuple[str, Mapping[str, Any]]) -> tuple[int, str, str]:
+        # runs already posted keep their pay date first; then by first export time
+        rid, head = item
+        return (0 if rid in posted else 1, str(head.get("glRunDateTime") or ""), rid)
+
+    for run_id, head in sorted(headers.items(), key=order):
         company = str(head.get("companyCode") or "")
         co_id = str(head.get("coId") or "")
         if company_code not in (company, co_id):
@@ -218,9 +232,12 @@ def discover(
         group = str(head.get("payGroup") or "")
         if run_id not in named and group not in groups:
             continue
-        matched, notes = choose_pay_period(head, pay_periods, posted_pay_date=posted.get(run_id))
+        matched, notes = choose_pay_period(
+            head, pay_periods, posted_pay_date=posted.get(run_id), claimed=claimed
+        )
         findings.extend(notes)
         if matched is not None:
+            claimed.add(str(matched.get("periodControl")))
             pay_date, source = day(matched.get("payDate")), "paygroup-payperiods"
             control = str(matched.get("periodControl") or "") or None
             closed: bool | None = matched.get("isPeriodClosed") is True
