@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from ukg_visma.alerts.deadline import _period_of_run, posting_deadline, posting_deadline_time
+from ukg_visma.alerts.deadline import posting_deadline, posting_deadline_time
+from ukg_visma.periods import period_to_post
 from ukg_visma.alerts.message import Alert, error_summary
 from ukg_visma.alerts.notify import failure_callbacks
 from ukg_visma.periods import PayPeriod
@@ -32,11 +33,11 @@ def test_deadline_is_end_of_day_n_of_next_month_oslo_time():
 
 def test_runs_that_cannot_be_late_get_no_period():
     october = dt.datetime(2026, 9, 30, 22, tzinfo=dt.UTC)  # Oslo 2026-10-01 00:00
-    assert _period_of_run(None, None, october, "scheduled") == PayPeriod(2026, 10)
-    assert _period_of_run({"period": "2026-06"}, None, october, "manual") == PayPeriod(2026, 6)
-    assert _period_of_run({"dry_run": True}, None, october, "scheduled") is None
-    assert _period_of_run({"reverse_batches": ["7"]}, None, october, "manual") is None
-    assert _period_of_run({"period": "2026-06"}, None, october, "scheduled") is None  # refused
+    assert period_to_post(None, None, october, "scheduled") == PayPeriod(2026, 10)
+    assert period_to_post({"period": "2026-06"}, None, october, "manual") == PayPeriod(2026, 6)
+    assert period_to_post({"dry_run": True}, None, october, "scheduled") is None
+    assert period_to_post({"reverse_batches": ["7"]}, None, october, "manual") is None
+    assert period_to_post({"period": "2026-06"}, None, october, "scheduled") is None  # refused
 
 
 def test_message_names_everything_and_escapes_html():
@@ -108,7 +109,7 @@ def test_a_quiet_transient_failure_is_reported_by_the_error_it_carries():
 
     from ukg_visma.alerts.notify import task_failure_alert
     from ukg_visma.hooks.exceptions import TransientError
-    from ukg_visma.tasks.runtime import TransientExit
+    from ukg_visma.errors import TransientExit
 
     error = TransientError("Visma answered 503 on POST /v2/journaltransaction", service="visma")
     ti = SimpleNamespace(dag_id="ukg_visma_employee_sync", run_id="r1", task_id="apply_to_visma",

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from airflow.sdk import BaseNotifier
 
 from ukg_visma.alerts.message import Alert, error_summary
-from ukg_visma.errors import NotRetryable
+from ukg_visma.errors import NotRetryable, TransientExit
 
 if TYPE_CHECKING:
     from ukg_visma.settings import AlertSettings
@@ -60,10 +60,10 @@ def _period_of_task(context: Mapping[str, Any]) -> str | None:
     dag_run = context.get("dag_run")
     if getattr(dag_run, "dag_id", None) != PAYROLL_DAG_ID:
         return None
-    from ukg_visma.tasks.runtime import run_context
+    from ukg_visma.periods import period_of_task
 
     try:
-        return run_context(context).period.key
+        return period_of_task(context).key
     except Exception:  # the failure may be exactly that the period is unknown
         params = context.get("params") or {}
         return str(params.get("period") or "") or None
@@ -86,8 +86,6 @@ def task_failure_alert(context: Mapping[str, Any]) -> Alert:
     if isinstance(map_index, int) and map_index >= 0:
         task_id += f"[{map_index}]"
     exc = context.get("exception")
-    from ukg_visma.tasks.runtime import TransientExit
-
     if isinstance(exc, TransientExit):  # a transient failure left quietly: report what it carries
         exc = exc.error
     return Alert(
@@ -109,16 +107,12 @@ def missed_deadline_alert(context: Mapping[str, Any]) -> Alert:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from ukg_visma.alerts.deadline import _period_of_run
-    from ukg_visma.periods import SCHEDULE_TIMEZONE
+    from ukg_visma.periods import SCHEDULE_TIMEZONE, period_to_post
 
     run = dict(context.get("dag_run") or {})
     dag_id, run_id = str(run.get("dag_id", "")), str(run.get("dag_run_id") or run.get("run_id", ""))
-    period = _period_of_run(
-        run.get("conf"),
-        run.get("partition_key"),
-        run.get("data_interval_start"),
-        str(run.get("run_type") or "") or None,
+    period = period_to_post(
+        run.get("conf"), run.get("partition_key"), run.get("data_interval_start"), run.get("run_type")
     )
     raw = (context.get("deadline") or {}).get("deadline_time")
     when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else raw
