@@ -10,10 +10,9 @@ from pathlib import Path
 import yaml
 
 from ukg_visma.alerts.deadline import posting_deadline, posting_deadline_time
-from ukg_visma.periods import period_to_post
 from ukg_visma.alerts.message import Alert, error_summary
 from ukg_visma.alerts.notify import failure_callbacks
-from ukg_visma.periods import PayPeriod
+from ukg_visma.periods import PayPeriod, period_to_post
 from ukg_visma.settings import AlertSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,8 +107,8 @@ def test_a_quiet_transient_failure_is_reported_by_the_error_it_carries():
     from types import SimpleNamespace
 
     from ukg_visma.alerts.notify import task_failure_alert
-    from ukg_visma.hooks.exceptions import TransientError
     from ukg_visma.errors import TransientExit
+    from ukg_visma.hooks.exceptions import TransientError
 
     error = TransientError("Visma answered 503 on POST /v2/journaltransaction", service="visma")
     ti = SimpleNamespace(dag_id="ukg_visma_employee_sync", run_id="r1", task_id="apply_to_visma",

@@ -112,7 +112,10 @@ def missed_deadline_alert(context: Mapping[str, Any]) -> Alert:
     run = dict(context.get("dag_run") or {})
     dag_id, run_id = str(run.get("dag_id", "")), str(run.get("dag_run_id") or run.get("run_id", ""))
     period = period_to_post(
-        run.get("conf"), run.get("partition_key"), run.get("data_interval_start"), run.get("run_type")
+        run.get("conf"),
+        run.get("partition_key"),
+        run.get("data_interval_start"),
+        run.get("run_type"),
     )
     raw = (context.get("deadline") or {}).get("deadline_time")
     when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else raw
