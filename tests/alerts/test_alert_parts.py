@@ -116,3 +116,27 @@ def test_a_quiet_transient_failure_is_reported_by_the_error_it_carries():
     alert = task_failure_alert({"ti": ti, "exception": TransientExit(error)})
     assert alert.error == "TransientError: visma: Visma answered 503 on POST /v2/journaltransaction"
     assert alert.outcome == "failed, retries exhausted after 8 attempt(s)"
+
+
+def test_a_rejected_period_past_its_deadline_is_still_owed():
+    """A rejected run ends failed, so its deadline stands; the alert says who rejected it."""
+    from ukg_visma.alerts.notify import missed_deadline_alert
+
+    run = {
+        "dag_id": "ukg_visma_payroll_gl",
+        "dag_run_id": "manual__2026-11-02",
+        "conf": {"period": "2026-10"},
+        "run_type": "manual",
+        "state": "failed",
+        "note": "Pay period 2026-10: REJECTED by controller — cost centre 360. Nothing was posted.",
+    }
+    deadline = {"deadline_time": "2026-11-05T23:00:00Z"}
+    alert = missed_deadline_alert({"dag_run": run, "deadline": deadline})
+    assert alert.period == "2026-10"
+    assert alert.outcome == (
+        "the period was rejected (REJECTED by controller — cost centre 360. Nothing was "
+        "posted.); it is still to be posted"
+    )
+    assert alert.deadline == "2026-11-06 00:00 Europe/Oslo"
+    unposted = missed_deadline_alert({"dag_run": run | {"note": None}, "deadline": deadline})
+    assert unposted.outcome == "the run is failed; the pay period is not posted"

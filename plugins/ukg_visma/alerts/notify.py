@@ -129,11 +129,23 @@ def missed_deadline_alert(context: Mapping[str, Any]) -> Alert:
         dag_id=dag_id,
         run_id=run_id,
         period=period.key if period else None,
-        outcome=f"the run is {run.get('state') or 'not finished'}; the pay period is not posted",
+        outcome=_not_posted(run),
         deadline=shown,
         run_url=run_url(dag_id, run_id),
         report_url=report_url(dag_id, run_id),
     )
+
+
+def _not_posted(run: Mapping[str, Any]) -> str:
+    """Why the period is still owed: a rejection says who and why (its run note), else the state.
+
+    A rejected run ends failed (``tasks.payroll.approval.require_posted``), so its deadline stands
+    and the alert reaches the same people as any period not posted in time.
+    """
+    note = str(run.get("note") or "")
+    if ": REJECTED by " in note:
+        return f"the period was rejected ({note.split(': ', 1)[1]}); it is still to be posted"
+    return f"the run is {run.get('state') or 'not finished'}; the pay period is not posted"
 
 
 def notifiers(alert: Alert, settings: AlertSettings) -> list[BaseNotifier]:
