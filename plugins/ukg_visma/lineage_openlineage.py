@@ -4,38 +4,43 @@ Registered in ``provider_info`` (``asset-uris``): Airflow's providers manager ha
 these schemes to ``to_dataset`` when the OpenLineage listener reads the hook lineage collector.
 Namespace = the service's host and tenant, name = what was read or written; the asset's extra
 (period, run id and version, lines, totals) becomes the dataset's ``ukgVismaPayroll`` facet.
-Only imported by the provider, i.e. only when an OpenLineage transport is configured.
+
+Airflow imports this module whenever it builds a lineage collector — also the no-op one, when no
+transport is configured — so the OpenLineage client is imported only inside ``to_dataset``,
+which only the provider calls.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
-import attr
-from openlineage.client.facet_v2 import DatasetFacet
-
 PRODUCER = "https://github.com/ukg-visma/ukg-visma"
-SCHEMA_URL = PRODUCER + "/blob/main/docs/lineage.md#ukgvismapayroll"
+SCHEMA_URL = PRODUCER + "/blob/main/plugins/ukg_visma/lineage.py"  # the fields, documented
+# facet field → type (the asset's extra as ukg_visma.lineage writes it)
+FIELDS: dict[str, type] = {
+    "period": str,
+    "runId": str,
+    "version": str,
+    "lines": int,
+    "journalKey": str,
+    "batchNumber": str,
+    "status": str,
+    "debit": str,
+    "credit": str,
+}
 
 
-@attr.define
-class PayrollDatasetFacet(DatasetFacet):
-    """The pay period's figures of one dataset (a UKG GL run read, a Visma batch written)."""
+@cache
+def facet_class() -> type:
+    """The ``ukgVismaPayroll`` facet (an OpenLineage ``DatasetFacet``), built on first use."""
+    import attr
+    from openlineage.client.facet_v2 import DatasetFacet
 
-    period: str | None = attr.field(default=None)
-    runId: str | None = attr.field(default=None)
-    version: str | None = attr.field(default=None)
-    lines: int | None = attr.field(default=None)
-    journalKey: str | None = attr.field(default=None)
-    batchNumber: str | None = attr.field(default=None)
-    status: str | None = attr.field(default=None)
-    debit: str | None = attr.field(default=None)
-    credit: str | None = attr.field(default=None)
-
-    @staticmethod
-    def _get_schema() -> str:
-        return SCHEMA_URL
+    attributes = {name: attr.field(default=None) for name in FIELDS}
+    attributes["_get_schema"] = staticmethod(lambda: SCHEMA_URL)
+    return attr.define(type("PayrollDatasetFacet", (DatasetFacet,), attributes))
 
 
 def sanitize_uri(uri: SplitResult) -> SplitResult:
@@ -52,15 +57,9 @@ def to_dataset(asset: Any, lineage_context: Any = None) -> Any:
     parts = urlsplit(asset.uri)
     tenant, _, rest = parts.path.lstrip("/").partition("/")
     extra = dict(asset.extra or {})
-    fields = {f.name for f in attr.fields(PayrollDatasetFacet)} - {"_producer", "_schemaURL"}
-    given: dict[str, Any] = {k: type_of(k)(extra[k]) for k in fields if extra.get(k) is not None}
-    facet = PayrollDatasetFacet(**given)
+    given = {k: kind(extra[k]) for k, kind in FIELDS.items() if extra.get(k) is not None}
     return Dataset(
         namespace=f"{parts.scheme}://{parts.netloc}/{unquote(tenant)}",
         name=unquote(rest),
-        facets={"ukgVismaPayroll": facet},
+        facets={"ukgVismaPayroll": facet_class()(**given)},
     )
-
-
-def type_of(field: str) -> type:
-    return int if field == "lines" else str
