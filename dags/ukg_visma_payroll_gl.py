@@ -39,6 +39,10 @@ run report.
    project with UKG's latest version of every pay run; fails on a difference, a journal held
    twice, or a batch of ours nobody here posted; writes the run report.
 
+8. **period_posted** (only with `approval_required`) — fails when the controller rejected the
+   period: the run is red, the note says who rejected it and why, nothing is in Visma. After the
+   fix, clear the run (all tasks) or trigger the period again: a new approval, then the posting.
+
 Replay = clear or retry the failed task: it repeats only what did not complete.
 
 **Alerts and assets** (`alerts` in `settings.yaml`, docs/alerts.md): a task that ends failed is
@@ -140,11 +144,14 @@ def ukg_visma_payroll_gl() -> None:
     @task
     @quiet_retries
     def extract(runs: list[dict], **context) -> dict:
+        from ukg_visma.lineage import report_gl_runs_read
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import extract as step
 
-        ctx = runtime.run_context(context)
-        return step.extract(runtime.ukg_hook(), runtime.audit(), ctx, runs, SETTINGS)
+        ctx, ukg = runtime.run_context(context), runtime.ukg_hook()
+        extracted = step.extract(ukg, runtime.audit(), ctx, runs, SETTINGS)
+        report_gl_runs_read(ukg, ctx.period.key, runs, extracted)  # no-op without OpenLineage
+        return extracted
 
     @task
     @quiet_retries
@@ -191,12 +198,13 @@ def ukg_visma_payroll_gl() -> None:
     @task(retries=5, max_active_tis_per_dagrun=4)
     @quiet_retries
     def post_journal(ref: dict, **context) -> dict:
+        from ukg_visma.lineage import report_journal_written
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import posting as step
 
-        ctx = runtime.run_context(context)
-        return step.post_journal(
-            runtime.visma_hook(),
+        ctx, visma = runtime.run_context(context), runtime.visma_hook()
+        posted = step.post_journal(
+            visma,
             runtime.audit(),
             ref,
             ctx.period,
@@ -204,6 +212,8 @@ def ukg_visma_payroll_gl() -> None:
             release=SETTINGS.payroll.release,
             try_number=int(getattr(context.get("ti"), "try_number", 1) or 1),
         )
+        report_journal_written(visma, ctx.period.key, ref, posted)  # no-op without OpenLineage
+        return posted
 
     # none_failed: a period with nothing left to create expands post_journal to zero tasks
     # (skipped), and must still be reconciled from Visma's side.
@@ -253,7 +263,20 @@ def ukg_visma_payroll_gl() -> None:
             response_timeout=dt.timedelta(days=5),
         )
         validated >> approve >> refs
-    reconcile(posted)
+
+        # A rejected period ends red (the decision, note and audit are written first): a month
+        # never posted must not look done in the runs list, the calendar or the deadline alert.
+        @task(trigger_rule="none_failed", retries=0)
+        def period_posted(**context) -> None:
+            from ukg_visma.tasks import runtime
+            from ukg_visma.tasks.payroll.approval import DECISION_XCOM, require_posted
+
+            decision = context["ti"].xcom_pull(task_ids="approve_posting", key=DECISION_XCOM)
+            require_posted(runtime.run_context(context).period.key, decision)
+
+        reconcile(posted) >> period_posted()
+    else:
+        reconcile(posted)
 
 
 ukg_visma_payroll_gl()

@@ -4,10 +4,10 @@ against the real Airflow processes and the sandbox (``ui_stack.UiStack``; approv
 One journey, in order: log in; trigger with an invalid period (refused, no run) then a valid one
 (2026-10); approve it in the UI, reading the numbers in the prompt; it ends reconciled, its note
 names the period and totals; open its run report page and the DAG graph; trigger 2026-06 and
-**reject** it in the UI with a reason (nothing in Visma, the note says REJECTED, the reason is in
-the audit store); **backfill 2026-07 … 2026-09 through the UI's backfill dialog**, approve each
-run in the UI and wait for three green runs, each journal in Visma exactly once; test a
-connection from the UI and read its message.
+**reject** it in the UI with a reason (the run ends red on ``period_posted``, nothing in Visma,
+the note says REJECTED, the reason is in the audit store); **backfill 2026-07 … 2026-09
+through the UI's backfill dialog**, approve each run in the UI and wait for three green runs,
+each journal in Visma exactly once; test a connection from the UI and read its message.
 
 Exactly-once and "nothing posted" are judged from the Visma sandbox's state
 (``/_sandbox/state``) against the audit store's journal ledger. Screenshots go to
@@ -132,13 +132,15 @@ def wait_for_prompt(stack: UiStack, run_id: str) -> None:
     )
 
 
-def wait_finished(stack: UiStack, run_id: str, timeout: float = 300) -> dict[str, Any]:
+def wait_finished(
+    stack: UiStack, run_id: str, timeout: float = 300, state: str = "success"
+) -> dict[str, Any]:
     final = until(
         f"run {run_id} to finish",
         lambda: r if (r := run_of(stack, run_id))["state"] in ("success", "failed") else None,
         timeout=timeout,
     )
-    assert final["state"] == "success", (final, stack.log_tail("scheduler"))
+    assert final["state"] == state, (final, stack.log_tail("scheduler"))
     return dict(final)
 
 
@@ -279,14 +281,18 @@ def test_journey(stack: UiStack, page: Page) -> None:
     page.locator("#element_decision_reason").fill(REJECT_REASON)
     shot(page, "07-reject-with-reason", full_page=False)
     click_enabled(page, "Reject")
-    final = wait_finished(stack, rejected_id)
-    # The run ends green (a human decided; nothing broke) and says so in its note; the
-    # posting tasks are skipped, nothing reached Visma, the reason is in the audit store.
+    final = wait_finished(stack, rejected_id, state="failed")
+    # The run ends red — a month never posted must not look done (runs list, calendar, the
+    # deadline alert; docs/decisions/rejected-period-state.md) — with the decision recorded:
+    # approve_posting succeeded, the posting tasks are skipped, the last task says why it is
+    # red; nothing reached Visma, the reason is in the audit store.
     assert final["note"] == (
         f"Pay period 2026-06: REJECTED by {USER} — {REJECT_REASON}. Nothing was posted."
     ), final["note"]
+    assert task_state(stack, rejected_id, "approve_posting") == "success"
     for task_id in ("plan", "reconcile"):
         assert task_state(stack, rejected_id, task_id) == "skipped", task_id
+    assert task_state(stack, rejected_id, "period_posted") == "failed"
     assert visma_batches(stack, "2026-06") == [], "a rejected period must post nothing"
     assert ledger(stack, "2026-06") == {}
     engine = get_engine(stack.audit_url)

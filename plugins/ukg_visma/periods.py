@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ukg_visma.errors import NotRetryable
 
@@ -106,3 +108,52 @@ def resolve_period(
         "the run names no pay period: pass the 'period' param (YYYY-MM), or run it from the "
         "schedule or a backfill so that it has a partition key or a data interval"
     )
+
+
+def _run_type_text(run_type: object) -> str | None:
+    """``DagRunType.SCHEDULED`` or ``"scheduled"`` → ``"scheduled"``."""
+    value = getattr(run_type, "value", run_type)
+    return str(value) if value else None
+
+
+def period_of_task(context: Mapping[str, Any]) -> PayPeriod:
+    """The period of the run a task (or a task's callback) runs in: param → partition key →
+    data interval, exactly as :func:`resolve_period` orders them. Used by the task runtime and
+    by the failure alert, so both name the same period."""
+    dag_run = context["dag_run"]
+    params = context.get("params") or {}
+    return resolve_period(
+        param=params.get("period"),
+        partition_key=getattr(dag_run, "partition_key", None),
+        data_interval_start=context.get("data_interval_start"),
+        run_type=_run_type_text(getattr(dag_run, "run_type", None)),
+    )
+
+
+def period_to_post(
+    conf: Mapping[str, Any] | None,
+    partition_key: str | None,
+    data_interval_start: dt.datetime | str | None,
+    run_type: object,
+) -> PayPeriod | None:
+    """The pay period a run is to *post*, or None for a run that posts nothing of its own (a
+    dry run, a reversal-only run) or cannot say (its first task fails with the same message).
+
+    From a run's stored fields (the scheduler's ``DagRun`` or the REST API's run), for the
+    posting-deadline reference and the missed-deadline alert.
+    """
+    conf = conf or {}
+    if conf.get("dry_run") or conf.get("reverse_batches"):
+        return None
+    start = data_interval_start
+    if isinstance(start, str):
+        start = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    try:
+        return resolve_period(
+            param=conf.get("period"),
+            partition_key=partition_key,
+            data_interval_start=start,
+            run_type=_run_type_text(run_type),
+        )
+    except ValueError:
+        return None

@@ -33,4 +33,12 @@ def get_provider_info() -> dict:
                 "conn-fields": VISMA_CONN_FIELDS,
             },
         ],
+        # Hook-level lineage (ukg_visma.lineage): how the OpenLineage provider names these assets.
+        "asset-uris": [
+            {
+                "schemes": ["ukg", "visma"],
+                "handler": "ukg_visma.lineage_openlineage.sanitize_uri",
+                "to_openlineage_converter": "ukg_visma.lineage_openlineage.to_dataset",
+            }
+        ],
     }

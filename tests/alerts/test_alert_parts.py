@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from ukg_visma.alerts.deadline import _period_of_run, posting_deadline, posting_deadline_time
+from ukg_visma.alerts.deadline import posting_deadline, posting_deadline_time
 from ukg_visma.alerts.message import Alert, error_summary
 from ukg_visma.alerts.notify import failure_callbacks
-from ukg_visma.periods import PayPeriod
+from ukg_visma.periods import PayPeriod, period_to_post
 from ukg_visma.settings import AlertSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,11 +32,11 @@ def test_deadline_is_end_of_day_n_of_next_month_oslo_time():
 
 def test_runs_that_cannot_be_late_get_no_period():
     october = dt.datetime(2026, 9, 30, 22, tzinfo=dt.UTC)  # Oslo 2026-10-01 00:00
-    assert _period_of_run(None, None, october, "scheduled") == PayPeriod(2026, 10)
-    assert _period_of_run({"period": "2026-06"}, None, october, "manual") == PayPeriod(2026, 6)
-    assert _period_of_run({"dry_run": True}, None, october, "scheduled") is None
-    assert _period_of_run({"reverse_batches": ["7"]}, None, october, "manual") is None
-    assert _period_of_run({"period": "2026-06"}, None, october, "scheduled") is None  # refused
+    assert period_to_post(None, None, october, "scheduled") == PayPeriod(2026, 10)
+    assert period_to_post({"period": "2026-06"}, None, october, "manual") == PayPeriod(2026, 6)
+    assert period_to_post({"dry_run": True}, None, october, "scheduled") is None
+    assert period_to_post({"reverse_batches": ["7"]}, None, october, "manual") is None
+    assert period_to_post({"period": "2026-06"}, None, october, "scheduled") is None  # refused
 
 
 def test_message_names_everything_and_escapes_html():
@@ -107,8 +107,8 @@ def test_a_quiet_transient_failure_is_reported_by_the_error_it_carries():
     from types import SimpleNamespace
 
     from ukg_visma.alerts.notify import task_failure_alert
+    from ukg_visma.errors import TransientExit
     from ukg_visma.hooks.exceptions import TransientError
-    from ukg_visma.tasks.runtime import TransientExit
 
     error = TransientError("Visma answered 503 on POST /v2/journaltransaction", service="visma")
     ti = SimpleNamespace(dag_id="ukg_visma_employee_sync", run_id="r1", task_id="apply_to_visma",
@@ -116,3 +116,27 @@ def test_a_quiet_transient_failure_is_reported_by_the_error_it_carries():
     alert = task_failure_alert({"ti": ti, "exception": TransientExit(error)})
     assert alert.error == "TransientError: visma: Visma answered 503 on POST /v2/journaltransaction"
     assert alert.outcome == "failed, retries exhausted after 8 attempt(s)"
+
+
+def test_a_rejected_period_past_its_deadline_is_still_owed():
+    """A rejected run ends failed, so its deadline stands; the alert says who rejected it."""
+    from ukg_visma.alerts.notify import missed_deadline_alert
+
+    run = {
+        "dag_id": "ukg_visma_payroll_gl",
+        "dag_run_id": "manual__2026-11-02",
+        "conf": {"period": "2026-10"},
+        "run_type": "manual",
+        "state": "failed",
+        "note": "Pay period 2026-10: REJECTED by controller — cost centre 360. Nothing was posted.",
+    }
+    deadline = {"deadline_time": "2026-11-05T23:00:00Z"}
+    alert = missed_deadline_alert({"dag_run": run, "deadline": deadline})
+    assert alert.period == "2026-10"
+    assert alert.outcome == (
+        "the period was rejected (REJECTED by controller — cost centre 360. Nothing was "
+        "posted.); it is still to be posted"
+    )
+    assert alert.deadline == "2026-11-06 00:00 Europe/Oslo"
+    unposted = missed_deadline_alert({"dag_run": run | {"note": None}, "deadline": deadline})
+    assert unposted.outcome == "the run is failed; the pay period is not posted"

@@ -59,11 +59,11 @@ def test_the_walk_finds_the_package_exceptions():
 
 
 # Not errors but a carrier: takes a Retryable out of a task without its trace (tasks/runtime.py).
-CARRIERS = {"ukg_visma.tasks.runtime.TransientExit"}
+CARRIERS = {"ukg_visma.errors.TransientExit"}
 
 
 def test_the_carrier_is_a_system_exit_that_no_except_exception_catches():
-    from ukg_visma.tasks.runtime import TransientExit
+    from ukg_visma.errors import TransientExit
 
     assert set(EXCEPTIONS) >= CARRIERS
     assert issubclass(TransientExit, SystemExit) and not issubclass(TransientExit, Exception)

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import BaseDeadlineReference, DeadlineAlert
 
-from ukg_visma.periods import SCHEDULE_TIMEZONE, PayPeriod, resolve_period
+from ukg_visma.periods import SCHEDULE_TIMEZONE, PayPeriod, period_to_post
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,30 +36,6 @@ def posting_deadline_time(period: PayPeriod, day: int) -> dt.datetime:
     nxt = period.end + dt.timedelta(days=1)
     local = dt.datetime(nxt.year, nxt.month, day, tzinfo=ZoneInfo(SCHEDULE_TIMEZONE))
     return (local + dt.timedelta(days=1)).astimezone(dt.UTC)
-
-
-def _period_of_run(
-    conf: dict[str, Any] | None,
-    partition_key: str | None,
-    data_interval_start: dt.datetime | str | None,
-    run_type: str | None,
-) -> PayPeriod | None:
-    """The run's pay period as its tasks resolve it, or None for a run that cannot be late."""
-    conf = conf or {}
-    if conf.get("dry_run") or conf.get("reverse_batches"):
-        return None
-    start = data_interval_start
-    if isinstance(start, str):
-        start = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
-    try:
-        return resolve_period(
-            param=conf.get("period"),
-            partition_key=partition_key,
-            data_interval_start=start,
-            run_type=run_type,
-        )
-    except ValueError:  # the run's first task fails with the same message
-        return None
 
 
 @dataclass
@@ -87,13 +63,7 @@ class PayPeriodPostingDeadline(BaseDeadlineReference):
         )
         if run is None:
             return None
-        run_type = getattr(run.run_type, "value", run.run_type)
-        period = _period_of_run(
-            run.conf,
-            run.partition_key,
-            run.data_interval_start,
-            str(run_type) if run_type else None,
-        )
+        period = period_to_post(run.conf, run.partition_key, run.data_interval_start, run.run_type)
         if period is None:
             return None
         need_by = posting_deadline_time(period, self.day)

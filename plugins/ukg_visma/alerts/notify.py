@@ -17,7 +17,7 @@ from urllib.parse import quote
 from airflow.sdk import BaseNotifier
 
 from ukg_visma.alerts.message import Alert, error_summary
-from ukg_visma.errors import NotRetryable
+from ukg_visma.errors import NotRetryable, TransientExit
 
 if TYPE_CHECKING:
     from ukg_visma.settings import AlertSettings
@@ -60,10 +60,10 @@ def _period_of_task(context: Mapping[str, Any]) -> str | None:
     dag_run = context.get("dag_run")
     if getattr(dag_run, "dag_id", None) != PAYROLL_DAG_ID:
         return None
-    from ukg_visma.tasks.runtime import run_context
+    from ukg_visma.periods import period_of_task
 
     try:
-        return run_context(context).period.key
+        return period_of_task(context).key
     except Exception:  # the failure may be exactly that the period is unknown
         params = context.get("params") or {}
         return str(params.get("period") or "") or None
@@ -86,8 +86,6 @@ def task_failure_alert(context: Mapping[str, Any]) -> Alert:
     if isinstance(map_index, int) and map_index >= 0:
         task_id += f"[{map_index}]"
     exc = context.get("exception")
-    from ukg_visma.tasks.runtime import TransientExit
-
     if isinstance(exc, TransientExit):  # a transient failure left quietly: report what it carries
         exc = exc.error
     return Alert(
@@ -109,16 +107,15 @@ def missed_deadline_alert(context: Mapping[str, Any]) -> Alert:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from ukg_visma.alerts.deadline import _period_of_run
-    from ukg_visma.periods import SCHEDULE_TIMEZONE
+    from ukg_visma.periods import SCHEDULE_TIMEZONE, period_to_post
 
     run = dict(context.get("dag_run") or {})
     dag_id, run_id = str(run.get("dag_id", "")), str(run.get("dag_run_id") or run.get("run_id", ""))
-    period = _period_of_run(
+    period = period_to_post(
         run.get("conf"),
         run.get("partition_key"),
         run.get("data_interval_start"),
-        str(run.get("run_type") or "") or None,
+        run.get("run_type"),
     )
     raw = (context.get("deadline") or {}).get("deadline_time")
     when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else raw
@@ -132,11 +129,23 @@ def missed_deadline_alert(context: Mapping[str, Any]) -> Alert:
         dag_id=dag_id,
         run_id=run_id,
         period=period.key if period else None,
-        outcome=f"the run is {run.get('state') or 'not finished'}; the pay period is not posted",
+        outcome=_not_posted(run),
         deadline=shown,
         run_url=run_url(dag_id, run_id),
         report_url=report_url(dag_id, run_id),
     )
+
+
+def _not_posted(run: Mapping[str, Any]) -> str:
+    """Why the period is still owed: a rejection says who and why (its run note), else the state.
+
+    A rejected run ends failed (``tasks.payroll.approval.require_posted``), so its deadline stands
+    and the alert reaches the same people as any period not posted in time.
+    """
+    note = str(run.get("note") or "")
+    if ": REJECTED by " in note:
+        return f"the period was rejected ({note.split(': ', 1)[1]}); it is still to be posted"
+    return f"the run is {run.get('state') or 'not finished'}; the pay period is not posted"
 
 
 def notifiers(alert: Alert, settings: AlertSettings) -> list[BaseNotifier]:

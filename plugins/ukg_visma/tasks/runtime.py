@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.definitions.retry_policy import RetryDecision
 
-from ukg_visma.errors import Retryable
-from ukg_visma.periods import resolve_period
+from ukg_visma.errors import Retryable, TransientExit
+from ukg_visma.periods import period_of_task
 from ukg_visma.tasks.payroll.run import PayrollRun
 
 P = ParamSpec("P")
@@ -27,23 +27,6 @@ if TYPE_CHECKING:
     from ukg_visma.hooks.ukg import UkgHook
     from ukg_visma.hooks.visma import VismaHook
     from ukg_visma.settings import RetrySettings
-
-
-class TransientExit(SystemExit):
-    """An expected transient failure on its way out of a task, without its stack trace.
-
-    Why a ``SystemExit``: Airflow 3.3's task runner (``airflow.sdk.execution_time.task_runner.
-    _run_task_and_map_outcome``) logs ``log.exception("Task failed with exception")`` — a full
-    trace — for every exception class *except* ``SystemExit``, which it logs as one line
-    (``Task exited exit_code=…``) and then hands to the retry policy like any failure. The
-    original error rides along as ``__cause__``; :class:`TaskRetryPolicy` decides on it and its
-    reason is the one readable line per try. Only raised by :func:`quiet_retries`, at the very
-    top of a task callable, so no code of ours ever sees it.
-    """
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-        super().__init__(f"transient: {type(error).__name__}")
 
 
 def quiet_retries(fn: Callable[P, R]) -> Callable[P, R]:
@@ -162,16 +145,7 @@ def retry_policy(retries: RetrySettings | None = None) -> TaskRetryPolicy:
 
 def run_context(context: Any) -> PayrollRun:
     """The pay-period DAG's run: the period (param → partition key → data interval), its key."""
-    dag_run = context["dag_run"]
-    params = context.get("params") or {}
-    run_type = getattr(dag_run, "run_type", None)
-    period = resolve_period(
-        param=params.get("period"),
-        partition_key=getattr(dag_run, "partition_key", None),
-        data_interval_start=context.get("data_interval_start"),
-        run_type=str(getattr(run_type, "value", run_type)) if run_type is not None else None,
-    )
-    return PayrollRun(run_key=dag_run.run_id, period=period)
+    return PayrollRun(run_key=context["dag_run"].run_id, period=period_of_task(context))
 
 
 def ukg_hook() -> UkgHook:

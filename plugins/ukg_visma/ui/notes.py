@@ -80,33 +80,65 @@ def _ours_or_empty(note: str | None) -> bool:
     return not note or note.startswith(OUR_PREFIXES)
 
 
-def running_note(dag_run: Any) -> str | None:
-    """``Pay period 2026-10 — running`` from the run's period param or its data interval."""
-    from ukg_visma.periods import PeriodError, resolve_period
+def _period_of(dag_run: Any) -> Any:
+    """The run's pay period from its conf, partition key or data interval (may raise)."""
+    from ukg_visma.periods import resolve_period
 
     conf = dag_run.conf or {}
     run_type = getattr(dag_run, "run_type", None)
+    return resolve_period(
+        param=conf.get("period") if isinstance(conf, Mapping) else None,
+        partition_key=getattr(dag_run, "partition_key", None),
+        data_interval_start=dag_run.data_interval_start,
+        run_type=str(getattr(run_type, "value", run_type)) if run_type else None,
+    )
+
+
+def running_note(dag_run: Any) -> str | None:
+    """``Pay period 2026-10 — running`` from the run's period param or its data interval."""
+    from ukg_visma.periods import PeriodError
+
+    run_type = getattr(dag_run, "run_type", None)
     try:
-        period = resolve_period(
-            param=conf.get("period") if isinstance(conf, Mapping) else None,
-            partition_key=getattr(dag_run, "partition_key", None),
-            data_interval_start=dag_run.data_interval_start,
-            run_type=str(getattr(run_type, "value", run_type)) if run_type else None,
-        )
+        period = _period_of(dag_run)
     except PeriodError as exc:
         return _fit(f"Pay-period run refused: {exc}")
     return f"Pay period {period.key} — running ({getattr(run_type, 'value', run_type)} run)."
 
 
 def _set_note(dag_run: Any, state: str) -> None:
-    if dag_run.dag_id != PAYROLL_DAG_ID or not _ours_or_empty(dag_run.note):
-        return
-    from airflow.models.xcom import XComModel
+    """Write the final note, in the run's own session or — when Airflow hands the listener a
+    run no longer bound to one — in a session of our own.
+
+    Airflow 3.3.2 calls ``on_dag_run_failed`` with a *detached* ``DagRun`` (seen in ``dag.test``
+    and the scheduler when a period fails, e.g. on a malformed GL line): reading ``note`` then
+    lazy-loads ``dag_run_note`` and raises ``DetachedInstanceError``, which was logged beside the
+    real error and left the run's note at "running". The run is loaded again by its primary key
+    in a new session, and the note is written and committed there.
+    """
+    from sqlalchemy import inspect
     from sqlalchemy.orm import object_session
 
     session = object_session(dag_run)
-    if session is None:
+    if session is not None:
+        _write_note(dag_run, state, session)
         return
+    identity = inspect(dag_run).identity
+    if not identity:
+        return
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as own:
+        bound = own.get(DagRun, identity)
+        if bound is not None:
+            _write_note(bound, state, own)
+
+
+def _write_note(dag_run: Any, state: str, session: Any) -> None:
+    if dag_run.dag_id != PAYROLL_DAG_ID or not _ours_or_empty(dag_run.note):
+        return
+    from airflow.models.xcom import XComModel
 
     def pull(task_id: str, key: str = "return_value") -> Any:
         row = session.scalars(
@@ -131,8 +163,18 @@ def _set_note(dag_run: Any, state: str) -> None:
         figures if isinstance(figures, Mapping) else None,
         state=state,
         decision=decision,
-        period=validated.get("period") if isinstance(validated, Mapping) else None,
+        period=validated.get("period")
+        if isinstance(validated, Mapping)
+        else _known_period(dag_run),
     )
+
+
+def _known_period(dag_run: Any) -> str | None:
+    """The period of a run that failed before ``validate`` returned (a refused GL line)."""
+    try:
+        return str(_period_of(dag_run).key)
+    except ValueError:
+        return None
 
 
 @hookimpl
@@ -147,6 +189,8 @@ def on_dag_run_running(dag_run: Any, msg: str) -> None:
 @hookimpl
 def on_dag_run_success(dag_run: Any, msg: str) -> None:
     try:
+        if getattr(dag_run, "dag_id", None) != PAYROLL_DAG_ID:
+            return
         _set_note(dag_run, "succeeded")
     except Exception:  # a note must never fail the scheduler's loop
         log.exception("could not write the note of run %s", getattr(dag_run, "run_id", "?"))
@@ -155,6 +199,8 @@ def on_dag_run_success(dag_run: Any, msg: str) -> None:
 @hookimpl
 def on_dag_run_failed(dag_run: Any, msg: str) -> None:
     try:
+        if getattr(dag_run, "dag_id", None) != PAYROLL_DAG_ID:
+            return
         _set_note(dag_run, "failed")
     except Exception:
         log.exception("could not write the note of run %s", getattr(dag_run, "run_id", "?"))

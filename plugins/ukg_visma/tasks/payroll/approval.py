@@ -5,7 +5,10 @@
 link) and a ``decision_reason`` field. The decision is written to the audit store: one ``approval``
 record per run (who, when, Approve/Reject, the reason) and, on Reject, the audit run is finished
 as ``rejected`` — nothing is planned or posted, ``reconcile`` ends skipped and the DAG-run note
-says who rejected it and why.
+says who rejected it and why. The run's last task, ``period_posted`` (:func:`require_posted`),
+then fails with one sentence: a period that was never posted must not look done — the run is
+red in the runs list and the calendar, and its posting deadline still stands
+(``docs/decisions/rejected-period-state.md``).
 
 The form field is **not** called ``reason``: the DAG has a ``reason`` param (for reversals), and
 Airflow resolves a task's params with the run's conf on top. The UI's trigger form sends every
@@ -23,6 +26,8 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
+
+from ukg_visma.errors import NotRetryable
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,26 @@ def record_decision(engine: Any, audit_run_id: str, flow: str, decision: Mapping
     )
     if not approved:
         records.finish_run(engine, audit_run_id, "rejected", {"approval": dict(decision)})
+
+
+class PeriodNotPosted(NotRetryable):
+    """The period's journals were rejected: nothing posted, the posting still owed."""
+
+
+def require_posted(period: str, decision: Mapping[str, Any] | None) -> None:
+    """Raise :class:`PeriodNotPosted` when the controller rejected the period (pure).
+
+    Called by the run's last task, after the decision, the note and the audit are written, so the
+    run ends *failed* — red where a data engineer looks — with the reason in one sentence.
+    """
+    if not isinstance(decision, Mapping) or decision.get("approved", True):
+        return
+    reason = decision.get("reason") or "no reason given"
+    raise PeriodNotPosted(
+        f"pay period {period} is NOT posted: {decision.get('choice') or 'Reject'} by "
+        f"{decision.get('by') or '?'} — {reason}. Nothing reached Visma. After the fix, clear "
+        "this run (all tasks) or trigger the period again; the new approval posts it."
+    )
 
 
 def decision_of(result: Mapping[str, Any]) -> dict[str, Any]:
