@@ -3,9 +3,10 @@
 ``create_app(UkgConfig | dict | None) -> SandboxApp`` (FastAPI). Real paths: the OAuth token
 endpoint ``POST /signin/oauth2/t/{tenant}/access_token``; ``/payroll/v2/general-ledger[/{runId}]``,
 ``/payroll/v1/payroll-runs``, ``/payroll/v1/paygroup-payperiods``;
-``/personnel/v1/employee-changes`` (+ alias ``/personnel/v1/employees/changed``),
-``/personnel/v1/employment-details``, ``/personnel/v1/person-details``,
-``/personnel/v1/employee-ids``; ``/configuration/v1/org-levels`` (GET; POST and
+``/personnel/v1/employee-changes`` (+ ``/{employeeId}``), ``/personnel/v1/employment-details``
+(+ ``/companies/{companyId}/…``), ``/personnel/v1/person-details`` (+ ``/{employeeId}``), each in
+its published shape (docs/contracts.md, "Published UKG personnel operations");
+``/configuration/v1/org-levels`` (GET; POST and
 ``PUT .../{level}/{code}`` behind the ``org_level_writes`` switch). Admin under ``/_sandbox/``:
 ``reset``, ``gl-runs`` (+ ``gl-runs/{runId}/regenerate``, ``/void``, ``/versions``),
 ``employees``, ``webhooks``, ``webhook-deliveries``, ``switches``,

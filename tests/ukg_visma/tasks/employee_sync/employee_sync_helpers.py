@@ -112,7 +112,9 @@ def visma_employees(sandbox: Any) -> dict[str, dict[str, Any]]:
 
 
 def ukg_employees(sandbox: Any) -> dict[str, dict[str, Any]]:
-    """UKG's employees by employee id, read over the API with a plain client."""
+    """UKG's employees by employee id, read over the API with a plain client from the published
+    employment-details (``employeeID``, ``employeeStatusCode``, ``per_Page``); each record also
+    carries ``employeeId`` and ``employeeStatus`` (the same values) for the tests' comparisons."""
     import httpx
 
     creds = sandbox.credentials["ukg"]
@@ -133,9 +135,15 @@ def ukg_employees(sandbox: Any) -> dict[str, dict[str, Any]]:
     with httpx.Client(base_url=sandbox.ukg_url, headers=headers, auth=auth, timeout=60) as http:
         while True:
             items = http.get(
-                "/personnel/v1/employment-details", params={"page": page, "per_page": 200}
+                "/personnel/v1/employment-details", params={"page": page, "per_Page": 200}
             ).json()
-            out.update({e["employeeId"]: e for e in items})
+            for e in items:
+                assert isinstance(e["employeeNumber"], str), e  # a string in EmpEmploymentDetails
+                out[e["employeeID"]] = {
+                    **e,
+                    "employeeId": e["employeeID"],
+                    "employeeStatus": e["employeeStatusCode"],
+                }
             if len(items) < 200:
                 return out
             page += 1

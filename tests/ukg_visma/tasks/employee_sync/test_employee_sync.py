@@ -113,33 +113,33 @@ def test_lifecycle_termination_rehire_transfer_reach_the_same_visma_employee(env
     assert statuses == [("noop", "noop"), ("noop", "noop"), ("rehire", "updated")]
 
 
-def test_out_of_order_snapshot_is_ignored_with_an_audit_row(env):
-    """UKG returns a snapshot stamped before the state already applied: it is not applied over
-    the newer state, it gets an "ignored" audit row, and because UKG now *holds* that older
-    state the headcount check names the employee for a human to look at."""
+def test_backdated_change_in_the_window_is_applied_as_uKG_holds_it_now(env):
+    """UKG's feed is not time-stamped: a change HR entered with an old effective moment is
+    served as the employee's *current* snapshot, and comparing it with the last state seen is
+    the whole decision — it is applied (a transfer), with an audit row, and nothing is held
+    back as "stale" on the strength of a stamp the contract does not have."""
     sync("initial")
     people = _by_number(ukg_employees(env))
     number = sorted(n for n, e in people.items() if e["employeeStatus"] == "A")[2]
     emp = people[number]
-    # UKG now reports a change stamped *before* the state we already applied (a replica that
-    # lags, an import with an old timestamp): it must not overwrite the newer state.
-    old = (dt.datetime.fromisoformat(emp["dateTimeChanged"].replace("Z", "+00:00"))
-           - dt.timedelta(days=1))  # fmt: skip
+    assert emp["orgLevel3Code"] != "250"
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     change_ukg(
         env,
         [{"employeeId": emp["employeeId"], "orgLevel3Code": "250", "orgLevel2Code": "50"}],
         changed_at=old.isoformat(),
     )
-    with pytest.raises(HeadcountMismatchError, match=number):
-        sync("stale", window_start=old - dt.timedelta(hours=1))
-    assert visma_employees(env)[number]["department"] == emp["orgLevel3Code"]
+    result = sync("backdated", window_start=old - dt.timedelta(hours=1))
+    assert result["extracted"]["kinds"].get("transfer") == 1
+    assert visma_employees(env)[number]["department"] == "250"
     rows = [
         r
         for r in records.fetch_records(engine(), source_kind="employee_change")
-        if r["run_id"].endswith(":stale") and r["status"] != "noop"  # others in the window
+        if r["run_id"].endswith(":backdated") and r["target_key"] == f"employee {number}"
     ]
-    assert [(r["status"], r["target_key"]) for r in rows] == [("ignored", f"employee {number}")]
-    assert "older than the known" in rows[0]["error"]
+    assert [r["status"] for r in rows] == ["updated"]
+    assert rows[0]["detail"]["kind"] == "transfer"
+    assert_converged(env)
 
 
 def test_a_change_known_only_from_a_webhook_still_reaches_visma(env, tmp_path):
@@ -178,16 +178,17 @@ def test_a_change_known_only_from_a_webhook_still_reaches_visma(env, tmp_path):
     assert_converged(env)
 
 
-def test_feed_alias_is_used_when_the_documented_path_answers_404(env):
+def test_the_feed_is_read_on_its_published_path_with_its_own_page_size_spelling(env):
     sync("initial")
     change_ukg(env, [new_hire("990070", "120")])
-    env.faults("ukg", {"method": "GET", "path": "^/personnel/v1/employee-changes$",
-                       "status": 404, "times": None})  # fmt: skip
     seq = last_seq(env, "ukg")
-    result = sync("alias")
-    paths = collections.Counter(c["path"] for c in env.calls("ukg", since=seq))
+    result = sync("feed")
+    calls = env.calls("ukg", since=seq)
+    paths = collections.Counter(c["path"] for c in calls)
     assert paths["/personnel/v1/employee-changes"] == 1
-    assert paths["/personnel/v1/employees/changed"] == 1
+    assert paths["/personnel/v1/employees/changed"] == 0
+    feed = next(c for c in calls if c["path"] == "/personnel/v1/employee-changes")
+    assert "per_page=" in feed["query"] and "per_Page" not in feed["query"]
     assert result["extracted"]["kinds"] == {"hire": 1}
     assert visma_employees(env)["990070"]["department"] == "120"
 

@@ -78,8 +78,8 @@ def test_bad_record_among_fifty_good_is_quarantined_named_and_applied_once_fixed
     assert again["extracted"]["quarantined"] == [f"employee {victim}"]
     assert again["extracted"]["snapshots"] == 0  # nothing parseable changed in the window
     reread = [c for c in env.calls("ukg", since=seq)
-              if c["path"] == "/personnel/v1/employment-details"
-              and people[victim]["employeeId"] in c["query"]]  # fmt: skip
+              if c["path"] == f"/personnel/v1/employee-changes/{people[victim]['employeeId']}"
+              ]  # fmt: skip
     assert reread
     assert state.list_rejections(engine())[0]["failed_runs"] == 2
     assert visma_employees(env)[victim]["status"] == "Active"
