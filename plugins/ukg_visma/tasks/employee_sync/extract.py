@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records
+from ukg_visma.audit import visma_employees as visma_mirror
 from ukg_visma.employees.diff import ChangeKind, merge_changes
 from ukg_visma.employees.models import EmployeeSnapshot
-from ukg_visma.employees.quarantine import Rejection, parse_snapshots
+from ukg_visma.employees.quarantine import Finding, Rejection, parse_snapshots, shown
 from ukg_visma.employees.ukg_records import feed_shape
+from ukg_visma.employees.visma_payload import MissingEmail, missing_email
 from ukg_visma.hooks.ukg import ukg_instant
 from ukg_visma.settings import Settings
 from ukg_visma.tasks.employee_sync.context import FLOW, SOURCE_CHANGE, SOURCE_EVENT, SyncContext
@@ -192,6 +194,31 @@ def _reread_quarantine(ukg: UkgHook, engine: Engine, have: list[Any]) -> list[di
     return found
 
 
+def _quarantine_missing_email(
+    engine: Engine, parsed: list[EmployeeSnapshot]
+) -> tuple[list[EmployeeSnapshot], list[Rejection]]:
+    """Employees Visma would have to create but UKG has no e-mail for: a finding that names
+    each one (quarantined, re-read every run until UKG has the address), never a 400 from
+    Visma's ``POST /v1/employee``. Someone Visma already holds (the employee mirror) is updated,
+    which needs no e-mail. No fallback address is invented: Visma mails employees at
+    ``contact.email``
+    (expense claims, approvals) and a shared placeholder would reach the wrong person."""
+    in_visma = visma_mirror.numbers(engine)
+    keep: list[EmployeeSnapshot] = []
+    out: list[Rejection] = []
+    for snap in parsed:
+        if snap.employeeNumber in in_visma or not missing_email(snap):
+            keep.append(snap)
+            continue
+        finding = Finding(
+            "emailAddress",
+            shown(snap.model_extra.get("emailAddress") if snap.model_extra else None),
+            MissingEmail.RULE,
+        )
+        out.append(Rejection(snap.employeeId, snap.employeeNumber, (finding,), snap.to_json()))
+    return keep, out
+
+
 def _settle_quarantine(
     engine: Engine, ctx: SyncContext, parsed: list[EmployeeSnapshot], rejected: list[Rejection]
 ) -> int:
@@ -267,6 +294,8 @@ def extract(
     snapshots = stamp_seen(snapshots, now)
 
     parsed, rejected = parse_snapshots(snapshots)
+    parsed, without_email = _quarantine_missing_email(engine, parsed)
+    rejected += without_email
     released = _settle_quarantine(engine, ctx, parsed, rejected)
     pending_before = _pending_snapshots(engine)
     ids = {s.employeeId for s in parsed} | {p.employeeId for p in pending_before}
