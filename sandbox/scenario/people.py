@@ -71,6 +71,9 @@ class Person:
     def on_leave(self, day: date) -> bool:
         return any(lo <= day <= hi for lo, hi in self.leaves)
 
+    def email(self) -> str:
+        return _email(self.first_name, self.last_name)
+
     def snapshot(self, as_of: date = SNAPSHOT_DAY) -> dict[str, object]:
         """The full employee record as UKG's change feed returns it."""
         hired, terminated = self.spans[-1]
@@ -97,8 +100,17 @@ class Person:
             "payGroup": c.PAY_GROUP,
             "workLocation": a.plant.location,
             "isActive": status != "T",
+            # UKG holds no work e-mail for some employees (Visma's create needs one).
+            "emailAddress": None if int(self.number) % 50 == 17 else self.email(),
             "dateTimeChanged": stamp(max(ch.changed_at for ch in self.changes)),
         }
+
+
+_FOLD = str.maketrans({"ø": "o", "å": "a", "æ": "ae", "Ø": "O", "Å": "A", "Æ": "AE"})
+
+
+def _email(first: str, last: str) -> str:
+    return f"{first}.{last}".translate(_FOLD).lower().replace(" ", "") + "@nordicmfg.no"
 
 
 def stamp(moment: datetime) -> str:

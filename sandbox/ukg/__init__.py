@@ -4,9 +4,10 @@
 endpoint ``POST /signin/oauth2/t/{tenant}/access_token``; ``/payroll/v2/general-ledger[/{runId}]``,
 ``/payroll/v1/paygroup-payperiods``, ``/payroll/v1/pay-register`` (UKG publishes no pay-run
 listing: ``/payroll/v1/payroll-runs`` is a 404);
-``/personnel/v1/employee-changes`` (+ alias ``/personnel/v1/employees/changed``),
-``/personnel/v1/employment-details``, ``/personnel/v1/person-details``,
-``/personnel/v1/employee-ids``; ``/configuration/v1/org-levels`` (GET; POST and
+``/personnel/v1/employee-changes`` (+ ``/{employeeId}``), ``/personnel/v1/employment-details``
+(+ ``/companies/{companyId}/…``), ``/personnel/v1/person-details`` (+ ``/{employeeId}``), each in
+its published shape (docs/contracts.md, "Published UKG personnel operations");
+``/configuration/v1/org-levels`` (GET; POST and
 ``PUT .../{level}/{code}`` behind the ``org_level_writes`` switch). Admin under ``/_sandbox/``:
 ``reset``, ``pay-periods``, ``gl-runs`` (+ ``gl-runs/{runId}/regenerate``, ``/void``,
 ``/versions``), ``employees``, ``webhooks``, ``webhook-deliveries``, ``switches``,

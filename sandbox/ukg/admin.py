@@ -91,12 +91,17 @@ def _snapshot(state: UkgState, item: Any, stamp: str) -> tuple[dict[str, Any] | 
             if not item.get(field):
                 raise bad_request(field, f"{field} is required for a new employee")
     new = {**_DEFAULTS, **(old or {}), **item}
+    for one, other in (("lastHireDate", "dateOfLastHire"), ("dateOfLastHire", "lastHireDate")):
+        if one in item and other not in item:  # one fact, stored under both names
+            new[other] = item[one]
     new["employeeId"] = new.get("employeeId") or str(uuid.uuid4())
     if new["employeeStatus"] not in ("A", "L", "T"):
         raise bad_request("employeeStatus", "must be A, L or T")
     new["isActive"] = new["employeeStatus"] != "T"
     new["dateTimeChanged"] = stamp
-    ordered = {k: new.get(k) for k in _field_order()}
+    # No ``emailAddress`` given (and none stored): the scenario's name-based address is served;
+    # an explicit null or "" is an employee without e-mail.
+    ordered = {k: new.get(k) for k in _field_order() if k != "emailAddress" or k in new}
     return old, ordered
 
 

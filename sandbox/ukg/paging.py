@@ -41,11 +41,20 @@ def _int(value: str | None, field: str, default: int) -> int:
 
 
 def read_page(
-    request: Request, *, default_size: int = 100, max_size: int = 200, size_param: str = "per_page"
+    request: Request,
+    *,
+    default_size: int = 100,
+    max_size: int = 200,
+    size_param: str = "per_page",
+    strict: bool = False,
 ) -> Page:
-    """The requested page; ``per_page`` and ``per_Page`` are both accepted (UKG mixes them)."""
+    """The requested page. ``strict``: only the operation's own spelling (``per_page`` on
+    employee-changes, ``per_Page`` on employment- and person-details) counts; the other is an
+    unknown parameter, ignored as the real service ignores it (the default size applies).
+    Otherwise both spellings are accepted."""
     query = request.query_params
-    name = next((n for n in (size_param, "per_page", "per_Page") if n in query), size_param)
+    spellings = (size_param,) if strict else (size_param, "per_page", "per_Page")
+    name = next((n for n in spellings if n in query), size_param)
     number = _int(query.get("page"), "page", 1)
     size = _int(query.get(name), name, default_size)
     if number < 1:

@@ -1,9 +1,10 @@
 """``/v1/employee``: paged list, GET one (ETag), POST create (EmployeeCreateDTO), PUT with If-Match
 (EmployeeUpdateDto).
 
-Why the create body is checked strictly: the OpenAPI document marks ``employeeCd``,
-``department``, ``employeeClass``, ``branch``, ``calendar`` and ``contact`` as required; a
-connector that forgets one must fail here, not first in production.
+Why the bodies are checked strictly: the OpenAPI document marks ``employeeCd``, ``department``,
+``employeeClass``, ``branch``, ``calendar`` and ``contact`` of ``EmployeeCreateDTO`` as required,
+and in its contact ``lastName`` **and** ``email``; ``EmployeeUpdateDto`` marks ``contact``
+required. A connector that forgets one must fail here (400), not first in production.
 """
 
 from __future__ import annotations
@@ -146,6 +147,12 @@ def create_employee(
         for field in ("employeeCd", "department", "employeeClass", "branch", "calendar")
         if dto_value(body, field) in (None, "")
     ] + ([] if isinstance(body.get("contact"), dict) else ["contact"])
+    contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
+    missing += [
+        f"contact.{field}"
+        for field in ("lastName", "email")
+        if "contact" not in missing and dto_value(contact, field) in (None, "")
+    ]
     if missing:
         raise VismaError(f"Required fields missing: {', '.join(missing)}.", code="12045")
     number = str(dto_value(body, "employeeCd"))
@@ -201,6 +208,8 @@ def employee_router(store: StateStore, config: VismaConfig) -> APIRouter:
             employee = store.get(NS, employee_cd)
             if employee is None:
                 raise VismaError(f"Employee {employee_cd} was not found.", status=404, code="12404")
+            if not isinstance(body.get("contact"), dict):  # EmployeeUpdateDto: contact required
+                raise VismaError("Required fields missing: contact.", code="12045")
             if not if_match_ok(request, employee):
                 return precondition_failed()
             _apply_common(store, employee, body)

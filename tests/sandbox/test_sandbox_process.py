@@ -142,8 +142,8 @@ def test_restart_keeps_state_and_port(sandbox):
     token = httpx.post(creds["token_url"], data={"grant_type": "client_credentials", **form})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}",
                "US-Customer-Api-Key": creds["customer_api_key"]}  # fmt: skip
-    found = httpx.get(f"{url}/personnel/v1/employee-ids", params={"employeeNumber": "990001"},
-                      headers=headers).json()  # fmt: skip
-    assert found[0]["employeeId"] == saved["employees"][0]["employeeId"]
+    found = httpx.get(f"{url}/personnel/v1/employment-details",
+                      params={"employeeNumber": "990001"}, headers=headers).json()  # fmt: skip
+    assert found[0]["employeeID"] == saved["employees"][0]["employeeId"]
     sandbox.restart("visma", hard=False)
     assert httpx.get(f"{sandbox.visma_url}/_sandbox/health").status_code == 200

@@ -1,8 +1,11 @@
 """Employee-sync memory: last applied snapshot per employee, the polling watermark, pending changes.
 
-- ``employee_state`` is what the diff compares against. Writes are guarded in SQL by
-  ``dateTimeChanged`` so that a slow, older run can never overwrite a newer state that a later run
-  already stored (two runs, or a retried task, may overlap).
+- ``employee_state`` is what the diff compares against — UKG's feed is not time-stamped, so
+  this *is* the change detection: "compare the results for an employee with the results from a
+  previous call". Writes are guarded in SQL by when the snapshot was read (``seenAt``; UKG's
+  ``dateTimeChanged`` hint where there is no ``seenAt``) so that a slow, older run can never
+  overwrite a newer state that a later run already stored (two runs, or a retried task, may
+  overlap).
 - ``watermarks`` only move forward unless a caller explicitly rewinds (a backfill): advancing is an
   atomic conditional upsert, so concurrent runs cannot move it backwards either.
 - ``rejected_employees`` hold UKG snapshots that could not be parsed (the quarantine): raw
@@ -95,7 +98,7 @@ def put_snapshots(
     *,
     visma_employee_cds: Mapping[str, str] | None = None,
 ) -> int:
-    """Store snapshots as the last applied state; an older ``dateTimeChanged`` never wins.
+    """Store snapshots as the last applied state; an older read (``seenAt``) never wins.
 
     ``snapshots`` are UKG snapshot dicts (or models with ``to_json()``); ``visma_employee_cds``
     optionally records the Visma employee each one landed on. Returns rows written.
@@ -110,7 +113,7 @@ def put_snapshots(
                 "employee_id": data["employeeId"],
                 "employee_number": data.get("employeeNumber"),
                 "snapshot": data,
-                "date_time_changed": _utc(data["dateTimeChanged"]),
+                "date_time_changed": _utc(data.get("seenAt") or data.get("dateTimeChanged")) or now,
                 "visma_employee_cd": cds.get(data["employeeId"], data.get("employeeNumber")),
                 "updated_at": now,
             }

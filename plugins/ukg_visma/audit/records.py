@@ -123,11 +123,16 @@ _CHUNK = 5000  # rows per executemany
 _NOTE_IS_ERROR = frozenset({"pending", "failed", "ignored"})
 
 
+def _seen(moment: Any) -> str:
+    return moment.isoformat() if moment is not None else "-"
+
+
 def change_row(change: Change, status: str, note: str | None = None) -> dict[str, Any]:
     """The record row of one employee change, for every step of the employee sync.
 
-    Keys: ``<employeeId>@<dateTimeChanged ISO>`` (one row per snapshot, so a later change of the
-    same employee is a row of its own) and ``employee <employeeNumber>`` (what Visma calls it).
+    Keys: ``<employeeId>@<seen ISO>`` (when the sync read it; one row per snapshot, so a later
+    change of the same employee is a row of its own) and ``employee <employeeNumber>`` (what
+    Visma calls it).
     ``note`` goes into the detail, and is the error when ``status`` is pending, failed or ignored.
     """
     cur = change.current
@@ -135,7 +140,7 @@ def change_row(change: Change, status: str, note: str | None = None) -> dict[str
     if note is not None:
         detail["note"] = note
     return {
-        "source_key": f"{cur.employeeId}@{cur.dateTimeChanged.isoformat()}",
+        "source_key": f"{cur.employeeId}@{_seen(cur.observed)}",
         "target_kind": "employee",
         "target_key": f"employee {cur.employeeNumber}",
         "status": status,

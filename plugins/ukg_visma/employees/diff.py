@@ -12,6 +12,7 @@ Pure: plain pydantic models in, frozen dataclasses out; no I/O.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -84,9 +85,13 @@ class Change:
             "changed_fields": list(self.changed_fields),
             "status": f"{prev.employeeStatus if prev else '-'}->{self.current.employeeStatus}",
             "cost_centre": self.current.cost_centre,
-            "date_time_changed": self.current.dateTimeChanged.isoformat(),
-            "superseded": [s.dateTimeChanged.isoformat() for s in self.superseded],
+            "seen_at": _iso(self.current.observed),
+            "superseded": [_iso(s.observed) for s in self.superseded],
         }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _changed(previous: EmployeeSnapshot, current: EmployeeSnapshot) -> tuple[str, ...]:
@@ -110,15 +115,15 @@ def classify(previous: EmployeeSnapshot | None, current: EmployeeSnapshot) -> Ch
     if previous is None:
         return _first_sight(current)
 
-    if current.dateTimeChanged < previous.dateTimeChanged:
+    seen, known = current.observed, previous.observed
+    if seen is not None and known is not None and seen < known:
         return Change(
             ChangeKind.STALE,
             current,
             previous,
             _changed(previous, current),
             reason=(
-                f"dateTimeChanged {current.dateTimeChanged.isoformat()} is older than the known "
-                f"{previous.dateTimeChanged.isoformat()}; ignored"
+                f"read {seen.isoformat()}, before the known state read {known.isoformat()}; ignored"
             ),
         )
 
@@ -189,6 +194,10 @@ def _rehire_reason(previous: EmployeeSnapshot, current: EmployeeSnapshot) -> str
     return f"termination {term or '(no date)'} reversed (lastHireDate {hired or 'missing'})"
 
 
+def _order(snapshot: EmployeeSnapshot) -> dt.datetime:
+    return snapshot.observed or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def merge_changes(
     snapshots: Iterable[EmployeeSnapshot],
     known: Mapping[str, EmployeeSnapshot],
@@ -196,7 +205,8 @@ def merge_changes(
     """One change per employee: the newest snapshot of the window classified against ``known``.
 
     Older snapshots of the same employee in the window are carried in ``Change.superseded`` (they
-    are history the newest already contains). On equal ``dateTimeChanged`` the later one in the
+    are history the newest already contains). Newest = latest ``observed`` (when the sync read
+    it; UKG's feed has no change stamp). On an equal time the later one in the
     input wins, so the order the feed returned them in decides, deterministically.
     Result is sorted by employee id so that batches and audit rows come out in a stable order.
     """
@@ -205,7 +215,7 @@ def merge_changes(
         groups.setdefault(snap.employeeId, []).append(snap)
     changes: list[Change] = []
     for employee_id in sorted(groups):
-        ordered = sorted(groups[employee_id], key=lambda s: s.dateTimeChanged)  # stable sort
+        ordered = sorted(groups[employee_id], key=_order)  # stable sort
         newest, older = ordered[-1], tuple(ordered[:-1])
         change = classify(known.get(employee_id), newest)
         if older:

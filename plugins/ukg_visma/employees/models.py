@@ -5,8 +5,12 @@ Why two different strictness levels:
 - ``EmployeeSnapshot`` comes from UKG's change feed and detail endpoints, which add fields over
   time. Unknown fields are kept (``extra="allow"``) so that a new UKG release does not stop the
   sync, but the fields the sync *decides on* are type-strict: a status outside ``A``/``L``/``T``,
-  a number where a code belongs, or a naive ``dateTimeChanged`` (which would make out-of-order
-  detection depend on the server's time zone) is a validation error, not a silent guess.
+  a number where a code belongs, or a naive time stamp (which would make out-of-order detection
+  depend on the server's time zone) is a validation error, not a silent guess.
+  UKG's change feed is **not time-stamped** (``EmployeeChangesResponse`` has no
+  ``dateTimeChanged``): the sync stamps each snapshot with ``seenAt``, when *it* read it, and
+  orders snapshots of one employee by that (``observed``). Employment-details' own
+  ``dateTimeChanged`` is kept as a hint where present, never required.
 - ``WebhookEvent`` arrives from the internet through an unauthenticated Airflow endpoint; after the
   signature check it is parsed with ``extra="forbid"`` and ``strict=True`` so that nothing the
   schema does not name reaches the inbox.
@@ -27,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from ukg_visma.employees.ukg_records import canonical_employee_number, feed_shape
 from ukg_visma.settings import EMPLOYEE_COST_CENTRE_LEVEL
 
 EmployeeStatus = Literal["A", "L", "T"]
@@ -75,7 +80,10 @@ class EmployeeSnapshot(BaseModel):
     """One employee as UKG's change feed returns it (a full snapshot, not a diff).
 
     Field names are UKG's own (camelCase) so that a snapshot round-trips unchanged into the audit
-    store and back. ``dateOfLastHire`` is read as ``lastHireDate`` (UKG uses both names).
+    store and back. The feed's ``hireDate`` is read as ``originalHireDate`` and
+    ``dateOfLastHire`` as ``lastHireDate`` (employment-details' names, which UKG also uses);
+    ``employeeNumber`` (a JSON number in the feed, a string in employment-details) is read in one
+    canonical form (``employees.ukg_records.canonical_employee_number``).
     """
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
@@ -102,7 +110,8 @@ class EmployeeSnapshot(BaseModel):
     payGroup: Code | None = None
     workLocation: Code | None = None
     isActive: Annotated[bool, Field(strict=True)] | None = None
-    dateTimeChanged: IsoAwareDatetime
+    dateTimeChanged: IsoAwareDatetime | None = None  # employment-details only: a hint
+    seenAt: IsoAwareDatetime | None = None  # when this sync read the snapshot from UKG
 
     @model_validator(mode="before")
     @classmethod
@@ -110,11 +119,19 @@ class EmployeeSnapshot(BaseModel):
         """UKG writes "" for an empty optional field and has two names for the last hire date."""
         if not isinstance(data, dict):
             return data
-        out = {k: (None if v == "" and k in _OPTIONAL else v) for k, v in data.items()}
-        alias = out.pop("dateOfLastHire", None)
-        if out.get("lastHireDate") is None and alias is not None:
-            out["lastHireDate"] = alias
+        out = {k: (None if v == "" and k in _OPTIONAL else v) for k, v in feed_shape(data).items()}
+        for alias, name in (("dateOfLastHire", "lastHireDate"), ("hireDate", "originalHireDate")):
+            value = out.pop(alias, None)
+            if out.get(name) is None and value is not None:
+                out[name] = value
+        if "employeeNumber" in out:
+            out["employeeNumber"] = canonical_employee_number(out["employeeNumber"])
         return out
+
+    @property
+    def observed(self) -> dt.datetime | None:
+        """When this state was true: when the sync read it, else UKG's stamp (a hint)."""
+        return self.seenAt or self.dateTimeChanged
 
     @property
     def cost_centre(self) -> str | None:
@@ -134,11 +151,15 @@ class EmployeeSnapshot(BaseModel):
 
 
 COMPARED_FIELDS: tuple[str, ...] = tuple(
-    name for name in EmployeeSnapshot.model_fields if name != "dateTimeChanged"
+    name
+    for name in EmployeeSnapshot.model_fields
+    # Stamps are not facts about the employee; the feed has no pay group (employment-details
+    # has): comparing it would make every feed read after a full load look like a change.
+    if name not in ("dateTimeChanged", "seenAt", "payGroup")
 )
 _OPTIONAL = frozenset(
     name for name, field in EmployeeSnapshot.model_fields.items() if not field.is_required()
-) | {"dateOfLastHire"}
+) | {"dateOfLastHire", "hireDate"}
 
 EMPLOYEE_EVENT_TYPES = frozenset(
     {

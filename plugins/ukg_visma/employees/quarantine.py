@@ -88,7 +88,8 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A value as a finding shows it: JSON, shortened."""
     text = json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
 
@@ -106,15 +107,15 @@ def _findings(raw: Mapping[str, Any], exc: ValidationError) -> tuple[Finding, ..
         value = raw.get(loc[0], None) if loc else raw
         if error.get("type") == "missing":
             value = None
-        out.append(Finding(field=field, value=_shown(value), rule=_rule(error)))
+        out.append(Finding(field=field, value=shown(value), rule=_rule(error)))
     return tuple(out)
 
 
 def parse_snapshot(raw: Any) -> EmployeeSnapshot | Rejection:
     """The snapshot as a model, or the :class:`Rejection` that names it."""
     if not isinstance(raw, Mapping):
-        finding = Finding("(snapshot)", _shown(raw), "a snapshot is a JSON object")
-        return Rejection(None, None, (finding,), {"value": _shown(raw)})
+        finding = Finding("(snapshot)", shown(raw), "a snapshot is a JSON object")
+        return Rejection(None, None, (finding,), {"value": shown(raw)})
     try:
         return EmployeeSnapshot.model_validate(dict(raw))
     except ValidationError as exc:

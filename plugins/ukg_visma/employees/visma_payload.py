@@ -50,6 +50,21 @@ class UnmappedCostCentre(NotRetryable, ValueError):
         super().__init__(f"employee {employee_number}: {what}")
 
 
+class MissingEmail(NotRetryable, ValueError):
+    """UKG has no e-mail for the employee and Visma's create requires ``contact.email``."""
+
+    RULE = "Visma's POST /v1/employee requires contact.email; UKG has no emailAddress"
+
+    def __init__(self, employee_number: str) -> None:
+        self.employee_number = employee_number
+        super().__init__(f"employee {employee_number}: {self.RULE}")
+
+
+def missing_email(snapshot: EmployeeSnapshot) -> bool:
+    """Whether creating this employee in Visma would be refused for want of an e-mail."""
+    return snapshot.employeeStatus != "T" and _email(snapshot) is None
+
+
 def _v(value: object) -> dict[str, object]:
     return {"value": value}
 
@@ -104,9 +119,10 @@ def create_body(
 ) -> dict[str, Any]:
     """``EmployeeCreateDTO`` for ``POST /v1/employee``.
 
-    Visma marks ``contact.email`` required; the change feed has no e-mail, so it is sent when the
-    snapshot carries UKG's person-details ``emailAddress``. ``employeeClass``, ``branch`` and
-    ``calendar`` are tenant settings, sent when given.
+    Visma marks ``contact.lastName`` and ``contact.email`` required: the e-mail is UKG's
+    ``emailAddress`` (feed or person-details). A snapshot without one never gets here — the
+    sync quarantines it first (``missing_email``); ``MissingEmail`` is the guard.
+    ``employeeClass``, ``branch`` and ``calendar`` are tenant settings, sent when given.
     """
     department = visma_cost_centre(snapshot, cc_mapping)
     if department is None and snapshot.employeeStatus != "T":
@@ -114,8 +130,10 @@ def create_body(
     contact: dict[str, Any] = {"lastName": _v(snapshot.lastName or snapshot.employeeNumber)}
     if snapshot.firstName:
         contact["firstName"] = _v(snapshot.firstName)
-    if email := _email(snapshot):
-        contact["email"] = _v(email)
+    email = _email(snapshot)
+    if email is None:
+        raise MissingEmail(snapshot.employeeNumber)
+    contact["email"] = _v(email)
     body: dict[str, Any] = {
         "employeeCd": _v(snapshot.employeeNumber),
         "status": _v(target_status(snapshot)),
@@ -171,6 +189,10 @@ def apply_change(
             names[key] = _v(wanted)
     if names:
         body["contact"] = names
+    if body and "contact" not in body:
+        # EmployeeUpdateDto marks contact required: send the name Visma already holds.
+        last = contact.get("lastName") or snap.lastName or snap.employeeNumber
+        body["contact"] = {"lastName": _v(last)}
     return body
 
 

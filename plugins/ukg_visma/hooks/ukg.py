@@ -41,10 +41,14 @@ log = logging.getLogger(__name__)
 GL_EXPORT = "/payroll/v2/general-ledger"  # GeneralLedgerRunDetailsV2_Get
 PAY_PERIODS = "/payroll/v1/paygroup-payperiods"  # PayGroupPayPeriod_GetPayGroupPayPeriod
 PAY_REGISTER = "/payroll/v1/pay-register"  # PayRegister_Get
-# The change feed has two names; a tenant may serve only the second.
-EMPLOYEE_CHANGES = ("/personnel/v1/employee-changes", "/personnel/v1/employees/changed")
-EMPLOYMENT_DETAILS = "/personnel/v1/employment-details"
-PERSON_DETAILS = "/personnel/v1/person-details"
+# Published personnel operations (docs/contracts.md, "Published UKG personnel operations"); each
+# spells its page size its own way: ``per_page`` on the change feed, ``per_Page`` on the lists.
+# ChangesByDate_getAllEmployeeChangesSinceLastCall (and EmployeeChanges_Get with /{employeeId})
+EMPLOYEE_CHANGES = "/personnel/v1/employee-changes"
+EMPLOYEE_CHANGES_PAGE_PARAM = "per_page"
+EMPLOYMENT_DETAILS = "/personnel/v1/employment-details"  # EmploymentDetails_getDetails
+PERSON_DETAILS = "/personnel/v1/person-details"  # PersonDetails_getAllDetails
+LIST_PAGE_PARAM = "per_Page"
 ORG_LEVELS = "/configuration/v1/org-levels"
 
 # Pages must be arrays (or page objects) of objects; the records' own fields are checked by the
@@ -64,6 +68,12 @@ def ukg_instant(moment: dt.datetime) -> str:
     """UTC ISO text with microseconds, as the personnel filters take it: a window end cut to
     whole seconds would drop changes made in the last fraction of a second before it."""
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def after(moment: dt.datetime) -> str:
+    """A date filter meaning "greater than" in the contract's syntax (``field=>value``; a bare
+    value means *equal*)."""
+    return ">" + ukg_instant(moment)
 
 
 def _filters(**given: Any) -> dict[str, Any] | None:
@@ -296,30 +306,50 @@ class UkgHook(ApiHook):
     ) -> list[dict[str, Any]]:
         """Employee snapshots changed in ``[start, end]`` from the change feed, all pages.
 
-        Reads ``/personnel/v1/employee-changes``; when the tenant answers 404 there, its alias
-        ``/personnel/v1/employees/changed``.
+        ``GET /personnel/v1/employee-changes`` (``startDate``, ``endDate``, ``page``,
+        ``per_page``). UKG asks that this be called at most 8 times a day, 3 hours apart: the
+        caller keeps that budget (``employees.budget``), not the hook.
         """
         params = {"startDate": ukg_instant(start), "endDate": ukg_instant(end)}
-        last: NotFoundError | None = None
-        for path in EMPLOYEE_CHANGES:
-            try:
-                return list(self.paginate(path, dict(params), per_page, expect=EMPLOYEE_PAGE))
-            except NotFoundError as exc:  # the tenant only serves the other name of the feed
-                log.warning("UKG %s answered 404; trying the alias", path)
-                last = exc
-        assert last is not None
-        raise last
+        return list(
+            self.paginate(
+                EMPLOYEE_CHANGES,
+                params,
+                per_page,
+                page_param=EMPLOYEE_CHANGES_PAGE_PARAM,
+                expect=EMPLOYEE_PAGE,
+            )
+        )
+
+    def employee_change(self, employee_id: str) -> list[dict[str, Any]]:
+        """One employee's full snapshot (``GET /personnel/v1/employee-changes/{employeeId}``);
+        empty when UKG does not know the id. Not a feed poll: it does not count against the
+        feed's call budget."""
+        try:
+            found = self.get_json(f"{EMPLOYEE_CHANGES}/{employee_id}", expect=EMPLOYEE_PAGE)
+        except NotFoundError:
+            return []
+        if isinstance(found, dict):
+            return [found]
+        return [dict(item) for item in found]
 
     def employment_details(
         self,
         *,
         employee_id: str | None = None,
         employee_number: str | None = None,
+        changed_since: dt.datetime | None = None,
         per_page: int = PER_PAGE,
     ) -> Iterator[dict[str, Any]]:
-        """Employment details (status, org levels, dates) of everyone, or of one employee."""
-        params = _filters(employeeId=employee_id, employeeNumber=employee_number)
-        return self.paginate(EMPLOYMENT_DETAILS, params, per_page, expect=EMPLOYEE_PAGE)
+        """Employment details (``EmpEmploymentDetails``: ``employeeID``, ``employeeStatusCode``,
+        dates, org levels) of everyone, one employee, or those changed after ``changed_since``."""
+        since = after(changed_since) if changed_since is not None else None
+        params = _filters(
+            employeeId=employee_id, employeeNumber=employee_number, dateTimeChanged=since
+        )
+        return self.paginate(
+            EMPLOYMENT_DETAILS, params, per_page, page_param=LIST_PAGE_PARAM, expect=EMPLOYEE_PAGE
+        )
 
     def person_details(
         self,
@@ -328,10 +358,13 @@ class UkgHook(ApiHook):
         changed_since: dt.datetime | None = None,
         per_page: int = PER_PAGE,
     ) -> Iterator[dict[str, Any]]:
-        """Person details (names, e-mail) of everyone, one employee, or those changed since."""
-        since = ukg_instant(changed_since) if changed_since is not None else None
+        """Person details (names, ``emailAddress``) of everyone, one employee, or those changed
+        after ``changed_since`` (``dateTimeChanged=>…``)."""
+        since = after(changed_since) if changed_since is not None else None
         params = _filters(employeeId=employee_id, dateTimeChanged=since)
-        return self.paginate(PERSON_DETAILS, params, per_page, expect=EMPLOYEE_PAGE)
+        return self.paginate(
+            PERSON_DETAILS, params, per_page, page_param=LIST_PAGE_PARAM, expect=EMPLOYEE_PAGE
+        )
 
     def org_levels(self, *, per_page: int = PER_PAGE) -> Iterator[dict[str, Any]]:
         """The org-level configuration (every level and code; the list is short)."""

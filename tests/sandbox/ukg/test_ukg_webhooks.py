@@ -66,9 +66,10 @@ def _subscribe(ukg, receiver, **extra):
 
 
 def _employees(ukg, count: int, offset: int = 0) -> list[dict]:
-    return ukg.get("/personnel/v1/employment-details", {"per_page": 200}).json()[
-        offset : offset + count
-    ]
+    """Employees from the published feed of one id each (``employeeId`` as the feed spells it)."""
+    found = ukg.get("/personnel/v1/employment-details", {"per_Page": 200}).json()
+    ids = [e["employeeID"] for e in found[offset : offset + count]]
+    return [ukg.get(f"/personnel/v1/employee-changes/{i}").json()[0] for i in ids]
 
 
 def _transfer(ukg, people: list[dict], centre: str = "140") -> dict:

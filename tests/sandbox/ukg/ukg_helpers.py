@@ -29,12 +29,55 @@ PUBLISHED = json.loads((Path(__file__).with_name("ukg_published_payroll.json")).
 GL_LINE_FIELDS = set(PUBLISHED["GeneralLedgerRunDetailsV2"])
 PAY_PERIOD_FIELDS = set(PUBLISHED["PayGroupPayPeriods"])
 PAY_REGISTER_FIELDS = set(PUBLISHED["PayRegister"])
+# The sandbox's stored employee record (what the admin route answers: not a published shape).
 SNAPSHOT_FIELDS = {
     "employeeId", "companyId", "employeeNumber", "firstName", "lastName", "employeeStatus",
     "originalHireDate", "lastHireDate", "dateOfLastHire", "terminationDate", "orgLevel1Code",
     "orgLevel2Code", "orgLevel3Code", "orgLevel4Code", "jobCode", "projectCode", "payGroup",
     "workLocation", "isActive", "dateTimeChanged",
 }  # fmt: skip
+# Published models (UKG's OpenAPI, components/schemas): every served field must be one of these.
+EMPLOYEE_CHANGES_RESPONSE = {
+    "firstName", "lastName", "preferredName", "emailAddress", "countryCode", "languageCode",
+    "employeeNumber", "employeeId", "personId", "userIntegrationKey", "companyName", "companyId",
+    "supervisorId", "salaryOrHourly", "fullTimeOrPartTime", "isActive", "workLocation", "jobCode",
+    "projectCode", "orgLevel1Code", "orgLevel2Code", "orgLevel3Code", "orgLevel4Code",
+    "middleName", "workPhone", "homePhone", "employeeAddress1", "employeeAddress2", "city",
+    "state", "zipCode", "terminationDate", "hireDate", "supervisorName", "prefix", "suffix",
+    "alternateEmailAddress", "gender", "employeeStatus", "employeeType", "emplStatusStartDate",
+    "dateInJob", "dateOfLastHire", "jobGroupCode", "alternateJobTitle",
+}  # fmt: skip
+EMP_EMPLOYMENT_DETAILS_USED = {
+    "employeeID",
+    "companyID",
+    "companyCode",
+    "employeeNumber",
+    "employeeStatusCode",
+    "originalHireDate",
+    "lastHireDate",
+    "dateOfTermination",
+    "orgLevel1Code",
+    "orgLevel2Code",
+    "orgLevel3Code",
+    "orgLevel4Code",
+    "primaryJobCode",
+    "primaryProjectCode",
+    "primaryWorkLocationCode",
+    "payGroup",
+    "dateTimeChanged",
+}  # fmt: skip  (all of them published in EmpEmploymentDetails)
+EMP_PERSON_DETAILS_USED = {
+    "employeeId",
+    "personId",
+    "companyId",
+    "firstName",
+    "lastName",
+    "middleName",
+    "preferredName",
+    "emailAddress",
+    "addressCountry",
+    "datetimeChanged",
+}  # fmt: skip  (all of them published in EmpPersonDetails)
 
 
 def start(data_dir: Path | None, **config: Any) -> ServerThread:

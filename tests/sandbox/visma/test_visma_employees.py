@@ -14,7 +14,11 @@ def employee(number: str = "100123", **changes: Any) -> dict[str, Any]:
         "employeeClass": {"value": "EMPL"},
         "branch": {"value": "1"},
         "calendar": {"value": "NO"},
-        "contact": {"firstName": {"value": "Kari"}, "lastName": {"value": "Nordmann"}},
+        "contact": {
+            "firstName": {"value": "Kari"},
+            "lastName": {"value": "Nordmann"},
+            "email": {"value": "kari.nordmann@nordicmfg.no"},
+        },
         "status": {"value": "Active"},
     }
     body.update(changes)
@@ -44,9 +48,28 @@ def test_create_then_read_with_etag(visma):
         ({"contact": None}, 400, "contact"),
         ({"department": {"value": "99"}}, 400, "Department '99'"),
         ({"status": {"value": "Sleeping"}}, 400, "Sleeping"),
-        ({"contact": {"firstName": {"value": "Kari"}}}, 400, "lastName"),
+        (
+            {"contact": {"firstName": {"value": "Kari"}, "email": {"value": "k@x.no"}}},
+            400,
+            "contact.lastName",
+        ),
+        (
+            {"contact": {"firstName": {"value": "Kari"}, "lastName": {"value": "N"}}},
+            400,
+            "contact.email",
+        ),
+        ({"contact": {"lastName": {"value": "N"}, "email": {"value": ""}}}, 400, "contact.email"),
     ],
-    ids=["no-cd", "no-class", "no-contact", "bad-department", "bad-status", "no-last-name"],
+    ids=[
+        "no-cd",
+        "no-class",
+        "no-contact",
+        "bad-department",
+        "bad-status",
+        "no-last-name",
+        "no-email",
+        "blank-email",
+    ],
 )
 def test_create_refusals(visma, body, status, needle):
     answer = visma.post("/v1/employee", json=employee(**body))
@@ -62,13 +85,19 @@ def test_duplicate_create_is_400(visma):
 
 def test_put_with_if_match_and_412(visma):
     etag = visma.post("/v1/employee", json=employee()).headers["ETag"]
-    change = {"status": {"value": "Inactive"}, "department": {"value": "20"}}
+    without_contact = {"status": {"value": "Inactive"}}
+    refused = visma.put("/v1/employee/100123", json=without_contact, headers={"If-Match": etag})
+    assert refused.status_code == 400 and "contact" in refused.json()["ExceptionMessage"]
+    contact = {"lastName": {"value": "Nordmann"}}  # EmployeeUpdateDto: contact is required
+    change = {"status": {"value": "Inactive"}, "department": {"value": "20"}, "contact": contact}
     answer = visma.put("/v1/employee/100123", json=change, headers={"If-Match": etag})
     assert answer.status_code == 204 and answer.headers["ETag"] != etag
     record = visma.get("/v1/employee/100123").json()
     assert record["status"] == "Inactive" and record["department"] == "20"
     stale = visma.put(
-        "/v1/employee/100123", json={"status": {"value": "Active"}}, headers={"If-Match": etag}
+        "/v1/employee/100123",
+        json={"status": {"value": "Active"}, "contact": contact},
+        headers={"If-Match": etag},
     )
     assert stale.status_code == 412 and stale.content == b""
     assert visma.get("/v1/employee/100123").json()["status"] == "Inactive"

@@ -123,12 +123,14 @@ def test_newer_stamp_without_a_used_change_is_a_noop(snap, at):
 
 
 def test_out_of_order_snapshot_is_stale_and_ignored(snap, at):
-    known = snap(employeeStatus="T", terminationDate="2026-05-31", dateTimeChanged=at(5))
-    late = snap(dateTimeChanged=at(1))  # an older "active" snapshot arriving late
+    """The feed has no change stamp: order is when the sync *read* a snapshot (``seenAt``). A
+    snapshot read before the known state (a pending one from an earlier run) is stale."""
+    known = snap(employeeStatus="T", terminationDate="2026-05-31", seenAt=at(5))
+    late = snap(seenAt=at(1))  # an "active" snapshot read before the known termination
     c = classify(known, late)
     assert c.kind is ChangeKind.STALE
     assert not c.applies
-    assert "older" in c.reason
+    assert "before the known state" in c.reason
 
 
 def test_classify_refuses_two_different_employees(snap):

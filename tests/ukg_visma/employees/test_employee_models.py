@@ -37,7 +37,8 @@ def test_snapshot_keeps_unknown_fields_and_reads_both_hire_date_names(snap):
         ("dateTimeChanged", "2026-05-01T08:00:00"),  # naive: order would depend on a time zone
         ("dateTimeChanged", 1777622400),  # a number is not a UKG timestamp
         ("orgLevel3Code", 110),  # codes are strings ("050" ≠ 50)
-        ("employeeNumber", 1001),
+        ("employeeNumber", True),  # the feed's number is a number, not a flag
+        ("employeeNumber", "  "),
         ("lastHireDate", 20260401),
         ("terminationDate", "31.05.2026"),
         ("isActive", "yes"),
@@ -100,3 +101,34 @@ def test_webhook_event_parses_the_documented_shape():
 def test_webhook_event_is_strict(overrides):
     with pytest.raises(ValidationError):
         WebhookEvent.model_validate_json(json.dumps(_event(**overrides)))
+
+
+def test_employee_number_has_one_canonical_form(snap):
+    """The feed's ``employeeNumber`` is a JSON number, employment-details' a string that may
+    keep leading zeros: both name the same employee (and the same Visma ``employeeCd``)."""
+    forms = (1001, "1001", "0001001", " 1001 ", 1001.0)
+    assert {EmployeeSnapshot.model_validate(snap().to_json() | {"employeeNumber": f})
+            .employeeNumber for f in forms} == {"1001"}  # fmt: skip
+    assert snap(employeeNumber="A-07").employeeNumber == "A-07"
+
+
+def test_employment_details_spelling_reads_as_the_same_snapshot(snap):
+    feed = snap().to_json()
+    details = {
+        "employeeID": feed["employeeId"], "companyID": feed["companyId"],
+        "employeeNumber": "00" + feed["employeeNumber"],
+        "employeeStatusCode": feed["employeeStatus"], "originalHireDate": "2020-01-01",
+        "lastHireDate": "2024-03-01", "dateOfTermination": None,
+        "orgLevel1Code": feed["orgLevel1Code"], "orgLevel2Code": feed["orgLevel2Code"],
+        "orgLevel3Code": feed["orgLevel3Code"], "primaryJobCode": feed["jobCode"],
+        "dateTimeChanged": "2026-05-01T08:00:00Z",
+    }  # fmt: skip
+    got = EmployeeSnapshot.model_validate(details)
+    assert (got.employeeId, got.employeeNumber, got.employeeStatus, got.jobCode) == (
+        feed["employeeId"],
+        feed["employeeNumber"],
+        feed["employeeStatus"],
+        feed["jobCode"],
+    )
+    assert (str(got.originalHireDate), str(got.lastHireDate), got.isActive) == (
+        "2020-01-01", "2024-03-01", True)  # fmt: skip

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from ukg_visma.employees.diff import classify
 from ukg_visma.employees.models import EmployeeSnapshot
 from ukg_visma.employees.visma_payload import (
+    MissingEmail,
     UnmappedCostCentre,
     apply_change,
     create_body,
@@ -63,9 +64,12 @@ def test_create_body_uses_visma_field_names(snap):
 
 
 def test_create_body_maps_the_cost_centre_and_refuses_an_unmapped_one(snap):
-    assert create_body(snap(), cc_mapping={"110": "911"})["department"] == {"value": "911"}
+    with_email = snap(emailAddress="kari@example.no")
+    assert create_body(with_email, cc_mapping={"110": "911"})["department"] == {"value": "911"}
+    with pytest.raises(MissingEmail, match=r"employee 1001: .*contact\.email"):
+        create_body(snap(), cc_mapping={"110": "911"})  # no e-mail in UKG: named, never sent
     with pytest.raises(UnmappedCostCentre, match="'360'"):
-        create_body(snap(orgLevel3Code="360"), cc_mapping={"110": "110"})
+        create_body(snap(orgLevel3Code="360", emailAddress="k@x.no"), cc_mapping={"110": "110"})
 
 
 def test_termination_deactivates_and_never_deletes(snap, at):
@@ -74,7 +78,10 @@ def test_termination_deactivates_and_never_deletes(snap, at):
         prev, snap(employeeStatus="T", terminationDate="2026-05-31", dateTimeChanged=at(1))
     )
     body = apply_change(visma_employee(), change)
-    assert body == {"status": {"value": "Inactive"}}
+    assert body == {
+        "status": {"value": "Inactive"},
+        "contact": {"lastName": {"value": "Nordmann"}},
+    }  # contact: required
     assert "delete" not in str(body).lower()
 
 
@@ -90,12 +97,21 @@ def test_rehire_reactivates_the_same_visma_employee(snap, at):
         ),
     )
     body = apply_change(visma_employee(status="Inactive"), change)
-    assert body == {"status": {"value": "Active"}, "department": {"value": "120"}}
+    assert body == {
+        "status": {"value": "Active"},
+        "department": {"value": "120"},
+        "contact": {"lastName": {"value": "Nordmann"}},
+    }
 
 
 def test_transfer_moves_department_only(snap, at):
     change = classify(snap(), snap(orgLevel3Code="230", orgLevel1Code="RAU", dateTimeChanged=at(1)))
-    assert apply_change(visma_employee(), change) == {"department": {"value": "230"}}
+    assert apply_change(visma_employee(), change) == {
+        "department": {"value": "230"},
+        "contact": {
+            "lastName": {"value": "Nordmann"}
+        },  # EmployeeUpdateDto requires contact: the name Visma holds
+    }
 
 
 def test_finance_payment_hold_is_respected_for_employed_people(snap, at):
@@ -116,7 +132,8 @@ def test_unmapped_cost_centre_is_mapping_drift_but_termination_still_applies(sna
         apply_change(visma_employee(), moved, cc_mapping=mapping)
     gone = classify(snap(), snap(employeeStatus="T", orgLevel3Code="360", dateTimeChanged=at(1)))
     assert apply_change(visma_employee(), gone, cc_mapping=mapping) == {
-        "status": {"value": "Inactive"}
+        "status": {"value": "Inactive"},
+        "contact": {"lastName": {"value": "Nordmann"}},
     }
     assert unmapped_changes([moved, gone], mapping) == [moved]
 

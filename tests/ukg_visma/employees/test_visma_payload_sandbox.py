@@ -77,7 +77,7 @@ def test_employee_lifecycle_in_the_visma_sandbox(sandbox, snap, at):
     )
     visma = Visma(sandbox)
 
-    hired = snap(dateTimeChanged=at(0))
+    hired = snap(dateTimeChanged=at(0), emailAddress="kari@example.no")
     hire = classify(None, hired)
     created = visma.http.post(
         "/v1/employee",

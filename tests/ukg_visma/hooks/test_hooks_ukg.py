@@ -25,11 +25,13 @@ ORG_LEVELS = "/configuration/v1/org-levels"
 
 def test_paginate_follows_every_page(box):
     hook = UkgHook()
-    ids = list(hook.paginate("/personnel/v1/employee-ids", per_page=50))
+    ids = list(
+        hook.paginate("/personnel/v1/employment-details", per_page=50, page_param="per_Page")
+    )
     total = len(ids)
     assert total == 1200  # the scenario's employees (docs/contracts.md §1)
-    assert len({row["employeeId"] for row in ids}) == total  # no page read twice
-    pages = api_calls(box, "ukg", "/personnel/v1/employee-ids")
+    assert len({row["employeeID"] for row in ids}) == total  # no page read twice
+    pages = api_calls(box, "ukg", "/personnel/v1/employment-details")
     assert len(pages) == math.ceil(total / 50)  # stopped on the last (short) page, no extra call
     numbers = sorted(int(parse_qs(c["query"])["page"][0]) for c in pages)
     assert numbers == list(range(1, 25))

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 from hooks_helpers import api_calls
 
-from ukg_visma.hooks import PermissionDeniedError, UkgHook
+from ukg_visma.hooks import NotFoundError, PermissionDeniedError, UkgHook
 from ukg_visma.hooks.ukg import ukg_instant
 
 pytestmark = pytest.mark.e2e
@@ -81,20 +81,26 @@ def test_gl_block_reads_all_pages_and_a_missing_block_is_empty(box):
     assert [c["status"] for c in calls][-1] == 404
 
 
-def test_employee_changes_of_a_window_and_the_alias_on_404(box):
+def test_employee_changes_of_a_window_on_the_published_path(box):
     hook = UkgHook()
     start = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
     end = dt.datetime(2026, 4, 30, 23, 59, 59, tzinfo=dt.UTC)
     changed = hook.employee_changes(start=start, end=end)
     assert changed and len({e["employeeId"] for e in changed}) == len(changed)
+    assert all(isinstance(e["employeeNumber"], int) for e in changed)
     (call,) = api_calls(box, "ukg", "/personnel/v1/employee-changes")
-    assert parse_qs(call["query"])["startDate"] == [ukg_instant(start)]
+    query = parse_qs(call["query"])
+    assert query["startDate"] == [ukg_instant(start)] and query["per_page"] == ["200"]
     assert ukg_instant(start) == "2026-04-01T00:00:00.000000Z"
-
+    one = hook.employee_change(changed[0]["employeeId"])
+    assert one == [changed[0]]
+    assert hook.employee_change("no-such-employee") == []
+    # the marketing alias is not published: a 404 on the feed is an error, not a fallback
     box.faults("ukg", {"method": "GET", "path": "^/personnel/v1/employee-changes$",
                        "status": 404, "times": None})  # fmt: skip
-    assert hook.employee_changes(start=start, end=end) == changed
-    assert len(api_calls(box, "ukg", "/personnel/v1/employees/changed")) == 1
+    with pytest.raises(NotFoundError):
+        hook.employee_changes(start=start, end=end)
+    assert api_calls(box, "ukg", "/personnel/v1/employees/changed") == []
 
 
 def test_employment_and_person_details(box):
@@ -102,15 +108,20 @@ def test_employment_and_person_details(box):
     everyone = list(hook.employment_details())
     assert len(everyone) == 1200  # the scenario's employees
     one = everyone[0]
-    by_id = list(hook.employment_details(employee_id=one["employeeId"]))
+    by_id = list(hook.employment_details(employee_id=one["employeeID"]))
     by_number = list(hook.employment_details(employee_number=one["employeeNumber"]))
     assert by_id == by_number == [one]
-    person = list(hook.person_details(employee_id=one["employeeId"]))
-    assert len(person) == 1 and person[0]["employeeId"] == one["employeeId"]
+    person = list(hook.person_details(employee_id=one["employeeID"]))
+    assert len(person) == 1 and person[0]["employeeId"] == one["employeeID"]
     recent = list(hook.person_details(changed_since=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)))
     assert 0 < len(recent) < 1200
+    assert all(p["datetimeChanged"] > "2026-06-01" for p in recent)
     queries = [parse_qs(c["query"]) for c in api_calls(box, "ukg", "/personnel/v1/")]
     assert {"employeeId", "employeeNumber", "dateTimeChanged"} <= {k for q in queries for k in q}
+    assert all("per_Page" in q and "per_page" not in q for q in queries)
+    assert {v for q in queries for v in q.get("dateTimeChanged", [])} == {
+        ">2026-06-01T00:00:00.000000Z"  # the contract's "greater than"
+    }
 
 
 def test_org_levels_and_the_one_write(box):

@@ -70,7 +70,8 @@ def test_paginate_v1_list_stops_at_total_count(box):
         hook.post("/v1/employee", {
             "employeeCd": {"value": f"90{n:02d}"}, "department": {"value": "10"},
             "employeeClass": {"value": "EMP"}, "branch": {"value": "1"},
-            "calendar": {"value": "NO"}, "contact": {"lastName": {"value": f"Test{n}"}},
+            "calendar": {"value": "NO"},
+            "contact": {"lastName": {"value": f"Test{n}"}, "email": {"value": f"t{n}@x.no"}},
         })  # fmt: skip
     employees = list(hook.paginate("/v1/employee", page_size=3))
     assert sorted(e["employeeNumber"] for e in employees) == [f"90{n:02d}" for n in range(7)]
@@ -206,7 +207,8 @@ def test_concurrent_employee_updates_keep_both_fields(box):
     hook.post("/v1/employee", {
         "employeeCd": {"value": "7001"}, "department": {"value": "10"},
         "employeeClass": {"value": "EMP"}, "branch": {"value": "1"},
-        "calendar": {"value": "NO"}, "contact": {"lastName": {"value": "Hansen"}},
+        "calendar": {"value": "NO"},
+        "contact": {"lastName": {"value": "Hansen"}, "email": {"value": "h@x.no"}},
     })  # fmt: skip
     barrier = threading.Barrier(2)
 

@@ -36,7 +36,8 @@ def _employee(number: str, last_name: str = "Test") -> dict[str, Any]:
     return {
         "employeeCd": {"value": number}, "department": {"value": "10"},
         "employeeClass": {"value": "EMP"}, "branch": {"value": "1"},
-        "calendar": {"value": "NO"}, "contact": {"lastName": {"value": last_name}},
+        "calendar": {"value": "NO"},
+        "contact": {"lastName": {"value": last_name}, "email": {"value": "e@x.no"}},
     }  # fmt: skip
 
 

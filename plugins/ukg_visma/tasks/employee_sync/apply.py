@@ -32,7 +32,7 @@ from ukg_visma.audit import records
 from ukg_visma.audit import visma_employees as mirror
 from ukg_visma.employees.diff import Change, ChangeKind, merge_changes
 from ukg_visma.employees.models import EmployeeSnapshot
-from ukg_visma.employees.visma_payload import UnmappedCostCentre, visma_cost_centre
+from ukg_visma.employees.visma_payload import MissingEmail, UnmappedCostCentre, visma_cost_centre
 from ukg_visma.hooks.exceptions import ConcurrentUpdateError, NotFoundError, ValidationError
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import EMPLOYEE_COST_CENTRE_LEVEL, EMPLOYEE_DEPARTMENT_LEVEL, Settings
@@ -61,7 +61,13 @@ log = logging.getLogger(__name__)
 COST_CENTRE_LEVEL = EMPLOYEE_COST_CENTRE_LEVEL
 DEPARTMENT_LEVEL = EMPLOYEE_DEPARTMENT_LEVEL
 # Refusals that concern one employee: recorded, kept pending, the batch goes on.
-PER_RECORD_ERRORS = (ValidationError, NotFoundError, ConcurrentUpdateError, UnmappedCostCentre)
+PER_RECORD_ERRORS = (
+    ValidationError,
+    NotFoundError,
+    ConcurrentUpdateError,
+    UnmappedCostCentre,
+    MissingEmail,
+)
 PRIVATE_FIELDS = ("emailAddress",)  # needed to create the employee, not kept as known state
 
 

@@ -4,16 +4,17 @@ Two sources, because neither is enough alone: webhooks arrive late, twice, out o
 and the change feed is polled only every few hours. The step
 
 1. drains the inbox (events the receiver stored) into employee ids;
-2. polls UKG's change feed (``UkgHook.employee_changes``: ``employee-changes``, or its alias when
-   the tenant answers 404) from the watermark minus the overlap to now, every page — or, on the
-   first run and on a full resync, reads the full employee lists instead;
-3. pulls full details (employment + person details) for ids the feed did not return (events are
-   thin) and the person details (e-mail) of everyone changed in the window;
+2. polls UKG's change feed (``UkgHook.employee_changes``: ``employee-changes``) from the
+   watermark minus the overlap to now, every page — or, on the first run and on a full resync,
+   reads the full employee lists instead (employment-details + person-details);
+3. pulls the full snapshot (``employee-changes/{employeeId}``) of ids the feed did not return
+   (events are thin); every snapshot is stamped ``seenAt`` = when it was read, because the feed
+   itself is not time-stamped;
 4. parses every snapshot **alone**: one that cannot be parsed (a date like ``31.12.2026``, a
    blank ``employeeNumber``) is quarantined — a finding naming the employee, field, value and
    rule, kept with the raw payload in ``rejected_employees`` and re-read from UKG on every later
    run until it parses — and never holds back the others;
-5. merges by employee (newest ``dateTimeChanged`` wins, including a change still pending from an
+5. merges by employee (latest read wins, including a change still pending from an
    earlier run), classifies against the last applied state, and **queues** every change that must
    reach Visma in ``pending_changes`` — the durable work list of step 2. Repeats and stale
    (older) snapshots are not queued; each gets an audit row saying why. A full resync queues the
@@ -32,9 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records
+from ukg_visma.audit import visma_employees as visma_mirror
 from ukg_visma.employees.diff import ChangeKind, merge_changes
 from ukg_visma.employees.models import EmployeeSnapshot
-from ukg_visma.employees.quarantine import Rejection, parse_snapshots
+from ukg_visma.employees.quarantine import Finding, Rejection, parse_snapshots, shown
+from ukg_visma.employees.ukg_records import feed_shape
+from ukg_visma.employees.visma_payload import MissingEmail, missing_email
 from ukg_visma.hooks.ukg import ukg_instant
 from ukg_visma.settings import Settings
 from ukg_visma.tasks.employee_sync.context import FLOW, SOURCE_CHANGE, SOURCE_EVENT, SyncContext
@@ -46,7 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FEED_REREADS = 3
 INBOX_LIMIT = 100_000
 PERSON_FIELDS = ("firstName", "lastName", "emailAddress")
 
@@ -54,14 +57,11 @@ PERSON_FIELDS = ("firstName", "lastName", "emailAddress")
 _iso = ukg_instant  # window bounds as UKG's filters take them (microseconds, UTC)
 
 
-def _stamp(snapshot: Any) -> dt.datetime | None:
-    """The change stamp, or None when it is missing or broken (that snapshot is quarantined
-    later; here it must not stop the paging logic)."""
-    try:
-        moment = dt.datetime.fromisoformat(str(snapshot["dateTimeChanged"]).replace("Z", "+00:00"))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else None
+def stamp_seen(snapshots: Iterable[Any], moment: dt.datetime) -> list[Any]:
+    """Each object snapshot with ``seenAt`` = ``moment`` (when the sync read it), in the feed's
+    names: the feed carries no change stamp, so the read time orders two states of one employee."""
+    seen = ukg_instant(moment)
+    return [{**feed_shape(s), "seenAt": seen} if isinstance(s, Mapping) else s for s in snapshots]
 
 
 def _key(snapshot: Any) -> str:
@@ -73,31 +73,23 @@ def _key(snapshot: Any) -> str:
 
 # -- reading UKG ----------------------------------------------------------------------------------
 def read_change_feed(ukg: UkgHook, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
-    """Every snapshot the feed returns for ``[start, end]``, all pages, alias on 404.
+    """Every snapshot the feed returns for ``[start, end]``, all pages, one per employee.
 
-    The feed is sorted by ``dateTimeChanged`` and an employee changed *while* we page moves to the
-    end, shifting everyone behind it by one — one of them would be skipped. Such a move shows as a
-    snapshot stamped after ``end``; the feed is then read again (bounded) and the reads united.
+    One feed call (paged): UKG asks for at most 8 a day, so the feed is never re-read here.
     """
     found: dict[str, dict[str, Any]] = {}
-    for _ in range(FEED_REREADS):
-        page = ukg.employee_changes(start=start, end=end)
-        moved = False
-        for snap in page:
-            key, stamp = _key(snap), _stamp(snap)
-            old = found.get(key)
-            old_stamp = _stamp(old) if old is not None else None
-            if old is None or stamp is None or old_stamp is None or stamp >= old_stamp:
-                found[key] = snap
-            moved = moved or (stamp is not None and stamp > end)
-        if not moved:
-            break
-        log.info("UKG change feed moved while paging (a change after the window end); re-reading")
+    for snap in ukg.employee_changes(start=start, end=end):
+        found[_key(snap)] = snap
     return list(found.values())
 
 
 def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {str(i["employeeId"]): dict(i) for i in items if i.get("employeeId")}
+    out = {}
+    for item in items:
+        record = feed_shape(item)
+        if record.get("employeeId"):
+            out[str(record["employeeId"])] = dict(record)
+    return out
 
 
 def with_person(snapshot: Any, person: Mapping[str, Any] | None) -> Any:
@@ -114,18 +106,17 @@ def with_person(snapshot: Any, person: Mapping[str, Any] | None) -> Any:
 def read_all_employees(ukg: Any) -> list[dict[str, Any]]:
     """Everyone, from the full employment-details and person-details lists (first run, resync)."""
     people = _by_id(ukg.person_details())
-    return [with_person(e, people.get(_key(e))) for e in ukg.employment_details()]
+    return [with_person(e, people.get(_key(e))) for e in map(feed_shape, ukg.employment_details())]
 
 
 def read_employees_by_id(ukg: UkgHook, employee_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Full details of a few employees named by webhook events (two small reads each)."""
+    """Full snapshots of a few employees named by webhook events or held in quarantine: one
+    ``employee-changes/{employeeId}`` read each (names and e-mail included), never a feed poll."""
     out: dict[str, dict[str, Any]] = {}
     for employee_id in sorted(set(employee_ids)):
-        found = list(ukg.employment_details(employee_id=employee_id))
-        if not found:
-            continue
-        person = list(ukg.person_details(employee_id=employee_id))
-        out[employee_id] = with_person(found[0], person[0] if person else None)
+        found = ukg.employee_change(employee_id)
+        if found:
+            out[employee_id] = dict(found[0])
     return out
 
 
@@ -133,13 +124,8 @@ def read_employees_by_number(ukg: UkgHook, numbers: Iterable[str]) -> list[dict[
     """Re-read quarantined snapshots that had no usable employeeId, by employee number."""
     out: list[dict[str, Any]] = []
     for number in sorted(set(numbers)):
-        out += [dict(e) for e in ukg.employment_details(employee_number=number)]
+        out += [feed_shape(e) for e in ukg.employment_details(employee_number=number)]
     return out
-
-
-def read_person_details_since(ukg: UkgHook, since: dt.datetime) -> dict[str, dict[str, Any]]:
-    """Person details (names, e-mail) of everyone changed since ``since``: one paged read."""
-    return _by_id(ukg.person_details(changed_since=since))
 
 
 # -- the step -------------------------------------------------------------------------------------
@@ -173,7 +159,7 @@ def _pending_snapshots(engine: Engine) -> list[EmployeeSnapshot]:
 
 def _rejected_row(rejection: Rejection) -> dict[str, Any]:
     """The audit row of a snapshot that could not be parsed (payload: ``rejected_employees``)."""
-    stamp = rejection.raw.get("dateTimeChanged") if isinstance(rejection.raw, Mapping) else None
+    stamp = rejection.raw.get("seenAt") if isinstance(rejection.raw, Mapping) else None
     return {
         "source_key": f"{rejection.key}@{stamp}"[:250],
         "target_kind": "employee",
@@ -187,7 +173,7 @@ def _rejected_row(rejection: Rejection) -> dict[str, Any]:
 def _quarantine_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The raw snapshot as stored in quarantine: as UKG sent it, without the e-mail address
     (added from person details; the audit store never keeps it — docs/personal-data.md)."""
-    return {k: v for k, v in raw.items() if k != "emailAddress"}
+    return {k: v for k, v in raw.items() if k not in ("emailAddress", "seenAt")}
 
 
 def _reread_quarantine(ukg: UkgHook, engine: Engine, have: list[Any]) -> list[dict[str, Any]]:
@@ -206,6 +192,31 @@ def _reread_quarantine(ukg: UkgHook, engine: Engine, have: list[Any]) -> list[di
     found = list(read_employees_by_id(ukg, ids).values()) + read_employees_by_number(ukg, by_number)
     log.info("re-read %d quarantined employee(s) from UKG", len(found))
     return found
+
+
+def _quarantine_missing_email(
+    engine: Engine, parsed: list[EmployeeSnapshot]
+) -> tuple[list[EmployeeSnapshot], list[Rejection]]:
+    """Employees Visma would have to create but UKG has no e-mail for: a finding that names
+    each one (quarantined, re-read every run until UKG has the address), never a 400 from
+    Visma's ``POST /v1/employee``. Someone Visma already holds (the employee mirror) is updated,
+    which needs no e-mail. No fallback address is invented: Visma mails employees at
+    ``contact.email``
+    (expense claims, approvals) and a shared placeholder would reach the wrong person."""
+    in_visma = visma_mirror.numbers(engine)
+    keep: list[EmployeeSnapshot] = []
+    out: list[Rejection] = []
+    for snap in parsed:
+        if snap.employeeNumber in in_visma or not missing_email(snap):
+            keep.append(snap)
+            continue
+        finding = Finding(
+            "emailAddress",
+            shown(snap.model_extra.get("emailAddress") if snap.model_extra else None),
+            MissingEmail.RULE,
+        )
+        out.append(Rejection(snap.employeeId, snap.employeeNumber, (finding,), snap.to_json()))
+    return keep, out
 
 
 def _settle_quarantine(
@@ -273,17 +284,18 @@ def extract(
         snapshots = read_all_employees(ukg)
         mode = "full"
     else:
-        feed = read_change_feed(ukg, start, end)
-        people = read_person_details_since(ukg, start) if feed else {}
-        snapshots = [with_person(s, people.get(_key(s))) for s in feed]
+        snapshots = read_change_feed(ukg, start, end)
         mode = "window"
     seen = {_key(s) for s in snapshots}
     fetched = read_employees_by_id(ukg, set(wanted) - seen)
     snapshots += fetched.values()
     missing = sorted(set(wanted) - seen - set(fetched))
     snapshots += _reread_quarantine(ukg, engine, snapshots)
+    snapshots = stamp_seen(snapshots, now)
 
     parsed, rejected = parse_snapshots(snapshots)
+    parsed, without_email = _quarantine_missing_email(engine, parsed)
+    rejected += without_email
     released = _settle_quarantine(engine, ctx, parsed, rejected)
     pending_before = _pending_snapshots(engine)
     ids = {s.employeeId for s in parsed} | {p.employeeId for p in pending_before}

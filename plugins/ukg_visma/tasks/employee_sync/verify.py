@@ -64,7 +64,13 @@ def headcount(
     quarantined = _quarantined_numbers(engine, unreadable)
     # UKG stamps to the second: a change in the window end's own second may be after it.
     cutoff = window_end.replace(microsecond=0)
-    later = {s.employeeNumber for s in ukg_all if s.dateTimeChanged >= cutoff}
+    # employment-details' dateTimeChanged (published there, unlike in the feed) tells who changed
+    # after the window; a record without it is compared like any other.
+    later = {
+        s.employeeNumber
+        for s in ukg_all
+        if s.dateTimeChanged is not None and s.dateTimeChanged >= cutoff
+    }
     aside = pending_numbers | later | quarantined
     frame = headcount_diff(
         [s for s in ukg_all if s.employeeNumber not in aside],

@@ -64,7 +64,7 @@ def seed_initial_load(sandbox: Any, *, stamped_before: dt.timedelta = dt.timedel
     """
     from ukg_visma.audit import employees as state
     from ukg_visma.employees.quarantine import parse_snapshots
-    from ukg_visma.employees.visma_payload import create_body
+    from ukg_visma.employees.visma_payload import create_body, missing_email
     from ukg_visma.hooks import UkgHook
     from ukg_visma.mappings import load_mappings
     from ukg_visma.settings import load_settings
@@ -75,6 +75,9 @@ def seed_initial_load(sandbox: Any, *, stamped_before: dt.timedelta = dt.timedel
     cc_mapping = load_mappings(settings=settings).segment_values(COST_CENTRE_LEVEL)
     snapshots, rejected = parse_snapshots(read_all_employees(UkgHook()))
     assert not rejected, rejected[:3]
+    # Visma cannot hold an employee UKG has no e-mail for: those stay unknown (the sync
+    # quarantines them by name).
+    snapshots = [s for s in snapshots if not missing_email(s)]
     employed = [s for s in snapshots if s.employeeStatus != "T"]
     # one second apart, the newest ``stamped_before`` ago (never in the future: Visma's clock)
     first = dt.datetime.now(dt.UTC).replace(tzinfo=None) - stamped_before
@@ -112,7 +115,9 @@ def visma_employees(sandbox: Any) -> dict[str, dict[str, Any]]:
 
 
 def ukg_employees(sandbox: Any) -> dict[str, dict[str, Any]]:
-    """UKG's employees by employee id, read over the API with a plain client."""
+    """UKG's employees by employee id, read over the API with a plain client from the published
+    employment-details (``employeeID``, ``employeeStatusCode``, ``per_Page``); each record also
+    carries ``employeeId`` and ``employeeStatus`` (the same values) for the tests' comparisons."""
     import httpx
 
     creds = sandbox.credentials["ukg"]
@@ -131,22 +136,55 @@ def ukg_employees(sandbox: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     page = 1
     with httpx.Client(base_url=sandbox.ukg_url, headers=headers, auth=auth, timeout=60) as http:
+        emails = {}
+        while True:
+            persons = http.get(
+                "/personnel/v1/person-details", params={"page": page, "per_Page": 200}
+            ).json()
+            emails.update({p["employeeId"]: p["emailAddress"] for p in persons})
+            if len(persons) < 200:
+                break
+            page += 1
+        page = 1
         while True:
             items = http.get(
-                "/personnel/v1/employment-details", params={"page": page, "per_page": 200}
+                "/personnel/v1/employment-details", params={"page": page, "per_Page": 200}
             ).json()
-            out.update({e["employeeId"]: e for e in items})
+            for e in items:
+                assert isinstance(e["employeeNumber"], str), e  # a string in EmpEmploymentDetails
+                out[e["employeeID"]] = {
+                    **e,
+                    "employeeId": e["employeeID"],
+                    "employeeStatus": e["employeeStatusCode"],
+                    "emailAddress": emails.get(e["employeeID"]),
+                }
             if len(items) < 200:
                 return out
             page += 1
 
 
-def expected_visma(ukg: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
-    """employee number -> (department, status) Visma must show for everyone employed in UKG."""
+def expected_visma(
+    ukg: dict[str, dict[str, Any]], visma: dict[str, dict[str, Any]] | None = None
+) -> dict[str, tuple[str, str]]:
+    """employee number -> (department, status) Visma must show for everyone employed in UKG —
+    except those UKG has no e-mail for whom Visma does not hold: Visma cannot create them
+    (``contact.email`` is required), so they are quarantined (``no_email_in_ukg``)."""
     return {
         e["employeeNumber"]: (e["orgLevel3Code"], "Active")
         for e in ukg.values()
         if e["employeeStatus"] in ("A", "L")
+        and (e.get("emailAddress") or (visma is not None and e["employeeNumber"] in visma))
+    }
+
+
+def no_email_in_ukg(ukg: dict[str, dict[str, Any]], visma: dict[str, dict[str, Any]]) -> set[str]:
+    """Employed UKG employees without an e-mail that Visma does not hold (must be quarantined)."""
+    return {
+        e["employeeNumber"]
+        for e in ukg.values()
+        if e["employeeStatus"] in ("A", "L")
+        and not e.get("emailAddress")
+        and e["employeeNumber"] not in visma
     }
 
 
@@ -157,10 +195,14 @@ def assert_converged(sandbox: Any) -> tuple[dict, dict]:
     visma = visma_employees(sandbox)
     wrong = {
         number: (visma.get(number, {}).get("department"), visma.get(number, {}).get("status"))
-        for number, want in expected_visma(ukg).items()
+        for number, want in expected_visma(ukg, visma).items()
         if (visma.get(number, {}).get("department"), visma.get(number, {}).get("status")) != want
     }
     assert not wrong, f"{len(wrong)} employee(s) differ in Visma: {dict(list(wrong.items())[:10])}"
+    from ukg_visma.audit import employees as state
+
+    quarantined = {q["employee_number"] for q in state.list_rejections(engine())}
+    assert no_email_in_ukg(ukg, visma) <= quarantined, "an employee without e-mail is not named"
     by_number = {e["employeeNumber"]: e for e in ukg.values()}
     for number, emp in visma.items():
         assert number in by_number, f"Visma employee {number} has no UKG record"

@@ -14,6 +14,7 @@ from employee_sync_helpers import (
     engine,
     last_seq,
     new_hire,
+    no_email_in_ukg,
     sync,
     ukg_employees,
     visma_employees,
@@ -53,10 +54,12 @@ def test_bad_record_among_fifty_good_is_quarantined_named_and_applied_once_fixed
     assert all(visma[n]["status"] == "Active" for n in hired)
     assert all(visma[h["employeeNumber"]]["department"] == h["orgLevel3Code"] for h in hires)
     assert visma[victim]["status"] == "Active"  # the bad termination was not applied
-    assert result["extracted"]["quarantined"] == [f"employee {victim}"]
+    no_email = {f"employee {n}" for n in no_email_in_ukg(ukg_employees(env), visma)}
+    assert result["extracted"]["quarantined"] == sorted({f"employee {victim}"} | no_email)
     assert result["applied"]["applied"] == {"created": 50}
-    assert result["checked"]["mismatches"] == 0 and result["checked"]["quarantined"] == 1
-    (kept,) = state.list_rejections(engine())
+    assert result["checked"]["mismatches"] == 0
+    assert result["checked"]["quarantined"] == 1 + len(no_email)
+    (kept,) = [q for q in state.list_rejections(engine()) if q["employee_number"] == victim]
     assert kept["employee_number"] == victim
     assert kept["employee_id"] == people[victim]["employeeId"]
     assert kept["findings"] == [{"field": "terminationDate", "value": '"31.12.2026"',
@@ -64,7 +67,7 @@ def test_bad_record_among_fifty_good_is_quarantined_named_and_applied_once_fixed
     assert kept["payload"]["terminationDate"] == "31.12.2026"  # the raw payload
     assert "emailAddress" not in kept["payload"]
     rows = records.fetch_records(engine(), source_kind="employee_change")
-    rejected = [r for r in rows if r["status"] == "rejected"]
+    rejected = [r for r in rows if r["status"] == "rejected" and r["target_key"] not in no_email]
     assert [r["target_key"] for r in rejected] == [f"employee {victim}"]
     assert "terminationDate" in rejected[0]["error"] and "31.12.2026" in rejected[0]["error"]
     report = Path(result["checked"]["report"]).read_text(encoding="utf-8")
@@ -75,20 +78,22 @@ def test_bad_record_among_fifty_good_is_quarantined_named_and_applied_once_fixed
 
     seq = last_seq(env, "ukg")
     again = sync("still-bad")  # not in this run's feed window: re-read from UKG by id
-    assert again["extracted"]["quarantined"] == [f"employee {victim}"]
+    assert again["extracted"]["quarantined"] == sorted({f"employee {victim}"} | no_email)
     assert again["extracted"]["snapshots"] == 0  # nothing parseable changed in the window
     reread = [c for c in env.calls("ukg", since=seq)
-              if c["path"] == "/personnel/v1/employment-details"
-              and people[victim]["employeeId"] in c["query"]]  # fmt: skip
+              if c["path"] == f"/personnel/v1/employee-changes/{people[victim]['employeeId']}"
+              ]  # fmt: skip
     assert reread
-    assert state.list_rejections(engine())[0]["failed_runs"] == 2
+    assert [q["failed_runs"] for q in state.list_rejections(engine())
+            if q["employee_number"] == victim] == [2]  # fmt: skip
     assert visma_employees(env)[victim]["status"] == "Active"
 
     change_ukg(env, [{"employeeId": people[victim]["employeeId"],
                       "terminationDate": "2026-12-31"}])  # fmt: skip
     fixed = sync("fixed")
-    assert fixed["extracted"]["quarantined"] == []
+    assert fixed["extracted"]["quarantined"] == sorted(no_email)
     assert fixed["extracted"]["released_from_quarantine"] == 1
-    assert state.list_rejections(engine()) == []
+    assert {f"employee {q['employee_number']}" for q in state.list_rejections(engine())} == (
+        no_email)  # fmt: skip
     assert visma_employees(env)[victim]["status"] == "Inactive"
     assert_converged(env)

@@ -44,8 +44,9 @@ def env(sandbox, monkeypatch, tmp_path):
 
 
 def _employed(sandbox) -> set[str]:
+    """Employed UKG employees Visma can hold (those without e-mail are quarantined instead)."""
     return {e["employeeNumber"] for e in ukg_employees(sandbox).values()
-            if e["employeeStatus"] != "T"}  # fmt: skip
+            if e["employeeStatus"] != "T" and e["emailAddress"]}  # fmt: skip
 
 
 def _created(calls) -> list[str]:
