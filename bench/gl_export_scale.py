@@ -96,10 +96,18 @@ def _scenario(employees: int, latency_ms: int, profile: str | None) -> dict[str,
         state: dict[str, Any] = {}
 
         def list_runs() -> Any:
+            # UKG publishes no run listing: the bench names the month's runs (run_id), then
+            # discovery reads their headers, the pay calendar and the pay register
+            named = ",".join(
+                r["runId"]
+                for r in box.ukg_state()["glRuns"]
+                if str(r["payDate"]).startswith(PERIOD)
+            )
             state["runs"] = ex.completed_pay_runs(
                 UkgHook(),
                 ctx.period,
                 settings.payroll.pay_groups,
+                named,
                 company_code=settings.company.ukg_company_code,
             )
             return [r["runId"] for r in state["runs"]]

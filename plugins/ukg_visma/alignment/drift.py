@@ -182,24 +182,25 @@ def codes_from_gl_lines(
     """``level, code, source_ref`` from UKG GL lines (``orgLevelN`` columns, as UKG sends them,
     or the canonical ``org_levelN`` frame of the pay DAG's extract).
 
-    The reference names the employee on detail exports (``GL NMF-202604-R1 employee 10234``),
-    else the run and block, so finance can find the line in UKG.
+    The reference names the run, block and ``systemId`` (``GL NMF-202604-R1 block 2 systemId
+    2417``; the published GL line has no employee), else the run and block, so finance can find
+    the line in UKG.
     """
     if "source_key" in lines:  # the canonical frame of ukg_visma.gl.extract.gl_frame
         lines = lines.rename(
             columns={
                 "run_id": "runId",
-                "employee_number": "employeeNumber",
+                "system_id": "systemId",
                 "block_id": "blockId",
                 **{f"org_level{n}": f"orgLevel{n}" for n in range(1, 5)},
             }
         )
-        if "employeeNumber" in lines and (lines["employeeNumber"] == "").all():
-            lines = lines.drop(columns="employeeNumber")
+    if "systemId" in lines and (lines["systemId"].astype(str).isin(["", "None", "nan"])).all():
+        lines = lines.drop(columns="systemId")
     frames = []
     run = lines["runId"].astype(str) if "runId" in lines else pd.Series("?", index=lines.index)
-    if "employeeNumber" in lines:
-        who = "employee " + lines["employeeNumber"].astype(str)
+    if "systemId" in lines and "blockId" in lines:
+        who = "block " + lines["blockId"].astype(str) + " systemId " + lines["systemId"].astype(str)
     elif "blockId" in lines:
         who = "block " + lines["blockId"].astype(str)
     else:

@@ -80,7 +80,8 @@ def test_gl_lines_name_run_and_employee_and_sample_is_bounded(
     lines = pd.DataFrame(
         {
             "runId": "NMF-202604-R1",
-            "employeeNumber": [str(2000 + i) for i in range(30)],
+            "blockId": 1,
+            "systemId": [2000 + i for i in range(30)],
             "orgLevel1": "MOR",
             "orgLevel2": "10",
             "orgLevel3": ["360"] * 25 + ["310"] * 4 + [None],
@@ -91,7 +92,7 @@ def test_gl_lines_name_run_and_employee_and_sample_is_bounded(
     )
     [finding] = report.findings
     assert finding.seen_count == 25 and len(finding.seen_in) == 10
-    assert finding.seen_in[0] == "GL NMF-202604-R1 employee 2000"
+    assert finding.seen_in[0] == "GL NMF-202604-R1 block 1 systemId 2000"
     assert "and 15 more" in finding.message
 
 

@@ -83,7 +83,8 @@ def test_gl_drift_names_cost_centre_360_until_alignment_creates_and_maps_it(
     check = check_drift(gl_lines=april, visma_segments=dimension)  # the pay DAG's catalog
     assert len(sandbox.calls("visma")) == reads_before  # nothing re-read
     assert [(f.code, f.problem) for f in check.report.findings] == [("360", "unmapped")]
-    assert check.report.findings[0].seen_in[0].startswith("GL NMF-202604-R1 employee ")
+    assert check.report.findings[0].seen_in[0].startswith("GL NMF-202604-R1 block ")
+    assert " systemId " in check.report.findings[0].seen_in[0]
     assert check_drift(gl_lines=_gl_lines(ukg, "NMF-202606-R1"), visma=visma).ok
 
     run_alignment("fix-360")
