@@ -135,6 +135,11 @@ class EmployeeSyncSettings(_Strict):
     alarm_after_failed_runs: int = Field(3, ge=1)
     """A change still pending after this many runs fails the run with an alarm
     (``tasks.employee_sync.verify``)."""
+    max_quarantined_percent: float = Field(5.0, ge=0, le=100)
+    """A run whose quarantine holds more than this share of UKG's employees fails
+    (``tasks.employee_sync.verify``): a sync that quarantines everyone is not a success."""
+    max_quarantined: int | None = Field(None, ge=0)
+    """The same as an absolute count (either limit fails the run; ``None``: no count limit)."""
     visma_employee_class: str = "EMPSTAND"
     """Employee class of a new Visma employee (``tasks.employee_sync.apply``); UKG has none."""
     visma_calendar: str = "MAIN"

@@ -214,3 +214,42 @@ def test_an_employee_without_email_is_quarantined_by_name_then_created_once_ukg_
     reread = [c["path"] for c in sandbox.calls("ukg", since=ukg_seq)]
     assert f"/personnel/v1/employee-changes/{saved['employeeId']}" in reread
     assert_converged(sandbox)
+
+
+@pytest.mark.parametrize(
+    ("limits", "dag_state"),
+    [
+        ({}, "success"),
+        ({"max_quarantined": 0}, "failed"),
+        ({"max_quarantined_percent": 0.5}, "failed"),
+    ],
+    ids=["within-default-limit", "count-limit", "percent-limit"],
+)
+def test_quarantine_is_never_a_silent_success(sandbox, airflow_db, monkeypatch, tmp_path, limits,
+                                              dag_state):  # fmt: skip
+    """Employees set aside in quarantine show in the run's state and report; over the limit
+    (``max_quarantined`` / ``max_quarantined_percent``) the run fails, naming them."""
+    sandbox.reset(scenario="manufacturer", seed=5, employees=60, gl_runs=False)
+    configure(monkeypatch, sandbox, tmp_path, employee_sync=limits)
+    dagrun, states = Runs().run()
+    assert str(dagrun.state) == dag_state, states
+    quarantined = {q["employee_number"] for q in state.list_rejections(engine())}
+    assert quarantined  # the scenario's employees without e-mail
+    assert not quarantined & set(visma_employees(sandbox))
+    from sqlalchemy import select
+
+    from ukg_visma.audit.schema import runs
+
+    with engine().connect() as conn:
+        (status,) = conn.execute(
+            select(runs.c.status).where(runs.c.run_id.like(f"%{dagrun.run_id}"))
+        ).one()
+    assert status == ("success_with_quarantine" if dag_state == "success" else "failed")
+    if dag_state == "failed":
+        assert states["check_headcount"] == "failed" and states["apply_to_visma"] == "success"
+    reports = Path(os.environ["AIRFLOW_HOME"]).glob("ukg_visma/reports/employee_sync/*/*/*.md")
+    run_dir = re.sub(r"[^A-Za-z0-9_.=-]+", "_", dagrun.run_id)
+    (mine,) = [p for p in reports if p.name == "employee_sync.md" and p.parent.name == run_dir]
+    text = mine.read_text(encoding="utf-8")
+    assert f"**{len(quarantined)} UKG employee(s) quarantined" in text
+    assert all(f"employee {n}" in text for n in quarantined)

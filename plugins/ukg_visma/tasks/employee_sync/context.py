@@ -21,6 +21,11 @@ class HeadcountMismatchError(NotRetryable, RuntimeError):
     """UKG and Visma disagree on who is employed in a cost centre (the message has the table)."""
 
 
+class QuarantineThresholdError(NotRetryable, RuntimeError):
+    """More UKG employees are quarantined than ``max_quarantined_percent`` / ``max_quarantined``
+    allow: the run fails instead of reporting success with them set aside."""
+
+
 class PendingChangesAlarm(NotRetryable, RuntimeError):
     """Employee changes have failed to reach Visma for ``alarm_after_failed_runs`` runs or more."""
 

@@ -38,6 +38,7 @@ from ukg_visma.tasks.employee_sync.context import (
     SOURCE_CHANGE,
     HeadcountMismatchError,
     PendingChangesAlarm,
+    QuarantineThresholdError,
     SyncContext,
 )
 from ukg_visma.tasks.employee_sync.visma import refresh_mirror
@@ -57,9 +58,13 @@ def headcount(
     engine: Engine,
     mappings: Mappings,
     window_end: dt.datetime,
+    population: list[int] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """The per-cost-centre table and the employee numbers set aside (``pending``, ``later``)."""
+    """The per-cost-centre table and the employee numbers set aside (``pending``, ``later``,
+    ``quarantined``); ``population`` (if given) receives UKG's employee count."""
+    population = population if population is not None else []
     ukg_all, unreadable = parse_snapshots(ukg.employment_details())
+    population[:] = [len(ukg_all) + len(unreadable)]
     pending_numbers = {str(p["snapshot"].get("employeeNumber")) for p in state.list_pending(engine)}
     quarantined = _quarantined_numbers(engine, unreadable)
     # UKG stamps to the second: a change in the window end's own second may be after it.
@@ -96,6 +101,23 @@ def _quarantined_numbers(engine: Engine, unreadable: list[Rejection]) -> set[str
     return numbers
 
 
+def quarantine_over_limit(quarantined: int, employees: int, settings: Settings) -> str | None:
+    """Why the quarantine fails the run, or ``None`` (pure: counts and settings)."""
+    sync = settings.employee_sync
+    if sync.max_quarantined is not None and quarantined > sync.max_quarantined:
+        return (
+            f"{quarantined} UKG employee(s) quarantined, more than max_quarantined "
+            f"{sync.max_quarantined}"
+        )
+    share = 100.0 * quarantined / employees if employees else (100.0 if quarantined else 0.0)
+    if share > sync.max_quarantined_percent:
+        return (
+            f"{quarantined} of {employees} UKG employee(s) quarantined ({share:.1f} %), more "
+            f"than max_quarantined_percent {sync.max_quarantined_percent:g} %"
+        )
+    return None
+
+
 def _label(entry: Mapping[str, Any]) -> str:
     if entry.get("employee_number"):
         return f"employee {entry['employee_number']}"
@@ -127,7 +149,8 @@ def verify(
     """Refresh the mirror, compare headcounts, write the report, then fail loudly if needed."""
     refreshed = refresh_mirror(visma, engine)
     window_end = dt.datetime.fromisoformat(str(extracted["window_end"]).replace("Z", "+00:00"))
-    frame, aside = headcount(ukg, engine, mappings, window_end)
+    population: list[int] = []
+    frame, aside = headcount(ukg, engine, mappings, window_end, population)
     bad = mismatches(frame)
     threshold = settings.employee_sync.alarm_after_failed_runs
     alarming = state.pending_over_threshold(engine, threshold)
@@ -145,10 +168,22 @@ def verify(
         headcount=frame,
         aside=aside,
     )
+    if quarantine:  # said at the top, not only in the quarantine table further down
+        head, _, rest = markdown.partition("\n")
+        line = (
+            f"**{len(quarantine)} UKG employee(s) quarantined — not applied to Visma and set "
+            f"aside in the headcount**: {', '.join(_label(q) for q in quarantine[:20])}"
+            + (" …" if len(quarantine) > 20 else "")
+        )
+        markdown = f"{head}\n\n{line}\n{rest}"
     paths = write_report(
         settings, ctx, "employee_sync", markdown=markdown, csv=frame.to_csv(index=False)
     )
     problems = []
+    over = quarantine_over_limit(len(quarantine), population[0] if population else 0, settings)
+    if over:
+        listing = ", ".join(_label(q) for q in quarantine[:50])
+        problems.append(f"{over}: {listing}")
     if not bad.empty:
         problems.append(f"headcount mismatch in {len(bad)} cost centre(s):\n{_mismatch_text(bad)}")
     if alarming:
@@ -160,6 +195,8 @@ def verify(
         problems.append(
             f"{len(alarming)} employee change(s) pending for {threshold} run(s) or more:\n{listing}"
         )
+    # A run that set employees aside in quarantine says so in its state, not just "success".
+    outcome = "failed" if problems else ("success_with_quarantine" if quarantine else "success")
     summary = {
         "report": paths["markdown"],
         "mirror": refreshed,
@@ -168,6 +205,7 @@ def verify(
         "pending": len(pending),
         "alarming": len(alarming),
         "quarantined": len(quarantine),
+        "outcome": outcome,
         "set_aside": {k: len(v) for k, v in aside.items()},
         "headcount": {
             "ukg_active": int(frame["ukg_active"].sum()),
@@ -176,7 +214,7 @@ def verify(
         "applied": applied.get("applied"),
         "visma_calls": applied.get("visma_calls"),  # requests, 429s, retries, 412 conflicts
     }
-    records.finish_run(engine, ctx.audit_run_id, "failed" if problems else "success", summary)
+    records.finish_run(engine, ctx.audit_run_id, outcome, summary)
     from ukg_visma.log_text import headcount_text
 
     log.info("%s\nreport: %s", headcount_text(frame, mismatches=len(bad)), paths["markdown"])
@@ -184,6 +222,8 @@ def verify(
         message = "\n\n".join(problems) + f"\n\nReport: {paths['markdown']}"
         if not bad.empty:
             raise HeadcountMismatchError(message)
+        if over:
+            raise QuarantineThresholdError(message)
         raise PendingChangesAlarm(message)
     if quarantine:
         log.warning("%d UKG employee snapshot(s) quarantined (cannot be parsed; re-read every "
