@@ -30,7 +30,11 @@ def run_answered(choice: str, reason: str | None = None):
     return dagrun
 
 
-def test_a_rejected_period_ends_failed_with_the_reason_and_nothing_posted(approval_required):
+def test_a_rejected_period_ends_failed_and_approving_it_afterwards_posts_it(approval_required):
+    """Reject, then (after the fix) trigger the period again and approve it.
+
+    Known: passes with ``pytest -s``; without ``-s`` this file's HITL runs were seen to stall
+    (under investigation)."""
     from ukg_visma.audit import records
 
     dagrun = run_answered("Reject", REASON)
@@ -49,10 +53,7 @@ def test_a_rejected_period_ends_failed_with_the_reason_and_nothing_posted(approv
         f"Pay period {PERIOD}: REJECTED by controller — {REASON}. Nothing was posted."
     )
 
-
-def test_approving_after_a_rejection_posts_the_period(approval_required):
-    first = run_answered("Reject", REASON)
-    assert str(first.state) == "failed"
+    # after the fix: trigger the period again (or clear the run) and approve
     again = run_answered("Approve")
     states = task_states(again)
     assert str(again.state) == "success", states
