@@ -249,7 +249,8 @@ class Campaign:
         self.fig.dag_runs += 1
         log = (self.work / "killed.log").open("a")
         child = subprocess.Popen(
-            [sys.executable, "-m", "reliability.worker", "ukg_visma_payroll_gl", period,
+            [sys.executable, "-m", "reliability.worker", "ukg_visma_payroll_gl",
+             json.dumps({"period": period, "run_id": ",".join(self.run_ids(period)) or None}),
              self.at.isoformat()],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{ROOT / 'plugins'}:{ROOT}"},
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -287,7 +288,8 @@ class Campaign:
             self.at += dt.timedelta(minutes=1)
             self.kill_mid_post(period)
             self.at -= dt.timedelta(minutes=1)  # converge() re-runs the killed run itself
-        ok, _ = self.converge("ukg_visma_payroll_gl", {"period": period}, plan)
+        conf = {"period": period, "run_id": ",".join(self.run_ids(period)) or None}
+        ok, _ = self.converge("ukg_visma_payroll_gl", conf, plan)
         took = time.monotonic() - began
         verdict = J.judge_period(self.box, period, self.run_ids(period), self.mapping,
                                  self.audit())  # fmt: skip

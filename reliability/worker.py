@@ -7,6 +7,7 @@ connections, audit store, mappings) is the campaign's, inherited.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -16,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str]) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
-    dag_id, period, logical = argv
+    dag_id, conf, logical = argv
     bag = DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py"))
     at = dt.datetime.fromisoformat(logical)
-    dagrun = bag.dags[dag_id].test(run_after=at, logical_date=at, run_conf={"period": period})
+    dagrun = bag.dags[dag_id].test(run_after=at, logical_date=at, run_conf=json.loads(conf))
     return 0 if str(dagrun.state) == "success" else 1
 
 

@@ -38,6 +38,6 @@ def test_a_period_posts_exactly_once_with_or_without_location(payroll, location)
     assert_one_live_batch_per_key(payroll)
     assert {b["status"] for b in batches} == {"Posted"}
     assert per_account(visma_net(payroll)) == ukg_latest_per_account(payroll, [REGULAR, OFF_CYCLE])
-    # plan + reconcile read the period once each; without a Location each create adds one
-    # read-back (never more: no retry storm)
-    assert period_listings(payroll, since) == 2 + (0 if location else len(batches))
+    # discovery, plan and reconcile read the period once each; without a Location each create
+    # adds one read-back (never more: no retry storm)
+    assert period_listings(payroll, since) == 3 + (0 if location else len(batches))

@@ -133,7 +133,12 @@ def test_no_secret_in_logs_xcom_templates_reports_staging_audit_or_cli(cluster, 
     sandbox.ukg_admin("POST", "webhooks", {**hook, "duplicate_rate": 0.2})
     at = pendulum.now("UTC").replace(microsecond=0)
     _run("ukg_visma_cost_center_alignment", at, dry_run=False)
-    _run("ukg_visma_payroll_gl", at.add(minutes=1), period="2026-10")
+    _run(
+        "ukg_visma_payroll_gl",
+        at.add(minutes=1),
+        period="2026-10",
+        run_id="NMF-202610-R1,NMF-202610-C1",
+    )
     _run("ukg_visma_employee_sync", at.add(minutes=2))
     sent = change_ukg(sandbox, [new_hire("990001", "110"), new_hire("990002", "230")])
     delivered = sandbox.ukg_admin("GET", "webhook-deliveries")["deliveries"]

@@ -30,7 +30,8 @@ import pendulum
 from airflow.dag_processing.dagbag import DagBag
 at = pendulum.now("UTC").replace(microsecond=0)
 dag = DagBag(dag_folder=sys.argv[1]).dags["ukg_visma_payroll_gl"]
-run = dag.test(run_after=at, logical_date=at, run_conf={"period": "2026-10"}, use_executor=True)
+conf = {"period": "2026-10", "run_id": "NMF-202610-R1,NMF-202610-C1"}
+run = dag.test(run_after=at, logical_date=at, run_conf=conf, use_executor=True)
 print(json.dumps({"state": str(run.state), "tries": [[t.task_id, t.map_index, t.try_number]
                   for t in run.get_task_instances()]}))
 """

@@ -38,20 +38,21 @@ def test_a_new_cost_centre_on_an_employee_is_reported_by_the_next_sync(
     ukg = UkgHook()
     someone = next(
         e
-        for e in ukg.paginate("/personnel/v1/employment-details")
-        if e["employeeStatus"] == "A" and e["orgLevel3Code"] == "310"
+        for e in ukg.paginate("/personnel/v1/employment-details", page_param="per_Page")
+        if e["employeeStatusCode"] == "A" and e["orgLevel3Code"] == "310"
     )
     # HR moves one employee to a brand-new commissioning cost centre in UKG
     sandbox.ukg_admin(
         "POST",
         "employees",
         {
-            "employees": [{"employeeId": someone["employeeId"], "orgLevel3Code": "370"}],
+            "employees": [{"employeeId": someone["employeeID"], "orgLevel3Code": "370"}],
             "changed_at": "2026-11-23T08:00:00Z",
         },
     )
     snapshots = list(ukg.paginate("/personnel/v1/employee-changes", {"startDate": WINDOW}))
-    assert [s["employeeNumber"] for s in snapshots] == [someone["employeeNumber"]]
+    # the feed's employeeNumber is a JSON number; employment-details' a string
+    assert [s["employeeNumber"] for s in snapshots] == [int(someone["employeeNumber"])]
 
     check = check_drift(employees=snapshots, visma=VismaHook())
     assert not check.ok
