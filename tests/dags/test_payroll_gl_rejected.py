@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from approvals import answer_approval, note_of
-from payroll_helpers import load_dag, our_batches, run_period, task_states
+from payroll_helpers import announce_gl_runs, load_dag, our_batches, run_period, task_states
 from sandbox_fixture import configure
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +25,7 @@ def run_answered(choice: str, reason: str | None = None):
     dag = load_dag()
     assert "period_posted" in dag.task_ids
     responder = answer_approval(choice, reason)
+    announce_gl_runs(PERIOD)  # the GL events a subscribed deployment has in its inbox
     dagrun = dag.test(run_conf={"period": PERIOD})
     responder.join(timeout=5)
     return dagrun
