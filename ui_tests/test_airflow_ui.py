@@ -57,6 +57,7 @@ def stack() -> Iterator[UiStack]:
     try:
         ui.start()
         ui.wait_for_dag(DAG_ID)
+        ui.announce_gl_runs()
         yield ui
     finally:
         ui.stop()
