@@ -77,7 +77,9 @@ def test_workers_with_their_own_audit_files_post_each_journal_once(split_stores,
         {"method": "POST", "path": "^/v2/journaltransaction/?$", "latency_ms": HELD_POST_MS,
          "times": 1},
     )  # fmt: skip
-    run_id = start_run(cluster, PAYROLL, conf={"period": "2026-10"})
+    run_id = start_run(
+        cluster, PAYROLL, conf={"period": "2026-10", "run_id": "NMF-202610-R1,NMF-202610-C1"}
+    )
     first_seen: dict[str, float] = {}
 
     def posting_in_flight(tis: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -112,7 +114,12 @@ def test_workers_with_their_own_audit_files_post_each_journal_once(split_stores,
 
     # the period again: whichever worker plans, Visma is read first — nothing is posted
     posts = _journal_posts(sandbox)
-    result = run_to_end(cluster, PAYROLL, conf={"period": "2026-10"}, timeout=420)
+    result = run_to_end(
+        cluster,
+        PAYROLL,
+        conf={"period": "2026-10", "run_id": "NMF-202610-R1,NMF-202610-C1"},
+        timeout=420,
+    )
     assert result.state == "success", result.failed()
     assert _journal_posts(sandbox) == posts
     assert {b["batchNumber"] for b in _assert_once(sandbox, "202610")} == {

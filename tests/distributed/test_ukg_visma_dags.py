@@ -54,7 +54,12 @@ def fresh_sandbox(sandbox, cluster):
 def test_payroll_gl_posts_each_journal_exactly_once(two_workers, fresh_sandbox):
     # The period by param: a manual run at logical date 2026-10-01 would get the data interval
     # that *ends* there (CronDataIntervalTimetable), i.e. pay period 2026-09.
-    result = run_to_end(two_workers, PAYROLL, conf={"period": "2026-10"}, timeout=420)
+    result = run_to_end(
+        two_workers,
+        PAYROLL,
+        conf={"period": "2026-10", "run_id": "NMF-202610-R1,NMF-202610-C1"},
+        timeout=420,
+    )
     assert result.state == "success", result.failed()
     assert_journals_exactly_once(two_workers, fresh_sandbox, "2026-10")
 
@@ -66,7 +71,7 @@ def test_payroll_gl_worker_killed_while_posting(two_workers, fresh_sandbox):
         {"method": "POST", "path": "^/v2/journaltransaction/?$", "latency_ms": HELD_POST_MS,
          "times": 1},
     )  # fmt: skip
-    run_id = start_run(cluster, PAYROLL, conf={"period": "2026-09"})
+    run_id = start_run(cluster, PAYROLL, conf={"period": "2026-09", "run_id": "NMF-202609-R1"})
 
     first_seen: dict[str, float] = {}
 
