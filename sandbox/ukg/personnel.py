@@ -2,7 +2,7 @@
 
 The change feed returns every employee with at least one change in ``[startDate, endDate]`` as
 its *current* full snapshot (not a diff, and not the version as of the window): the client compares
-with what it saw last. ``/personnel/v1/employees/changed`` is an alias of the same feed.
+with what it saw last. ``/personnel/v1/employees/changed`` is not in the published contract: 404.
 """
 
 from __future__ import annotations
