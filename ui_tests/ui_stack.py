@@ -180,31 +180,12 @@ class UiStack:
 
     def announce_gl_runs(self) -> list[str]:
         """Put UKG's ``PayrollGLExportCompletedEvent`` of every sandbox GL run into the stack's
-        webhook inbox, as the receiver would have when UKG exported them: UKG publishes no
-        pay-run listing, so a deployment learns run ids from these events
-        (docs/decisions/pay-run-discovery.md); the scenario's history predates the stack."""
-        import datetime as dt
+        webhook inbox, as the receiver would have when UKG exported them (:mod:`gl_events`)."""
+        from gl_events import announce_gl_runs
 
-        import httpx
-
-        from ukg_visma.audit import inbox
         from ukg_visma.audit.store import engine_for
-        from ukg_visma.employees.models import WebhookEvent
 
-        runs = httpx.get(f"{self.ukg_url}/_sandbox/state", timeout=60).json()["glRuns"]
-        engine = engine_for(self.audit_url)
-        for run in runs:
-            stamp = run["glRunDateTime"].replace("Z", "+00:00")
-            event = {
-                "EventId": f"gl-{run['runId']}-{run['glRunDateTime']}",
-                "EventTime": dt.datetime.fromisoformat(stamp),
-                "EventType": "PayrollGLExportCompletedEvent",
-                "Operation": "Insert",
-                "Payload": {"CoId": "C0001", "RunId": run["runId"]},
-                "Tenant": "nordicmfg",
-            }
-            inbox.put_event(engine, WebhookEvent.model_validate(event))
-        return [r["runId"] for r in runs]
+        return announce_gl_runs(self.ukg_url, engine_for(self.audit_url))
 
     @property
     def audit_url(self) -> str:

@@ -250,6 +250,28 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
     def set_switches(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         return state.set_switches(body)
 
+    @router.get("/gl-events")
+    def gl_events(period: str | None = None) -> dict[str, Any]:
+        """The ``PayrollGLExportCompletedEvent`` UKG sent when it exported each run (of the pay
+        month ``period``, ``YYYY-MM``, by pay date; all runs without it), stamped at the run's
+        ``glRunDateTime`` with a stable ``EventId``. The scenario's history happened before any
+        subscription existed: a test hands these to the webhook inbox as the receiver would have
+        stored them. They name run ids only, as UKG's events do."""
+        events = [
+            {
+                **hooks.event(
+                    GL_EXPORT_EVENT,
+                    "Insert",
+                    {"CoId": r.get("coId", "C0001"), "RunId": r["runId"]},
+                    when=r["glRunDateTime"],
+                ),
+                "EventId": f"gl-{r['runId']}-{r['glRunDateTime']}",
+            }
+            for r in state.runs()
+            if period is None or str(r["payDate"]).startswith(period)
+        ]
+        return {"count": len(events), "events": events}
+
     @router.get("/state")
     def snapshot() -> dict[str, Any]:
         runs = state.runs()

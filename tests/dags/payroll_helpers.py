@@ -19,41 +19,17 @@ def load_dag():
 
 def announce_gl_runs(period: str) -> list[str]:
     """Put UKG's ``PayrollGLExportCompletedEvent`` of every sandbox run paid in ``period`` into
-    the webhook inbox, as the receiver would have when UKG exported them.
-
-    Why: UKG publishes no pay-run listing; a deployment learns its run ids from these events
-    (docs/decisions/pay-run-discovery.md). The scenario's history happened before the test,
-    with no subscription; this delivers what UKG would have sent. Discovery itself still asks
-    UKG (GL header, pay periods, pay register) — the events only name candidate run ids.
-    """
-    import datetime as dt
+    the inbox of the store the tasks use, as the receiver would have when UKG exported them
+    (:mod:`gl_events`)."""
     import json
     import os
 
-    import httpx
+    from gl_events import announce_gl_runs as announce
 
-    from ukg_visma.audit import inbox
-    from ukg_visma.employees.models import WebhookEvent
     from ukg_visma.tasks.runtime import audit
 
     host = json.loads(os.environ["AIRFLOW_CONN_UKG_DEFAULT"])["host"]
-    runs = httpx.get(f"{host}/_sandbox/state", timeout=60).json()["glRuns"]
-    engine = audit()  # the store the tasks use (the receiver writes the same inbox)
-    named = []
-    for run in runs:
-        if not str(run.get("payDate", "")).startswith(period):
-            continue
-        event = {
-            "EventId": f"gl-{run['runId']}-{run['glRunDateTime']}",
-            "EventTime": dt.datetime.fromisoformat(run["glRunDateTime"].replace("Z", "+00:00")),
-            "EventType": "PayrollGLExportCompletedEvent",
-            "Operation": "Insert",
-            "Payload": {"CoId": "C0001", "RunId": run["runId"]},
-            "Tenant": "nordicmfg",
-        }
-        inbox.put_event(engine, WebhookEvent.model_validate(event))
-        named.append(run["runId"])
-    return named
+    return announce(host, audit(), period)
 
 
 def run_period(period: str, *, announce: bool = True, **conf: Any):

@@ -148,6 +148,29 @@ class AirflowApi:
         tries = self._call("GET", f"{path}/tries")["task_instances"]
         return sorted(tries, key=lambda t: t["try_number"])
 
+    def log_tail(self, dag_id: str, run_id: str, ti: dict[str, Any], lines: int = 40) -> str:
+        """The last ``lines`` of a task instance's latest try (the worker's log, served by the
+        api-server), so that a failed run says why in the test output, not only that it failed."""
+        path = f"/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/{quote(ti['task_id'])}"
+        path += f"/logs/{ti['try_number']}?full_content=true"
+        if ti.get("map_index", -1) >= 0:
+            path += f"&map_index={ti['map_index']}"
+        self.on_poll()
+        answer = self._http.get(f"/api/v2{path}", headers={"Accept": "application/json"})
+        if answer.status_code != 200:
+            return f"(log not readable: {answer.status_code} {answer.text[:200]})"
+        content = answer.json().get("content", [])
+        events: list[str] = []
+        for entry in content:
+            if not isinstance(entry, dict):
+                events.append(str(entry))
+                continue
+            events.append(str(entry.get("event", "")))
+            for detail in entry.get("error_detail") or []:  # the exception, frame by frame
+                if isinstance(detail, dict):
+                    events.append(f"  {detail.get('exc_type')}: {detail.get('exc_value')}")
+        return "\n".join(events[-lines:])
+
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> RunResult:
         """Poll until the run is ``success`` or ``failed``; raise on timeout."""
         deadline = time.monotonic() + timeout

@@ -25,8 +25,16 @@ def run_to_end(
 ) -> RunResult:
     run_id = start_run(cluster, dag_id, logical_date=logical_date, conf=conf)
     result = cluster.api.wait_for_run(dag_id, run_id, timeout=timeout)
-    print_run(result)
+    print_run(result, cluster)
     return result
+
+
+def print_failures(cluster: AirflowCluster, result: RunResult) -> None:
+    """The log tail of each failed task instance: a red run says why in the test output."""
+    for ti in result.task_instances:
+        if ti["state"] == "failed":
+            print(f"--- {ti['task_id']}[{ti['map_index']}] try {ti['try_number']} (log tail) ---")
+            print(cluster.api.log_tail(result.dag_id, result.run_id, ti))
 
 
 def start_run(
@@ -41,12 +49,14 @@ def start_run(
     return cluster.api.trigger(dag_id, logical_date=logical_date, conf=conf)
 
 
-def print_run(result: RunResult) -> None:
+def print_run(result: RunResult, cluster: AirflowCluster | None = None) -> None:
     workers = ", ".join(f"{w}={n}" for w, n in sorted(result.per_worker().items()))
     print(
         f"\n{result.dag_id} {result.run_id}: {result.state}; "
         f"{len(result.task_instances)} task instances, final attempt per worker: {workers}"
     )
+    if cluster is not None:
+        print_failures(cluster, result)
 
 
 def wait_for_task(

@@ -58,7 +58,7 @@ def test_worker_killed_mid_task_is_retried_on_the_other_worker(two_workers):
     victim, survivor = crash_worker_of(cluster, ti)
 
     result = cluster.api.wait_for_run(dag_id, run_id, timeout=240)
-    print_run(result)
+    print_run(result, cluster)
     assert result.state == "success", result.failed()
     tries = cluster.api.tries(dag_id, run_id, "hold")
     print("tries: " + ", ".join(f"{t['try_number']}:{t['hostname']}:{t['state']}" for t in tries))

@@ -102,7 +102,7 @@ def test_workers_with_their_own_audit_files_post_each_journal_once(split_stores,
     ti = wait_for_task(cluster, PAYROLL, run_id, posting_in_flight, timeout=300)
     victim, survivor = crash_worker_of(cluster, ti)
     result = cluster.api.wait_for_run(PAYROLL, run_id, timeout=420)
-    print_run(result)
+    print_run(result, cluster)
     assert result.state == "success", result.failed()
     tries = cluster.api.tries(PAYROLL, run_id, ti["task_id"], ti["map_index"])
     print("tries: " + ", ".join(f"{t['try_number']}:{t['hostname']}:{t['state']}" for t in tries))

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from airflow_cluster import WORKERS
+from gl_events import announce_gl_runs
 from run_helpers import audit_rows, crash_worker_of, print_run, run_to_end, start_run, wait_for_task
 
 from ukg_visma.gl.journal import journal_key_from_batch
@@ -92,7 +93,7 @@ def test_payroll_gl_worker_killed_while_posting(two_workers, fresh_sandbox):
     victim, survivor = crash_worker_of(cluster, ti)
 
     result = cluster.api.wait_for_run(PAYROLL, run_id, timeout=420)
-    print_run(result)
+    print_run(result, cluster)
     assert result.state == "success", result.failed()
     tries = cluster.api.tries(PAYROLL, run_id, ti["task_id"], ti["map_index"])
     print("tries: " + ", ".join(f"{t['try_number']}:{t['hostname']}:{t['state']}" for t in tries))
@@ -111,6 +112,14 @@ def test_payroll_gl_backfill_posts_one_run_per_period(two_workers, fresh_sandbox
     """A backfill over three months (as the UI's dialog or `airflow backfill create` makes it)
     gives three runs whose data intervals are the three pay periods; each posts its own journals."""
     cluster = two_workers
+    # A backfill names no run ids: the months' GL events in the inbox do, as a subscribed
+    # deployment has them (docs/decisions/pay-run-discovery.md).
+    engine = sa.create_engine(cluster.audit_url)
+    try:
+        for period in ("2026-07", "2026-08", "2026-09"):
+            assert announce_gl_runs(fresh_sandbox.ukg_url, engine, period), period
+    finally:
+        engine.dispose()
     cluster.api.wait_for_dag(PAYROLL)
     cluster.api.unpause(PAYROLL)
     backfill = cluster.api.backfill(PAYROLL, "2026-07-01T00:00:00Z", "2026-09-30T00:00:00Z")

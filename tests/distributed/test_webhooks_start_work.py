@@ -136,7 +136,7 @@ def test_gl_export_event_releases_the_waiting_period(two_workers, sandbox):
         )
         # The poke interval is 30 minutes: finishing well inside this timeout is the event's doing.
         result = cluster.api.wait_for_run(PAYROLL, dag_run, timeout=900)
-        print_run(result)
+        print_run(result, cluster)
         print(f"GL event -> run {result.state} in {time.monotonic() - added_at:.0f}s (measured)")
         assert result.state == "success", result.failed()
         tries = cluster.api.tries(PAYROLL, dag_run, "wait_for_gl_export")
@@ -231,7 +231,7 @@ def test_one_hire_webhook_reaches_visma_without_the_schedule(event_scheduling, s
     cluster = event_scheduling
     initial = start_run(cluster, EMPLOYEE_SYNC)  # the initial load sets the watermark
     result = cluster.api.wait_for_run(EMPLOYEE_SYNC, initial, timeout=600)
-    print_run(result)
+    print_run(result, cluster)
     assert result.state == "success", result.failed()
     _subscribe(sandbox, cluster)
     before = {r[0] for r in _runs(cluster)}

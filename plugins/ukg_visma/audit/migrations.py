@@ -24,7 +24,7 @@ from ukg_visma.audit.schema import metadata, schema_versions, webhook_rejections
 from ukg_visma.errors import NotRetryable
 
 # The version the code of this release reads and writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class AuditSchemaError(NotRetryable, RuntimeError):
@@ -92,6 +92,13 @@ def _rejections_per_window(conn: Connection) -> None:
         conn.execute(insert(webhook_rejections), list(windows.values()))
 
 
+def _wider_run_status(conn: Connection) -> None:
+    """``runs.status`` was ``VARCHAR(20)``: ``success_with_quarantine`` (23 characters) made
+    PostgreSQL refuse the employee sync's last write. SQLite ignores lengths: nothing to do."""
+    if conn.dialect.name == "postgresql" and inspect(conn).has_table("runs"):
+        conn.execute(text("ALTER TABLE runs ALTER COLUMN status TYPE VARCHAR(40)"))
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         2,
@@ -99,6 +106,7 @@ STEPS: tuple[Step, ...] = (
         "webhook_rejections_v1)",
         _rejections_per_window,
     ),
+    Step(3, "runs.status widened to 40 characters (success_with_quarantine)", _wider_run_status),
 )
 
 

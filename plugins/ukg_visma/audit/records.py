@@ -47,7 +47,13 @@ def start_run(engine: Engine, run_id: str, flow: str, period: str | None = None)
             )
 
 
+# Every status a run row can end with (``runs.status``; the column must hold the longest).
+RUN_STATUSES = frozenset({"running", "success", "success_with_quarantine", "failed"})
+
+
 def finish_run(engine: Engine, run_id: str, status: str, summary: Mapping[str, Any]) -> None:
+    if status not in RUN_STATUSES:  # a status the schema was not sized for is a program error
+        raise ValueError(f"run status {status!r} is not one of {sorted(RUN_STATUSES)}")
     with engine.begin() as conn:
         conn.execute(
             update(runs)

@@ -51,7 +51,9 @@ runs = Table(
     Column("period", String(20)),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),  # running | success | failed
+    # records.RUN_STATUSES; 40 since schema version 3 (20 could not hold success_with_quarantine,
+    # which PostgreSQL refused while SQLite, ignoring lengths, took it)
+    Column("status", String(40), nullable=False),
     Column("summary", JSON),
 )
 

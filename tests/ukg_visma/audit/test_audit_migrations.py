@@ -19,9 +19,9 @@ import release1_schema as r1
 import sqlalchemy as sa
 from pg_fixture import fresh_database
 
-from ukg_visma.audit import inbox, ledger
+from ukg_visma.audit import inbox, ledger, records
 from ukg_visma.audit.migrations import SCHEMA_VERSION, AuditSchemaError
-from ukg_visma.audit.schema import metadata, schema_versions, webhook_rejections
+from ukg_visma.audit.schema import metadata, runs, schema_versions, webhook_rejections
 from ukg_visma.audit.store import engine_for
 
 T0 = dt.datetime(2026, 11, 3, 9, 15, 5, tzinfo=dt.UTC)
@@ -90,7 +90,7 @@ def test_a_release1_store_is_upgraded_and_keeps_every_row(empty_url):
     make_release1_store(empty_url)
     engine = engine_for(empty_url)
 
-    assert [v for v, _ in _versions(engine)] == [1, 2]
+    assert [v for v, _ in _versions(engine)] == [1, 2, 3]
     with engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
         assert set(metadata.tables) <= tables
@@ -113,13 +113,33 @@ def test_a_release1_store_is_upgraded_and_keeps_every_row(empty_url):
     assert inbox.record_rejection(engine, 401, "bad signature", remote="10.0.0.7", at=later) == 1
 
 
+def test_an_upgraded_store_holds_every_run_status(empty_url):
+    """Release 1 and 2 sized ``runs.status`` for 20 characters; PostgreSQL then refused the
+    employee sync's ``success_with_quarantine`` at the run's very end (SQLite took it)."""
+    make_release1_store(empty_url)
+    engine = engine_for(empty_url)
+    for status in sorted(records.RUN_STATUSES):
+        run_id = f"employee_sync:2026-12-06:{status}"
+        records.start_run(engine, run_id, "employee_sync")
+        records.finish_run(engine, run_id, status, {"outcome": status})
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(runs.c.status).order_by(runs.c.status)).scalars().all()
+    assert stored == sorted(records.RUN_STATUSES)
+    with pytest.raises(ValueError, match="not one of"):
+        records.finish_run(engine, run_id, "succeeded", {})
+
+
+def test_every_run_status_fits_its_column():
+    assert max(len(s) for s in records.RUN_STATUSES) <= runs.c.status.type.length
+
+
 def test_opening_again_changes_nothing(empty_url):
     make_release1_store(empty_url)
     engine_for(empty_url)
     engine_for.cache_clear()  # a second process: a new engine on the same store
     try:
         engine = engine_for(empty_url)
-        assert [v for v, _ in _versions(engine)] == [1, 2]
+        assert [v for v, _ in _versions(engine)] == [1, 2, 3]
         with engine.connect() as conn:
             assert (
                 conn.execute(
