@@ -116,4 +116,4 @@ ui-deps: install
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-ui.txt
 
 test-ui: ui-deps
-	$(BIN)/pytest ui_tests -p no:cacheprovider -o testpaths=ui_tests -o pythonpath="ui_tests tests"
+	$(BIN)/pytest ui_tests -p no:cacheprovider -o testpaths=ui_tests -o pythonpath="ui_tests tests/shared"

@@ -48,7 +48,7 @@ def start_run(engine: Engine, run_id: str, flow: str, period: str | None = None)
 
 
 # Every status a run row can end with (``runs.status``; the column must hold the longest).
-RUN_STATUSES = frozenset({"running", "success", "success_with_quarantine", "failed"})
+RUN_STATUSES = frozenset({"running", "success", "success_with_quarantine", "rejected", "failed"})
 
 
 def finish_run(engine: Engine, run_id: str, status: str, summary: Mapping[str, Any]) -> None:
