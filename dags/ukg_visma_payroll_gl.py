@@ -72,6 +72,8 @@ DEFAULT_ARGS = default_args()
 
 @dag(
     dag_id="ukg_visma_payroll_gl",
+    description="One run per pay month (Europe/Oslo): UKG payroll GL → validated Visma journals, "
+    "each posted exactly once, then reconciled.",
     schedule=CronDataIntervalTimetable(SETTINGS.payroll.schedule, timezone=SCHEDULE_TIMEZONE),
     start_date=pendulum.datetime(2026, 1, 1, tz=SCHEDULE_TIMEZONE),
     catchup=False,
