@@ -151,9 +151,32 @@ def _push(sentence: str) -> None:
         log.debug("failure sentence not pushed: %s", push_error)
 
 
+def last_try(exc: BaseException) -> bool:
+    """Whether this failure ends the task: a permanent error, or a transient one on the last try
+    the retry policy allows (``max_tries``, capped by the error's ``max_task_retries``). Outside a
+    task (no context) every failure counts as the last."""
+    if not isinstance(exc, Retryable):
+        return True
+    try:
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+        allowed = int(getattr(ti, "max_tries", 0) or 0)
+        try_number = int(getattr(ti, "try_number", 1) or 1)
+    except Exception:
+        return True
+    cap = getattr(exc, "max_task_retries", None)
+    if isinstance(cap, int):
+        allowed = min(allowed, cap)
+    return try_number > allowed
+
+
 def explained(explain: Explainer) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Wrap a task callable: on failure, the sentence ``explain(exc, kwargs)`` goes to XCom and
-    the log; a known error leaves as :class:`ExplainedExit` (no trace), a bug keeps its trace.
+    """Wrap a task callable: when a failure ends the task (:func:`last_try`), the sentence
+    ``explain(exc, kwargs)`` goes to XCom and the log, and a known error leaves as
+    :class:`ExplainedExit` (no trace); a bug keeps its trace. A transient failure that will be
+    retried is left as it is: its retry line says what failed, and explaining it would cost a
+    Visma read on every try.
 
     Put it *inside* ``quiet_retries`` (it must see the original error, not ``TransientExit``).
     """
@@ -164,6 +187,8 @@ def explained(explain: Explainer) -> Callable[[Callable[P, R]], Callable[P, R]]:
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
+                if not last_try(exc):
+                    raise
                 try:
                     sentence = explain(exc, kwargs)
                 except Exception as explain_error:  # never hide the real failure

@@ -267,6 +267,11 @@ def _write_note(dag_run: Any, state: str, session: Any) -> None:
     if figures is None and (dag_run.note or "").startswith("Pay-period run refused"):
         return  # the refusal says more than "failed"
     validated = pull("validate")
+    if figures is None and validated is None and state == "failed":
+        refusal = running_note(dag_run)  # a run that names no (or a disagreeing) period
+        if refusal and refusal.startswith("Pay-period run refused"):
+            dag_run.note = refusal
+            return
     # approve_posting's decision (pushed before Reject skips the rest: a rejected run has no
     # return value of approve_posting)
     from ukg_visma.tasks.payroll.approval import DECISION_XCOM
