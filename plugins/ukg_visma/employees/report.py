@@ -36,8 +36,12 @@ def changes_by_kind(change_rows: Sequence[Mapping[str, Any]]) -> dict[str, list[
     :data:`KIND_ORDER` first: what the report's "Who changed" lists and the run note counts."""
     out: dict[str, list[str]] = {}
     for r in change_rows:
-        kind = str((r.get("detail") or {}).get("kind") or "?")
-        if kind in ("noop", "stale") or r.get("status") in ("noop", "ignored"):
+        detail = r.get("detail") or {}
+        kind = str(detail.get("kind") or "")
+        # quarantined snapshots (no kind: they could not be read) have their own section
+        if not kind or detail.get("quarantine") or kind in ("noop", "stale"):
+            continue
+        if r.get("status") in ("noop", "ignored"):
             continue
         number = str(r.get("target_key") or "").removeprefix("employee ")
         out.setdefault(kind, [])
@@ -67,7 +71,7 @@ def _who_changed(change_rows: Sequence[Mapping[str, Any]]) -> list[str]:
             r["status"],
         )
         for r in change_rows
-        if (r.get("detail") or {}).get("kind") not in ("noop", "stale")
+        if (r.get("detail") or {}).get("kind") not in (None, "", "noop", "stale")
         and r.get("status") not in ("noop", "ignored")
     ]
     lines += _table(["employee", "change", "UKG status", "cost centre", "outcome"],

@@ -110,7 +110,9 @@ def sync_note_text(
                         "See the Run report tab.")  # fmt: skip
         return (f"Employee sync {state} before the headcount check — see the failed task's "
                 "log and the Run report tab.")  # fmt: skip
-    changes = dict(summary.get("changes") or {})
+    given = dict(summary.get("changes") or {})  # XCom may hand the keys back sorted
+    order = [k for k in CHANGE_WORDS if k in given] + sorted(set(given) - set(CHANGE_WORDS))
+    changes = {k: given[k] for k in order}
     words = [
         _count(int(n), CHANGE_WORDS.get(k, k.replace("_", " ") + " change"))
         for k, n in changes.items()

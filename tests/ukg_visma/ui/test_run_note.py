@@ -131,3 +131,14 @@ def test_the_alignment_note_says_dry_run_or_applied() -> None:
         "Cost-centre alignment applied: created 3 SUBACCOUNT value(s) and 3 department(s), "
         "updated 0; both sides agree. See the Run report tab."
     )
+
+
+def test_the_sync_note_keeps_hires_first_whatever_order_xcom_hands_back() -> None:
+    from ukg_visma.ui.notes import sync_note_text
+
+    summary = {"changes": {"termination": 48, "hire": 1128}, "pending": 0, "quarantined": 24,
+               "mismatches": 0, "cost_centres": 15, "headcount": {"ukg_active": 1128},
+               "outcome": "success_with_quarantine"}  # fmt: skip
+    assert sync_note_text(summary, state="succeeded").startswith(
+        "Employee sync: 1128 hires, 48 terminations; 0 pending, 24 quarantined; headcount OK"
+    )
