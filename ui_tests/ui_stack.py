@@ -168,15 +168,16 @@ class UiStack:
 
     def token(self) -> str:
         answer = httpx.post(
-            f"{self.url}/auth/token", json={"username": USER, "password": self.password}, timeout=10
+            f"{self.url}/auth/token", json={"username": USER, "password": self.password}, timeout=60
         )
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token()}"}
+        # 120 s: on the shared 2-core machine (load 16 from other suites) a 30 s read timed out
         return httpx.request(
-            method, f"{self.url}/api/v2{path}", headers=headers, timeout=30, **kwargs
+            method, f"{self.url}/api/v2{path}", headers=headers, timeout=120, **kwargs
         )
 
     def announce_gl_runs(self) -> list[str]:
