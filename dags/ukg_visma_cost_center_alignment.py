@@ -39,6 +39,8 @@ from ukg_visma.tasks.runtime import default_args, quiet_retries
 
 @dag(
     dag_id="ukg_visma_cost_center_alignment",
+    description="Manual, dry run by default: UKG org levels ↔ Visma SUBACCOUNT values and "
+    "departments, planned, reviewed, then created.",
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Oslo"),
     catchup=False,

@@ -58,6 +58,8 @@ DEFAULT_ARGS = default_args()
 
 @dag(
     dag_id="ukg_visma_employee_sync",
+    description="UKG hires, terminations, rehires, transfers → Visma employees; on webhooks and "
+    f"on cron {SETTINGS.employee_sync.schedule} (Europe/Oslo); headcount per cost centre checked.",
     # A webhook (through the inbox watcher) or the cron, whichever comes first.
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable(SETTINGS.employee_sync.schedule, timezone="Europe/Oslo"),

@@ -38,6 +38,8 @@ DEFAULT_ARGS = default_args()
 
 @dag(
     dag_id="ukg_visma_gl_export_events",
+    description="UKG re-exported a posted month's GL → starts that pay period's run, which posts "
+    "only the difference.",
     schedule=UKG_GL_EXPORT_EVENTS,
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Oslo"),
     catchup=False,

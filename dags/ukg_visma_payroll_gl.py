@@ -64,6 +64,7 @@ from ukg_visma.events.outlets import PAYROLL_POSTED_ALIAS, announce_period_poste
 from ukg_visma.periods import SCHEDULE_TIMEZONE
 from ukg_visma.settings import load_settings
 from ukg_visma.tasks.runtime import default_args, quiet_retries
+from ukg_visma.ui.failures import explain_validation_failure, explained
 
 SETTINGS = load_settings()
 DEFAULT_ARGS = default_args()
@@ -71,6 +72,8 @@ DEFAULT_ARGS = default_args()
 
 @dag(
     dag_id="ukg_visma_payroll_gl",
+    description="One run per pay month (Europe/Oslo): UKG payroll GL → validated Visma journals, "
+    "each posted exactly once, then reconciled.",
     schedule=CronDataIntervalTimetable(SETTINGS.payroll.schedule, timezone=SCHEDULE_TIMEZONE),
     start_date=pendulum.datetime(2026, 1, 1, tz=SCHEDULE_TIMEZONE),
     catchup=False,
@@ -141,6 +144,12 @@ DEFAULT_ARGS = default_args()
     },
 )
 def ukg_visma_payroll_gl() -> None:
+    def post_failure(exc: BaseException, ref: dict) -> str:
+        from ukg_visma.tasks import runtime
+        from ukg_visma.ui.failures import explain_post_failure
+
+        return explain_post_failure(runtime.visma_hook(), runtime.audit(), ref, exc)
+
     @task
     @quiet_retries
     def extract(runs: list[dict], **context) -> dict:
@@ -161,8 +170,11 @@ def ukg_visma_payroll_gl() -> None:
 
         return step.fetch_catalog(runtime.visma_hook(), runtime.run_context(context))
 
+    # A failure in one sentence (XCom `failure` → the run note; no traceback): the period and
+    # the errors for validate, what is left in Visma for post_journal (ukg_visma.ui.failures).
     @task(retries=0)
     @quiet_retries
+    @explained(lambda exc, _: explain_validation_failure(exc))
     def validate(extracted: dict, catalog_uri: str, **context) -> dict:
         """local-only: reads staging files and the mappings; fails before anything is posted."""
         from ukg_visma.mappings import load_mappings
@@ -197,6 +209,7 @@ def ukg_visma_payroll_gl() -> None:
 
     @task(retries=5, max_active_tis_per_dagrun=4)
     @quiet_retries
+    @explained(lambda exc, kw: post_failure(exc, kw["ref"]))
     def post_journal(ref: dict, **context) -> dict:
         from ukg_visma.lineage import report_journal_written
         from ukg_visma.tasks import runtime

@@ -10,7 +10,10 @@
 - ``PayPeriodPostingDeadline``: the pay-period DAG's deadline alert reference (the scheduler
   finds custom deadline references through plugins; ``ukg_visma.alerts.deadline``).
 - a root middleware lets the connection Test button's messages name the connection being
-  tested rather than Airflow's transient id (``ukg_visma.ui.conn_test``).
+  tested rather than Airflow's transient id (``ukg_visma.ui.conn_test``), and says in one
+  sentence why a trigger's ``period`` (or another of our params) was refused
+  (``ukg_visma.ui.param_errors``).
+- a dashboard banner when ``settings.alerts`` configures no channel (``ukg_visma.ui.banner``).
 
 Building the app reads no secret and opens no database: both are resolved at the first request.
 ``plugins/.airflowignore`` hides the ``ukg_visma`` package from the plugin loader, which would
@@ -23,11 +26,14 @@ from airflow.plugins_manager import AirflowPlugin
 
 from ukg_visma.alerts.deadline import PayPeriodPostingDeadline
 from ukg_visma.ui import notes
+from ukg_visma.ui.banner import add_alerts_banner
 from ukg_visma.ui.conn_test import ROOT_MIDDLEWARE
 from ukg_visma.ui.links import RUN_REPORT_VIEW, RunReportLink
+from ukg_visma.ui.param_errors import PARAM_ERROR_MIDDLEWARE
 from ukg_visma.ui.report_app import URL_PREFIX, build_router
 from ukg_visma.webhooks.airflow_app import build_app
 
+add_alerts_banner()
 receiver_app = build_app()
 receiver_app.include_router(build_router())
 
@@ -37,7 +43,7 @@ class UkgVismaPlugin(AirflowPlugin):
     fastapi_apps = [  # noqa: RUF012 - Airflow reads these class attributes as they are
         {"app": receiver_app, "url_prefix": URL_PREFIX, "name": "UKG webhook receiver + run report"}
     ]
-    fastapi_root_middlewares = [ROOT_MIDDLEWARE]  # noqa: RUF012
+    fastapi_root_middlewares = [ROOT_MIDDLEWARE, PARAM_ERROR_MIDDLEWARE]  # noqa: RUF012
     external_views = [RUN_REPORT_VIEW]  # noqa: RUF012
     global_operator_extra_links = [RunReportLink()]  # noqa: RUF012
     listeners = [notes]  # noqa: RUF012

@@ -7,7 +7,10 @@ names the period and totals; open its run report page and the DAG graph; trigger
 **reject** it in the UI with a reason (the run ends red on ``period_posted``, nothing in Visma,
 the note says REJECTED, the reason is in the audit store); **backfill 2026-07 … 2026-09
 through the UI's backfill dialog**, approve each run in the UI and wait for three green runs,
-each journal in Visma exactly once; test a connection from the UI and read its message.
+each journal in Visma exactly once; test a connection from the UI and read its message; run the
+employee sync and read its note and its run report (who was hired, pending, quarantined,
+headcount per cost centre); the dashboard says alerts are off. Before approving 2026-10 the
+prompt's report link shows the journals per account × department × cost centre × project.
 
 Exactly-once and "nothing posted" are judged from the Visma sandbox's state
 (``/_sandbox/state``) against the audit store's journal ledger. Screenshots go to
@@ -37,6 +40,7 @@ from ukg_visma.audit.store import get_engine
 from ukg_visma.gl.journal import journal_key_from_batch
 
 DAG_ID = "ukg_visma_payroll_gl"
+SYNC_DAG_ID = "ukg_visma_employee_sync"
 CHROMIUM = os.environ.get("UKG_VISMA_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -68,7 +72,11 @@ def page(stack: UiStack) -> Iterator[Page]:
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        # The schedules are Oslo time: the UI shows the browser's timezone, so the browser is in
+        # Oslo, as the controllers' are.
+        context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                      timezone_id="Europe/Oslo")  # fmt: skip
+        tab = context.new_page()
         tab.set_default_timeout(30_000)
         yield tab
         browser.close()
@@ -200,7 +208,7 @@ def fill_datetime(page: Page, field: Locator, day: str, time_of_day: str) -> Non
 
 
 # -- the journey -----------------------------------------------------------------------------
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1200)
 def test_journey(stack: UiStack, page: Page) -> None:
     # -- log in ---------------------------------------------------------------------------
     page.goto(stack.url + "/")
@@ -220,7 +228,10 @@ def test_journey(stack: UiStack, page: Page) -> None:
     dialog.locator("#element_period").fill("2026-13")
     submit.click()
     # Airflow validates the params against their schema and refuses the run; the dialog stays
-    expect(dialog.get_by_text(re.compile(r"2026-13|does not match", re.I)).first).to_be_visible()
+    # and says why in one sentence (ukg_visma.ui.param_errors), not the schema dumped
+    refusal = "The trigger was refused: period '2026-13' is not valid — give a pay month as YYYY-MM"
+    expect(dialog.get_by_text(refusal).first).to_be_visible()
+    expect(page.get_by_text("Failed validating")).to_have_count(0)
     shot(page, "02-trigger-invalid-period")
     assert all_runs(stack) == [], "an invalid period must not make a run"
     dialog.locator("#element_period").fill("2026-10")
@@ -238,9 +249,26 @@ def test_journey(stack: UiStack, page: Page) -> None:
     open_prompt(page, stack, run_id, "2026-10")
     expect(page.get_by_text(re.compile(r"debit\s+77,176,163\.45")).first).to_be_visible()
     expect(page.get_by_text("NMF-202610-R1").first).to_be_visible()
-    expect(page.get_by_text("Open the full run report").first).to_be_visible()
+    link = page.get_by_role("link", name="Open the full run report").first
+    expect(link).to_be_visible()
     assert visma_batches(stack, "2026-10") == [], "nothing may be posted before the approval"
     shot(page, "04-approval-prompt", full_page=False)
+    # the report the prompt links to shows, before approving, every journal that will be posted
+    # and its debit/credit per account × department × cost centre × project
+    href = link.get_attribute("href") or ""
+    assert href.endswith(f"/ukg-visma/reports/{DAG_ID}/{quote(run_id, safe='')}"), href
+    page.goto(href if href.startswith("http") else stack.url + href)
+    journals = page.locator("#journals")
+    expect(journals).to_contain_text("journal(s) to post, debit 77,176,163.45")
+    expect(journals).to_contain_text("Per account × department × cost centre × project")
+    expect(journals).to_contain_text("NMF-202610-R1")
+    header = journals.locator("table").nth(1).locator("th")
+    expect(header).to_have_text(["account", "description", "Department", "Cost centre",
+                                 "project", "task", "debit", "credit"])  # fmt: skip
+    assert journals.locator("table").nth(1).locator("tbody tr").count() > 5
+    expect(page.locator("#validation")).to_contain_text("2026-10")
+    shot(page, "04b-approval-report")
+    open_prompt(page, stack, run_id, "2026-10")
     click_enabled(page, "Approve")
     final = wait_finished(stack, run_id)
     assert final["note"].startswith("Pay period 2026-10: reconciled — debit 77,176,163.45, credit ")
@@ -387,3 +415,45 @@ def test_journey(stack: UiStack, page: Page) -> None:
         expect(toast.first).to_be_visible()
         expect(page.get_by_text("Test Connection Successful").first).to_be_visible()
     shot(page, "11-connection-test", full_page=False)
+
+    # -- the employee sync: its run note and its run report are readable -------------------
+    page.goto(f"{stack.url}/dags/{SYNC_DAG_ID}")
+    page.get_by_role("button", name="Trigger").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_test_id("trigger-dag-submit").click()
+    sync_runs = until(
+        "the employee-sync run",
+        lambda: stack.api("GET", f"/dags/{SYNC_DAG_ID}/dagRuns").json()["dag_runs"],
+    )
+    sync_id = sync_runs[0]["dag_run_id"]
+    sync = until(
+        "the employee-sync run to finish",
+        lambda: r if (r := stack.api("GET", f"/dags/{SYNC_DAG_ID}/dagRuns/"
+                                     f"{quote(sync_id, safe='')}").json())["state"]
+        in ("success", "failed") else None,
+    )  # fmt: skip
+    assert sync["state"] == "success", (sync, stack.log_tail("scheduler"))
+    # the first run reads every employee: they are all hires, with their numbers in the report
+    assert re.match(r"Employee sync: \d+ hires?", sync["note"] or ""), sync["note"]
+    assert "headcount OK" in sync["note"], sync["note"]
+    page.goto(f"{stack.url}/dags/{SYNC_DAG_ID}/runs/{quote(sync_id, safe='')}")
+    expect(page.get_by_text(re.compile(r"Employee sync: \d+ hire")).first).to_be_visible()
+    shot(page, "12-employee-sync-run", full_page=False)
+    page.goto(f"{stack.url}/ukg-visma/reports/{SYNC_DAG_ID}/{quote(sync_id, safe='')}")
+    report = page.locator("#employee_sync")
+    expect(page.get_by_role("heading", name="Employee sync run report")).to_be_visible()
+    expect(report).to_contain_text("Who changed")
+    expect(report).to_contain_text(re.compile(r"Hires \(\d+\): \d+"))
+    expect(report).to_contain_text("Pending changes")
+    expect(report).to_contain_text("Quarantined")
+    expect(report).to_contain_text("Headcount per cost centre")
+    shot(page, "13-employee-sync-report")
+
+    # -- the dashboard says that alerts are off; the DAG list has one line per DAG ----------
+    page.goto(stack.url + "/")
+    expect(page.get_by_text(re.compile(r"UKG → Visma alerts are OFF")).first).to_be_visible()
+    for dag_id in (DAG_ID, SYNC_DAG_ID):
+        description = stack.api("GET", f"/dags/{dag_id}").json()["description"] or ""
+        assert "Europe/Oslo" in description and "\n" not in description, (dag_id, description)
+    page.goto(f"{stack.url}/dags")
+    shot(page, "14-dag-list", full_page=False)

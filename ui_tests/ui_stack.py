@@ -9,7 +9,8 @@ edit and test them); the connection Test button is enabled; approval is required
 ``include/mappings`` with ``approval_required: true``), so every run waits for a human.
 
 ``make ui`` (``python ui_tests/ui_stack.py``) runs it in the foreground and prints the URL
-and the login.
+and the login, the sandbox servers' URLs (their ``/_sandbox/state`` shows what UKG and Visma
+hold), where the run reports are, and what to set for the UI's timezone and alerts.
 """
 
 from __future__ import annotations
@@ -167,15 +168,16 @@ class UiStack:
 
     def token(self) -> str:
         answer = httpx.post(
-            f"{self.url}/auth/token", json={"username": USER, "password": self.password}, timeout=10
+            f"{self.url}/auth/token", json={"username": USER, "password": self.password}, timeout=60
         )
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token()}"}
+        # 120 s: on the shared 2-core machine (load 16 from other suites) a 30 s read timed out
         return httpx.request(
-            method, f"{self.url}/api/v2{path}", headers=headers, timeout=30, **kwargs
+            method, f"{self.url}/api/v2{path}", headers=headers, timeout=120, **kwargs
         )
 
     def announce_gl_runs(self) -> list[str]:
@@ -220,6 +222,24 @@ class UiStack:
             self._pg(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
+def banner(stack: UiStack) -> str:
+    """What ``make ui`` prints: where everything is, for a newcomer."""
+    return "\n".join([
+        "",
+        f"Airflow UI:      {stack.url}   (login: {USER} / {stack.password})",
+        f"UKG sandbox:     {stack.ukg_url}   (what UKG holds: {stack.ukg_url}/_sandbox/state)",
+        f"Visma sandbox:   {stack.visma_url}   (journals, employees: "
+        f"{stack.visma_url}/_sandbox/state)",
+        f"Run reports:     a run's 'Run report' tab, or {stack.url}/ukg-visma/reports/<dag>/<run>",
+        "Timezone:        the schedules are Europe/Oslo; the UI shows your browser's timezone "
+        "(user menu → Timezone → Europe/Oslo to match)",
+        "Alerts:          off in this stack (no e-mail/Slack connection; the dashboard says so)",
+        "Approval:        required: every pay-period run waits in its 'Required Action' tab",
+        f"Logs:            {stack.home}/*.log — Ctrl-C stops everything",
+        "",
+    ])  # fmt: skip
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -233,8 +253,7 @@ def main() -> None:
     stack = UiStack(Path(os.environ.get("UKG_VISMA_UI_HOME", ROOT / ".airflow-ui")))
     try:
         stack.start()
-        print(f"\nAirflow UI: {stack.url}\nlogin: {USER} / {stack.password}")
-        print(f"logs: {stack.home}/*.log — Ctrl-C stops everything\n", flush=True)
+        print(banner(stack), flush=True)
         while all(p.poll() is None for p in stack.procs.values()):
             time.sleep(2)
         print("a process exited; see its log", file=sys.stderr)

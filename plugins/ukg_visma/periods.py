@@ -97,7 +97,8 @@ def resolve_period(
         asked = PayPeriod.parse(param)
         if run_type in ("scheduled", "backfill") and own is not None and asked != own:
             raise PeriodError(
-                f"this {run_type} run is for pay period {own.key} (its data interval); the "
+                f"this {run_type} run is for pay period {own.key} "
+                f"({'its partition key' if partition_key else 'its data interval'}); the "
                 f"'period' param {asked.key} disagrees. Leave 'period' empty for scheduled and "
                 f"backfilled runs, or trigger a manual run for {asked.key}."
             )

@@ -61,3 +61,67 @@ def our_batches(sandbox) -> list[dict[str, Any]]:
 
     state = sandbox.visma_state()
     return [b for b in state["journals"] if journal_key_from_batch(b)]
+
+
+def run_partition(partition_key: str, *, run_type: str = "backfill", announce: bool = True, **conf):
+    """One *partitioned* run of the pay-period DAG, in-process: ``dag.test`` with the run made
+    as the scheduler makes a partitioned one — a ``partition_key``, no logical date, no data
+    interval, run type ``backfill`` or ``scheduled`` (docs/decisions/partitioned-pay-periods.md).
+
+    Airflow 3.3.2's ``DAG.test`` takes no partition key: it builds its run with
+    ``airflow.models.dagrun.get_or_create_dagrun`` (manual, by logical date). That one function is
+    swapped for the duration of the call; the rest of ``dag.test`` — the scheduling loop, the task
+    runner, XCom, listeners — is Airflow's own. ``create_dagrun`` accepts a key only for a
+    partitioned DAG, so the DAG is given the ``CronPartitionTimetable`` the switch would give it
+    (same cron, Oslo, the month that ended, key ``YYYY-MM``).
+    """
+    import datetime as dt
+    from unittest.mock import patch
+
+    from airflow.models import dagrun as dagrun_module
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunType
+    from sqlalchemy import select
+
+    kind = DagRunType(run_type)
+
+    def partitioned_run(*, dag, run_id, logical_date, data_interval, run_after, conf, session,
+                        triggered_by, triggering_user_name, start_date):  # fmt: skip
+        old = session.scalar(
+            select(DagRun).where(DagRun.dag_id == dag.dag_id, DagRun.partition_key == partition_key)
+        )
+        if old is not None:
+            session.delete(old)
+            session.commit()
+        year, month = (int(p) for p in partition_key[:7].split("-"))
+        return dag.create_dagrun(
+            run_id=f"{kind.value}__{partition_key}__{run_after:%Y%m%dT%H%M%S%f}",
+            logical_date=None,
+            data_interval=None,
+            run_after=run_after,
+            conf=conf,
+            run_type=kind,
+            state=DagRunState.RUNNING,
+            triggered_by=triggered_by,
+            triggering_user_name=triggering_user_name,
+            start_date=start_date,
+            partition_key=partition_key,
+            partition_date=dt.datetime(year, month, 1, tzinfo=dt.UTC),
+            session=session,
+        )
+
+    from airflow.sdk import CronPartitionTimetable
+
+    from ukg_visma.periods import SCHEDULE_TIMEZONE
+    from ukg_visma.settings import load_settings
+
+    if announce:
+        announce_gl_runs(partition_key[:7])
+    dag = load_dag()
+    dag.timetable = CronPartitionTimetable(
+        load_settings().payroll.schedule, timezone=SCHEDULE_TIMEZONE, run_offset=-1,
+        key_format="%Y-%m",
+    )  # fmt: skip
+    with patch.object(dagrun_module, "get_or_create_dagrun", partitioned_run):
+        return dag.test(logical_date=None, run_conf=conf or None)

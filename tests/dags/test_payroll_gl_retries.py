@@ -86,3 +86,22 @@ def test_visma_outage_longer_than_the_old_budget_ends_green_without_a_clear(payr
     assert max(posts) > 4, tries  # more tries than the old policy allowed
     keys = collections.Counter(journal_key_from_batch(b) for b in our_batches(payroll))
     assert len(keys) == 2 and set(keys.values()) == {1}, keys  # each journal exactly once
+
+
+def test_a_post_that_gives_up_names_the_batch_left_on_hold_in_visma(payroll):
+    """Visma takes every journal but refuses (400) to take any off hold: the run note and the
+    task's last line say which batch is on Hold in Visma and that a Clear adopts it — read from
+    Visma, not a traceback."""
+    from approvals import note_of
+
+    payroll.faults("visma", {"method": "PUT", "path": r"^/v2/journaltransaction/\d+$",
+                             "status": 400, "times": None})  # fmt: skip
+    dagrun = run_period("2026-10")
+    states = task_states(dagrun)
+    assert str(dagrun.state) == "failed", states
+    held = {b["batchNumber"]: b["status"] for b in our_batches(payroll)}
+    assert held and set(held.values()) == {"Hold"}, held
+    note = note_of(dagrun) or ""
+    assert note.startswith("Pay period 2026-10: FAILED in post_journal — journal "), note
+    assert any(f"batch {n} is on Hold in Visma; Clear this task to adopt it" in note
+               for n in held), (note, held)  # fmt: skip

@@ -58,8 +58,9 @@ def test_the_walk_finds_the_package_exceptions():
         assert known in EXCEPTIONS
 
 
-# Not errors but a carrier: takes a Retryable out of a task without its trace (tasks/runtime.py).
-CARRIERS = {"ukg_visma.errors.TransientExit"}
+# Not errors but carriers: take a Retryable out of a task without its trace (tasks/runtime.py), or
+# a known failure said as one sentence (ui/failures.py); the policy decides on what they carry.
+CARRIERS = {"ukg_visma.errors.TransientExit", "ukg_visma.ui.failures.ExplainedExit"}
 
 
 def test_the_carrier_is_a_system_exit_that_no_except_exception_catches():

@@ -25,6 +25,62 @@ def _listing(items: list[str]) -> str:
     return shown + (f" and {len(items) - LISTED} more" if len(items) > LISTED else "") or "-"
 
 
+# The kinds a controller asks about first, in this order; the rest follow alphabetically.
+KIND_ORDER = ("hire", "termination", "rehire", "transfer")
+KIND_TITLES = {"hire": "Hires", "termination": "Terminations", "rehire": "Rehires",
+               "transfer": "Transfers"}  # fmt: skip
+
+
+def changes_by_kind(change_rows: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Employee numbers per change kind of the rows that reached Visma (or are pending), in
+    :data:`KIND_ORDER` first: what the report's "Who changed" lists and the run note counts."""
+    out: dict[str, list[str]] = {}
+    for r in change_rows:
+        detail = r.get("detail") or {}
+        kind = str(detail.get("kind") or "")
+        # quarantined snapshots (no kind: they could not be read) have their own section
+        if not kind or detail.get("quarantine") or kind in ("noop", "stale"):
+            continue
+        if r.get("status") in ("noop", "ignored"):
+            continue
+        number = str(r.get("target_key") or "").removeprefix("employee ")
+        out.setdefault(kind, [])
+        if number not in out[kind]:
+            out[kind].append(number)
+    ordered = [k for k in KIND_ORDER if k in out] + sorted(set(out) - set(KIND_ORDER))
+    return {k: sorted(out[k]) for k in ordered}
+
+
+def _who_changed(change_rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Hires, terminations, rehires, transfers (then the rest) with employee numbers, cost
+    centre and outcome — what HR checks against its own list."""
+    kinds = changes_by_kind(change_rows)
+    if not kinds:
+        return ["No employee changed in this run."]
+    lines: list[str] = []
+    for kind, numbers in kinds.items():
+        lines.append(f"- **{KIND_TITLES.get(kind, kind.replace('_', ' ').capitalize())}** "
+                     f"({len(numbers)}): {_listing(numbers)}")  # fmt: skip
+    lines += [""]
+    rows = [
+        (
+            str(r.get("target_key") or "").removeprefix("employee "),
+            (r.get("detail") or {}).get("kind", "?"),
+            (r.get("detail") or {}).get("status", ""),
+            (r.get("detail") or {}).get("cost_centre") or "",
+            r["status"],
+        )
+        for r in change_rows
+        if (r.get("detail") or {}).get("kind") not in (None, "", "noop", "stale")
+        and r.get("status") not in ("noop", "ignored")
+    ]
+    lines += _table(["employee", "change", "UKG status", "cost centre", "outcome"],
+                    rows[:LISTED])  # fmt: skip
+    if len(rows) > LISTED:
+        lines.append(f"\n… and {len(rows) - LISTED} more (the audit store has every row).")
+    return lines
+
+
 def report_markdown(
     run_key: str,
     *,
@@ -61,6 +117,7 @@ def report_markdown(
     lines += _table(
         ["kind", "outcome", "employees"], [(k, s, n) for (k, s), n in sorted(by.items())]
     )
+    lines += ["", "### Who changed", "", *_who_changed(change_rows)]
     ignored = [r for r in change_rows if r["status"] in ("ignored", "failed", "rejected")]
     if ignored:
         lines += ["", "### Ignored or refused", ""]

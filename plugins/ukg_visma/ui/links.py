@@ -3,8 +3,8 @@ the run (external view), both pointing at the plugin's report page.
 
 Airflow 3.3's plugin docs recommend ``external_views`` for pages a plugin serves itself (shown in
 an iframe in the UI) and operator extra links for buttons on a task instance. Both are used: the
-``Run report`` tab on every run of the pay-period DAG, and a ``Run report`` button on the two tasks
-that write the report.
+``Run report`` tab on every DAG run (the page knows each DAG's report: pay period, employee sync,
+alignment), and a ``Run report`` button on the tasks that write a report.
 """
 
 from __future__ import annotations
@@ -13,19 +13,31 @@ from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperatorLink
 
-from ukg_visma.ui.urls import PAYROLL_DAG_ID, URL_PREFIX, report_href
+from ukg_visma.ui.urls import (
+    ALIGNMENT_DAG_ID,
+    EMPLOYEE_SYNC_DAG_ID,
+    PAYROLL_DAG_ID,
+    URL_PREFIX,
+    report_href,
+)
 
-REPORT_TASKS = frozenset({"validate", "reconcile"})
+# The tasks that write each DAG's report (their extra link opens it).
+REPORT_TASKS_BY_DAG: dict[str, frozenset[str]] = {
+    PAYROLL_DAG_ID: frozenset({"validate", "approve_posting", "reconcile"}),
+    EMPLOYEE_SYNC_DAG_ID: frozenset({"check_headcount"}),
+    ALIGNMENT_DAG_ID: frozenset({"plan", "verify"}),
+}
+REPORT_TASKS = REPORT_TASKS_BY_DAG[PAYROLL_DAG_ID]
 
 
 class RunReportLink(BaseOperatorLink):
-    """``Run report`` on the pay-period DAG's ``validate`` and ``reconcile``; nothing elsewhere."""
+    """``Run report`` on the tasks that write a report (:data:`REPORT_TASKS_BY_DAG`)."""
 
     name = "Run report"
-    dag_ids: ClassVar[frozenset[str]] = frozenset({PAYROLL_DAG_ID})
+    dag_ids: ClassVar[frozenset[str]] = frozenset(REPORT_TASKS_BY_DAG)
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        if ti_key.dag_id not in self.dag_ids or ti_key.task_id not in REPORT_TASKS:
+        if ti_key.task_id not in REPORT_TASKS_BY_DAG.get(ti_key.dag_id, frozenset()):
             return ""
         return report_href(ti_key.dag_id, ti_key.run_id)
 

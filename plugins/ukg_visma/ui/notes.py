@@ -1,9 +1,16 @@
-"""A listener (in the scheduler) that writes the pay-period run's key figures as its DAG-run note.
+"""A listener (in the scheduler) that writes every run's result as its DAG-run note.
 
 Task code never touches Airflow's metadata DB; the scheduler does, and it calls this listener in
-its own session when a run ends. The figures come from ``reconcile``'s XCom (period, debit,
-credit, batches, result) — amounts and batch numbers only, never a secret. A note someone already
-wrote is never replaced.
+its own session when a run ends. The figures come from XCom — amounts, counts, batch and employee
+numbers only, never a secret:
+
+- a pay period: ``reconcile`` (period, debit, credit, batches, result), the approval decision,
+  or the failed task's one sentence (XCom ``failure``, ``ukg_visma.ui.failures``: the period and
+  the validation errors, what is left in Visma after a failed post);
+- an employee sync: ``check_headcount`` (changes per kind, pending, quarantined, headcount);
+- a cost-centre alignment: ``verify`` (values created, conflicts, dry run or not).
+
+A note someone already wrote is never replaced.
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ from typing import Any
 
 from airflow.listeners import hookimpl
 
+from ukg_visma.ui.failures import FAILURE_XCOM
+from ukg_visma.ui.urls import ALIGNMENT_DAG_ID, EMPLOYEE_SYNC_DAG_ID, PAYROLL_DAG_ID
+
 log = logging.getLogger(__name__)
 
-PAYROLL_DAG_ID = "ukg_visma_payroll_gl"
+OUR_DAGS = frozenset({PAYROLL_DAG_ID, EMPLOYEE_SYNC_DAG_ID, ALIGNMENT_DAG_ID})
 
 
 def note_text(
@@ -25,8 +35,12 @@ def note_text(
     state: str,
     decision: Mapping[str, Any] | None = None,
     period: str | None = None,
+    failure: tuple[str, str] | None = None,
 ) -> str:
-    """One paragraph a controller reads in the run list (pure; tested without Airflow)."""
+    """One paragraph a controller reads in the run list (pure; tested without Airflow).
+
+    ``failure``: the failed task and its one-sentence cause (``ukg_visma.ui.failures``).
+    """
     if decision is not None and not decision.get("approved", True):
         reason = decision.get("reason") or "no reason given"
         return _fit(
@@ -34,6 +48,12 @@ def note_text(
             "Nothing was posted."
         )
     if not figures:
+        if failure is not None:
+            task_id, sentence = failure
+            return _fit(
+                f"Pay period {period or '?'}: FAILED in {task_id} — {sentence.rstrip('.')}. "
+                "See the Run report tab."
+            )
         if period:
             return (
                 f"Pay period {period}: run {state} before reconciliation — see the failed "
@@ -72,7 +92,76 @@ def _fit(text: str) -> str:
     return text if len(text) <= NOTE_LIMIT else text[: NOTE_LIMIT - 1] + "…"
 
 
-OUR_PREFIXES = ("Pay period ", "Pay-period run ")
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+CHANGE_WORDS = {"hire": "hire", "termination": "termination", "rehire": "rehire",
+                "transfer": "transfer"}  # fmt: skip
+
+
+def sync_note_text(
+    summary: Mapping[str, Any] | None, *, state: str, failure: tuple[str, str] | None = None
+) -> str:
+    """The employee sync's note: changes per kind, pending, quarantined, the headcount (pure)."""
+    if not summary:
+        if failure is not None:
+            return _fit(f"Employee sync: FAILED in {failure[0]} — {failure[1].rstrip('.')}. "
+                        "See the Run report tab.")  # fmt: skip
+        return (f"Employee sync {state} before the headcount check — see the failed task's "
+                "log and the Run report tab.")  # fmt: skip
+    given = dict(summary.get("changes") or {})  # XCom may hand the keys back sorted
+    order = [k for k in CHANGE_WORDS if k in given] + sorted(set(given) - set(CHANGE_WORDS))
+    changes = {k: given[k] for k in order}
+    words = [
+        _count(int(n), CHANGE_WORDS.get(k, k.replace("_", " ") + " change"))
+        for k, n in changes.items()
+    ]
+    head_count = summary.get("headcount") or {}
+    outcome = summary.get("outcome") or ("success" if state == "succeeded" else state)
+    verdict = (
+        f"headcount OK ({head_count.get('ukg_active', '?')} employed in "
+        f"{summary.get('cost_centres', '?')} cost centre(s), UKG = Visma)"
+        if not summary.get("mismatches")
+        else f"headcount MISMATCH in {summary['mismatches']} cost centre(s)"
+    )
+    return _fit(
+        f"Employee sync: {', '.join(words) or 'no employee changed'}; "
+        f"{summary.get('pending', 0)} pending, {summary.get('quarantined', 0)} quarantined; "
+        f"{verdict}"
+        + ("" if outcome == "success" else f" — {outcome.replace('_', ' ')}")
+        + ". See the Run report tab."
+    )
+
+
+def alignment_note_text(
+    summary: Mapping[str, Any] | None, *, state: str, failure: tuple[str, str] | None = None
+) -> str:
+    """The cost-centre alignment's note: what was (or would be) created, conflicts (pure)."""
+    if not summary:
+        if failure is not None:
+            return _fit(f"Cost-centre alignment: FAILED in {failure[0]} — "
+                        f"{failure[1].rstrip('.')}. See the Run report tab.")  # fmt: skip
+        return (f"Cost-centre alignment {state} — see the failed task's log and the Run "
+                "report tab.")  # fmt: skip
+    created = int(summary.get("visma_inserts", 0) or 0)
+    updated = int(summary.get("visma_updates", 0) or 0)
+    departments = int(summary.get("departments_to_create", 0) or 0)
+    what = (f"{created} SUBACCOUNT value(s) to create, {updated} to update, {departments} "
+            "department(s)")  # fmt: skip
+    conflicts = int(summary.get("unresolved_conflicts", summary.get("open_conflicts", 0)) or 0)
+    hr = int(summary.get("for_hr", 0) or 0)
+    if summary.get("dry_run"):
+        head = f"Cost-centre alignment (dry run, nothing written): {what}"
+    else:
+        head = (f"Cost-centre alignment applied: created {created} SUBACCOUNT value(s) and "
+                f"{departments} department(s), updated {updated}; both sides agree")  # fmt: skip
+    tail = f"; {conflicts} unresolved conflict(s)" if conflicts else ""
+    tail += f"; {hr} value(s) only Visma has, listed for HR" if hr else ""
+    return _fit(head + tail + ". See the Run report tab.")
+
+
+OUR_PREFIXES = ("Pay period ", "Pay-period run ", "Employee sync", "Cost-centre alignment")
 
 
 def _ours_or_empty(note: str | None) -> bool:
@@ -136,7 +225,7 @@ def _set_note(dag_run: Any, state: str) -> None:
 
 
 def _write_note(dag_run: Any, state: str, session: Any) -> None:
-    if dag_run.dag_id != PAYROLL_DAG_ID or not _ours_or_empty(dag_run.note):
+    if dag_run.dag_id not in OUR_DAGS or not _ours_or_empty(dag_run.note):
         return
     from airflow.models.xcom import XComModel
 
@@ -148,10 +237,43 @@ def _write_note(dag_run: Any, state: str, session: Any) -> None:
         ).first()
         return XComModel.deserialize_value(row) if row is not None else None
 
+    def failure() -> tuple[str, str] | None:
+        """The first failed task's sentence (``ukg_visma.ui.failures``), if one was told."""
+        if state != "failed":
+            return None
+        rows = session.scalars(
+            XComModel.get_many(run_id=dag_run.run_id, key=FAILURE_XCOM, dag_ids=dag_run.dag_id)
+        ).all()
+        for row in rows:
+            sentence = XComModel.deserialize_value(row)
+            if isinstance(sentence, str) and sentence:
+                return str(row.task_id), sentence
+        return None
+
+    if dag_run.dag_id == EMPLOYEE_SYNC_DAG_ID:
+        summary = pull("check_headcount")
+        dag_run.note = sync_note_text(
+            summary if isinstance(summary, Mapping) else None, state=state, failure=failure()
+        )
+        return
+    if dag_run.dag_id == ALIGNMENT_DAG_ID:
+        summary = pull("verify")
+        if not isinstance(summary, Mapping) and state == "succeeded":
+            planned = pull("plan")
+            summary = planned.get("counts") if isinstance(planned, Mapping) else None
+        dag_run.note = alignment_note_text(
+            summary if isinstance(summary, Mapping) else None, state=state, failure=failure()
+        )
+        return
     figures = pull("reconcile")
     if figures is None and (dag_run.note or "").startswith("Pay-period run refused"):
         return  # the refusal says more than "failed"
     validated = pull("validate")
+    if figures is None and validated is None and state == "failed":
+        refusal = running_note(dag_run)  # a run that names no (or a disagreeing) period
+        if refusal and refusal.startswith("Pay-period run refused"):
+            dag_run.note = refusal
+            return
     # approve_posting's decision (pushed before Reject skips the rest: a rejected run has no
     # return value of approve_posting)
     from ukg_visma.tasks.payroll.approval import DECISION_XCOM
@@ -163,6 +285,7 @@ def _write_note(dag_run: Any, state: str, session: Any) -> None:
         figures if isinstance(figures, Mapping) else None,
         state=state,
         decision=decision,
+        failure=failure(),
         period=validated.get("period")
         if isinstance(validated, Mapping)
         else _known_period(dag_run),
@@ -177,11 +300,27 @@ def _known_period(dag_run: Any) -> str | None:
         return None
 
 
+def _other_running_note(dag_run: Any) -> str | None:
+    run_type = getattr(dag_run, "run_type", None)
+    kind = getattr(run_type, "value", run_type)
+    if dag_run.dag_id == EMPLOYEE_SYNC_DAG_ID:
+        return f"Employee sync — running ({kind} run)."
+    if dag_run.dag_id == ALIGNMENT_DAG_ID:
+        conf = dag_run.conf if isinstance(dag_run.conf, Mapping) else {}
+        dry = "dry run" if conf.get("dry_run", True) else "applying"
+        return f"Cost-centre alignment — running ({dry})."
+    return None
+
+
 @hookimpl
 def on_dag_run_running(dag_run: Any, msg: str) -> None:
     try:
-        if dag_run.dag_id == PAYROLL_DAG_ID and _ours_or_empty(dag_run.note):
+        if dag_run.dag_id not in OUR_DAGS or not _ours_or_empty(dag_run.note):
+            return
+        if dag_run.dag_id == PAYROLL_DAG_ID:
             dag_run.note = running_note(dag_run)
+        else:
+            dag_run.note = _other_running_note(dag_run)
     except Exception:
         log.exception("could not write the note of run %s", getattr(dag_run, "run_id", "?"))
 
@@ -189,7 +328,7 @@ def on_dag_run_running(dag_run: Any, msg: str) -> None:
 @hookimpl
 def on_dag_run_success(dag_run: Any, msg: str) -> None:
     try:
-        if getattr(dag_run, "dag_id", None) != PAYROLL_DAG_ID:
+        if getattr(dag_run, "dag_id", None) not in OUR_DAGS:
             return
         _set_note(dag_run, "succeeded")
     except Exception:  # a note must never fail the scheduler's loop
@@ -199,7 +338,7 @@ def on_dag_run_success(dag_run: Any, msg: str) -> None:
 @hookimpl
 def on_dag_run_failed(dag_run: Any, msg: str) -> None:
     try:
-        if getattr(dag_run, "dag_id", None) != PAYROLL_DAG_ID:
+        if getattr(dag_run, "dag_id", None) not in OUR_DAGS:
             return
         _set_note(dag_run, "failed")
     except Exception:

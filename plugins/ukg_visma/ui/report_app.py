@@ -44,7 +44,7 @@ def build_router() -> APIRouter:
         from ukg_visma.settings import load_settings
         from ukg_visma.ui.report_page import find_run_report, render_page
 
-        report = find_run_report(load_settings().reports_dir(), run_id)
+        report = find_run_report(load_settings().reports_dir(), run_id, dag_id)
         return HTMLResponse(
             render_page(dag_id, report),
             headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},

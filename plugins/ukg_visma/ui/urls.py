@@ -6,6 +6,8 @@ from urllib.parse import quote
 
 URL_PREFIX = "/ukg-visma"
 PAYROLL_DAG_ID = "ukg_visma_payroll_gl"
+EMPLOYEE_SYNC_DAG_ID = "ukg_visma_employee_sync"
+ALIGNMENT_DAG_ID = "ukg_visma_cost_center_alignment"
 
 
 def report_href(dag_id: str, run_id: str, *, base_url: str = "") -> str:

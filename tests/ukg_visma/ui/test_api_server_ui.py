@@ -53,6 +53,7 @@ SUMMARY = """# UKG payroll → Visma: pay period 2026-10 (Visma period 202610)
 - shared store warning example
 """
 VALIDATION = "# Validation report\n\n**OK** — 0 errors, 1 warning.\n"
+SYNC = "# Employee sync\n\n### Who changed\n\n- **Hires** (2): 10231, 10232\n"
 
 
 def _free_port() -> int:
@@ -95,6 +96,9 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder.mkdir(parents=True)
     (folder / "summary.md").write_text(SUMMARY, encoding="utf-8")
     (folder / "validation.md").write_text(VALIDATION, encoding="utf-8")
+    sync = home / "ukg_visma" / "reports" / "employee_sync" / "2026-11-30" / path_part(RUN_ID)
+    sync.mkdir(parents=True)
+    (sync / "employee_sync.md").write_text(SYNC, encoding="utf-8")
     port = _free_port()
     log_path = tmp / "api-server.log"
     log = log_path.open("w")
@@ -184,6 +188,27 @@ def test_a_run_without_a_report_says_so(api_server: str) -> None:
         _url(api_server, ".."), headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
     assert traversal.status_code in (200, 404) and "1,234,567.50" not in traversal.text
+
+
+@pytest.mark.e2e
+def test_the_employee_sync_tab_shows_the_sync_report(api_server: str) -> None:
+    token = _token(api_server)
+    url = f"{api_server}/ukg-visma/reports/ukg_visma_employee_sync/{quote(RUN_ID, safe='')}"
+    page = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert page.status_code == 200, page.text
+    assert "Employee sync run report" in page.text and "10231, 10232" in page.text
+    assert "1,234,567.50" not in page.text  # never the pay period's report of the same run id
+
+
+@pytest.mark.e2e
+def test_the_dashboard_says_alerts_are_off(api_server: str) -> None:
+    token = _token(api_server)
+    config = requests.get(
+        f"{api_server}/ui/config", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert config.status_code == 200, config.text
+    texts = [a["text"] for a in config.json()["dashboard_alert"]]
+    assert any(t.startswith("UKG → Visma alerts are OFF") for t in texts), texts
 
 
 @pytest.mark.e2e

@@ -81,3 +81,64 @@ def test_a_note_fits_airflows_1000_character_column_whatever_the_batch_count() -
     )
     assert len(reversal) <= limit and len(rejected) <= limit
     assert rejected.endswith("…")
+
+
+def test_a_failed_period_names_the_task_and_the_cause() -> None:
+    failure = ("validate", "validation FAILED with 2 error(s): cost centre 360 has no mapping "
+                           "(3 rows). Nothing was posted; fix the mapping or the data, then "
+                           "clear validate")  # fmt: skip
+    assert note_text(None, state="failed", period="2026-04", failure=failure) == (
+        "Pay period 2026-04: FAILED in validate — validation FAILED with 2 error(s): cost centre "
+        "360 has no mapping (3 rows). Nothing was posted; fix the mapping or the data, then "
+        "clear validate. See the Run report tab."
+    )
+
+
+def test_the_employee_sync_note_counts_changes_pending_quarantine_and_headcount() -> None:
+    from ukg_visma.ui.notes import sync_note_text
+
+    summary = {
+        "changes": {"hire": 2, "termination": 1, "transfer": 1, "return_from_leave": 1},
+        "pending": 1, "quarantined": 0, "mismatches": 0, "cost_centres": 12,
+        "headcount": {"ukg_active": 120, "visma_active": 120}, "outcome": "success",
+    }  # fmt: skip
+    assert sync_note_text(summary, state="succeeded") == (
+        "Employee sync: 2 hires, 1 termination, 1 transfer, 1 return from leave change; 1 "
+        "pending, 0 quarantined; headcount OK (120 employed in 12 cost centre(s), UKG = Visma). "
+        "See the Run report tab."
+    )
+    quiet = sync_note_text({**summary, "changes": {}, "quarantined": 2,
+                            "outcome": "success_with_quarantine"}, state="succeeded")  # fmt: skip
+    assert quiet.startswith("Employee sync: no employee changed; 1 pending, 2 quarantined")
+    assert "— success with quarantine." in quiet
+    failed = sync_note_text(None, state="failed", failure=("check_headcount", "mismatch in 360"))
+    assert failed == (
+        "Employee sync: FAILED in check_headcount — mismatch in 360. See the Run report tab."
+    )
+
+
+def test_the_alignment_note_says_dry_run_or_applied() -> None:
+    from ukg_visma.ui.notes import alignment_note_text
+
+    counts = {"visma_inserts": 3, "visma_updates": 0, "departments_to_create": 3,
+              "unresolved_conflicts": 1, "for_hr": 0}  # fmt: skip
+    assert alignment_note_text({**counts, "dry_run": True}, state="succeeded") == (
+        "Cost-centre alignment (dry run, nothing written): 3 SUBACCOUNT value(s) to create, 0 "
+        "to update, 3 department(s); 1 unresolved conflict(s). See the Run report tab."
+    )
+    applied = alignment_note_text({**counts, "unresolved_conflicts": 0}, state="succeeded")
+    assert applied == (
+        "Cost-centre alignment applied: created 3 SUBACCOUNT value(s) and 3 department(s), "
+        "updated 0; both sides agree. See the Run report tab."
+    )
+
+
+def test_the_sync_note_keeps_hires_first_whatever_order_xcom_hands_back() -> None:
+    from ukg_visma.ui.notes import sync_note_text
+
+    summary = {"changes": {"termination": 48, "hire": 1128}, "pending": 0, "quarantined": 24,
+               "mismatches": 0, "cost_centres": 15, "headcount": {"ukg_active": 1128},
+               "outcome": "success_with_quarantine"}  # fmt: skip
+    assert sync_note_text(summary, state="succeeded").startswith(
+        "Employee sync: 1128 hires, 48 terminations; 0 pending, 24 quarantined; headcount OK"
+    )

@@ -30,7 +30,7 @@ from ukg_visma.audit import records
 from ukg_visma.audit import visma_employees as mirror
 from ukg_visma.employees.headcount import headcount_diff, mismatches
 from ukg_visma.employees.quarantine import Rejection, parse_snapshots
-from ukg_visma.employees.report import report_markdown
+from ukg_visma.employees.report import changes_by_kind, report_markdown
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import EMPLOYEE_COST_CENTRE_LEVEL as COST_CENTRE_LEVEL
 from ukg_visma.settings import Settings
@@ -212,6 +212,8 @@ def verify(
             "visma_active": int(frame["visma_active"].sum()),
         },
         "applied": applied.get("applied"),
+        # employees per change kind (hire, termination, …): the run note (ukg_visma.ui.notes)
+        "changes": {k: len(v) for k, v in changes_by_kind(rows).items()},
         "visma_calls": applied.get("visma_calls"),  # requests, 429s, retries, 412 conflicts
     }
     records.finish_run(engine, ctx.audit_run_id, outcome, summary)

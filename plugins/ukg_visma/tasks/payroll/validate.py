@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ukg_visma.audit import records
-from ukg_visma.gl.approval import approval_prompt
+from ukg_visma.gl.approval import approval_prompt, journals_markdown
 from ukg_visma.gl.catalog import VismaCatalog
 from ukg_visma.gl.findings import JournalValidationError, ValidationReport
 from ukg_visma.gl.journal import Journal
@@ -121,6 +121,11 @@ def transform_and_validate(
     staging.write_frame(ctx.run_key, "mapped", result.mapped)
     staging.write_frame(ctx.run_key, "lineage", result.lineage)
     staging.write_json(ctx.run_key, "journals", [j.model_dump(mode="json") for j in journals])
+    # What approving posts, per account × cost centre × project: the run report's first section
+    # while the run waits for a controller (the prompt links there).
+    segment_names = {s.segment_id: s.name for s in sorted(settings.segments, key=_segment_id)}
+    table, table_csv = journals_markdown(ctx.period.key, journals, segment_names)
+    write_report(settings, ctx, "journals", markdown=table, csv=table_csv)
     records.set_status(
         engine,
         ctx.audit_run_id,
@@ -140,6 +145,10 @@ def transform_and_validate(
         # the approval prompt (HITL body): numbers only, no employee data
         "approval": approval_prompt(ctx.period.key, journals, report.warnings, report_link=link),
     }
+
+
+def _segment_id(segment: Any) -> int:
+    return int(segment.segment_id)
 
 
 def staged_journals(ctx: PayrollRun) -> list[Journal]:
