@@ -401,6 +401,13 @@ class VismaHook(ApiHook):
             expect=JOURNAL,
         )
 
+    def update_journal(
+        self, batch_number: str, mutate: Callable[[Any], Any], *, attempts: int = 5
+    ) -> Any:
+        """Locked update of one batch (``PUT`` + If-Match, see :meth:`update`): e.g. its lines
+        with ``operation: Delete``. Returns the body that was PUT, or ``None``."""
+        return self.update(f"{JOURNALS}/{batch_number}", mutate, attempts, JOURNAL)
+
     def release_journal(self, batch_number: str, *, etag: str | None = None) -> None:
         """Release a balanced batch into the ledger (``…/action/release``), ``If-Match: etag``
         when given. Not repeated blindly: a lost answer raises ``ResponseLostError``."""
