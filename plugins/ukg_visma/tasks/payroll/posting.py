@@ -144,7 +144,7 @@ def neutralise(visma: VismaHook, batch: HeldBatch, winner: str) -> bool:
             "description": {"value": tag_description(desc, tag, head=head)},
             "hold": {"value": True},
             "journalTransactionLines": [
-                {"operation": "Delete", "lineNumber": {"value": ln.get("lineNumber")}}
+                {"operation": "Delete", "lineNumber": {"value": _unwrap(ln.get("lineNumber"))}}
                 for ln in lines
             ],
         }
@@ -158,9 +158,12 @@ def neutralise(visma: VismaHook, batch: HeldBatch, winner: str) -> bool:
     return True
 
 
+def _unwrap(value: Any) -> Any:
+    return value.get("value") if isinstance(value, dict) else value
+
+
 def _plain(value: Any) -> str:
-    if isinstance(value, dict):
-        value = value.get("value")
+    value = _unwrap(value)
     return "" if value is None else str(value)
 
 
