@@ -17,6 +17,7 @@ from ledger_truth import (
     PERIOD,
     PID,
     REGULAR,
+    SCAN,
     assert_one_live_batch_per_key,
     journal_posts,
     key_of,
@@ -58,7 +59,7 @@ def test_an_empty_audit_store_posts_nothing_again(payroll, posted, monkeypatch, 
     # discovery read it once (run ids of our journal keys), the plan once, reconcile once
     # more — each over the period and the bounded scan of later ones where moved batches may
     # be (gl/holdings.search_periods: two here): not once per journal
-    assert period_listings(payroll, since) == 1 + 2 * 3
+    assert period_listings(payroll, since) == 1 + 2 * SCAN
     assert "already in Visma" in report_text(dagrun)
     # store B learned Visma's batches: the ledger is a cache of Visma again
     from ukg_visma.audit import ledger

@@ -100,6 +100,9 @@ def reconcile_and_report(
     companies = {c for c, _ in scope} | {settings.company.ukg_company_code}
     known = {e.batch_number for e in ledger.list_period(engine, ctx.period.key) if e.batch_number}
     known |= {p["batch_number"] for p in posted if p.get("batch_number")}
+    # what the plan read from Visma is known too: the ledger may not have adopted it (a row
+    # still leased by a task of this store that died mid-post, while another run released it)
+    known |= {n for r in plan["runs"] for n in r.get("held") or ()}
     # a losing or emptied batch of the settle protocol holds nothing (docs/ledger-truth.md)
     held = drop_losers(
         read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=companies)
