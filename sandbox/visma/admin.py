@@ -146,8 +146,10 @@ def visma_admin_router(runtime: SandboxRuntime) -> APIRouter:
         """``{"closed": true|false}``: a controller closes (or reopens) ``period`` in General
         ledger in Visma's UI — no published API does that; posting into it is then refused."""
         body = await request.json()
-        if not isinstance(body, dict) or set(body) != {"closed"} or not isinstance(
-            body["closed"], bool
+        if (
+            not isinstance(body, dict)
+            or set(body) != {"closed"}
+            or not isinstance(body["closed"], bool)
         ):
             raise VismaError('The body must be {"closed": true|false}.')
         with runtime.store.atomic():

@@ -189,3 +189,49 @@ def test_a_run_killed_between_its_create_and_its_settle(payroll, airflow_home, t
     assert _finish({"a-again": again}, tmp_path) == {"a-again": 0}, _tail(tmp_path, "a-again")
     assert len(ours(payroll)) == before
     assert_each_key_released_once(payroll)
+
+
+REVERSE = """
+import sys
+from ukg_visma.cli import main
+sys.exit(main(["reverse", "--batch", sys.argv[1], "--reason", "probe"]))
+"""
+
+
+@pytest.mark.parametrize("requests", [2, 3])
+def test_reverse_requests_at_once_from_separate_stores_reverse_once(
+    payroll, airflow_home, tmp_path, requests
+):
+    """``ukg-visma reverse`` of one batch, started two (three) times at once, each with its own
+    store: one reversal released, the others emptied, every request exits 0 (no PROBLEM)."""
+    from payroll_helpers import run_period
+
+    assert str(run_period(PERIOD).state) == "success"
+    original = next(b for b in ours(payroll) if f":{OFF_CYCLE}:" in key_of(b))
+    _slow_posts(payroll)
+    procs = {}
+    for i in range(requests):
+        name = f"rev{i}"
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(airflow_home(tmp_path / f"home-{name}")),
+            "UKG_VISMA_AUDIT_URL": f"sqlite:///{tmp_path}/audit-{name}.db",
+        }
+        env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+        log = (tmp_path / f"run-{name}.log").open("w")
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-c", REVERSE, original["batchNumber"]],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(HERE.parents[1]),
+        )  # fmt: skip
+    codes = _finish(procs, tmp_path)
+    payroll.clear_faults("visma")
+    logs = {n: (tmp_path / f"run-{n}.log").read_text() for n in procs}
+    assert set(codes.values()) == {0}, logs
+    assert not any("PROBLEM" in text for text in logs.values()), logs
+    reversals = [b for b in ours(payroll) if f"REV-{original['batchNumber']}" in key_of(b)]
+    released = [b for b in reversals if b["status"] in RELEASED]
+    assert len(released) == 1, [(b["batchNumber"], b["status"]) for b in reversals]
+    for b in reversals:
+        if b is not released[0]:
+            assert b["journalTransactionLines"] == []
+    assert per_account(visma_net(payroll)) == ukg_latest_per_account(payroll, [REGULAR])

@@ -60,7 +60,7 @@ def _reexport_changed(sandbox, ore: int = 12_345) -> None:
 
 
 @pytest.mark.parametrize(
-    "after_v1, v2_period",
+    ("after_v1", "v2_period"),
     [
         ([], "202611"),  # 202610 closed: v1 and the adjustment both in 202611
         ([("202611", True)], "202612"),  # closed twice: v1 in 202611, which closed too

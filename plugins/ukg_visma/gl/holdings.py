@@ -380,7 +380,7 @@ def key_winner(batches: Iterable[HeldBatch]) -> HeldBatch | None:
     """
     holders = sorted((b for b in batches if b.holds_key), key=lambda b: batch_order(b.number))
     released = [b for b in holders if b.released]
-    return (released or holders or [None])[0]
+    return (released or holders)[0] if holders else None
 
 
 def key_winners(held: Iterable[HeldBatch]) -> dict[str, HeldBatch]:

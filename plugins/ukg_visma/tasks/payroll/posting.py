@@ -285,6 +285,7 @@ def post_journal(
         payload["description"] = {"value": tag_description(desc, tag)}
         # write-ahead: a POST is in flight
         ledger.record(engine, key, owner, status=PostingState.UNKNOWN)
+        lost: ResponseLostError | None = None
         try:
             created = visma.create_journal(payload)
         except ResponseLostError as exc:
@@ -294,8 +295,6 @@ def post_journal(
                 engine, key, owner, status=PostingState.FAILED, error=str(exc), release_lease=True
             )
             raise
-        else:
-            lost = None
         # the published 201 names no batch (no Location): read the key's batches back — the
         # read the settle needs anyway; our batch is the one with our tag
         holders = key_holders(visma, pids, key)
