@@ -384,8 +384,8 @@ class VismaHook(ApiHook):
         The published 201 carries an ``ETag`` and no ``Location`` nor a documented body, so the
         number is only a hint: taken from a ``Location`` when the tenant sends one, else
         ``None`` — the caller finds the batch by reading the period back once and matching its
-        journal key (``tasks/payroll/posting.find_batch``). Sent once: a lost answer raises
-        ``ResponseLostError`` (read back before posting again); a refusal raises
+        journal key and run tag (``tasks/payroll/posting.key_holders``). Sent once: a lost answer
+        raises ``ResponseLostError`` (read back before posting again); a refusal raises
         ``ValidationError``.
         """
         response = self.post(JOURNALS, payload)
