@@ -314,10 +314,11 @@ def post_journal(
 
     settled = settle(visma, key, pids, release=release, holders=holders)
     if settled is None:
-        ledger.record(engine, key, owner, status=PostingState.UNKNOWN)
+        # our batch not listed yet (or voided by a person): the ledger keeps what it knows — a
+        # retry settles again; a period re-run plans from Visma
         raise PostingOutcomeUnknownError(
-            f"journal {key}: no batch holds it in Visma periods {', '.join(pids)} (voided?); the "
-            "retry reads back before posting"
+            f"journal {key}: no live batch holds it in Visma periods {', '.join(pids)} (not listed "
+            "yet, or voided in Visma); the retry reads back again"
         )
     final = PostingState.RELEASED if is_released(settled.status) else PostingState.CREATED
     ledger.record(engine, key, owner, status=final, batch_number=settled.winner,
