@@ -266,6 +266,7 @@ def post_journal(
     )
     holders: list[HeldBatch] | None = None
     adopted = False
+    created_by_us: str | None = None  # the batch this task created (now or in an earlier try)
     if mine is None and (
         entry.status in (PostingState.UNKNOWN, PostingState.FAILED) or try_number > 1
     ):
@@ -273,6 +274,7 @@ def post_journal(
         own = [b.number for b in holders if b.tag == tag and b.live]
         if own:
             mine, adopted = own[0], True
+            created_by_us = mine
             log.warning("journal %s: earlier attempt did create batch %s; adopting it", key, mine)
             ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=mine)
         elif key_winner(holders) is not None:
@@ -309,6 +311,7 @@ def post_journal(
                 + " and the batch is not in the listing yet; the retry reads back before posting"
             ) from lost
         adopted = lost is not None
+        created_by_us = mine
         ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=mine)
         log.info("journal %s: %s batch %s on hold", key, "adopted" if adopted else "created", mine)
 
@@ -323,7 +326,7 @@ def post_journal(
     final = PostingState.RELEASED if is_released(settled.status) else PostingState.CREATED
     ledger.record(engine, key, owner, status=final, batch_number=settled.winner,
                   release_lease=True)  # fmt: skip
-    lost_batch = mine if mine and mine != settled.winner else None
+    lost_batch = created_by_us if created_by_us and created_by_us != settled.winner else None
     if lost_batch:
         log.warning("journal %s: our batch %s LOST to batch %s; not released by this run",
                     key, lost_batch, settled.winner)  # fmt: skip
