@@ -33,8 +33,10 @@ run report.
    an adjustment journal for a re-export that changed (or reverse + repost, by setting), a
    reversal for a run UKG voided. Visma is the truth; the posting ledger is refreshed from it.
 6. **post_journal** (one mapped task per journal) — exactly once per journal key, even when a
-   response is lost, a worker dies or another worker with its own audit store retries: lease +
-   read-back before any retried POST; then off hold and released.
+   response is lost, a worker dies, or another run of the period with its own audit store posts
+   the same key at the same moment: the batch is created on hold, the key's batches are read back,
+   and only the key's winner (a released holder, else the lowest batch number) is released; a
+   losing batch is emptied ("LOST to batch N") and the run's report says so (docs/ledger-truth.md).
 7. **reconcile** — lists the period again and compares Visma's net per account × subaccount ×
    project with UKG's latest version of every pay run; fails on a difference, a journal held
    twice, or a batch of ours nobody here posted; writes the run report.

@@ -141,6 +141,25 @@ def visma_admin_router(runtime: SandboxRuntime) -> APIRouter:
             "release_status": release_status(runtime.store),
         }
 
+    @router.post("/financial-periods/{period}")
+    async def financial_period_route(period: str, request: Request) -> dict[str, Any]:
+        """``{"closed": true|false}``: a controller closes (or reopens) ``period`` in General
+        ledger in Visma's UI — no published API does that; posting into it is then refused."""
+        body = await request.json()
+        if (
+            not isinstance(body, dict)
+            or set(body) != {"closed"}
+            or not isinstance(body["closed"], bool)
+        ):
+            raise VismaError('The body must be {"closed": true|false}.')
+        with runtime.store.atomic():
+            record = runtime.store.get("periods", period)
+            if record is None:
+                raise VismaError(f"Financial period {period} does not exist.", code="12010")
+            record = {**record, "closedInGeneralLedger": body["closed"]}
+            runtime.store.put("periods", period, record)
+        return {"period": period, "closedInGeneralLedger": body["closed"]}
+
     @router.post("/api-variants")
     async def api_variants_route(request: Request) -> dict[str, Any]:
         """``{"journal_list_wrapped": true, "create_location": true}``: answers where tenants

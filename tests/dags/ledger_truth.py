@@ -18,6 +18,9 @@ from sandbox_fixture import configure
 
 PERIOD, PID = "2026-10", "202610"
 REGULAR, OFF_CYCLE = "NMF-202610-R1", "NMF-202610-C1"
+# Visma periods our batches of 2026-10 are looked for in: 202610 and the two later ones of the
+# bounded scan for moved batches (gl/holdings.search_periods)
+SCAN = 3
 KEY = re.compile(r"key=((?:[A-Za-z0-9_.\-]+:){4}\d+)")
 
 

@@ -17,6 +17,7 @@ from ledger_truth import (
     PERIOD,
     PID,
     REGULAR,
+    SCAN,
     assert_one_live_batch_per_key,
     journal_posts,
     key_of,
@@ -56,8 +57,9 @@ def test_an_empty_audit_store_posts_nothing_again(payroll, posted, monkeypatch, 
     assert visma_net(payroll) == posted
     assert_one_live_batch_per_key(payroll)
     # discovery read it once (run ids of our journal keys), the plan once, reconcile once
-    # more: not once per journal
-    assert period_listings(payroll, since) == 3
+    # more — each over the period and the bounded scan of later ones where moved batches may
+    # be (gl/holdings.search_periods: two here): not once per journal
+    assert period_listings(payroll, since) == 1 + 2 * SCAN
     assert "already in Visma" in report_text(dagrun)
     # store B learned Visma's batches: the ledger is a cache of Visma again
     from ukg_visma.audit import ledger
@@ -235,7 +237,14 @@ def test_a_duplicated_batch_in_visma_stops_the_period_and_fails_reconciliation(
         ],
     }  # fmt: skip
     since = last_call(payroll)
-    VismaHook().post("/v2/journaltransaction", copy)
+    visma = VismaHook()
+    visma.post("/v2/journaltransaction", copy)
+    # released, as an older release of the connector (or a person) would have left it: an
+    # unreleased copy is only a candidate for the key, and the settle protocol empties it
+    (number,) = {b["batchNumber"] for b in ours(payroll) if key_of(b) == key_of(original)} - {
+        original["batchNumber"]
+    }
+    visma.release_journal(number)
     dagrun = run_period(PERIOD)
     states = task_states(dagrun)
     assert str(dagrun.state) == "failed" and states["plan"] == "failed", states

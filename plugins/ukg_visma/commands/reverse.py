@@ -36,6 +36,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _reverse(args: argparse.Namespace) -> int:
     import datetime as dt
+    import os
 
     from ukg_visma.audit.airflow import audit_engine
     from ukg_visma.errors import NotRetryable
@@ -44,13 +45,14 @@ def _reverse(args: argparse.Namespace) -> int:
     from ukg_visma.settings import load_settings
     from ukg_visma.tasks.payroll.plan import place_journal, read_held, remember, stage_ref
     from ukg_visma.tasks.payroll.posting import post_journal
-    from ukg_visma.tasks.payroll.reversals import check_reversed, decide
+    from ukg_visma.tasks.payroll.reversals import check_reversed, decide, reversal_ref
     from ukg_visma.tasks.payroll.run import PayrollRun
 
     settings = load_settings()
     visma = VismaHook(visma_conn_id=args.conn)
+    periods = periods_from_api(visma.financial_periods())
     try:
-        decisions = decide(visma, settings, args.batch, reason=args.reason)
+        decisions = decide(visma, settings, args.batch, reason=args.reason, periods=periods)
     except NotRetryable as exc:
         print(f"refused: {exc}")
         return 2
@@ -59,36 +61,35 @@ def _reverse(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     engine = audit_engine()
-    periods = periods_from_api(visma.financial_periods())
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     for d in decisions:
         if d.journal is None:
             continue
         ctx = PayrollRun(run_key=f"reverse__{stamp}__{d.batch.number}", period=d.pay_period)
         journal = place_journal(d.journal, periods, settings.payroll.closed_period)
-        ref = stage_ref(ctx, journal, settings, None)
+        ref = reversal_ref(stage_ref(ctx, journal, settings, None), d)
+        ref["search_periods"] = sorted({*d.periods, ref["visma_period"]})
         result = post_journal(
             visma,
             engine,
             ref,
             d.pay_period,
-            owner=f"cli/{ctx.run_key}",
+            owner=f"cli/{ctx.run_key}/{os.getpid()}",
             release=settings.payroll.release,
         )
         print(
             f"batch {d.batch.number} reversed by batch {result['batch_number']} "
             f"({result['status']})"
         )
+        if result.get("lost"):
+            print(f"our batch {result['lost']} LOST to batch {result['batch_number']} (emptied)")
         held = read_held(
-            visma,
-            [ref["visma_period"], d.batch.period_id],
-            tenant=settings.company.tenant,
-            companies=None,
+            visma, ref["search_periods"], tenant=settings.company.tenant, companies=None
         )
         remember(engine, ctx, held)
     held = read_held(
         visma,
-        sorted({d.batch.period_id for d in decisions}),
+        sorted({p for d in decisions for p in (*d.periods, d.batch.period_id)}),
         tenant=settings.company.tenant,
         companies=None,
     )

@@ -26,17 +26,27 @@ from ukg_visma.gl.journal import JournalKey, journal_key_from_batch
 from ukg_visma.money import parse_amount
 
 __all__ = [
+    "LOST_PREFIX",
     "HeldBatch",
     "HeldLine",
     "LineKey",
     "awaiting_release",
     "batch_kind",
+    "batch_order",
+    "drop_losers",
     "held_batches",
     "is_on_hold",
     "is_releasable",
     "is_released",
     "is_voided",
+    "key_winner",
+    "key_winners",
+    "losers",
     "net_by_line",
+    "run_tag",
+    "run_tag_in",
+    "search_periods",
+    "tag_description",
 ]
 
 Kind = Literal["full", "adjustment", "reversal"]
@@ -188,6 +198,28 @@ class HeldBatch:
         return is_released(self.status)
 
     @property
+    def neutralised(self) -> bool:
+        """A loser of the settle protocol, emptied: unreleased, no lines (or marked ``LOST``).
+
+        It holds no money and no key: not a holder, never released (docs/ledger-truth.md).
+        """
+        return (
+            self.live
+            and not self.released
+            and (not self.lines or self.description.startswith(LOST_PREFIX))
+        )
+
+    @property
+    def holds_key(self) -> bool:
+        """Live and not neutralised: a candidate for (or the holder of) its key in the ledger."""
+        return self.live and not self.neutralised
+
+    @property
+    def tag(self) -> str | None:
+        """The tag of the task attempt that created the batch (``run=`` in the description)."""
+        return run_tag_in(self.description)
+
+    @property
     def kind(self) -> Kind:
         return batch_kind(self.key.run_version)[0]
 
@@ -298,3 +330,102 @@ def awaiting_release(held: Iterable[HeldBatch], runs: Iterable[tuple[str, str]])
     what the plan still releases, and what a reconcile with release on must not find."""
     scope = set(runs)
     return [b for b in held if b.live and not b.released and b.run in scope]
+
+
+# -- one key, one batch: the settle protocol (docs/ledger-truth.md, docs/decisions/visma-as-the-
+# lock.md). Batches are created on hold; after a read-back, exactly one holder of a key — the
+# released one if any, else the lowest batch number among live holders — may be released, and the
+# others are emptied (lines deleted, description "LOST to batch N"). Visma numbers batches in
+# creation order, so the lowest live holder can only change when that batch is voided.
+
+LOST_PREFIX = "LOST to batch"
+_TAG = re.compile(r"\brun=([0-9a-f]{8})\b")
+_KEY_TAIL = " key="
+
+
+def run_tag(owner: str) -> str:
+    """An 8-hex tag for the task that posts a key (stable across its retries)."""
+    import hashlib
+
+    return hashlib.sha256(owner.encode()).hexdigest()[:8]
+
+
+def run_tag_in(description: str) -> str | None:
+    m = _TAG.search(description)
+    return m.group(1) if m else None
+
+
+def tag_description(description: str, tag: str, *, head: str | None = None) -> str:
+    """``description`` with ``run=<tag>`` before the key (the key still ends the text, ≤ 250).
+
+    ``head`` replaces the human text (a loser's ``LOST to batch N``)."""
+    text, sep, key = description.rpartition(_KEY_TAIL)
+    if not sep:
+        raise ValueError(f"no journal key in batch description {description!r}")
+    text = _TAG.sub("", text).rstrip() if head is None else head
+    room = 250 - len(key) - len(_KEY_TAIL) - len(" run=") - len(tag)
+    return f"{text[:room]} run={tag}{_KEY_TAIL}{key}"
+
+
+def batch_order(number: str) -> tuple[int, str]:
+    """Sort key for batch numbers: numerically when they are digits (Visma's number series)."""
+    return (int(number), number) if number.isdigit() else (10**18, number)
+
+
+def key_winner(batches: Iterable[HeldBatch]) -> HeldBatch | None:
+    """The one batch of a key that is (or may become) in the ledger; None when none holds it.
+
+    A released holder wins (the lowest, should there be several: a duplicate a person must void);
+    else the lowest batch number among live, not neutralised holders.
+    """
+    holders = sorted((b for b in batches if b.holds_key), key=lambda b: batch_order(b.number))
+    released = [b for b in holders if b.released]
+    return (released or holders)[0] if holders else None
+
+
+def key_winners(held: Iterable[HeldBatch]) -> dict[str, HeldBatch]:
+    """``journal_key`` → its winner (:func:`key_winner`), for every key some batch holds."""
+    by_key: dict[str, list[HeldBatch]] = {}
+    for b in held:
+        by_key.setdefault(b.journal_key, []).append(b)
+    return {k: w for k, v in by_key.items() if (w := key_winner(v)) is not None}
+
+
+def losers(held: Iterable[HeldBatch]) -> list[HeldBatch]:
+    """Unreleased holders of a key that are not its winner: to be emptied, never released."""
+    held = list(held)
+    winners = key_winners(held)
+    return [
+        b
+        for b in held
+        if b.holds_key and not b.released and winners[b.journal_key].number != b.number
+    ]
+
+
+def drop_losers(held: Iterable[HeldBatch]) -> list[HeldBatch]:
+    """What the ledger holds or will hold: without losers and neutralised batches.
+
+    Voided batches stay (they tell which adjustment numbers were used); two *released* holders
+    of one key both stay — a real duplicate that plan and reconcile report.
+    """
+    held = list(held)
+    lost = {b.number for b in losers(held)}
+    return [b for b in held if b.number not in lost and not b.neutralised]
+
+
+def search_periods(
+    home: str, open_by_period: Mapping[str, bool], *, later: int = 2, extra: Iterable[str] = ()
+) -> list[str]:
+    """The Visma periods our batches of a pay period may live in, bounded.
+
+    A journal goes into its home period, or — home closed, ``post_to_next_open_period`` — into
+    the first open period after it *at posting time*. Periods close and reopen afterwards, so the
+    current first open period is not enough: the scan runs from ``home`` to the first open period
+    after it and ``later`` existing periods beyond (a batch moved further than that is found
+    only through ``extra``: the periods this run targets and the store has seen).
+    ``open_by_period``: every financial period Visma has (``YYYYPP`` → open).
+    """
+    after = sorted(p for p in open_by_period if p > home)
+    first_open = next((i for i, p in enumerate(after) if open_by_period[p]), len(after) - 1)
+    scan = after[: first_open + 1 + later] if open_by_period.get(home) is False else after[:later]
+    return sorted({home, *scan, *(p for p in extra if p)})

@@ -384,8 +384,8 @@ class VismaHook(ApiHook):
         The published 201 carries an ``ETag`` and no ``Location`` nor a documented body, so the
         number is only a hint: taken from a ``Location`` when the tenant sends one, else
         ``None`` — the caller finds the batch by reading the period back once and matching its
-        journal key (``tasks/payroll/posting.find_batch``). Sent once: a lost answer raises
-        ``ResponseLostError`` (read back before posting again); a refusal raises
+        journal key and run tag (``tasks/payroll/posting.key_holders``). Sent once: a lost answer
+        raises ``ResponseLostError`` (read back before posting again); a refusal raises
         ``ValidationError``.
         """
         response = self.post(JOURNALS, payload)
@@ -400,6 +400,13 @@ class VismaHook(ApiHook):
             lambda cur: {"hold": {"value": False}} if cur.get("status") == "Hold" else None,
             expect=JOURNAL,
         )
+
+    def update_journal(
+        self, batch_number: str, mutate: Callable[[Any], Any], *, attempts: int = 5
+    ) -> Any:
+        """Locked update of one batch (``PUT`` + If-Match, see :meth:`update`): e.g. its lines
+        with ``operation: Delete``. Returns the body that was PUT, or ``None``."""
+        return self.update(f"{JOURNALS}/{batch_number}", mutate, attempts, JOURNAL)
 
     def release_journal(self, batch_number: str, *, etag: str | None = None) -> None:
         """Release a balanced batch into the ledger (``…/action/release``), ``If-Match: etag``

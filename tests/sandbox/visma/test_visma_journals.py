@@ -447,3 +447,35 @@ def test_invalid_json_is_400_in_visma_shape(visma):
         "/v2/journaltransaction", data="{nope", headers={"Content-Type": "application/json"}
     )
     assert answer.status_code == 400 and set(answer.json()) == ERROR_FIELDS
+
+
+def test_a_controller_closes_and_reopens_a_period(visma):
+    """The admin route stands for Visma's UI (no published API closes a period)."""
+    assert visma.admin("POST", "/financial-periods/202605", {"closed": True}).status_code == 200
+    assert visma.get("/v1/financialPeriod/202605").json()["closedInGeneralLedger"] is True
+    answer = visma.post("/v2/journaltransaction", json=journal(period="202605"))
+    assert answer.status_code == 400 and "202605 is closed" in answer.json()["ExceptionMessage"]
+    assert visma.admin("POST", "/financial-periods/202605", {"closed": False}).status_code == 200
+    assert visma.post("/v2/journaltransaction", json=journal(period="202605")).status_code == 201
+    assert visma.admin("POST", "/financial-periods/209901", {"closed": True}).status_code == 400
+    assert visma.admin("POST", "/financial-periods/202605", {"closed": "yes"}).status_code == 400
+
+
+def test_a_batch_on_hold_is_emptied_with_delete_lines(visma):
+    """What a losing run does to its batch: every line ``operation: Delete`` in one PUT."""
+    _create(visma, journal(hold=True))
+    (batch,) = visma.state()["journals"]
+    number = batch["batchNumber"]
+    got = visma.get(f"/v2/journaltransaction/{number}")
+    body = {
+        "description": {"value": "LOST to batch 000001 key=x"},
+        "journalTransactionLines": [
+            {"operation": "Delete", "lineNumber": {"value": ln["lineNumber"]}}
+            for ln in got.json()["journalTransactionLines"]
+        ],
+    }
+    answer = visma.put(f"/v2/journaltransaction/{number}", json=body,
+                       headers={"If-Match": got.headers["ETag"]})  # fmt: skip
+    assert answer.status_code == 204
+    after = visma.get(f"/v2/journaltransaction/{number}").json()
+    assert after["journalTransactionLines"] == [] and after["status"] == "Hold"

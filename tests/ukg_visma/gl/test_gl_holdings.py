@@ -319,3 +319,87 @@ def test_net_by_line_nets_reversal_pairs_and_drops_zeros():
         ("2930", sub, "", ""): -1000,
     }
     assert net_by_line(held[:2]) == {}
+
+
+# -- the settle protocol's pure parts (docs/ledger-truth.md § Exactly once) --------------------
+
+
+def _holders(*specs):
+    """``(number, status, lines?, text?)`` → HeldBatch objects of one key (FULL)."""
+    rows = []
+    for number, status, *rest in specs:
+        lines = rest[0] if rest else [line(1, "5000", debit=100), line(2, "2930", credit=100)]
+        text = rest[1] if len(rest) > 1 else "Payroll NO-M 2026-10 UKG run NMF-202610-R1"
+        rows.append(row(number, FULL, lines, status=status, text=text))
+    return held_batches(rows, tenant=TENANT)
+
+
+def test_the_winner_is_the_released_holder_else_the_lowest_live_one():
+    from ukg_visma.gl.holdings import drop_losers, key_winner, losers
+
+    held = _holders(("000009", "Hold"), ("000004", "Hold"), ("000007", "Balanced"))
+    assert key_winner(held).number == "000004"
+    assert [b.number for b in losers(held)] == ["000007", "000009"]
+    assert [b.number for b in drop_losers(held)] == ["000004"]
+    # a released holder wins whatever its number; voided and emptied batches hold nothing
+    held = _holders(
+        ("000002", "Voided"),
+        ("000003", "Hold", [], "LOST to batch 000008"),
+        ("000005", "Hold"),
+        ("000008", "Posted"),
+    )
+    assert key_winner(held).number == "000008"
+    assert [b.number for b in losers(held)] == ["000005"]
+    assert held[1].neutralised and not held[1].holds_key
+    assert {b.number for b in drop_losers(held)} == {"000002", "000008"}  # voided kept
+    assert key_winner(_holders(("000001", "Voided"))) is None
+    # two released holders: both stay (a real duplicate), the lowest is named the winner
+    held = _holders(("000011", "Posted"), ("000010", "Released"))
+    assert key_winner(held).number == "000010" and losers(held) == []
+    assert len(drop_losers(held)) == 2
+
+
+def test_batch_numbers_order_numerically():
+    from ukg_visma.gl.holdings import batch_order
+
+    assert sorted(["000010", "9", "000002"], key=batch_order) == ["000002", "9", "000010"]
+
+
+def test_the_run_tag_goes_before_the_key_and_the_key_still_ends_the_description():
+    from ukg_visma.gl.holdings import run_tag, run_tag_in, tag_description
+    from ukg_visma.gl.journal import journal_key_from_batch
+
+    tag = run_tag("manual__x/" + FULL)
+    assert tag == run_tag("manual__x/" + FULL) and len(tag) == 8
+    text = tag_description("Payroll NO-M 2026-10 " + "x" * 300 + f" key={FULL}", tag)
+    assert len(text) <= 250 and text.endswith(f" run={tag} key={FULL}")
+    assert run_tag_in(text) == tag
+    assert journal_key_from_batch({"description": text, "journalTransactionLines": []}) == FULL
+    lost = tag_description(text, tag, head="LOST to batch 000004")
+    assert lost == f"LOST to batch 000004 run={tag} key={FULL}"
+    assert tag_description(text, "0" * 8).count("run=") == 1  # a new tag replaces the old
+    with pytest.raises(ValueError, match="no journal key"):
+        tag_description("a batch of somebody else", tag)
+
+
+@pytest.mark.parametrize(
+    ("home", "opened", "want"),
+    [
+        # home open: it and the next two periods (a batch moved before home was reopened)
+        ("202610", {"202610", "202611", "202612", "202701"}, ["202610", "202611", "202612"]),
+        # home closed: through the first open period after it, and two more
+        ("202610", {"202612", "202701", "202702"}, ["202610", "202611", "202612", "202701",
+                                                    "202702"]),
+        # the last period Visma has
+        ("202612", {"202612"}, ["202612"]),
+    ],
+)  # fmt: skip
+def test_the_bounded_scan_for_moved_batches(home, opened, want):
+    from ukg_visma.gl.holdings import search_periods
+
+    periods = ["202609", "202610", "202611", "202612", "202701", "202702", "202703"]
+    if home == "202612":
+        periods = ["202611", "202612"]
+    open_by = {p: p in opened for p in periods}
+    assert search_periods(home, open_by) == want
+    assert "202705" in search_periods(home, open_by, extra=["202705", ""])

@@ -19,7 +19,14 @@ from ukg_visma.audit import ledger
 from ukg_visma.errors import NotRetryable
 from ukg_visma.gl.catalog import next_open_period
 from ukg_visma.gl.corrections import PostingPlan, VoidedRun, plan_postings
-from ukg_visma.gl.holdings import HeldBatch, awaiting_release, held_batches
+from ukg_visma.gl.holdings import (
+    HeldBatch,
+    awaiting_release,
+    drop_losers,
+    held_batches,
+    losers,
+    search_periods,
+)
 from ukg_visma.gl.journal import Journal, payload_hash, to_visma_payload
 from ukg_visma.hooks.jsonbody import dumps
 from ukg_visma.settings import Settings
@@ -44,15 +51,23 @@ class ClosedPeriodError(NotRetryable, RuntimeError):
 
 
 def visma_periods(
-    engine: Engine, pay_period: str, journals: Iterable[Journal], home: str
+    engine: Engine,
+    pay_period: str,
+    journals: Iterable[Journal],
+    home: str,
+    periods: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Every Visma period where our batches of this pay period may live.
 
-    The pay period's own, the periods this run's journals go into, and those the store has seen
-    our batches of this pay period in before (a moved period, an earlier reversal).
+    The pay period's own, the periods this run's journals go into, those the store has seen
+    our batches of this pay period in before, and — so that a fresh store finds batches moved by
+    ``post_to_next_open_period`` though the periods closed or reopened since — a bounded scan of
+    the later periods (:func:`~ukg_visma.gl.holdings.search_periods`).
     """
     seen = {b["visma_period"] for b in ledger.period_batches(engine, pay_period)}
     wanted = {home, *(j.visma_period for j in journals), *seen}
+    if periods:
+        wanted |= set(search_periods(home, {p: v.open for p, v in periods.items()}))
     return sorted(p for p in wanted if p)
 
 
@@ -217,8 +232,10 @@ def plan_posting(
     companies = {j.company for j in journals} | {v.company for v in voided}
     companies.add(settings.company.ukg_company_code)
     home = ctx.period.visma_period_id
-    pids = visma_periods(engine, ctx.period.key, journals, home)
-    held = read_held(visma, pids, tenant=settings.company.tenant, companies=companies)
+    pids = visma_periods(engine, ctx.period.key, journals, home, periods)
+    listed = read_held(visma, pids, tenant=settings.company.tenant, companies=companies)
+    # what the ledger holds or will hold: a losing or emptied batch of a key is no holder
+    held = drop_losers(listed)
     plan = plan_postings(
         journals,
         held,
@@ -247,8 +264,19 @@ def plan_posting(
     policy = settings.payroll.closed_period
     create = [place_journal(j, periods, policy) for j in plan.journals]
     refs = [stage_ref(ctx, j, settings, posting_date) for j in create]
-    if settings.payroll.release:
-        for b in awaiting_release(held, (r.run for r in plan.runs)):
+    # a key Visma holds unreleased (its run died, or is racing us), or holds with losers not yet
+    # emptied: a ref that settles it — the winner released (release on), the losers emptied
+    scope = {r.run for r in plan.runs}
+    settle = {
+        b.journal_key: b
+        for b in (awaiting_release(held, scope) if settings.payroll.release else [])
+    }
+    winners = {b.journal_key: b for b in held if b.holds_key}
+    for b in losers(listed):
+        if b.run in scope and b.journal_key in winners:
+            settle.setdefault(b.journal_key, winners[b.journal_key])
+    if settle:
+        for b in settle.values():
             refs.append(
                 {
                     "journal_key": b.journal_key,
@@ -262,6 +290,8 @@ def plan_posting(
                     "payload_hash": "",
                 }
             )
+    for ref in refs:
+        ref["search_periods"] = sorted(set(pids) | {ref["visma_period"]})
     summary = plan_summary(plan) | {
         "periods": sorted(set(pids) | {r["visma_period"] for r in refs if r.get("visma_period")}),
         "dry_run": dry_run,
@@ -284,15 +314,26 @@ def plan_reversals(
     """Refs that reverse ``numbers`` (each once, whatever Visma already holds)."""
     from ukg_visma.tasks.payroll.reversals import decide
 
-    decisions = decide(visma, settings, numbers, reason=reason)
-    pids = sorted({d.batch.period_id for d in decisions})
+    decisions = decide(visma, settings, numbers, reason=reason, periods=periods)
+    pids = sorted({p for d in decisions for p in d.periods})
     remember(engine, ctx, [d.batch for d in decisions])
-    create = [
-        place_journal(d.journal, periods, settings.payroll.closed_period)
+    from ukg_visma.tasks.payroll.reversals import reversal_ref
+
+    refs = [
+        reversal_ref(
+            stage_ref(
+                ctx,
+                place_journal(d.journal, periods, settings.payroll.closed_period),
+                settings,
+                None,
+            ),
+            d,
+        )
         for d in decisions
         if d.journal is not None
     ]
-    refs = [stage_ref(ctx, j, settings, None) for j in create]
+    for ref in refs:
+        ref["search_periods"] = sorted(set(pids) | {ref["visma_period"]})
     text = "\n".join(["## Reversal on request", "", *(f"- {d.message}" for d in decisions), ""])
     if reason:
         text += f"\nReason given: {reason}\n"

@@ -1,32 +1,47 @@
-"""Posting one journal exactly once, releasing it, and reading the period back.
+"""Posting one journal so that Visma releases its key exactly once, whoever else posts it.
 
-Visma has no idempotency key, so exactly-once is built from three parts (design.md):
-a deterministic journal key written into the batch, the posting ledger in the audit store (a lease
-so that only one task can post a key), and a read-back from Visma before any POST whose earlier
-attempt may have landed. The order of writes matters and is the point of this module (the
-ledger's states and allowed moves: ``audit/posting_states.py``):
+Visma has no idempotency key and the audit store may not be shared (two deployments, per-worker
+SQLite), so the lease in the posting ledger only keeps one task *of this store* on a key. What
+keeps two runs with separate stores from both releasing a key is Visma itself (docs/ledger-truth.md,
+docs/decisions/visma-as-the-lock.md):
 
-1. take the lease; a journal already ``created``/``released`` needs no POST;
-2. if an earlier attempt's outcome is unknown, look for the key in Visma and adopt that batch;
+1. take the lease; a journal already ``released`` here needs nothing;
+2. a retry (or an unknown outcome) reads the key's batches back first: our earlier batch (its
+   ``run=`` tag) is adopted; a key another run holds is settled, nothing is created;
 3. mark the ledger ``unknown`` *before* sending the POST (a crash after this point is safe);
-4. POST; on 201 record the batch number (from ``Location`` when the tenant sends one, else from
-   one read-back of the period by key — the published 201 names no batch); a lost answer leaves
-   ``unknown`` for the retry;
-5. take the batch off hold and release it (each step checks the batch's current status first;
-   a lost release answer is read back, and a batch still ``Balanced`` is released by the retry).
+4. POST the batch **on hold** (not in the ledger) and read the key's batches back from every
+   Visma period it may live in — our batch is the one with our tag (the published 201 names no
+   batch);
+5. settle: the key's winner — a released holder if any, else the lowest batch number among live
+   holders — is taken off hold and released; every other unreleased holder is emptied (lines
+   ``operation: Delete``, description ``LOST to batch N``). A run whose batch lost reports it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import ledger
 from ukg_visma.audit.posting_states import PostingState
 from ukg_visma.errors import Retryable
-from ukg_visma.gl.holdings import held_batches, is_released
+from ukg_visma.gl.holdings import (
+    LOST_PREFIX,
+    HeldBatch,
+    held_batches,
+    is_on_hold,
+    is_releasable,
+    is_released,
+    is_voided,
+    key_winner,
+    losers,
+    run_tag,
+    tag_description,
+)
 from ukg_visma.gl.journal import JournalKey
-from ukg_visma.hooks.exceptions import ResponseLostError, ValidationError
+from ukg_visma.hooks.exceptions import ConcurrentUpdateError, ResponseLostError, ValidationError
 from ukg_visma.hooks.jsonbody import loads
 from ukg_visma.periods import PayPeriod
 
@@ -42,44 +57,53 @@ class PostingOutcomeUnknownError(Retryable, RuntimeError):
     """The POST's answer was lost and Visma does not show the batch yet: retry reads back first."""
 
 
-def find_batch(visma: VismaHook, period: PayPeriod | str, journal_key: str) -> str | None:
-    """The batch number that carries ``journal_key`` in Visma, ignoring voided batches.
+def key_holders(visma: VismaHook, period_ids: Sequence[str], journal_key: str) -> list[HeldBatch]:
+    """Every batch of ours that carries ``journal_key`` in these Visma periods (voided too)."""
+    tenant = JournalKey.parse(journal_key).tenant
+    rows: list[dict[str, Any]] = []
+    for pid in dict.fromkeys(period_ids):
+        rows.extend(visma.journals(pid))
+    return [b for b in held_batches(rows, tenant=tenant) if b.journal_key == journal_key]
 
-    ``period`` is the pay period or the Visma period id (``YYYYPP``) the batch was sent to. The
-    listing is read as the plan reads it (:func:`ukg_visma.gl.holdings.held_batches`: pages
-    merged by batch number, our key recognised in the description and the line references).
+
+def find_batch(visma: VismaHook, period: PayPeriod | str, journal_key: str) -> str | None:
+    """The batch number that holds ``journal_key`` in Visma: its winner (see
+    :func:`~ukg_visma.gl.holdings.key_winner`), ignoring voided and neutralised batches.
+
+    ``period`` is the pay period or the Visma period id (``YYYYPP``) the batch was sent to.
     """
     pid = period.visma_period_id if isinstance(period, PayPeriod) else period
-    tenant = JournalKey.parse(journal_key).tenant
-    matches = [
-        b.number
-        for b in held_batches(visma.journals(pid), tenant=tenant)
-        if b.live and b.journal_key == journal_key
-    ]
-    if len(matches) > 1:
-        raise RuntimeError(
-            f"journal {journal_key} is held by {len(matches)} Visma batches {matches}: a "
-            "duplicate exists (posted outside this connector?) — void all but one in Visma"
-        )
-    return matches[0] if matches else None
+    winner = key_winner(key_holders(visma, [pid], journal_key))
+    return winner.number if winner else None
+
+
+def _status_of(visma: VismaHook, number: str) -> str:
+    return str(visma.journal(number).get("status"))
 
 
 def _release(visma: VismaHook, number: str, release: bool) -> str:
-    """Take the batch off hold and release it; returns the batch's final status."""
+    """Take the batch off hold and release it; returns the batch's final status.
+
+    Another run may drive the same winner at the same moment (it settles the same key): a 412, or
+    a 400 because the batch was released meanwhile, is read back instead of failing.
+    """
     body, _ = visma.journal_with_etag(number)
     status = body.get("status")
-    if status == "Hold":
-        visma.take_off_hold(number)
+    if is_on_hold(status):
+        try:
+            visma.take_off_hold(number)
+        except ConcurrentUpdateError:
+            log.info("batch %s: changed by another run while taking it off hold", number)
         body, _ = visma.journal_with_etag(number)
         status = body.get("status")
-    if release and status == "Balanced":
+    if release and is_releasable(status):
         _, etag = visma.journal_with_etag(number)
         try:
             visma.release_journal(number, etag=etag)
         except ResponseLostError as exc:
             log.warning("release of batch %s: answer lost; checking its status", number)
-            status = visma.journal(number).get("status")
-            if status == "Balanced":
+            status = _status_of(visma, number)
+            if is_releasable(status):
                 # Not released: the answer came from something in between (a proxy's page)
                 # that never passed the release on. The batch number is in the ledger, so
                 # the retry goes straight to releasing it.
@@ -87,9 +111,108 @@ def _release(visma: VismaHook, number: str, release: bool) -> str:
                     f"batch {number}: the release's answer was lost and the batch is still "
                     "Balanced (not released); the retry releases it"
                 ) from exc
-            return str(status)
-        status = visma.journal(number).get("status")
+            return status
+        except (ConcurrentUpdateError, ValidationError) as exc:
+            status = _status_of(visma, number)
+            if not is_released(status):
+                raise
+            log.info("batch %s: released meanwhile by another run (%s)", number, exc)
+            return status
+        status = _status_of(visma, number)
     return str(status)
+
+
+def neutralise(visma: VismaHook, batch: HeldBatch, winner: str) -> bool:
+    """Empty a losing batch: every line ``operation: Delete``, description ``LOST to batch N``.
+
+    Published operations only (there is no DELETE of a journal transaction). Kept on hold: an
+    empty batch cannot be released (no lines) and holds no money. False when the batch was
+    released or voided meanwhile (left alone: the caller settles again).
+    """
+    tag = batch.tag or "00000000"
+
+    def mutate(cur: dict[str, Any]) -> dict[str, Any] | None:
+        if is_released(cur.get("status")) or is_voided(cur.get("status")):
+            return None
+        lines = [ln for ln in cur.get("journalTransactionLines") or [] if isinstance(ln, dict)]
+        desc = _plain(cur.get("description"))
+        if not lines and desc.startswith(LOST_PREFIX):
+            return None
+        head = f"{LOST_PREFIX} {winner}"
+        return {
+            "batchNumber": {"value": batch.number},
+            "description": {"value": tag_description(desc, tag, head=head)},
+            "hold": {"value": True},
+            "journalTransactionLines": [
+                {"operation": "Delete", "lineNumber": {"value": _unwrap(ln.get("lineNumber"))}}
+                for ln in lines
+            ],
+        }
+
+    done = visma.update_journal(batch.number, mutate)
+    if done is None:
+        status = _status_of(visma, batch.number)
+        return not is_released(status)
+    log.warning("journal %s: batch %s LOST to batch %s (emptied)", batch.journal_key,
+                batch.number, winner)  # fmt: skip
+    return True
+
+
+def _unwrap(value: Any) -> Any:
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _plain(value: Any) -> str:
+    value = _unwrap(value)
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One settle of a key: the winner, its final status, and the batches emptied."""
+
+    winner: str
+    status: str
+    emptied: tuple[str, ...]
+
+
+def settle(
+    visma: VismaHook,
+    journal_key: str,
+    period_ids: Sequence[str],
+    *,
+    release: bool,
+    holders: Sequence[HeldBatch] | None = None,
+    attempts: int = 3,
+) -> Settled | None:
+    """Make Visma hold ``journal_key`` in exactly one batch; release it (``release`` on).
+
+    ``holders`` is a read of the key's batches made *after* the caller's own batch was created
+    (else the periods are read here). The winner (:func:`~ukg_visma.gl.holdings.key_winner`) is
+    released — whichever run created it: it may have died — and every other unreleased holder is
+    emptied. None when no batch holds the key.
+    """
+    for _ in range(attempts):
+        if holders is None:
+            holders = key_holders(visma, period_ids, journal_key)
+        winner = key_winner(holders)
+        if winner is None:
+            return None
+        emptied = []
+        again = False
+        for loser in losers(holders):
+            if neutralise(visma, loser, winner.number):
+                emptied.append(loser.number)
+            else:  # released meanwhile (someone else's rule?): read everything again
+                again = True
+        if again:
+            holders = None
+            continue
+        status = winner.status if winner.released else _release(visma, winner.number, release)
+        return Settled(winner.number, status, tuple(emptied))
+    raise PostingOutcomeUnknownError(
+        f"journal {journal_key}: its batches kept changing while settling; the retry settles again"
+    )
 
 
 def post_journal(
@@ -103,16 +226,20 @@ def post_journal(
     lease_s: float = 900,
     try_number: int = 1,
 ) -> dict[str, Any]:
-    """Post the staged journal ``ref`` exactly once; returns key, batch number and status.
+    """Post the staged journal ``ref`` so that Visma releases its key exactly once.
 
-    The plan step read Visma just before and found the key missing, so a first attempt with a
-    fresh lease posts. A *retry* reads Visma back first even when this store's ledger knows
-    nothing: the earlier attempt may have run on a worker with another audit store.
+    The batch is created on hold (not in the ledger), the key's batches are read back from every
+    period it may live in, and :func:`settle` releases the one winner and empties the others: two
+    runs with separate stores racing for one key end with one released batch. A run whose batch
+    lost says so (``lost``, ``winner``). A *retry* reads Visma back before posting: the earlier
+    attempt may have created the batch (found by its ``run=`` tag), or another run holds the key.
     """
     from airflow.sdk import ObjectStoragePath
 
     key = ref["journal_key"]
-    where = ref.get("visma_period") or period
+    where = ref.get("visma_period") or period.visma_period_id
+    pids = list(ref.get("search_periods") or dict.fromkeys([where, period.visma_period_id]))
+    tag = run_tag(owner)
     entry = ledger.claim(
         engine,
         journal_key=key,
@@ -129,65 +256,87 @@ def post_journal(
         log.info("journal %s already released as batch %s", key, entry.batch_number)
         return {
             "journal_key": key,
+            "kind": ref.get("kind", "full"),
             "batch_number": entry.batch_number,
             "status": PostingState.RELEASED.value,
         }
 
-    number = entry.batch_number or ref.get("batch_number")
+    mine: str | None = entry.batch_number or (
+        ref.get("batch_number") if ref.get("kind") == "release" else None
+    )
+    holders: list[HeldBatch] | None = None
     adopted = False
-    if number is None and (
+    created_by_us: str | None = None  # the batch this task created (now or in an earlier try)
+    if mine is None and (
         entry.status in (PostingState.UNKNOWN, PostingState.FAILED) or try_number > 1
     ):
-        number = find_batch(visma, where, key)
-        adopted = number is not None
-        if adopted:
-            log.warning("journal %s: earlier attempt did create batch %s; adopting it", key, number)
-            ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=number)
-    if number is None:
+        holders = key_holders(visma, pids, key)
+        own = [b.number for b in holders if b.tag == tag and b.live]
+        if own:
+            mine, adopted = own[0], True
+            created_by_us = mine
+            log.warning("journal %s: earlier attempt did create batch %s; adopting it", key, mine)
+            ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=mine)
+        elif key_winner(holders) is not None:
+            adopted = True  # another run holds the key: settle it, create nothing
+    if mine is None and not adopted:
         with ObjectStoragePath(ref["payload"]).open("r") as fh:
             payload = loads(fh.read())
+        payload["hold"] = {"value": True}  # never straight into the ledger: settle first
+        desc = _plain(payload.get("description"))
+        payload["description"] = {"value": tag_description(desc, tag)}
         # write-ahead: a POST is in flight
         ledger.record(engine, key, owner, status=PostingState.UNKNOWN)
+        lost: ResponseLostError | None = None
         try:
             created = visma.create_journal(payload)
         except ResponseLostError as exc:
-            number = find_batch(visma, where, key)
-            if number is None:
-                ledger.record(engine, key, owner, status=PostingState.UNKNOWN, error=str(exc))
-                raise PostingOutcomeUnknownError(
-                    f"journal {key}: Visma's answer was lost and the batch is not visible; the "
-                    "retry reads back again before posting"
-                ) from exc
-            adopted = True
+            created, lost = None, exc
         except ValidationError as exc:
             ledger.record(
                 engine, key, owner, status=PostingState.FAILED, error=str(exc), release_lease=True
             )
             raise
-        else:
-            # The published 201 names no batch (no Location): one read-back of the period finds
-            # it by our key; a Location, when the tenant sends one, saves that read.
-            number = created or find_batch(visma, where, key)
-            if number is None:
-                ledger.record(engine, key, owner, status=PostingState.UNKNOWN)
-                raise PostingOutcomeUnknownError(
-                    f"journal {key}: Visma answered 201 but the batch is not in the period's "
-                    "listing yet; the retry reads back again before posting"
-                )
-        ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=number)
-        log.info("journal %s: %s batch %s", key, "adopted" if adopted else "created", number)
+        # the published 201 names no batch (no Location): read the key's batches back — the
+        # read the settle needs anyway; our batch is the one with our tag
+        holders = key_holders(visma, pids, key)
+        own = [b.number for b in holders if b.tag == tag and b.live]
+        mine = created or (own[0] if own else None)
+        if mine is None:
+            ledger.record(engine, key, owner, status=PostingState.UNKNOWN,
+                          error=str(lost) if lost else None)  # fmt: skip
+            raise PostingOutcomeUnknownError(
+                f"journal {key}: "
+                + ("Visma's answer was lost" if lost else "Visma answered 201")
+                + " and the batch is not in the listing yet; the retry reads back before posting"
+            ) from lost
+        adopted = lost is not None
+        created_by_us = mine
+        ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=mine)
+        log.info("journal %s: %s batch %s on hold", key, "adopted" if adopted else "created", mine)
 
-    elif entry.status is not PostingState.CREATED or entry.batch_number != number:
-        ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=number)
-
-    status = _release(visma, number, release)
-    final = PostingState.RELEASED if is_released(status) else PostingState.CREATED
-    ledger.record(engine, key, owner, status=final, batch_number=number, release_lease=True)
+    settled = settle(visma, key, pids, release=release, holders=holders)
+    if settled is None:
+        # our batch not listed yet (or voided by a person): the ledger keeps what it knows — a
+        # retry settles again; a period re-run plans from Visma
+        raise PostingOutcomeUnknownError(
+            f"journal {key}: no live batch holds it in Visma periods {', '.join(pids)} (not listed "
+            "yet, or voided in Visma); the retry reads back again"
+        )
+    final = PostingState.RELEASED if is_released(settled.status) else PostingState.CREATED
+    ledger.record(engine, key, owner, status=final, batch_number=settled.winner,
+                  release_lease=True)  # fmt: skip
+    lost_batch = created_by_us if created_by_us and created_by_us != settled.winner else None
+    if lost_batch:
+        log.warning("journal %s: our batch %s LOST to batch %s; not released by this run",
+                    key, lost_batch, settled.winner)  # fmt: skip
     return {
         "journal_key": key,
         "kind": ref.get("kind", "full"),
-        "batch_number": number,
+        "batch_number": settled.winner,
         "status": final.value,
         "adopted": adopted,
-        "visma_status": status,
+        "visma_status": settled.status,
+        "lost": lost_batch,
+        "emptied": list(settled.emptied),
     }

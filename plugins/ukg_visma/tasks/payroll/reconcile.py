@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
-from ukg_visma.gl.holdings import awaiting_release
+from ukg_visma.gl.holdings import awaiting_release, drop_losers
 from ukg_visma.gl.journal import Journal
 from ukg_visma.gl.reconcile import reconcile_held
 from ukg_visma.gl.report import run_summary
@@ -100,7 +100,13 @@ def reconcile_and_report(
     companies = {c for c, _ in scope} | {settings.company.ukg_company_code}
     known = {e.batch_number for e in ledger.list_period(engine, ctx.period.key) if e.batch_number}
     known |= {p["batch_number"] for p in posted if p.get("batch_number")}
-    held = read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=companies)
+    # what the plan read from Visma is known too: the ledger may not have adopted it (a row
+    # still leased by a task of this store that died mid-post, while another run released it)
+    known |= {n for r in plan["runs"] for n in r.get("held") or ()}
+    # a losing or emptied batch of the settle protocol holds nothing (docs/ledger-truth.md)
+    held = drop_losers(
+        read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=companies)
+    )
     mapped_uri = staging.path_for(ctx.run_key, "mapped.parquet")
     mapped = staging.read_frame(str(mapped_uri)) if mapped_uri.exists() else None
     expected = [k for r in plan["runs"] for k in r["create"]]
@@ -135,6 +141,14 @@ def reconcile_and_report(
         warnings=warnings,
     )
     summary += "\n## Pay runs: what Visma held and what this run did\n\n" + (outcomes or "-") + "\n"
+    lost = {p["journal_key"]: (p["lost"], p["batch_number"]) for p in posted if p.get("lost")}
+    if lost:
+        # another run of this pay period (its own audit store) created the key's batch first
+        summary += "\n## Lost to another run\n\n" + "".join(
+            f"- journal {k}: our batch {mine} LOST to batch {winner} (emptied, not released by "
+            "this run; the ledger holds the winner once)\n"
+            for k, (mine, winner) in sorted(lost.items())
+        )
     paths = write_report(
         settings, ctx, "summary", markdown=summary, csv=result.table.to_csv(index=False)
     )
@@ -148,6 +162,7 @@ def reconcile_and_report(
         "released": sum(1 for s in statuses.values() if s == "released"),
         "runs": {r["pay_run"]: r["outcome"] for r in plan["runs"]},
         "report": paths["markdown"],
+        "lost": {k: {"batch": m, "winner": w} for k, (m, w) in sorted(lost.items())},
         "ok": bool(result.ok),
         **key_figures(journals, live, ok=bool(result.ok)),
     }

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.errors import NotRetryable
 from ukg_visma.gl.corrections import reversal_journal
-from ukg_visma.gl.holdings import HeldBatch, held_batches
+from ukg_visma.gl.holdings import (
+    HeldBatch,
+    drop_losers,
+    held_batches,
+    key_winner,
+    search_periods,
+)
 from ukg_visma.gl.journal import Journal
 from ukg_visma.hooks.exceptions import NotFoundError
 from ukg_visma.periods import PayPeriod
@@ -43,14 +49,20 @@ class ReversalRequestError(NotRetryable, ValueError):
 @dataclass(frozen=True)
 class ReversalDecision:
     batch: HeldBatch
-    journal: Journal | None  # None: already reversed
-    existing: str | None  # the batch number of the reversal Visma already holds
+    journal: Journal | None  # None: already reversed (released)
+    existing: str | None  # the reversal Visma already holds (with a journal: held, to settle)
     pay_period: PayPeriod
+    periods: tuple[str, ...] = ()  # the Visma periods searched for an existing reversal
 
     @property
     def message(self) -> str:
         if self.journal is None:
             return f"batch {self.batch.number} is already reversed by batch {self.existing}"
+        if self.existing:
+            return (
+                f"batch {self.batch.number}: its reversal batch {self.existing} is held "
+                "unreleased (a run that died or is racing this one); it will be settled"
+            )
         return f"batch {self.batch.number} will be reversed ({self.journal.journal_key})"
 
 
@@ -87,24 +99,54 @@ def read_batch(visma: VismaHook, number: str, settings: Settings) -> HeldBatch:
     return batch
 
 
+def reversal_periods(batch: HeldBatch, periods: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where a reversal of ``batch`` may live: its own period, or — closed then, the reversal
+    moved by ``post_to_next_open_period`` — a later one (the bounded scan of
+    :func:`~ukg_visma.gl.holdings.search_periods`)."""
+    open_by = {p: bool(getattr(v, "open", v)) for p, v in periods.items()}
+    return tuple(search_periods(batch.period_id, open_by))
+
+
 def decide(
-    visma: VismaHook, settings: Settings, numbers: Sequence[str], *, reason: str = ""
+    visma: VismaHook,
+    settings: Settings,
+    numbers: Sequence[str],
+    *,
+    reason: str = "",
+    periods: Mapping[str, Any] | None = None,
 ) -> list[ReversalDecision]:
-    """Read each batch and its Visma period; plan a reversal unless Visma already holds one."""
+    """Read each batch and the periods its reversal may be in; plan a reversal unless Visma
+    already holds one (released, or held by a run that is settling it).
+
+    ``periods``: Visma's financial periods (``YYYYPP`` → a catalog period, or open as a bool);
+    read here when not given.
+    """
+    from ukg_visma.gl.catalog import periods_from_api
+
     batches = [read_batch(visma, str(n).strip(), settings) for n in dict.fromkeys(numbers)]
+    if periods is None:
+        periods = periods_from_api(visma.financial_periods())
+    where = {b.number: reversal_periods(b, periods) for b in batches}
     listed: dict[str, list[HeldBatch]] = {}
-    for pid in sorted({b.period_id for b in batches}):
+    for pid in sorted({p for ps in where.values() for p in ps}):
         rows: list[dict[str, Any]] = list(visma.journals(pid))
         listed[pid] = held_batches(rows, tenant=settings.company.tenant)
     out = []
     for b in batches:
-        existing = [h.number for h in listed[b.period_id] if h.live and h.reverses == b.number]
+        found = [h for pid in where[b.number] for h in listed[pid] if h.reverses == b.number]
+        winner = key_winner(found)
         journal = None
-        if not existing:
+        if winner is None or not winner.released:
             note = f"requested: {reason}" if reason else "requested"
             journal = reversal_journal(b, note=note)
         out.append(
-            ReversalDecision(b, journal, existing[0] if existing else None, pay_period_of(b))
+            ReversalDecision(
+                b,
+                journal,
+                winner.number if winner else None,
+                pay_period_of(b),
+                where[b.number],
+            )
         )
     return out
 
@@ -112,8 +154,10 @@ def decide(
 def check_reversed(
     held: Iterable[HeldBatch], numbers: Iterable[str]
 ) -> tuple[list[str], Mapping[str, tuple[str, ...]]]:
-    """Problems after posting: each batch reversed by exactly one live batch, no key held twice."""
-    held = [h for h in held if h.live]
+    """Problems after posting: each batch reversed by exactly one live batch, no key held twice.
+
+    Losing and emptied batches of the settle protocol hold nothing and are not counted."""
+    held = [h for h in drop_losers(held) if h.live]
     problems = []
     by_number = {h.number: h for h in held}
     for n in numbers:
@@ -134,3 +178,11 @@ def check_reversed(
     for h in held:
         keys.setdefault(h.journal_key, []).append(h.number)
     return problems, {k: tuple(v) for k, v in keys.items() if len(v) > 1}
+
+
+def reversal_ref(ref: dict[str, Any], decision: ReversalDecision) -> dict[str, Any]:
+    """A staged reversal's ref; when Visma already holds the reversal unreleased, a ref that
+    settles that batch instead of creating another (``tasks/payroll/posting.settle``)."""
+    if decision.existing and decision.journal is not None:
+        return {**ref, "kind": "release", "batch_number": decision.existing}
+    return ref
