@@ -23,7 +23,7 @@ from ukg_visma.gl.validate import validate
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
-from ukg_visma.tasks.payroll.run import PayrollRun
+from ukg_visma.tasks.payroll.run import FLOW, PayrollRun
 from ukg_visma.tasks.reports import write_report
 from ukg_visma.ui.urls import PAYROLL_DAG_ID, airflow_base_url, report_href
 
@@ -46,14 +46,45 @@ def fetch_catalog(visma: VismaHook, ctx: PayrollRun) -> str:
     return staging.write_json(ctx.run_key, "visma_catalog", data)
 
 
-def _audit_validation(engine: Engine, ctx: PayrollRun, report: ValidationReport) -> None:
+def _audit_validation(
+    engine: Engine, ctx: PayrollRun, report: ValidationReport, lines: pd.DataFrame
+) -> None:
+    """Each line a finding names gets its own audit row (status ``invalid``, the reason); the
+    other lines stay in their block's row (``tasks.payroll.extract``)."""
+    from ukg_visma.tasks.payroll.extract import LINE_KIND
+
     bad: dict[str, str] = {}
     for finding in report.errors:
         for key in finding.rows.get("source_key", pd.Series(dtype=str)):
             bad.setdefault(str(key), finding.message)
-    for message in sorted(set(bad.values())):
-        keys = [k for k, m in bad.items() if m == message]
-        records.set_status(engine, ctx.audit_run_id, "gl_line", keys, "invalid", error=message)
+    if not bad:
+        return
+    named = lines.loc[
+        lines["source_key"].isin(list(bad)),
+        ["source_key", "source_hash", "run_id", "ukg_account", "org_level3"],
+    ]
+    records.upsert_records(
+        engine,
+        ctx.audit_run_id,
+        FLOW,
+        LINE_KIND,
+        (
+            {
+                "source_key": key,
+                "source_hash": digest,
+                "status": "invalid",
+                "error": bad[key],
+                "detail": {"run_id": run_id, "account": account, "cost_centre": cc},
+            }
+            for key, digest, run_id, account, cc in named.itertuples(index=False)
+        ),
+    )
+
+
+def block_keys(lines: pd.DataFrame) -> list[str]:
+    """The audit keys (``{runId}/{blockId}``) of the blocks ``lines`` come from."""
+    blocks = lines[["run_id", "block_id"]].drop_duplicates()
+    return [f"{r}/{b}" for r, b in blocks.itertuples(index=False)]
 
 
 def transform_and_validate(
@@ -105,7 +136,7 @@ def transform_and_validate(
     )
     log.info("validation report: %s\n%s", paths["markdown"], report.to_markdown())
     if not report.ok:
-        _audit_validation(engine, ctx, report)
+        _audit_validation(engine, ctx, report, lines)
         raise JournalValidationError(report)
 
     journals = list(result.journals)
@@ -121,13 +152,9 @@ def transform_and_validate(
     staging.write_frame(ctx.run_key, "mapped", result.mapped)
     staging.write_frame(ctx.run_key, "lineage", result.lineage)
     staging.write_json(ctx.run_key, "journals", [j.model_dump(mode="json") for j in journals])
-    records.set_status(
-        engine,
-        ctx.audit_run_id,
-        "gl_line",
-        result.lineage["source_key"].unique().tolist(),
-        "validated",
-    )
+    from ukg_visma.tasks.payroll.extract import BLOCK_KIND
+
+    records.set_status(engine, ctx.audit_run_id, BLOCK_KIND, block_keys(lines), "validated")
     return {
         "period": ctx.period.key,
         "journals": len(journals),
