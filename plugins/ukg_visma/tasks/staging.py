@@ -109,15 +109,20 @@ class FrameStage:
             self._fh.close()
 
 
-def read_frame(uri: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """A staged frame (``columns``: only those, read column by column from the file)."""
-    if columns is not None:
+def read_frame(
+    uri: str, columns: list[str] | None = None, *, without: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """A staged frame; ``columns``: only those, ``without``: all but those (a column not read
+    is not held: the staged GL lines' hashes are 64 characters a line)."""
+    with ObjectStoragePath(uri).open("rb") as fh:
+        data = io.BytesIO(fh.read())
+    if without:
         import pyarrow.parquet as pq
 
-        with ObjectStoragePath(uri).open("rb") as fh:
-            return pq.read_table(fh, columns=columns).to_pandas()
-    with ObjectStoragePath(uri).open("rb") as fh:
-        return pd.read_parquet(io.BytesIO(fh.read()))
+        names = pq.read_schema(data).names
+        columns = [c for c in (columns or names) if c not in without]
+        data.seek(0)
+    return pd.read_parquet(data, columns=columns)
 
 
 def exists(uri: str) -> bool:

@@ -47,7 +47,7 @@ def fetch_catalog(visma: VismaHook, ctx: PayrollRun) -> str:
 
 
 def _audit_validation(
-    engine: Engine, ctx: PayrollRun, report: ValidationReport, lines: pd.DataFrame
+    engine: Engine, ctx: PayrollRun, report: ValidationReport, lines_uri: str
 ) -> None:
     """Each line a finding names gets its own audit row (status ``invalid``, the reason); the
     other lines stay in their block's row (``tasks.payroll.extract``)."""
@@ -59,6 +59,9 @@ def _audit_validation(
             bad.setdefault(str(key), finding.message)
     if not bad:
         return
+    lines = staging.read_frame(
+        lines_uri, ["source_key", "source_hash", "run_id", "ukg_account", "org_level3"]
+    )
     named = lines.loc[
         lines["source_key"].isin(list(bad)),
         ["source_key", "source_hash", "run_id", "ukg_account", "org_level3"],
@@ -117,7 +120,8 @@ def transform_and_validate(
             "approval": f"**Pay period {ctx.period.key}**: nothing to post; UKG voided "
             f"{len(voided)} pay run(s) — approving reverses what Visma holds for them.",
         }
-    lines = staging.read_frame(extracted["lines"])
+    # the content hashes are the audit's, not the transform's: not held while mapping
+    lines = staging.read_frame(extracted["lines"], without=("source_hash",))
     result = transform(lines, mappings, settings)
     catalog = VismaCatalog.from_api(**raw_catalog)
     report = validate(result.mapped, result.journals, catalog, ctx.period, settings=settings)
@@ -136,7 +140,7 @@ def transform_and_validate(
     )
     log.info("validation report: %s\n%s", paths["markdown"], report.to_markdown())
     if not report.ok:
-        _audit_validation(engine, ctx, report, lines)
+        _audit_validation(engine, ctx, report, extracted["lines"])
         raise JournalValidationError(report)
 
     journals = list(result.journals)
