@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ukg_visma.gl.catalog import VismaCatalog
-from ukg_visma.gl.extract import gl_frame
+from ukg_visma.gl.export_frame import gl_frame
 from ukg_visma.gl.split import split_balanced
 from ukg_visma.gl.transform import build_journals, map_lines
 from ukg_visma.gl.validate import validate

@@ -56,7 +56,39 @@ def _hwm_mb() -> float:
     return peak_rss_mb()
 
 
-def _scenario(employees: int, latency_ms: int, profile: str | None) -> dict[str, Any]:
+def _repeat_april(box: Any, lines: int) -> None:
+    """April's run served ``repeat`` times over (the sandbox's ``repeat``, made per block), so
+    that a run of ``lines`` lines costs the sandbox nothing to hold: the same accounts, org codes
+    and projects as the employees' real run, every served line with its own ``systemId``."""
+    from ukg_visma.hooks.ukg import UkgHook
+
+    [run] = [r for r in box.ukg_state()["glRuns"] if str(r["payDate"]).startswith(PERIOD)]
+    hook = UkgHook()
+    base = [
+        line
+        for b in range(1, run["totalNrOfBlocks"] + 1)
+        for line in hook.gl_block(run["runId"], b)
+    ]
+    head = base[0]
+    keep = ("systemId", "blockId", "totalNrOfBlocks", "glRunDateTime", "userWhoRanThisGl")
+    body = {
+        "runId": run["runId"],
+        "replace": True,
+        "emit": False,
+        "periodStartDate": str(head["periodStartDate"])[:10],
+        "periodEndDate": str(head["periodEndDate"])[:10],
+        "payPeriodEndDate": str(head["payPeriodEndDate"])[:10],
+        "payDate": str(run["payDate"])[:10],
+        "payGroup": head["payGroup"],
+        "repeat": max(1, round(lines / len(base))),
+        "lines": [{k: v for k, v in line.items() if k not in keep} for line in base],
+    }
+    box.ukg_admin("POST", "gl-runs", json.loads(json.dumps(body, default=str)))
+
+
+def _scenario(
+    employees: int, latency_ms: int, profile: str | None, lines: int = 0
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="ukgv-bench-500k-"))
     os.environ["AIRFLOW_HOME"] = str(work / "airflow")
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
@@ -74,6 +106,8 @@ def _scenario(employees: int, latency_ms: int, profile: str | None) -> dict[str,
         box.visma_admin("POST", "reset", {})
         reset_s = time.perf_counter() - t
         point_at_sandbox(box, work, latency_ms, mappings=False)
+        if lines:
+            _repeat_april(box, lines)
 
         from ukg_visma.audit.store import get_engine
         from ukg_visma.hooks.ukg import UkgHook
@@ -244,16 +278,41 @@ def _print(r: dict[str, Any]) -> None:
             print(f"\ncProfile of {s['stage']} (cumulative):\n{s['profile']}")
 
 
-def main(employees: list[int], latency: int, profile: str | None) -> list[dict[str, Any]]:
+def main(
+    employees: list[int], latency: int, profile: str | None, lines: list[int] | None = None
+) -> list[dict[str, Any]]:
     print(f"GL export through the UKG sandbox — {machine()}; {load()}")
     rows = []
-    for n in employees:
-        args = ["--child", str(n), str(latency)] + (["--profile", profile] if profile else [])
-        r = child("gl_export_scale", *args)
+    sizes = [(n, 0) for n in employees] if not lines else [(employees[0], n) for n in lines]
+    for n, size in sizes:
+        args = ["--child", str(n), str(latency), str(size)]
+        r = child("gl_export_scale", *args + (["--profile", profile] if profile else []))
         _print(r)
         rows.append(r)
+    if lines:
+        _growth(rows)
     print(f"(after: {load()})")
     return rows
+
+
+def _growth(rows: list[dict[str, Any]]) -> None:
+    """Lines, peak MB and CPU seconds per stage per size, and what each doubling cost."""
+    stages = [s["stage"] for s in rows[0]["stages"]]
+    print("\nper size (peak MB = the whole process's VmHWM during the stage; s = CPU seconds):")
+    print(f"  {'lines':>10} | {'peak MB':>7} | " + " | ".join(f"{s[:9]:>9}" for s in stages)
+          + f" | {'CPU s':>6} | growth")  # fmt: skip
+    prev: tuple[int, float] | None = None
+    for r in rows:
+        n = sum(g["lines"] for g in r["gl_runs"])
+        peak = max(s["peak_mb"] for s in r["stages"])
+        cpu = sum(s["cpu_s"] for s in r["stages"])
+        growth = ""
+        if prev:
+            growth = f"{peak / prev[1]:.2f}x MB for {n / prev[0]:.2f}x lines"
+        print(f"  {n:>10,} | {peak:>7.0f} | "
+              + " | ".join(f"{s['peak_mb']:>4.0f}/{s['cpu_s']:>4.1f}" for s in r["stages"])
+              + f" | {cpu:>6.1f} | {growth}")  # fmt: skip
+        prev = (n, peak)
 
 
 if __name__ == "__main__":
@@ -261,9 +320,13 @@ if __name__ == "__main__":
     ap.add_argument("--employees", type=int, nargs="+", default=[46500])
     ap.add_argument("--latency", type=int, default=0)
     ap.add_argument("--profile", help="a stage to run under cProfile (e.g. extract)")
-    ap.add_argument("--child", nargs=2, type=int)
+    ap.add_argument(
+        "--lines", type=int, nargs="+", help="April's run repeated to ~these many lines each"
+    )
+    ap.add_argument("--child", nargs=3, type=int)
     a = ap.parse_args()
     if a.child:
-        print(json.dumps(_scenario(*a.child, a.profile), default=str))
+        n, ms, size = a.child
+        print(json.dumps(_scenario(n, ms, a.profile, size), default=str))
     else:
-        main(a.employees, a.latency, a.profile)
+        main(a.employees, a.latency, a.profile, a.lines)

@@ -5,7 +5,7 @@
 
 Both sandbox servers as the test fixture starts them; the manufacturer scenario with N employees;
 ``latency_ms`` on every request. The regular run of 2026-10 is read with ``UkgHook.gl_block``:
-by ``tasks.payroll.extract.read_run`` — what the extract task runs — with 1 reader (block 1 …
+by ``tasks.payroll.gl_blocks.read_run`` — what the extract task runs — with 1 reader (block 1 …
 totalNrOfBlocks + 1, the empty probe, one after the other: the extract before
 ``payroll.gl_read_concurrency``) and with W readers (block 1 first, then the rest from W threads,
 one sibling hook each; token calls are counted apart). The lines must come out identical, in
@@ -49,7 +49,7 @@ def main(employees: int, latency: int, workers: list[int]) -> None:
             (r for r in box.ukg_state()["glRuns"] if str(r["payDate"]).startswith("2026-10")),
             key=lambda r: r["lines"],
         )
-        from ukg_visma.tasks.payroll.extract import read_run
+        from ukg_visma.tasks.payroll.gl_blocks import read_run
 
         hook = UkgHook()
         hook.gl_block(run["runId"], 1)  # token + connection set up outside the timing

@@ -62,7 +62,7 @@ class PayrollSettings(_Strict):
     ``gl.corrections`` via ``tasks.payroll.plan``)."""
     gl_read_concurrency: int = Field(4, ge=1, le=16)
     """How many GL export blocks of one pay run the extract reads at once
-    (``tasks.payroll.extract.read_run``). 1 reads them one after the other; more overlaps UKG's
+    (``tasks.payroll.gl_blocks.run_blocks``). 1 reads them one after the other; more overlaps UKG's
     per-request latency (measured 20 s → 5 s at 20,000 employees and 4 readers, bench/RESULTS.md).
     Every reader shares the connection's token and rate-limit pacer and backs off on 429, so the
     value bounds the requests in flight, not the rate: keep it within UKG's quota."""

@@ -23,6 +23,7 @@ from sandbox.ukg.corrections import (
     totals,
 )
 from sandbox.ukg.errors import UkgError, bad_request
+from sandbox.ukg.payroll import served_lines
 from sandbox.ukg.personnel import EMPLOYMENT_FIELDS
 from sandbox.ukg.state import UkgState, parse_moment, utc_stamp
 from sandbox.ukg.webhooks import WebhookConfig, WebhookEmitter
@@ -136,6 +137,8 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
         if not isinstance(run_type, str) or not run_type.strip():
             raise bad_request("runType", f"runType is a non-empty string, not {run_type!r}")
         declared = positive_int(body, "declared_blocks")
+        # the lines served this many times over, made per request (a cheap million-line run)
+        repeat = positive_int(body, "repeat")
         emit, wait = flag(body, "emit", True), flag(body, "wait", True)
         if state.run(body["runId"]) is not None and not body.get("replace"):
             raise UkgError(409, f"Run {body['runId']} exists; send replace=true to overwrite.")
@@ -158,6 +161,8 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
         run = {**header, "runType": run_type, "blockSize": block_size, "lines": clean}
         if declared is not None:
             run["declaredBlocks"] = declared
+        if repeat is not None and repeat > 1:
+            run["repeat"] = repeat
         state.add_run(run)
         if emit:
             payload = {"CoId": header["coId"], "RunId": header["runId"]}
@@ -287,8 +292,8 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
                     "payDate": r["payDate"],
                     "runType": r.get("runType", "Regular"),
                     "glRunDateTime": r["glRunDateTime"],
-                    "lines": len(r["lines"]),
-                    "totalNrOfBlocks": max(1, -(-len(r["lines"]) // state.block_size(r))),
+                    "lines": len(served_lines(r)),
+                    "totalNrOfBlocks": max(1, -(-len(served_lines(r)) // state.block_size(r))),
                     "declaredBlocks": r.get("declaredBlocks"),
                     "versions": state.version_count(r["runId"]),
                     "voidedDateTime": state.voided(r["runId"]),

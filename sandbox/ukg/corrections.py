@@ -66,14 +66,15 @@ def blocks(count: int, block_size: int) -> int:
 def totals(state: UkgState, run: dict[str, Any]) -> dict[str, Any]:
     """What ``POST /_sandbox/gl-runs`` answers about a run (line count, blocks, sums)."""
     lines = run["lines"]
-    debit = sum((amount(x.get("debitAmt")) for x in lines), Decimal(0))
-    credit = sum((amount(x.get("creditAmt")) for x in lines), Decimal(0))
+    times = int(run.get("repeat") or 1)  # served ``repeat`` times over (payroll.served_lines)
+    debit = times * sum((amount(x.get("debitAmt")) for x in lines), Decimal(0))
+    credit = times * sum((amount(x.get("creditAmt")) for x in lines), Decimal(0))
     size = state.block_size(run)
     answer = {
         "runId": run["runId"],
-        "lines": len(lines),
+        "lines": len(lines) * times,
         "blockSize": size,
-        "totalNrOfBlocks": blocks(len(lines), size),
+        "totalNrOfBlocks": blocks(len(lines) * times, size),
         "debit": str(debit),
         "credit": str(credit),
         "balanced": debit == credit,

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -120,11 +121,43 @@ def published_line(
     return out
 
 
+class RepeatedLines(Sequence[dict[str, Any]]):
+    """A run's stored lines served ``times`` times over, made per request (never stored).
+
+    Why: a bench needs a UKG that serves a million-line run cheaply; a run added with
+    ``repeat`` keeps its few (balanced) lines once, and each block is cut from the repeated
+    sequence when asked for. Every served line still gets its own ``systemId`` (its position).
+    """
+
+    def __init__(self, lines: list[dict[str, Any]], times: int) -> None:
+        self._lines, self._times = lines, times
+
+    def __len__(self) -> int:
+        return len(self._lines) * self._times
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self._lines[i % len(self._lines)] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._lines[index % len(self._lines)]
+
+
+def served_lines(run: dict[str, Any]) -> Sequence[dict[str, Any]]:
+    """The lines UKG serves for ``run``: its stored lines, ``repeat`` times when set."""
+    times = int(run.get("repeat") or 1)
+    return RepeatedLines(run["lines"], times) if times > 1 else run["lines"]
+
+
 def serve_block(state: UkgState, request: Request, run: dict[str, Any]) -> Response:
     """One page of one block of ``run``, every line carrying the run header and block numbers."""
     query = request.query_params
     size = state.block_size(run)
-    lines = run["lines"]
+    lines = served_lines(run)
     total = max(1, -(-len(lines) // size))
     raw_block = query.get("blockId") or "1"
     try:

@@ -89,31 +89,105 @@ def _print_chain(engine: Engine, period: str) -> None:
 def trace_rows(
     engine: Engine, period: str, account: str | None, cost_center: str | None
 ) -> list[dict[str, Any]]:
+    """One row per UKG GL line of ``period``: its key, status, tries and the Visma batch + line.
+
+    A run's lines are audited in bulk (``tasks.payroll.extract``): one audit row per block,
+    naming the staged Parquet of its lines, whose ``gl_trace.parquet`` neighbour holds each
+    line's target once reconcile ran. A line with a finding has its own row (``gl_line``),
+    which speaks for it in that run. Tries are summed over every run of the period.
+    """
     from sqlalchemy import select
 
     from ukg_visma.audit.schema import records, runs
 
     with engine.connect() as conn:
         run_ids = [r[0] for r in conn.execute(select(runs.c.run_id).where(runs.c.period == period))]
-        rows = conn.execute(
-            select(records)
-            .where(records.c.run_id.in_(run_ids), records.c.source_kind == "gl_line")
-            .order_by(records.c.id)
-        )
-        out = []
-        for r in rows:
-            detail = r.detail or {}
-            if account and detail.get("account") != account:
-                continue
-            if cost_center and detail.get("cost_centre") != cost_center:
-                continue
-            out.append({**dict(r._mapping), **{"detail": detail}})
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(records)
+                .where(
+                    records.c.run_id.in_(run_ids),
+                    records.c.source_kind.in_(("gl_line", "gl_block")),
+                )
+                .order_by(records.c.id)
+            )
+        ]
+    per_run: dict[str, dict[str, dict[str, Any]]] = {}
+    blocks = [r for r in rows if r["source_kind"] == "gl_block"]
+    for row in _block_lines(blocks, account, cost_center):
+        per_run.setdefault(row["run_id"], {})[row["source_key"]] = row
+    for r in rows:
+        detail = r["detail"] or {}
+        if r["source_kind"] != "gl_line":
+            continue
+        if account and detail.get("account") != account:
+            continue
+        if cost_center and detail.get("cost_centre") != cost_center:
+            continue
+        per_run.setdefault(r["run_id"], {})[r["source_key"]] = {**r, "detail": detail}
     # one row per source line: the latest run's outcome, tries summed over every run
     latest: dict[str, dict] = {}
-    for row in out:
-        tries = latest[row["source_key"]]["attempts"] if row["source_key"] in latest else 0
-        latest[row["source_key"]] = {**row, "attempts": tries + row["attempts"]}
+    for run_id in sorted(per_run, key=run_ids.index):
+        for row in per_run[run_id].values():
+            tries = latest[row["source_key"]]["attempts"] if row["source_key"] in latest else 0
+            latest[row["source_key"]] = {**row, "attempts": tries + row["attempts"]}
     return list(latest.values())
+
+
+def _block_lines(
+    blocks: list[dict[str, Any]], account: str | None, cost_center: str | None
+) -> list[dict[str, Any]]:
+    """The lines of audited blocks, read from the staged Parquet their rows name."""
+    from ukg_visma.tasks import staging
+
+    out: list[dict[str, Any]] = []
+    by_file: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for b in blocks:
+        uri = (b["detail"] or {}).get("lines_uri")
+        if uri:
+            by_file.setdefault((b["run_id"], uri), {})[b["source_key"]] = b
+    for (_, uri), rows in by_file.items():
+        if not staging.exists(uri):
+            continue  # the staging area was cleaned: the block rows still tell the counts
+        lines = staging.read_frame(
+            uri, columns=["source_key", "source_hash", "run_id", "block_id", "ukg_account",
+                          "org_level3"]
+        )  # fmt: skip
+        if account:
+            lines = lines[lines["ukg_account"] == account]
+        if cost_center:
+            lines = lines[lines["org_level3"] == cost_center]
+        block = lines["run_id"].astype("str") + "/" + lines["block_id"].astype("str")
+        lines = lines[block.isin(list(rows))]
+        trace_uri = staging.sibling(uri, "gl_trace.parquet")
+        targets: dict[str, str] = {}
+        if staging.exists(trace_uri):
+            trace = staging.read_frame(trace_uri)
+            trace = trace[trace["source_key"].isin(lines["source_key"])]
+            targets = dict(zip(trace["source_key"], trace["target"], strict=True))
+        for key, digest, run_id, blk, acct, cc in lines[
+            ["source_key", "source_hash", "run_id", "block_id", "ukg_account", "org_level3"]
+        ].itertuples(index=False):
+            row = rows[f"{run_id}/{blk}"]
+            out.append(
+                {
+                    "run_id": row["run_id"],
+                    "flow": row["flow"],
+                    "source_kind": "gl_line",
+                    "source_key": key,
+                    "source_hash": digest,
+                    "target_kind": row["target_kind"],
+                    "target_key": targets.get(key) or None,
+                    "status": row["status"],
+                    "error": row["error"],
+                    "attempts": row["attempts"],
+                    "detail": {"run_id": run_id, "account": acct, "cost_centre": cc},
+                    "created_at": row["created_at"],
+                    "updated_at": row["updated_at"],
+                }
+            )
+    return out
 
 
 def _trace(args: argparse.Namespace) -> int:

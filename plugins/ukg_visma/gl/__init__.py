@@ -1,6 +1,8 @@
 """Payroll GL → Visma journals, as pure functions on plain data (no HTTP, no Airflow).
 
-- :mod:`~ukg_visma.gl.extract`: the export as a frame, line identities, completeness proof
+- :mod:`~ukg_visma.gl.extract`: why an export is refused; :mod:`~ukg_visma.gl.export_frame`: the
+  export (a block at a time) as a frame; :mod:`~ukg_visma.gl.completeness`: the completeness proof,
+  tallied per block; :mod:`~ukg_visma.gl.line_hash`: content hashes
 - :mod:`~ukg_visma.gl.transform`: mapping, aggregation, balanced splitting, lineage
 - :mod:`~ukg_visma.gl.split`: the balanced-split algorithm itself
 - :mod:`~ukg_visma.gl.journal`: journal models, keys, the Visma POST body

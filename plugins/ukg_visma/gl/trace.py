@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ukg_visma.gl.extract import source_hashes
+from ukg_visma.gl.line_hash import source_hashes
 from ukg_visma.gl.transform import lineage_targets, segment_columns_of
 from ukg_visma.money import to_decimal
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from types import TracebackType
+from typing import IO, Any
 
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
@@ -37,9 +38,100 @@ def write_frame(run_key: str, name: str, frame: pd.DataFrame) -> str:
     return str(path)
 
 
-def read_frame(uri: str) -> pd.DataFrame:
+class FrameStage:
+    """A staged Parquet file written a frame at a time (one block of a GL export, say), so that
+    a task never holds the whole file's rows: frames are buffered to ``row_group`` rows, then
+    written as a row group. Every frame must have the first one's columns and dtypes.
+
+    Use as a context manager; :attr:`uri` is what XCom carries, :attr:`rows` what was written.
+    Nothing is left behind for readers when the block fails: the file is only complete on a
+    clean exit (a failed task's partial file is overwritten by its retry).
+    """
+
+    def __init__(self, run_key: str, name: str, *, row_group: int = 100_000) -> None:
+        self.path = path_for(run_key, f"{name}.parquet")
+        self.uri = str(self.path)
+        self.rows = 0
+        self._row_group = row_group
+        self._buffer: list[Any] = []
+        self._buffered = 0
+        self._fh: IO[bytes] | None = None
+        self._writer: Any = None
+        self._schema: Any = None
+
+    def __enter__(self) -> FrameStage:
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        if self._schema is None:
+            self._schema = pa.Schema.from_pandas(frame, preserve_index=False)
+        table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
+        self._buffer.append(table)
+        self._buffered += table.num_rows
+        self.rows += table.num_rows
+        if self._buffered >= self._row_group:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self._buffer:
+            return
+        if self._writer is None:
+            self._fh = self.path.open("wb")
+            self._writer = pq.ParquetWriter(self._fh, self._schema)
+        self._writer.write_table(pa.concat_tables(self._buffer))
+        self._buffer, self._buffered = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        if self._writer is not None:
+            self._writer.close()
+        if self._fh is not None:
+            self._fh.close()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.close()
+            return
+        self._buffer = []
+        if self._writer is not None:
+            self._writer.close()
+        if self._fh is not None:
+            self._fh.close()
+
+
+def read_frame(
+    uri: str, columns: list[str] | None = None, *, without: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """A staged frame; ``columns``: only those, ``without``: all but those (a column not read
+    is not held: the staged GL lines' hashes are 64 characters a line)."""
     with ObjectStoragePath(uri).open("rb") as fh:
-        return pd.read_parquet(io.BytesIO(fh.read()))
+        data = io.BytesIO(fh.read())
+    if without:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(data).names
+        columns = [c for c in (columns or names) if c not in without]
+        data.seek(0)
+    return pd.read_parquet(data, columns=columns)
+
+
+def exists(uri: str) -> bool:
+    return bool(ObjectStoragePath(uri).exists())
+
+
+def sibling(uri: str, name: str) -> str:
+    """The staged file ``name`` beside ``uri`` (the same DAG run's folder)."""
+    return str(ObjectStoragePath(uri).parent / name)
 
 
 def write_json(run_key: str, name: str, data: Any) -> str:

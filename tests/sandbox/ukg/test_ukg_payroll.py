@@ -310,3 +310,16 @@ def test_a_scenario_run_can_be_re_run(ukg):
     ukg.admin("POST", "reset", {"seed": 42, "employees": 250})
     lines, _ = _read_run(ukg, "NMF-202605-R1")
     assert len(lines) > 1000
+
+
+def test_a_repeated_run_is_served_that_many_times_over_with_own_system_ids(ukg):
+    """``repeat`` (a sandbox knob for benches): the stored lines served N times, made per block."""
+    added = ukg.admin("POST", "gl-runs", _own_run(runId="TEST-REP", repeat=4, block_size=3))
+    assert added["lines"] == 20 and added["totalNrOfBlocks"] == 7
+    assert added["debit"] == added["credit"] == "456.84" and added["balanced"]
+    lines, total = _read_run(ukg, "TEST-REP", per_page=2)
+    assert total == 7 and len(lines) == 20
+    assert [x["systemId"] for x in lines] == list(range(1, 21))
+    assert [x["debitAmt"] for x in lines[:5]] == [x["debitAmt"] for x in lines[5:10]]
+    assert _sums(lines) == (Decimal("456.84"), Decimal("456.84"))
+    assert ukg.get(GL, {"runId": "TEST-REP", "blockId": 8}).status_code == 404

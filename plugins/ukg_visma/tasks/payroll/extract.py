@@ -8,20 +8,17 @@ small dict of references (URIs, keys, counts) — never a DataFrame in XCom.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import threading
 from collections.abc import Iterable, Mapping
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
-from ukg_visma.gl.extract import (
-    CompletenessReport,
-    GLExportError,
-    IncompleteExportError,
-    check_complete,
-    gl_frame,
-    source_hashes,
-)
+from ukg_visma.gl.completeness import CompletenessReport, CompletenessTally
+from ukg_visma.gl.export_frame import gl_frame
+from ukg_visma.gl.extract import GLExportError, IncompleteExportError, MalformedExportError
+from ukg_visma.gl.line_hash import source_hashes
 from ukg_visma.gl.pay_runs import (
     Discovery,
     GLRunNotFoundError,
@@ -32,6 +29,7 @@ from ukg_visma.gl.pay_runs import (
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
+from ukg_visma.tasks.payroll.gl_blocks import run_blocks
 from ukg_visma.tasks.payroll.run import FLOW, PayrollRun
 from ukg_visma.tasks.reports import write_report
 
@@ -177,78 +175,8 @@ def completed_pay_runs(
 
 # -- 2. extract every block and page --------------------------------------------------------
 DEFAULT_GL_READERS = 4  # ``payroll.gl_read_concurrency``'s default
-
-
-def read_run(ukg: UkgHook, run_id: str, readers: int = 1) -> list[dict[str, Any]]:
-    """Every line of every block of one GL run, in block order.
-
-    The block count is a field of the lines themselves, so it is not trusted alone: after the
-    last block it names, the next block is asked for too and must be empty (UKG answers 404 or
-    an empty page). Lines found there are kept, so that the completeness check names the blocks
-    beyond ``totalNrOfBlocks`` and the run stops before anything is posted.
-
-    Block 1 is read first (it says how many blocks there are); blocks 2 … total + 1 are then
-    read by up to ``readers`` threads, each with its own hook on the same connection (one
-    token, one rate-limit pacer, the same 429 backoff), and put back in block order — so the
-    lines are exactly those of a sequential read. Only past the probe, when UKG keeps
-    answering, does the read go on one block at a time.
-    """
-    lines = ukg.gl_block(run_id, 1)
-    if not lines:
-        return []
-    total = int(lines[0].get("totalNrOfBlocks") or 1)
-    blocks = _read_blocks(ukg, run_id, range(2, total + 2), readers)
-    for more in blocks:
-        lines.extend(more)
-    if not blocks[-1]:  # the probe past the last block was empty: the usual end
-        return lines
-    block = total + 2
-    while block <= 2 * total + 10:  # a server that never ends: the check reports it
-        more = ukg.gl_block(run_id, block)
-        if not more:
-            break
-        lines.extend(more)
-        block += 1
-    return lines
-
-
-def _read_blocks(
-    ukg: UkgHook, run_id: str, blocks: range, readers: int
-) -> list[list[dict[str, Any]]]:
-    """The lines of each of ``blocks``, in the order given (``readers`` threads at most).
-
-    The first error of any block is raised once every reader has stopped: a block that cannot
-    be read fails the extract as it would sequentially, and no thread outlives the task.
-    """
-    readers = max(1, min(readers, len(blocks)))
-    if readers == 1:
-        return [ukg.gl_block(run_id, b) for b in blocks]
-    from concurrent.futures import ThreadPoolExecutor
-
-    local = threading.local()
-    siblings: list[UkgHook] = []
-    lock = threading.Lock()
-
-    def read(block: int) -> list[dict[str, Any]]:
-        hook = getattr(local, "hook", None)
-        if hook is None:
-            hook = local.hook = ukg.sibling()
-            with lock:
-                siblings.append(hook)
-        return hook.gl_block(run_id, block)
-
-    try:
-        with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="ukg-gl") as pool:
-            futures = [pool.submit(read, b) for b in blocks]
-            errors = [f.exception() for f in futures]
-            failed = next((e for e in errors if e is not None), None)
-            if failed is not None:
-                raise failed
-            return [f.result() for f in futures]
-    finally:
-        for hook in siblings:  # the task's counters (429s, retries) include every reader's
-            ukg.stats.add(**hook.stats.as_dict())
-            hook.session.close()
+BLOCK_KIND = "gl_block"  # the audit's record kind of one block of a GL run (its lines: Parquet)
+LINE_KIND = "gl_line"  # a single line's record: only a line with a finding (invalid) has one
 
 
 def _company_lines(
@@ -267,6 +195,39 @@ def _company_lines(
     return kept, foreign
 
 
+def block_record(frame: Any, uri: str) -> dict[str, Any]:
+    """The audit row of one block's staged lines: counts, sums, a hash over its lines' hashes
+    (a re-read holding other lines shows), and where its lines are (``uri``: the staged
+    Parquet, one row per line with key, hash, account and cost centre — what ``audit trace``
+    reads back)."""
+    digest = hashlib.sha256("".join(frame["source_hash"].tolist()).encode()).hexdigest()
+    run_id, block = str(frame["run_id"].iloc[0]), int(frame["block_id"].iloc[0])
+    return {
+        "source_key": f"{run_id}/{block}",
+        "source_hash": digest,
+        "status": "extracted",
+        "detail": {
+            "run_id": run_id,
+            "block": block,
+            "lines": len(frame),
+            "debit_ore": int(frame["debit_ore"].sum()),
+            "credit_ore": int(frame["credit_ore"].sum()),
+            "lines_uri": uri,
+        },
+    }
+
+
+def _malformed(problems: list[MalformedExportError]) -> MalformedExportError:
+    """One error for every malformed block (a single one is raised as it was)."""
+    if len(problems) == 1:
+        return problems[0]
+    listed = [p for exc in problems for p in exc.problems]
+    return MalformedExportError(
+        "the UKG GL export is malformed:\n" + "\n".join(f"  - {p}" for p in listed),
+        tuple(listed),
+    )
+
+
 def extract(
     ukg: UkgHook,
     engine: Engine,
@@ -274,10 +235,17 @@ def extract(
     runs: list[Mapping[str, Any]],
     settings: Settings | None = None,
 ) -> dict:
-    """Read the period's GL export(s), prove completeness, stage the lines, audit each one.
+    """Read the period's GL export(s) block by block, prove completeness, stage the lines, audit
+    each block.
+
+    Each block is turned into its canonical frame, tallied for the completeness proof and
+    appended to the staged Parquet as soon as it is read, then let go: the task holds a few
+    blocks, never the export (issue #24). The audit gets one row per block; each line's key,
+    hash, account and cost centre are in the staged Parquet the block's row names.
 
     A voided run is not read: Visma must end up holding nothing for it (the plan reverses what
-    is there). A malformed or incomplete export stops here with a report naming each line.
+    is there). A malformed or incomplete export stops here with a report naming each line (every
+    block is still read, so that every malformed block is named).
     """
     if settings is not None:  # the runs come from XCom: hold them to the company once more
         code = settings.company.ukg_company_code
@@ -293,22 +261,49 @@ def extract(
     warning = shared_store_warning()
     if warning:
         log.warning("AUDIT STORE NOT SHARED: %s", warning)
-    lines: list[dict[str, Any]] = []
     readers = settings.payroll.gl_read_concurrency if settings is not None else DEFAULT_GL_READERS
+    company = settings.company.ukg_company_code if settings is not None else None
+    pay_dates = {str(r["runId"]): str(r["payDate"]) for r in live if r.get("payDate")}
     unread: list[str] = []  # listed as completed with a GL export, yet block 1 holds nothing
-    for run in live:
-        run_lines = read_run(ukg, run["runId"], readers)
-        if not run_lines:
-            unread.append(str(run["runId"]))
-        lines.extend(run_lines)
-    if settings is not None:
-        lines, foreign = _company_lines(lines, settings.company.ukg_company_code)
-        if foreign:
-            log.warning("left out %d GL line(s) of other UKG companies %s (posting %s only)",
-                        sum(foreign.values()), sorted(foreign),
-                        settings.company.ukg_company_code)  # fmt: skip
+    foreign: dict[str, int] = {}
+    malformed: list[MalformedExportError] = []
+    tally = CompletenessTally()
+    blocks: list[dict[str, Any]] = []
+    kept = 0  # lines of the company read so far (positions in error messages count from here)
+    with staging.FrameStage(ctx.run_key, "gl_lines") as stage:
+        for run in live:
+            read_any = False
+            with closing(run_blocks(ukg, run["runId"], readers)) as reading:
+                for _, lines in reading:
+                    read_any = True
+                    if company is not None:
+                        lines, others = _company_lines(lines, company)
+                        for other, n in others.items():
+                            foreign[other] = foreign.get(other, 0) + n
+                    if not lines:
+                        continue
+                    try:
+                        frame = gl_frame(lines, pay_dates, first_line=kept)
+                    except MalformedExportError as exc:
+                        malformed.append(exc)
+                        continue
+                    finally:
+                        kept += len(lines)
+                    del lines
+                    if malformed:  # nothing more is staged; the rest is read to name it all
+                        continue
+                    frame["source_hash"] = source_hashes(frame)
+                    tally.add(frame)
+                    for _, part in frame.groupby(["run_id", "block_id"], sort=False):
+                        blocks.append(block_record(part, stage.uri))
+                    stage.write(frame.astype({"source_hash": "str"}))
+            if not read_any:
+                unread.append(str(run["runId"]))
+    if foreign and company is not None:
+        log.warning("left out %d GL line(s) of other UKG companies %s (posting %s only)",
+                    sum(foreign.values()), sorted(foreign), company)  # fmt: skip
     records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
-    if not lines and not unread:
+    if not kept and not unread:
         log.info("no live pay run to read; voided: %s", [v["pay_run"] for v in voided])
         return {"lines": None, "line_count": 0, "runs": [], "versions": {}, "voided": voided}
     try:
@@ -326,11 +321,11 @@ def extract(
                     ),
                 )
             )
-        pay_dates = {str(r["runId"]): str(r["payDate"]) for r in live if r.get("payDate")}
-        frame = gl_frame(lines, pay_dates)
+        if malformed:
+            raise _malformed(malformed)
         block_size = settings.payroll.gl_block_size if settings is not None else None
         # raises IncompleteExportError with the details
-        completeness = check_complete(frame, block_size=block_size)
+        completeness = tally.report(block_size=block_size)
     except GLExportError as exc:
         if settings is not None:
             text = f"# GL export of pay period {ctx.period.key} refused\n\n{exc}\n"
@@ -338,31 +333,13 @@ def extract(
             log.error("GL export refused; report: %s", paths["markdown"])
         records.finish_run(engine, ctx.audit_run_id, "failed", {"error": str(exc)[:4000]})
         raise
-    frame["source_hash"] = source_hashes(frame)
-    records.upsert_records(
-        engine,
-        ctx.audit_run_id,
-        FLOW,
-        "gl_line",
-        (
-            {
-                "source_key": key,
-                "source_hash": digest,
-                "status": "extracted",
-                "detail": {"run_id": run_id, "account": account, "cost_centre": cc},
-            }
-            for key, digest, run_id, account, cc in frame[
-                ["source_key", "source_hash", "run_id", "ukg_account", "org_level3"]
-            ].itertuples(index=False)
-        ),
-    )
-    uri = staging.write_frame(ctx.run_key, "gl_lines", frame.astype({"source_hash": "str"}))
+    records.upsert_records(engine, ctx.audit_run_id, FLOW, BLOCK_KIND, blocks)
     from ukg_visma.log_text import pay_run_lines
 
     log.info("%s", pay_run_lines(ctx.period.key, completeness.runs))
     return {
-        "lines": uri,
-        "line_count": len(frame),
+        "lines": stage.uri,
+        "line_count": stage.rows,
         "runs": [r["runId"] for r in live],
         "live_runs": [
             {"company": r.get("companyCode") or r.get("coId") or "", "pay_run": r["runId"]}

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TRACE = "gl_trace"  # staged beside gl_lines.parquet: source_key → "batch 000123 line 4"
+
 
 class ReconciliationError(NotRetryable, RuntimeError):
     """Visma does not hold what UKG exported for the period; the table says where."""
@@ -51,17 +53,30 @@ def key_figures(journals: Sequence[Journal], batches: Sequence[str], *, ok: bool
 
 
 def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, str]) -> None:
-    """Point every source line's audit row at the Visma batch + line that holds it."""
-    lineage = staging.read_frame(str(staging.path_for(ctx.run_key, "lineage.parquet")))
+    """Point every source line at the Visma batch + line that holds it.
+
+    In bulk: the targets of all lines go to ``gl_trace.parquet`` beside the staged export (what
+    ``audit trace`` reads, line by line), and the audit marks each block's row posted — one
+    update per 500 blocks, not one row per line (issue #24).
+    """
+    from ukg_visma.tasks.payroll.extract import BLOCK_KIND
+    from ukg_visma.tasks.payroll.validate import block_keys
+
+    lineage = staging.read_frame(
+        str(staging.path_for(ctx.run_key, "lineage.parquet")),
+        columns=["source_key", "journal_key", "line_number"],
+    )
     targets = lineage_targets(lineage, batch_numbers)
-    records.set_targets(
+    del lineage
+    staging.write_frame(ctx.run_key, TRACE, targets)
+    lines = staging.read_frame(
+        str(staging.path_for(ctx.run_key, "gl_lines.parquet")), columns=["run_id", "block_id"]
+    )
+    records.set_status(
         engine,
         ctx.audit_run_id,
-        "gl_line",
-        (
-            (str(target)[:250], group["source_key"].tolist())
-            for target, group in targets.groupby("target", sort=False)
-        ),
+        BLOCK_KIND,
+        block_keys(lines),
         "posted",
         target_kind="journal_line",
     )

@@ -23,7 +23,7 @@ from ukg_visma.gl.validate import validate
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
-from ukg_visma.tasks.payroll.run import PayrollRun
+from ukg_visma.tasks.payroll.run import FLOW, PayrollRun
 from ukg_visma.tasks.reports import write_report
 from ukg_visma.ui.urls import PAYROLL_DAG_ID, airflow_base_url, report_href
 
@@ -46,14 +46,48 @@ def fetch_catalog(visma: VismaHook, ctx: PayrollRun) -> str:
     return staging.write_json(ctx.run_key, "visma_catalog", data)
 
 
-def _audit_validation(engine: Engine, ctx: PayrollRun, report: ValidationReport) -> None:
+def _audit_validation(
+    engine: Engine, ctx: PayrollRun, report: ValidationReport, lines_uri: str
+) -> None:
+    """Each line a finding names gets its own audit row (status ``invalid``, the reason); the
+    other lines stay in their block's row (``tasks.payroll.extract``)."""
+    from ukg_visma.tasks.payroll.extract import LINE_KIND
+
     bad: dict[str, str] = {}
     for finding in report.errors:
         for key in finding.rows.get("source_key", pd.Series(dtype=str)):
             bad.setdefault(str(key), finding.message)
-    for message in sorted(set(bad.values())):
-        keys = [k for k, m in bad.items() if m == message]
-        records.set_status(engine, ctx.audit_run_id, "gl_line", keys, "invalid", error=message)
+    if not bad:
+        return
+    lines = staging.read_frame(
+        lines_uri, ["source_key", "source_hash", "run_id", "ukg_account", "org_level3"]
+    )
+    named = lines.loc[
+        lines["source_key"].isin(list(bad)),
+        ["source_key", "source_hash", "run_id", "ukg_account", "org_level3"],
+    ]
+    records.upsert_records(
+        engine,
+        ctx.audit_run_id,
+        FLOW,
+        LINE_KIND,
+        (
+            {
+                "source_key": key,
+                "source_hash": digest,
+                "status": "invalid",
+                "error": bad[key],
+                "detail": {"run_id": run_id, "account": account, "cost_centre": cc},
+            }
+            for key, digest, run_id, account, cc in named.itertuples(index=False)
+        ),
+    )
+
+
+def block_keys(lines: pd.DataFrame) -> list[str]:
+    """The audit keys (``{runId}/{blockId}``) of the blocks ``lines`` come from."""
+    blocks = lines[["run_id", "block_id"]].drop_duplicates()
+    return [f"{r}/{b}" for r, b in blocks.itertuples(index=False)]
 
 
 def transform_and_validate(
@@ -86,7 +120,8 @@ def transform_and_validate(
             "approval": f"**Pay period {ctx.period.key}**: nothing to post; UKG voided "
             f"{len(voided)} pay run(s) — approving reverses what Visma holds for them.",
         }
-    lines = staging.read_frame(extracted["lines"])
+    # the content hashes are the audit's, not the transform's: not held while mapping
+    lines = staging.read_frame(extracted["lines"], without=("source_hash",))
     result = transform(lines, mappings, settings)
     catalog = VismaCatalog.from_api(**raw_catalog)
     report = validate(result.mapped, result.journals, catalog, ctx.period, settings=settings)
@@ -105,7 +140,7 @@ def transform_and_validate(
     )
     log.info("validation report: %s\n%s", paths["markdown"], report.to_markdown())
     if not report.ok:
-        _audit_validation(engine, ctx, report)
+        _audit_validation(engine, ctx, report, extracted["lines"])
         raise JournalValidationError(report)
 
     journals = list(result.journals)
@@ -126,13 +161,9 @@ def transform_and_validate(
     segment_names = {s.segment_id: s.name for s in sorted(settings.segments, key=_segment_id)}
     table, table_csv = journals_markdown(ctx.period.key, journals, segment_names)
     write_report(settings, ctx, "journals", markdown=table, csv=table_csv)
-    records.set_status(
-        engine,
-        ctx.audit_run_id,
-        "gl_line",
-        result.lineage["source_key"].unique().tolist(),
-        "validated",
-    )
+    from ukg_visma.tasks.payroll.extract import BLOCK_KIND
+
+    records.set_status(engine, ctx.audit_run_id, BLOCK_KIND, block_keys(lines), "validated")
     return {
         "period": ctx.period.key,
         "journals": len(journals),
