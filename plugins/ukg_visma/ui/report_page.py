@@ -15,7 +15,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from ukg_visma.tasks.context import path_part
+from ukg_visma.run_folders import path_part
 
 FLOW = "payroll_gl"
 SECTIONS = (
