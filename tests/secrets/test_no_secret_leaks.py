@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pendulum
 import pytest
+from dag_loader import load_dag
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ukg_visma" / "tasks"))
 
@@ -64,11 +65,7 @@ def cluster(sandbox, airflow_db, monkeypatch, tmp_path):
 
 
 def _dag(dag_id: str):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py"))
-    assert bag.import_errors == {}
-    return bag.dags[dag_id]
+    return load_dag(dag_id)
 
 
 def _run(dag_id: str, at: pendulum.DateTime, **conf):
