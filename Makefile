@@ -16,7 +16,7 @@ export PATH := $(BIN):$(PATH)
 # Small and deadline-free under `make test`; `make test-properties` runs the large profile.
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install demo test lint format test-distributed test-properties bench bench-bounds clean
+.PHONY: install demo test test-journeys lint format test-distributed test-properties bench bench-bounds clean
 
 install: $(STAMP)
 
@@ -45,7 +45,14 @@ test: install
 	ruff check .
 	ruff format --check .
 	mypy
-	pytest -m "not distributed" -n $(PYTEST_WORKERS)
+	pytest -m "not distributed and not journey" -n $(PYTEST_WORKERS)
+
+# The whole-stack journeys (marker `journey`): a real api-server, scheduler, triggerer or
+# LocalExecutor, the fault-campaign slice, the 5,000-employee call budget. Minutes of process
+# start-up each, so not in `make test`; CI runs them right after it (.ci/run). `--dist loadfile`:
+# a module's tests share one worker, so a module-scoped api-server starts once, not per worker.
+test-journeys: install
+	pytest -m "journey and not distributed" -n $(PYTEST_WORKERS) --dist loadfile
 
 # The same topology as docker-compose.yaml, natively: Airflow on PostgreSQL, CeleryExecutor with
 # two workers on Redis, the audit store on PostgreSQL (tests/distributed/airflow_cluster.py).

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.common import ServerThread
+from sandbox.common.app import SandboxApp
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,7 +142,8 @@ def _alive(pid: int) -> bool:
 def _stop(servers: dict[str, ServerThread]) -> None:
     for server in servers.values():
         server.stop()
-        server.app.sandbox.store.close()
+        if isinstance(server.app, SandboxApp):  # both servers' apps are: close their stores
+            server.app.sandbox.store.close()
 
 
 if __name__ == "__main__":

@@ -257,7 +257,7 @@ class SandboxRuntime:
         await app(scope, receive, swallow)
         cycle = getattr(send, "__self__", None)  # uvicorn's RequestResponseCycle
         transport = getattr(cycle, "transport", None)
-        if transport is None:
+        if cycle is None or transport is None:
             raise ConnectionDropped("response dropped after commit")
         transport.abort()
         # Tell uvicorn the peer is gone, so it neither writes a 500 nor logs an error.

@@ -55,10 +55,12 @@ ELEMENTS: dict[str, tuple[str, str, str]] = {
 EMPLOYEE_KEY = "_employeeNumber"
 
 
-def _line(element: str, oere: int, debit: bool, a: Assignment, number: str, project: str | None):
+def _line(
+    element: str, oere: int, debit: bool, a: Assignment, number: str, project: str | None
+) -> dict[str, Any]:
     base, kind, description = ELEMENTS[element]
     amount, zero = money(oere), "0.00"
-    line = {
+    line: dict[str, Any] = {
         "generalLedgerAccount": (
             f"{base}-{a.department}-{a.cost_centre}" if kind == "Expense" else base
         ),

@@ -156,7 +156,9 @@ class Workforce:
     def _pick(self, weights: dict[str, int]) -> str:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
-    def _assignment(self, effective: date, plant: c.Plant | None = None, dept: str | None = None):
+    def _assignment(
+        self, effective: date, plant: c.Plant | None = None, dept: str | None = None
+    ) -> Assignment:
         rng = self.rng
         plant = plant or rng.choices(c.PLANTS, weights=[p.weight for p in c.PLANTS])[0]
         dept = dept or self._pick(c.DEPARTMENT_WEIGHTS)

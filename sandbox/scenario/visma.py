@@ -134,7 +134,7 @@ def departments(empty: bool = False) -> list[dict[str, Any]]:
     ``department`` (a Visma department per cost centre whose expense subaccount names the
     SUBACCOUNT values), which is how headcount per cost centre is read back from Visma.
     """
-    result = [
+    result: list[dict[str, Any]] = [
         {"departmentId": code, "description": name, "lastModifiedDateTime": MODIFIED}
         for code, name in c.DEPARTMENTS.items()
     ]

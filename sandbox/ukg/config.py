@@ -40,7 +40,7 @@ class UkgConfig:
     def of(cls, config: UkgConfig | dict[str, Any] | None) -> UkgConfig:
         if config is None:
             return cls()
-        if isinstance(config, cls):
+        if isinstance(config, UkgConfig):
             return config
         return cls(**config)
 

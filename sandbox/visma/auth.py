@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -76,7 +76,9 @@ def token_router(config: VismaConfig, runtime: SandboxRuntime) -> APIRouter:
     return router
 
 
-def bearer_guard(runtime: SandboxRuntime) -> Callable[[Request], Any]:
+def bearer_guard(
+    runtime: SandboxRuntime,
+) -> Callable[[Request, Callable[[Request], Any]], Coroutine[Any, Any, Response]]:
     """An HTTP middleware body: 401 without a live token, 403 without the method's scope."""
 
     async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:

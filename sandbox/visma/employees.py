@@ -147,7 +147,8 @@ def create_employee(
         for field in ("employeeCd", "department", "employeeClass", "branch", "calendar")
         if dto_value(body, field) in (None, "")
     ] + ([] if isinstance(body.get("contact"), dict) else ["contact"])
-    contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
+    raw_contact = body.get("contact")
+    contact: dict[str, Any] = raw_contact if isinstance(raw_contact, dict) else {}
     missing += [
         f"contact.{field}"
         for field in ("lastName", "email")

@@ -158,7 +158,7 @@ def apply_lines(batch: dict[str, Any], items: Any, ledger: Ledger, *, creating: 
         number = _line_number(item)
         if operation == "Insert" or (creating and operation != "Delete"):
             next_number = max((line["lineNumber"] for line in lines), default=0) + 1
-            line = {
+            line: dict[str, Any] = {
                 "lineNumber": next_number,
                 "accountNumber": None,
                 "subaccount": [],

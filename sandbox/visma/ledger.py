@@ -77,8 +77,8 @@ class Ledger:
                 errors.append(f"{prefix}: subaccount items must be objects.")
                 continue
             try:
-                seg_id = int(item.get("segmentId"))
-            except (TypeError, ValueError):
+                seg_id = int(item["segmentId"])
+            except (KeyError, TypeError, ValueError):
                 errors.append(f"{prefix}: subaccount segmentId is missing or not a number.")
                 continue
             by_id[seg_id] = str(item.get("segmentValue") or "")

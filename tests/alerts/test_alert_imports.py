@@ -1,19 +1,35 @@
-"""The alerts and the task runtime import downward only: no circle through them.
+"""The package imports downward only: no circle anywhere, and none of the imports that used to
+run back up (a lower layer reaching into a higher one).
+
+The walk started with the alerts and the task runtime, and still checks them by name:
 
 ``tasks.runtime`` wires the alerts (``default_args`` → ``alerts.notify.failure_callbacks``);
 ``alerts.deadline`` calls ``alerts.notify`` from its callback. What both need — the period of a
 run or a task, the ``TransientExit`` carrier — lives below them (``periods``, ``errors``).
-Function-level (lazy) imports count: a circle through them is still a circle for a reader.
+Function-level (lazy) imports and ``TYPE_CHECKING`` imports count: a circle through them is
+still a circle for a reader. ``from package import submodule`` is an edge to the submodule and to
+the package's ``__init__``; write ``import package.submodule as name`` when only the submodule
+is meant.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "plugins" / "ukg_visma"
+# Imports that ran back up, each removed once: (lower module, the higher one it must not import).
+NOT_UPWARD = [
+    ("ukg_visma.hooks.probe", "ukg_visma.hooks.base"),
+    ("ukg_visma.ui.notes", "ukg_visma.tasks.payroll.approval"),
+    ("ukg_visma.ui.report_page", "ukg_visma.tasks.context"),
+    ("ukg_visma.tasks.payroll.gl_events", "ukg_visma.events.triggers"),
+    ("ukg_visma.alerts.deadline", "ukg_visma.tasks.runtime"),
+    ("ukg_visma.alerts.notify", "ukg_visma.tasks.runtime"),
+]
 
 
 def _module_file(name: str) -> Path | None:
@@ -68,3 +84,66 @@ def test_the_alerts_do_not_import_the_task_runtime() -> None:
     for module in ("ukg_visma.alerts.notify", "ukg_visma.alerts.deadline"):
         assert "ukg_visma.tasks.runtime" not in _reachable(module), module
     assert "ukg_visma.alerts.deadline" not in _reachable("ukg_visma.alerts.notify")
+
+
+def _all_modules() -> list[str]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        out.append(".".join(parts))
+    return out
+
+
+def _circles() -> list[list[str]]:
+    """Strongly connected groups of the import graph (Tarjan): each one is a circle."""
+    graph = {name: _imports(name) for name in _all_modules()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph[node]:
+                found.append(sorted(group))
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10 * len(graph)))
+    try:
+        for name in graph:
+            if name not in index:
+                visit(name)
+    finally:
+        sys.setrecursionlimit(limit)
+    return found
+
+
+def test_the_walk_sees_the_whole_package() -> None:
+    modules = _all_modules()
+    assert len(modules) > 100 and "ukg_visma.hooks.base" in modules
+    assert "ukg_visma.hooks.retry" in _imports("ukg_visma.hooks.base")
+
+
+def test_no_import_circle_anywhere_in_the_package() -> None:
+    assert _circles() == []
+
+
+@pytest.mark.parametrize(("lower", "higher"), NOT_UPWARD, ids=[a for a, _ in NOT_UPWARD])
+def test_no_import_runs_back_up(lower: str, higher: str) -> None:
+    assert higher not in _imports(lower), f"{lower} imports {higher}"

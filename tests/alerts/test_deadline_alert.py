@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import yaml
 from smtp_sink import SmtpSink, body_text
@@ -60,6 +61,7 @@ ukgv_test_deadline()
 """
 
 
+@pytest.mark.journey
 def test_period_not_posted_by_its_deadline_alerts_through_scheduler_and_triggerer(
     tmp_path, airflow_home
 ):

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ukg_visma" / "task
 
 from reliability.campaign import Campaign
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.journey]
 
 
 def test_a_seeded_slice_of_the_campaign_converges_without_duplicates_or_losses(

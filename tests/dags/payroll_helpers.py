@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dag_loader import load_dag as load_one_dag
+
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = ROOT / "dags" / "ukg_visma_payroll_gl.py"
 
 
 def load_dag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAG_FILE))
-    assert bag.import_errors == {}
-    return bag.dags["ukg_visma_payroll_gl"]
+    return load_one_dag("ukg_visma_payroll_gl")
 
 
 def announce_gl_runs(period: str) -> list[str]:

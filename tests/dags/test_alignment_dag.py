@@ -6,13 +6,10 @@ dry run, and an applied run leaves both sides aligned with UKG untouched.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from dag_loader import load_dag
 from sandbox_fixture import configure
 
-ROOT = Path(__file__).resolve().parents[2]
-DAG_FILE = ROOT / "dags" / "ukg_visma_cost_center_alignment.py"
 DAG_ID = "ukg_visma_cost_center_alignment"
 
 pytestmark = pytest.mark.e2e
@@ -44,11 +41,7 @@ def aligned_env(sandbox, airflow_db, monkeypatch, tmp_path):
 
 
 def _dag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAG_FILE))
-    assert bag.import_errors == {}
-    return bag.dags[DAG_ID]
+    return load_dag(DAG_ID)
 
 
 def test_dag_shape_and_defaults():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pendulum
 import pytest
+from dag_loader import load_dag as load_one_dag
 
 sys.path.insert(
     0, str(Path(__file__).resolve().parents[1] / "ukg_visma" / "tasks" / "employee_sync")
@@ -41,16 +42,11 @@ from ukg_visma.audit import employees as state
 from ukg_visma.audit import inbox, records
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "ukg_visma_employee_sync"
 
 
 def load_dag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags" / f"{DAG_ID}.py"))
-    assert bag.import_errors == {}
-    return bag.dags[DAG_ID]
+    return load_one_dag(DAG_ID)
 
 
 class Runs:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from dag_loader import load_dag as load_one_dag
 from ledger_truth import (
     OFF_CYCLE,
     PERIOD,
@@ -33,16 +34,11 @@ sys.path.insert(
 from employee_sync_helpers import receiver, subscribe
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "ukg_visma_gl_export_events"
 
 
 def _events_dag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags" / f"{DAG_ID}.py"))
-    assert bag.import_errors == {}
-    return bag.dags[DAG_ID]
+    return load_one_dag(DAG_ID)
 
 
 def _gl_events():

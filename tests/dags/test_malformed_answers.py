@@ -17,6 +17,7 @@ from pathlib import Path
 import pendulum
 import pytest
 import yaml
+from dag_loader import load_dag
 from ledger_truth import (
     OFF_CYCLE,
     PERIOD,
@@ -51,7 +52,6 @@ from ukg_visma.audit.store import get_engine
 
 pytestmark = pytest.mark.e2e
 JOURNALS = r"^/v2/journaltransaction$"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _fast_retries(mappings: Path) -> None:
@@ -152,11 +152,7 @@ def test_unknown_fields_everywhere_pass_the_pay_period(payroll, tmp_path):
 
 # -- the employee sync ---------------------------------------------------------------------------
 def _load_sync_dag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags" / "ukg_visma_employee_sync.py"))
-    assert bag.import_errors == {}
-    return bag.dags["ukg_visma_employee_sync"]
+    return load_dag("ukg_visma_employee_sync")
 
 
 @pytest.fixture

@@ -14,39 +14,32 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pendulum
 import pytest
+from dag_loader import load_dag
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ukg_visma" / "tasks"))
 
+from api_server import api_server, free_port
 from employee_sync_helpers import change_ukg, new_hire
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.journey]
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 WEBHOOK_SECRET = "whsec-MARKER-5d1c7e9a40b3f2e8"
 DAGS = ("ukg_visma_payroll_gl", "ukg_visma_employee_sync", "ukg_visma_cost_center_alignment")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def cluster(sandbox, airflow_db, monkeypatch, tmp_path):
     """Environment with the markers + an api-server; yields (base url, log folder)."""
     sandbox.reset(scenario="manufacturer", seed=42, employees=120, gl_runs=True)
-    logs, port = tmp_path / "task-logs", _free_port()
+    logs, port = tmp_path / "task-logs", free_port()
     env = {
         **sandbox.connections_env(),
         "AIRFLOW_VAR_UKG_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -64,41 +57,15 @@ def cluster(sandbox, airflow_db, monkeypatch, tmp_path):
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    out = (tmp_path / "api-server.out").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "airflow"), "api-server", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"],
-        env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, (tmp_path / "api-server.out").read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "api-server not up"
-            time.sleep(0.5)
-        yield base, logs
+        with api_server(os.environ.copy(), tmp_path / "api-server.out", port=port) as base:
+            yield base, logs
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        out.close()
         sandbox.ukg_admin("DELETE", "webhooks")
 
 
 def _dag(dag_id: str):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py"))
-    assert bag.import_errors == {}
-    return bag.dags[dag_id]
+    return load_dag(dag_id)
 
 
 def _run(dag_id: str, at: pendulum.DateTime, **conf):

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from test_no_secret_leaks import ROOT, cluster  # noqa: F401  (the fixture)
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.journey]
 
 
 # In a process of its own: the LocalExecutor of ``dag.test(use_executor=True)`` keeps state per

@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
+from ukg_visma.ukg_events import GL_EXPORT_EVENT
+
 if TYPE_CHECKING:  # the DAG files import this module at parse time: no SQLAlchemy there
     from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
 AUDIT_CONN_ID = "ukg_visma_audit"
-GL_EXPORT_EVENT = "PayrollGLExportCompletedEvent"
 EMPLOYEE_PREFIX = "Employee"
 
 

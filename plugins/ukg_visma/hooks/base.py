@@ -19,8 +19,8 @@ import requests
 from airflow.sdk.bases.hook import BaseHook
 from airflow.sdk.log import mask_secret
 
+import ukg_visma.hooks.jsonbody as jsonbody
 from ukg_visma import __version__
-from ukg_visma.hooks import jsonbody
 from ukg_visma.hooks.auth import AuthProvider
 from ukg_visma.hooks.config import TimeoutArg, Timeouts
 from ukg_visma.hooks.exceptions import (

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from ukg_visma.hooks.auth import AuthProvider
 from ukg_visma.hooks.exceptions import ApiError, HookError
 from ukg_visma.hooks.headers import RateLimitHeaders
 from ukg_visma.hooks.retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from ukg_visma.hooks.base import ApiHook
+    import requests
 
 PING_POLICY = RetryPolicy(max_attempts=2, max_total_seconds=10.0, backoff_max=2.0)
 
@@ -28,6 +29,41 @@ PING_POLICY = RetryPolicy(max_attempts=2, max_total_seconds=10.0, backoff_max=2.
 # id; the plugin's middleware (``ukg_visma.ui.conn_test``) puts the id the user is editing here,
 # so that messages name the connection the user knows.
 TESTED_CONNECTION_ID: ContextVar[str | None] = ContextVar("ukg_visma_tested_conn_id", default=None)
+
+
+class _Counts(Protocol):
+    @property
+    def token_requests(self) -> int: ...
+
+
+class ProbedHook(Protocol):
+    """What a connection test reads of a hook (``hooks.base.ApiHook`` is one): the probe sits
+    below the hooks, so the hooks call it and it never imports them."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def probe_path(self) -> str: ...
+    @property
+    def config(self) -> Any: ...
+    @property
+    def auth(self) -> AuthProvider: ...
+    @property
+    def stats(self) -> _Counts: ...
+    @property
+    def _conn_id(self) -> str: ...
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> requests.Response: ...
+    def _probe_params(self) -> dict[str, Any] | None: ...
+    def _scrub(self, text: str) -> str: ...
+    def _tenant_label(self) -> str: ...
 
 
 def name_the_real_connection(message: str, conn_id: str) -> str:
@@ -44,7 +80,7 @@ def _no_log(exc: BaseException, attempt: int, wait: float) -> None:
     """Retries inside a ping are part of its answer, not worth a log line."""
 
 
-def _token(hook: ApiHook) -> Any:
+def _token(hook: ProbedHook) -> Any:
     for attempt in PING_POLICY.retrying(idempotent=True, before_sleep=_no_log):
         with attempt:
             try:
@@ -55,7 +91,7 @@ def _token(hook: ApiHook) -> Any:
     return None  # pragma: no cover - tenacity re-raises
 
 
-def probe(hook: ApiHook) -> tuple[bool, str]:
+def probe(hook: ProbedHook) -> tuple[bool, str]:
     """Run the connection test of ``hook``; returns ``(ok, message)`` and never raises."""
     stage = "reading the connection"
     try:

@@ -8,10 +8,11 @@ and all three are a :class:`RunContext`: the staging files, the report folder
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
+from ukg_visma.run_folders import path_part
+
+__all__ = ["RunContext", "path_part"]
 
 
 class RunContext(Protocol):
@@ -36,8 +37,3 @@ class RunContext(Protocol):
     def audit_run_id(self) -> str:
         """The audit store's run id: ``flow:scope:run_key`` (``flow:run_key`` without scope)."""
         ...
-
-
-def path_part(text: str) -> str:
-    """``text`` as one safe path segment (run ids hold ``:`` and ``+``)."""
-    return _UNSAFE.sub("_", text)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ukg_visma.run_folders import path_part
 from ukg_visma.settings import Settings
-from ukg_visma.tasks.context import RunContext, path_part
+from ukg_visma.tasks.context import RunContext
 
 
 def report_dir(settings: Settings, ctx: RunContext) -> Path:

@@ -276,7 +276,7 @@ def _write_note(dag_run: Any, state: str, session: Any) -> None:
             return
     # approve_posting's decision (pushed before Reject skips the rest: a rejected run has no
     # return value of approve_posting)
-    from ukg_visma.tasks.payroll.approval import DECISION_XCOM
+    from ukg_visma.xcom_keys import DECISION_XCOM
 
     decision = pull("approve_posting", DECISION_XCOM)
     if not isinstance(decision, Mapping):

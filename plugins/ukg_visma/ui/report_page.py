@@ -23,7 +23,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from ukg_visma.tasks.context import path_part
+from ukg_visma.run_folders import path_part
 from ukg_visma.ui.urls import ALIGNMENT_DAG_ID, EMPLOYEE_SYNC_DAG_ID, PAYROLL_DAG_ID
 
 

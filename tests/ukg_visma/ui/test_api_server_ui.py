@@ -3,7 +3,7 @@
 ``POST /auth/token``), its tab and extra link, and the connection Test button's message naming
 the connection being tested (not Airflow's transient id).
 
-Isolated AIRFLOW_HOME and SQLite metadata DB, ``airflow db migrate`` first, plugins folder =
+Isolated AIRFLOW_HOME and SQLite metadata DB, a copy of the session's migrated one, plugins folder =
 this repository's ``plugins/``, a free port, one worker. The report files are the ones a run
 writes under ``{AIRFLOW_HOME}/ukg_visma/reports/payroll_gl/{period}/{run}/``.
 """
@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
+import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import requests
+from api_server import AIRFLOW
+from api_server import api_server as running_api_server
 
-from ukg_visma.tasks.context import path_part
+from ukg_visma.run_folders import path_part
 
+pytestmark = pytest.mark.journey
 ROOT = Path(__file__).resolve().parents[3]
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
 PASSWORD = "report-page-pw-1"
 RUN_ID = "manual__2026-11-30T11:56:20.123456+00:00"
 DAG_ID = "ukg_visma_payroll_gl"
@@ -56,17 +55,12 @@ VALIDATION = "# Validation report\n\n**OK** — 0 errors, 1 warning.\n"
 SYNC = "# Employee sync\n\n### Who changed\n\n- **Hires** (2): 10231, 10232\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def api_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("report-page")
     home = tmp / "airflow"
     home.mkdir()
+    shutil.copyfile(migrated_template, home / "airflow.db")  # the session's migrated DB
     dags = tmp / "dags"
     dags.mkdir()
     passwords = home / "passwords.json"
@@ -84,7 +78,6 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "UKG_VISMA_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
     }
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
     # stored without its tenant alias: the Test button must say so, naming this connection
     subprocess.run(
         [AIRFLOW, "connections", "add", "ukg_payroll", "--conn-type", "ukg",
@@ -99,37 +92,8 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sync = home / "ukg_visma" / "reports" / "employee_sync" / "2026-11-30" / path_part(RUN_ID)
     sync.mkdir(parents=True)
     (sync / "employee_sync.md").write_text(SYNC, encoding="utf-8")
-    port = _free_port()
-    log_path = tmp / "api-server.log"
-    log = log_path.open("w")
-    server = subprocess.Popen(
-        [AIRFLOW, "api-server", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, log_path.read_text()[-3000:]
-            try:
-                if requests.get(f"{base}/api/v2/monitor/health", timeout=5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "api-server did not come up"
-            time.sleep(0.5)
+    with running_api_server(env, tmp / "api-server.log") as base:
         yield base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def _token(base: str) -> str:

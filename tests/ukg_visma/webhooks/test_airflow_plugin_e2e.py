@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
+from api_server import AIRFLOW, api_server
 
 from ukg_visma.audit import inbox
 from ukg_visma.audit.store import get_engine
 from ukg_visma.webhooks.signing import signed_headers
 
 ROOT = Path(__file__).resolve().parents[3]
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
 SECRET = "e2e-webhook-secret-9876543210"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _body(event_id: str) -> bytes:
@@ -47,6 +37,7 @@ def _body(event_id: str) -> bytes:
 
 
 @pytest.mark.e2e
+@pytest.mark.journey
 def test_api_server_serves_the_receiver(tmp_path, airflow_home):
     home = airflow_home(tmp_path / "airflow")  # a copy of the session's migrated metadata DB
     dags = tmp_path / "dags"
@@ -77,29 +68,20 @@ def test_api_server_serves_the_receiver(tmp_path, airflow_home):
         check=True,
         capture_output=True,
     )
-    port = _free_port()
-    log = (tmp_path / "api-server.log").open("w")
-    server = subprocess.Popen(
-        [AIRFLOW, "api-server", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/ukg-visma/webhooks/ukg"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, (tmp_path / "api-server.log").read_text()[-3000:]
-            try:
-                probe = requests.post(url, data=b"{}", timeout=5)
-                if probe.status_code != 404:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "api-server did not come up"
-            time.sleep(0.5)
-        assert probe.status_code == 401  # no signature: refused by the receiver itself
+    url_path = "/ukg-visma/webhooks/ukg"
+    probes: list[requests.Response] = []
+
+    def receiver_mounted(base: str) -> bool:
+        """Up once the plugin's route answers (a 404 is the server without the plugin yet)."""
+        try:
+            probes.append(requests.post(base + url_path, data=b"{}", timeout=5))
+        except requests.ConnectionError:
+            return False
+        return probes[-1].status_code != 404
+
+    with api_server(env, tmp_path / "api-server.log", ready=receiver_mounted) as base:
+        url = base + url_path
+        assert probes[-1].status_code == 401  # no signature: refused by the receiver itself
 
         body = _body("evt-e2e-1")
         first = requests.post(url, data=body, headers=signed_headers(SECRET, body), timeout=10)
@@ -120,11 +102,3 @@ def test_api_server_serves_the_receiver(tmp_path, airflow_home):
         assert rows[-1]["reason"] == "missing signature"
         assert rows[0]["last_reason"] == "bad signature"
         assert SECRET not in (tmp_path / "api-server.log").read_text()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()

@@ -28,13 +28,12 @@ from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 
 from ukg_visma.errors import NotRetryable
+from ukg_visma.xcom_keys import DECISION_XCOM
 
 log = logging.getLogger(__name__)
 
 # The HITL form's free-text field; its name must not be one of the DAG's params (see above).
 DECISION_FIELD = "decision_reason"
-# The decision in XCom (Reject leaves no return value: ApprovalOperator skips by raising).
-DECISION_XCOM = "decision"
 
 SUBJECT = "Post pay period {{ ti.xcom_pull(task_ids='validate')['period'] }} to Visma?"
 BODY = "{{ ti.xcom_pull(task_ids='validate')['approval'] }}"

@@ -103,7 +103,7 @@ def plan_period_runs(
     of this DAG reading the same events) never starts a period twice.
     """
     from ukg_visma.audit.inbox import events_since
-    from ukg_visma.events.triggers import GL_EXPORT_EVENT
+    from ukg_visma.ukg_events import GL_EXPORT_EVENT
 
     pending = events_since(engine, GL_EXPORT_EVENT, status="new")
     periods, unknown = periods_of_events(

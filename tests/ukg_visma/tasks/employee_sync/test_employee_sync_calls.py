@@ -32,7 +32,7 @@ from employee_sync_helpers import (
 )
 from sandbox_fixture import configure
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.journey]
 EMPLOYEES = 5000
 CHANGES = 10
 PER_CHANGE = 2  # GET + PUT (If-Match) for an update, one POST for a hire
