@@ -151,8 +151,8 @@ class GLExportSensor(BaseSensorOperator):
         """The unprocessed GL events naming one of this period's runs are done: this run took
         them (also those that arrived before the sensor started, so none lingers as ``new``)."""
         from ukg_visma.audit.inbox import events_since, mark_processed
-        from ukg_visma.events.triggers import GL_EXPORT_EVENT
         from ukg_visma.tasks.runtime import audit
+        from ukg_visma.ukg_events import GL_EXPORT_EVENT
 
         ids = {r.get("runId") for r in runs}
         engine = audit()

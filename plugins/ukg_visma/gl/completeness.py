@@ -31,6 +31,9 @@ __all__ = ["CompletenessReport", "CompletenessTally", "RunCompleteness", "check_
 
 _SHOWN = 10  # problems listed per kind in an error message
 
+# The audit's record kind of one block of a GL run (its lines are in the staged Parquet).
+BLOCK_KIND = "gl_block"
+
 
 def _listing(items: Iterable[str]) -> str:
     items = list(items)

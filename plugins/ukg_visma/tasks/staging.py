@@ -15,8 +15,8 @@ from typing import IO, Any
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
+from ukg_visma.run_folders import path_part
 from ukg_visma.settings import load_settings
-from ukg_visma.tasks.context import path_part
 
 
 def _base() -> ObjectStoragePath:

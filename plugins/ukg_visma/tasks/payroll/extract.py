@@ -15,7 +15,7 @@ from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
-from ukg_visma.gl.completeness import CompletenessReport, CompletenessTally
+from ukg_visma.gl.completeness import BLOCK_KIND, CompletenessReport, CompletenessTally
 from ukg_visma.gl.export_frame import gl_frame
 from ukg_visma.gl.extract import GLExportError, IncompleteExportError, MalformedExportError
 from ukg_visma.gl.line_hash import source_hashes
@@ -79,7 +79,7 @@ def candidate_run_ids(
         add(run_id, "run_id param")
     if engine is not None:
         from ukg_visma.audit.inbox import events_since
-        from ukg_visma.events.triggers import GL_EXPORT_EVENT
+        from ukg_visma.ukg_events import GL_EXPORT_EVENT
 
         for event in events_since(engine, GL_EXPORT_EVENT, limit=5000):
             add(((event.get("payload") or {}).get("Payload") or {}).get("RunId"), "GL event")
@@ -175,7 +175,6 @@ def completed_pay_runs(
 
 # -- 2. extract every block and page --------------------------------------------------------
 DEFAULT_GL_READERS = 4  # ``payroll.gl_read_concurrency``'s default
-BLOCK_KIND = "gl_block"  # the audit's record kind of one block of a GL run (its lines: Parquet)
 LINE_KIND = "gl_line"  # a single line's record: only a line with a finding (invalid) has one
 
 

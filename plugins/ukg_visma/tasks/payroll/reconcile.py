@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
+from ukg_visma.gl.completeness import BLOCK_KIND
 from ukg_visma.gl.holdings import awaiting_release, drop_losers
 from ukg_visma.gl.journal import Journal
 from ukg_visma.gl.reconcile import reconcile_held
@@ -59,7 +60,6 @@ def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, st
     ``audit trace`` reads, line by line), and the audit marks each block's row posted — one
     update per 500 blocks, not one row per line (issue #24).
     """
-    from ukg_visma.tasks.payroll.extract import BLOCK_KIND
     from ukg_visma.tasks.payroll.validate import block_keys
 
     lineage = staging.read_frame(

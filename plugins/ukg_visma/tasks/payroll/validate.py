@@ -16,6 +16,7 @@ import pandas as pd
 from ukg_visma.audit import records
 from ukg_visma.gl.approval import approval_prompt, journals_markdown
 from ukg_visma.gl.catalog import VismaCatalog
+from ukg_visma.gl.completeness import BLOCK_KIND
 from ukg_visma.gl.findings import JournalValidationError, ValidationReport
 from ukg_visma.gl.journal import Journal
 from ukg_visma.gl.transform import transform
@@ -161,8 +162,6 @@ def transform_and_validate(
     segment_names = {s.segment_id: s.name for s in sorted(settings.segments, key=_segment_id)}
     table, table_csv = journals_markdown(ctx.period.key, journals, segment_names)
     write_report(settings, ctx, "journals", markdown=table, csv=table_csv)
-    from ukg_visma.tasks.payroll.extract import BLOCK_KIND
-
     records.set_status(engine, ctx.audit_run_id, BLOCK_KIND, block_keys(lines), "validated")
     return {
         "period": ctx.period.key,
