@@ -69,7 +69,7 @@ class PayrollSettings(_Strict):
     gl_block_size: int | None = Field(None, ge=1)
     """UKG's GL block size, where the tenant's is known (UKG does not publish it): every block
     but the last must then hold exactly this many lines and the last at most this many
-    (``gl.extract.check_complete``). Unset (default): block accounting only."""
+    (``gl.completeness.check_complete``). Unset (default): block accounting only."""
     gl_most_recent: bool = True
     """Send ``mostRecent=true`` with every GL read by ``runId`` (``hooks.ukg.UkgHook.gl_block`` /
     ``gl_header``), so a tenant that keeps a run's earlier exports serves the latest; false

@@ -10,13 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import hostile
 
-from ukg_visma.gl.extract import (
-    GLExportError,
-    IncompleteExportError,
-    MalformedExportError,
-    check_complete,
-    gl_frame,
-)
+from ukg_visma.gl.completeness import check_complete
+from ukg_visma.gl.export_frame import gl_frame
+from ukg_visma.gl.extract import GLExportError, IncompleteExportError, MalformedExportError
 
 FIELDS = ["runId", "glRunDateTime", "payPeriodEndDate", "periodStartDate", "periodEndDate",
           "blockId", "totalNrOfBlocks", "baseSegment", "generalLedgerAccount", "debitAmt",

@@ -186,7 +186,7 @@ def codes_from_gl_lines(
     2417``; the published GL line has no employee), else the run and block, so finance can find
     the line in UKG.
     """
-    if "source_key" in lines:  # the canonical frame of ukg_visma.gl.extract.gl_frame
+    if "source_key" in lines:  # the canonical frame of ukg_visma.gl.export_frame.gl_frame
         lines = lines.rename(
             columns={
                 "run_id": "runId",

@@ -8,18 +8,25 @@ Reading an export is split by what each part does:
   so that a million-line run never has to be held at once;
 - :mod:`~ukg_visma.gl.line_hash`: each line's content hash (the audit's ``source_hash``).
 
-The errors are defined here, where every caller has always caught them; the other names are
-re-exported (lazily, so that the submodules may import the errors without an import circle).
+The errors are defined here, where every caller has always caught them; the parts import them
+from here (and nothing here imports the parts, so there is no import circle).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Protocol
 
 from ukg_visma.errors import NotRetryable
 
-if TYPE_CHECKING:
-    from ukg_visma.gl.completeness import CompletenessReport
+
+class _Findings(Protocol):
+    """What the error reads of ``gl.completeness.CompletenessReport`` (a protocol, so that this
+    module imports none of the parts that import its errors)."""
+
+    @property
+    def problems(self) -> Sequence[str]: ...
+
 
 __all__ = ["GLExportError", "IncompleteExportError", "MalformedExportError"]
 
@@ -43,26 +50,7 @@ class MalformedExportError(NotRetryable, GLExportError):
 class IncompleteExportError(NotRetryable, GLExportError):
     """Blocks are missing, lines repeat, or a run does not balance; ``report`` has the detail."""
 
-    def __init__(self, report: CompletenessReport) -> None:
+    def __init__(self, report: _Findings) -> None:
         self.report = report
         listing = "\n".join(f"  - {p}" for p in report.problems)
         super().__init__(f"the UKG GL export is not complete:\n{listing}")
-
-
-_MOVED = {
-    "CONTENT_COLUMNS": "ukg_visma.gl.export_frame",
-    "gl_frame": "ukg_visma.gl.export_frame",
-    "CompletenessReport": "ukg_visma.gl.completeness",
-    "CompletenessTally": "ukg_visma.gl.completeness",
-    "RunCompleteness": "ukg_visma.gl.completeness",
-    "check_complete": "ukg_visma.gl.completeness",
-    "source_hashes": "ukg_visma.gl.line_hash",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

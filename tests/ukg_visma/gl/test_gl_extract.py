@@ -4,13 +4,10 @@ import pandas as pd
 import pytest
 from gl_factory import export, gl_line, two_employees
 
-from ukg_visma.gl.extract import (
-    IncompleteExportError,
-    MalformedExportError,
-    check_complete,
-    gl_frame,
-    source_hashes,
-)
+from ukg_visma.gl.completeness import check_complete
+from ukg_visma.gl.export_frame import gl_frame
+from ukg_visma.gl.extract import IncompleteExportError, MalformedExportError
+from ukg_visma.gl.line_hash import source_hashes
 
 
 def test_frame_has_source_keys_amounts_in_ore_and_text_codes():

@@ -10,7 +10,7 @@ from gl_factory import HEADER, MAPPINGS, SETTINGS, gl_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ukg_visma.gl.extract import check_complete
+from ukg_visma.gl.completeness import check_complete
 from ukg_visma.gl.transform import transform
 
 EXPENSE = ["5000", "5020", "5090", "5400", "5405", "5420"]

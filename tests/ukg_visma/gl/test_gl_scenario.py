@@ -11,7 +11,8 @@ from sandbox.scenario import build
 from sandbox.ukg.payroll import published_line
 from sandbox.ukg.state import RUN_HEADER
 from ukg_visma.gl.catalog import VismaCatalog
-from ukg_visma.gl.extract import check_complete, gl_frame
+from ukg_visma.gl.completeness import check_complete
+from ukg_visma.gl.export_frame import gl_frame
 from ukg_visma.gl.transform import transform
 from ukg_visma.gl.validate import validate
 

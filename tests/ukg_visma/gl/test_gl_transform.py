@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 from gl_factory import MAPPINGS, SETTINGS, export, gl_line, two_employees
 
-from ukg_visma.gl.extract import gl_frame
+from ukg_visma.gl.export_frame import gl_frame
 from ukg_visma.gl.transform import lineage_targets, map_lines, transform
 
 KEY = "nordicmfg:NMF:NMF-202610-R1:20261019T152000Z"

@@ -21,7 +21,7 @@ def _context(task_id: str = "post_journal") -> dict:
 
 
 def _incomplete() -> IncompleteExportError:
-    from ukg_visma.gl.extract import CompletenessReport
+    from ukg_visma.gl.completeness import CompletenessReport
 
     return IncompleteExportError(
         CompletenessReport(runs=(), problems=("run R1: debit 10.00 ≠ credit 9.00",))
