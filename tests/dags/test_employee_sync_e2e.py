@@ -22,6 +22,7 @@ sys.path.insert(
 )
 # the shared helpers live with the task tests
 from employee_sync_helpers import (
+    RUNS_HOURS_APART,
     assert_converged,
     change_ukg,
     deliveries,
@@ -70,7 +71,7 @@ class Runs:
 @pytest.fixture
 def world(sandbox, airflow_db, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=77, employees=400, gl_runs=False)
-    configure(monkeypatch, sandbox, tmp_path)
+    configure(monkeypatch, sandbox, tmp_path, employee_sync=RUNS_HOURS_APART)
     with receiver(f"sqlite:///{tmp_path}/audit.db") as url:
         subscribe(sandbox, url, drop_rate=0.3, duplicate_rate=0.1, shuffle=True)
         yield sandbox
@@ -85,7 +86,8 @@ def test_dag_wiring():
     ]
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert set(dag.params) == {"full_resync", "window_start"}
-    assert dag.timetable.timetable.expression == "0 */3 * * *"  # or the webhook asset
+    # or the webhook asset; every 4 h = 6 change-feed polls a day, >= 3 h apart (UKG's budget)
+    assert dag.timetable.timetable.expression == "0 */4 * * *"
     asset = dag.timetable.asset_condition
     assert asset.name == "ukg_employee_events" and [w.name for w in asset.watchers] == [
         "ukg_inbox_employee_events"
@@ -175,7 +177,9 @@ def test_an_employee_without_email_is_quarantined_by_name_then_created_once_ukg_
     finding naming the employee (not a 400 from Visma), kept in quarantine and re-read by id
     (``employee-changes/{employeeId}``) every run; once UKG has an address it is created."""
     sandbox.reset(scenario="manufacturer", seed=5, employees=60, gl_runs=False)
-    configure(monkeypatch, sandbox, tmp_path, employee_sync={"overlap_minutes": 0})
+    configure(
+        monkeypatch, sandbox, tmp_path, employee_sync={**RUNS_HOURS_APART, "overlap_minutes": 0}
+    )
     runs = Runs()
     dagrun, states = runs.run()
     assert str(dagrun.state) == "success", states

@@ -36,7 +36,7 @@ EMPLOYEE_SYNC = "ukg_visma_employee_sync"
 RECEIVER_PATH = "/ukg-visma/webhooks/ukg"
 AUDIT_TABLES = {
     "journal_ledger", "journal_batches", "records", "runs", "employee_state", "watermarks",
-    "pending_changes", "inbox", "visma_employees", "rejected_employees",
+    "pending_changes", "inbox", "visma_employees", "rejected_employees", "feed_calls",
 }  # fmt: skip
 COST_CENTRES = {"110": ("MOR", "10"), "120": ("MOR", "20"), "210": ("HAM", "10")}
 

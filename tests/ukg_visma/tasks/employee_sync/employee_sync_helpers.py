@@ -22,6 +22,12 @@ COST_CENTRES = {  # cost centre -> (plant, department)
 }
 
 
+# These tests run in seconds what a deployment runs hours apart (a burst, then the next scheduled
+# run, …): each of their runs may poll UKG's change feed. The feed's call budget (8 a day, 3 h
+# apart) has tests of its own, with the default settings (test_employee_sync_feed_budget.py).
+RUNS_HOURS_APART = {"feed_min_hours_apart": 0, "feed_max_calls_per_day": 10_000}
+
+
 def engine() -> Any:
     from ukg_visma.audit.store import get_engine
 
