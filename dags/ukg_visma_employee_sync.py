@@ -4,15 +4,15 @@
 Scheduled on **time or asset** (`AssetOrTimeSchedule`): a webhook that UKG sends for a hire,
 termination, rehire or transfer starts a run within seconds, and the cron
 (`employee_sync.schedule` in `include/mappings/settings.yaml`, every 4 h by default) stays as the
-safety net for the events UKG loses.
+safety net for the events UKG loses. None is lost either way, and the headcount per cost centre
+is compared on both sides after every run.
 
 UKG's call budget for the change feed (at most 8 calls a day, at least 3 h apart;
 `feed_max_calls_per_day`, `feed_min_hours_apart`): only a scheduled or manual run polls the feed,
 and only when the budget allows — each call is recorded in the audit store (`feed_calls`); a
 webhook-started run reads just the employees its events name, by id
 (`employee-changes/{employeeId}`), and a scheduled run inside the 3 h window defers its poll (the
-watermark stays) and says so in its report. Every 4 h leaves room for a late start. None is lost either way, and the headcount per cost centre is
-proven equal on both sides after every run.
+watermark stays) and says so in its report. Every 4 h leaves room for a late start.
 
 How a webhook starts a run: the receiver writes the event to the durable inbox and answers 202
 (nothing else, as before). The asset `ukg_employee_events` has an `AssetWatcher` whose trigger
