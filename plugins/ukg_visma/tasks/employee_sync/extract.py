@@ -91,7 +91,7 @@ def read_change_feed(
         for snap in page:
             found[_key(snap)] = snap
     if pages is not None:
-        pages[:] = [read]
+        pages[:] = [max(read, 1)]  # an empty window is still one page asked for
     return list(found.values())
 
 
