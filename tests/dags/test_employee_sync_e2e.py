@@ -77,6 +77,19 @@ def world(sandbox, airflow_db, monkeypatch, tmp_path):
         yield sandbox
 
 
+def conn_summary(run_id: str) -> dict:
+    """The audit run's summary (``runs.summary``) of the sync run ``run_id``."""
+    from sqlalchemy import select
+
+    from ukg_visma.audit.schema import runs
+
+    with engine().connect() as conn:
+        (summary,) = conn.execute(
+            select(runs.c.summary).where(runs.c.run_id.like(f"%{run_id}"))
+        ).one()
+    return summary
+
+
 def test_dag_wiring():
     dag = load_dag()
     assert [t.task_id for t in dag.tasks] == [
@@ -249,6 +262,8 @@ def test_quarantine_is_never_a_silent_success(sandbox, airflow_db, monkeypatch, 
             select(runs.c.status).where(runs.c.run_id.like(f"%{dagrun.run_id}"))
         ).one()
     assert status == ("success_with_quarantine" if dag_state == "success" else "failed")
+    summary = conn_summary(dagrun.run_id)
+    assert summary["differing_cost_centres"] >= 1 and summary["mismatches"] == 0
     if dag_state == "failed":
         assert states["check_headcount"] == "failed" and states["apply_to_visma"] == "success"
     reports = Path(os.environ["AIRFLOW_HOME"]).glob("ukg_visma/reports/employee_sync/*/*/*.md")
@@ -257,3 +272,14 @@ def test_quarantine_is_never_a_silent_success(sandbox, airflow_db, monkeypatch, 
     text = mine.read_text(encoding="utf-8")
     assert f"**{len(quarantined)} UKG employee(s) quarantined" in text
     assert all(f"employee {n}" in text for n in quarantined)
+    # no false green: each quarantined UKG employee on the payroll is a headcount difference of
+    # their cost centre (missing in Visma), not set aside on both sides
+    table = text.split("## Headcount per cost centre", 1)[1].split("\n\n", 2)[1]
+    rows = {r.split(" | ")[0].strip("| "): r.split(" | ") for r in table.splitlines()[2:]}
+    employed = {e["employeeNumber"]: e for e in ukg_employees(sandbox).values()
+                if e["employeeStatus"] in ("A", "L")}  # fmt: skip
+    counted = quarantined & set(employed)
+    assert counted
+    for number in counted:
+        row = rows[employed[number]["orgLevel3Code"]]
+        assert int(row[3]) >= 1 and number in row[4], row  # difference, missing in Visma
