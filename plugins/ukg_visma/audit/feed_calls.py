@@ -40,8 +40,8 @@ def start_call(
                 window_end=_utc(window_end),
             )
         )
-        (key,) = result.inserted_primary_key or (None,)
-    return int(key)
+        (key,) = result.inserted_primary_key or (0,)
+    return int(key or 0)
 
 
 def finish_call(engine: Engine, call_id: int, *, pages: int, snapshots: int) -> None:

@@ -101,7 +101,7 @@ def headcount(
         [s for s in ukg_all if s.employeeNumber not in aside],
         [e for e in mirror.employees(engine) if e["employeeNumber"] not in aside],
         mappings.segment_values(COST_CENTRE_LEVEL),
-        unreadable_employed=[r.employee_number for r in unreadable if _employed_raw(r)],
+        unreadable_employed=[r.employee_number or "" for r in unreadable if _employed_raw(r)],
     )
     return frame, {
         "pending": sorted(pending_numbers),
