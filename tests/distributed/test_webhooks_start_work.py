@@ -274,3 +274,7 @@ def test_burst_of_100_hires_coalesces_into_a_few_runs(event_scheduling, sandbox)
     creates = _employee_creates(sandbox, since)
     print(f"Visma employee creates after the burst: {creates}")
     assert creates == len(numbers), "each hire is created exactly once"
+    # UKG's change-feed budget, as the sandbox saw it: webhook-started runs read by id
+    feed = sandbox.ukg_admin("GET", "feed-calls")
+    print(f"change-feed calls: {feed['count']} {feed['calls']}")
+    assert feed["violations"] == [], feed
