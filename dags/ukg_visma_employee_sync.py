@@ -92,7 +92,8 @@ DEFAULT_ARGS = default_args()
             pattern=r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$",
             title="Change feed from",
             description="Poll UKG's change feed from this date or UTC date-time (e.g. "
-            "2026-11-01 or 2026-11-01T06:00:00Z) instead of the watermark minus the overlap.",
+            "2026-11-01 or 2026-11-01T06:00:00Z) instead of the watermark minus the overlap "
+            "(when UKG's feed budget allows: 8 calls a day, 3 h apart; else it is deferred).",
         ),
     },
 )

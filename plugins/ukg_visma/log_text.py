@@ -45,11 +45,13 @@ def _table(header: list[str], rows: Iterable[Iterable[Any]]) -> list[str]:
 
 def sync_extract_text(summary: Mapping[str, Any]) -> str:
     """``extract_changes``: where the changes came from and what was queued, as a table."""
-    window = (
-        "full read of every employee"
-        if summary.get("mode") == "full"
-        else f"change feed {summary.get('window_start')} → {summary.get('window_end')}"
-    )
+    if summary.get("mode") == "full":
+        window = "full read of every employee"
+    elif summary.get("mode") == "events":
+        reason = (summary.get("feed") or {}).get("reason") or "no feed poll"
+        window = f"change feed not polled: {reason}"
+    else:
+        window = f"change feed {summary.get('window_start')} → {summary.get('window_end')}"
     lines = [
         f"employee changes read ({window}): {summary.get('snapshots', 0)} snapshot(s), "
         f"{summary.get('events', 0)} webhook event(s) drained",
