@@ -3,9 +3,16 @@
 
 Scheduled on **time or asset** (`AssetOrTimeSchedule`): a webhook that UKG sends for a hire,
 termination, rehire or transfer starts a run within seconds, and the cron
-(`employee_sync.schedule` in `include/mappings/settings.yaml`, every 3 h by default) stays as the
-safety net for the events UKG loses. None is lost either way, and the headcount per cost centre is
-proven equal on both sides after every run.
+(`employee_sync.schedule` in `include/mappings/settings.yaml`, every 4 h by default) stays as the
+safety net for the events UKG loses. None is lost either way, and the headcount per cost centre
+is compared on both sides after every run.
+
+UKG's call budget for the change feed (at most 8 calls a day, at least 3 h apart;
+`feed_max_calls_per_day`, `feed_min_hours_apart`): only a scheduled or manual run polls the feed,
+and only when the budget allows — each call is recorded in the audit store (`feed_calls`); a
+webhook-started run reads just the employees its events name, by id
+(`employee-changes/{employeeId}`), and a scheduled run inside the 3 h window defers its poll (the
+watermark stays) and says so in its report. Every 4 h leaves room for a late start.
 
 How a webhook starts a run: the receiver writes the event to the durable inbox and answers 202
 (nothing else, as before). The asset `ukg_employee_events` has an `AssetWatcher` whose trigger
@@ -21,8 +28,8 @@ reach the scheduler.
 
 1. **extract_changes** (UKG) — drains the webhook inbox (events the receiver at
    `/ukg-visma/webhooks/ukg` stored), polls the change feed from the watermark minus the overlap
-   to now (every page; the alias path when the first answers 404), fetches full details for
-   employees only an event named, merges by employee (newest wins) and queues every change that
+   to now (every page) when the budget allows, fetches full details for employees only an event
+   named, merges by employee (newest wins) and queues every change that
    must reach Visma. Repeats and out-of-order snapshots are not queued; each gets an audit row.
    The first run, and a run with `full_resync`, read every employee instead (initial load).
 2. **apply_to_visma** (Visma) — holds changes whose org codes have mapping drift (kept pending,
@@ -87,7 +94,8 @@ DEFAULT_ARGS = default_args()
             pattern=r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$",
             title="Change feed from",
             description="Poll UKG's change feed from this date or UTC date-time (e.g. "
-            "2026-11-01 or 2026-11-01T06:00:00Z) instead of the watermark minus the overlap.",
+            "2026-11-01 or 2026-11-01T06:00:00Z) instead of the watermark minus the overlap "
+            "(when UKG's feed budget allows: 8 calls a day, 3 h apart; else it is deferred).",
         ),
     },
 )

@@ -107,6 +107,10 @@ class Campaign:
         data["retries"] = {"transient_retries": 5, "first_delay_seconds": 1,
                            "max_delay_seconds": 2, "unknown_error_retries": 2}  # fmt: skip
         data["employee_sync"]["batch_size"] = 25
+        # the campaign runs in minutes what a deployment runs over days: every employee step may
+        # poll UKG's change feed (its call budget has tests of its own)
+        data["employee_sync"]["feed_min_hours_apart"] = 0
+        data["employee_sync"]["feed_max_calls_per_day"] = 10_000
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         env["UKG_VISMA_MAPPINGS_DIR"] = str(mappings)
         return env

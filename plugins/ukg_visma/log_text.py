@@ -45,11 +45,13 @@ def _table(header: list[str], rows: Iterable[Iterable[Any]]) -> list[str]:
 
 def sync_extract_text(summary: Mapping[str, Any]) -> str:
     """``extract_changes``: where the changes came from and what was queued, as a table."""
-    window = (
-        "full read of every employee"
-        if summary.get("mode") == "full"
-        else f"change feed {summary.get('window_start')} → {summary.get('window_end')}"
-    )
+    if summary.get("mode") == "full":
+        window = "full read of every employee"
+    elif summary.get("mode") == "events":
+        reason = (summary.get("feed") or {}).get("reason") or "no feed poll"
+        window = f"change feed not polled: {reason}"
+    else:
+        window = f"change feed {summary.get('window_start')} → {summary.get('window_end')}"
     lines = [
         f"employee changes read ({window}): {summary.get('snapshots', 0)} snapshot(s), "
         f"{summary.get('events', 0)} webhook event(s) drained",
@@ -79,14 +81,19 @@ def sync_apply_text(summary: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def headcount_text(frame: Any, *, mismatches: int) -> str:
-    """``check_headcount``: active employees per cost centre on both sides, and the verdict."""
+def headcount_text(frame: Any, *, mismatches: int, quarantine_only: int = 0) -> str:
+    """``check_headcount``: active employees per cost centre on both sides, and the verdict
+    (``quarantine_only``: cost centres that differ by quarantined employees alone)."""
     ukg, visma = int(frame["ukg_active"].sum()), int(frame["visma_active"].sum())
-    verdict = (
-        "headcount OK: UKG and Visma agree in every cost centre"
-        if not mismatches
-        else f"headcount MISMATCH in {mismatches} cost centre(s)"
-    )
+    if mismatches:
+        verdict = f"headcount MISMATCH in {mismatches} cost centre(s)"
+    elif quarantine_only:
+        verdict = (
+            f"headcount differs in {quarantine_only} cost centre(s) by quarantined employees "
+            "only (judged by the quarantine limits)"
+        )
+    else:
+        verdict = "headcount OK: UKG and Visma agree in every cost centre"
     lines = [f"{verdict} (UKG {ukg} active, Visma {visma} employed)", ""]
     rows = frame.itertuples(index=False)
     lines += _table(

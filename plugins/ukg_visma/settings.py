@@ -125,8 +125,14 @@ class SegmentSetting(_Strict):
 
 
 class EmployeeSyncSettings(_Strict):
-    schedule: str = "0 */3 * * *"
-    """Cron of the employee sync DAG (``dags/ukg_visma_employee_sync.py``)."""
+    schedule: str = "0 */4 * * *"
+    """Cron of the employee sync DAG (``dags/ukg_visma_employee_sync.py``): every 4 h = 6 feed
+    polls a day, each at least 3 h after the last even when a run starts late (UKG's budget)."""
+    feed_min_hours_apart: float = Field(3.0, ge=0)
+    """UKG's change feed (``employee-changes``) is polled at most once in this many hours
+    (``employees.feed_budget``); a run inside it defers its poll."""
+    feed_max_calls_per_day: int = Field(8, ge=1)
+    """… and at most this many times per UTC day (``employees.feed_budget``)."""
     overlap_minutes: int = Field(15, ge=0)
     """The change feed is read from the watermark minus this much
     (``tasks.employee_sync.extract``)."""

@@ -23,6 +23,7 @@ from sandbox.ukg.corrections import (
     totals,
 )
 from sandbox.ukg.errors import UkgError, bad_request
+from sandbox.ukg.feed_calls import feed_calls
 from sandbox.ukg.payroll import served_lines
 from sandbox.ukg.personnel import EMPLOYMENT_FIELDS
 from sandbox.ukg.state import UkgState, parse_moment, utc_stamp
@@ -246,6 +247,12 @@ def ukg_admin_router(runtime: SandboxRuntime, state: UkgState, hooks: WebhookEmi
     def deliveries(since: int = 0) -> dict[str, Any]:
         found = hooks.deliveries(since)
         return {"count": len(found), "deliveries": found}
+
+    @router.get("/feed-calls")
+    def change_feed_calls() -> dict[str, Any]:
+        """Every change-feed poll since the last reset and the budget it broke, if any
+        (``sandbox.ukg.feed_calls``), from the call log: what UKG saw, not what the client says."""
+        return feed_calls(runtime.calls.list())
 
     @router.get("/switches")
     def switches() -> dict[str, Any]:

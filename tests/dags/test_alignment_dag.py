@@ -110,3 +110,17 @@ def test_with_ukg_writes_on_the_dag_creates_org_levels_in_one_array_post(
     assert "390" in codes and "392" not in codes
     posts = [c for c in _writes(sandbox, "ukg") if c["method"] == "POST"]
     assert [(c["path"], c["status"]) for c in posts] == [("/configuration/v1/org-levels", 207)]
+    # the final state on both sides: UKG holds 390 as Visma names it, nothing of 392; Visma's
+    # segment values are untouched (the alignment writes to UKG only here)
+    created = next(o for o in sandbox.ukg_state()["orgLevels"]
+                   if o["level"] == 3 and o["code"] == "390")  # fmt: skip
+    assert created["description"] == "Pilot line Mo i Rana", created
+    kept = sandbox.visma_state()["segments"]["SUBACCOUNT"]["2"]["segmentValues"]
+    text = repr(kept)
+    assert "Pilot line Mo i Rana" in text and "Commissioning and test bench Mo i Rana" in text
+    # not a false green: the refused item leaves UKG unaligned, so the run ends failed at the
+    # final check (a fresh plan still inserts 392), after the writes that were accepted
+    states = _states(applied)
+    assert str(applied.state) == "failed", states
+    assert states["apply_to_ukg"] == "success"
+    assert [t for t, st in states.items() if st == "failed"] == ["verify"], states

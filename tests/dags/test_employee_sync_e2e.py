@@ -23,6 +23,7 @@ sys.path.insert(
 )
 # the shared helpers live with the task tests
 from employee_sync_helpers import (
+    RUNS_HOURS_APART,
     assert_converged,
     change_ukg,
     deliveries,
@@ -66,10 +67,23 @@ class Runs:
 @pytest.fixture
 def world(sandbox, airflow_db, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=77, employees=400, gl_runs=False)
-    configure(monkeypatch, sandbox, tmp_path)
+    configure(monkeypatch, sandbox, tmp_path, employee_sync=RUNS_HOURS_APART)
     with receiver(f"sqlite:///{tmp_path}/audit.db") as url:
         subscribe(sandbox, url, drop_rate=0.3, duplicate_rate=0.1, shuffle=True)
         yield sandbox
+
+
+def conn_summary(run_id: str) -> dict:
+    """The audit run's summary (``runs.summary``) of the sync run ``run_id``."""
+    from sqlalchemy import select
+
+    from ukg_visma.audit.schema import runs
+
+    with engine().connect() as conn:
+        (summary,) = conn.execute(
+            select(runs.c.summary).where(runs.c.run_id.like(f"%{run_id}"))
+        ).one()
+    return summary
 
 
 def test_dag_wiring():
@@ -81,7 +95,8 @@ def test_dag_wiring():
     ]
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert set(dag.params) == {"full_resync", "window_start"}
-    assert dag.timetable.timetable.expression == "0 */3 * * *"  # or the webhook asset
+    # or the webhook asset; every 4 h = 6 change-feed polls a day, >= 3 h apart (UKG's budget)
+    assert dag.timetable.timetable.expression == "0 */4 * * *"
     asset = dag.timetable.asset_condition
     assert asset.name == "ukg_employee_events" and [w.name for w in asset.watchers] == [
         "ukg_inbox_employee_events"
@@ -171,7 +186,9 @@ def test_an_employee_without_email_is_quarantined_by_name_then_created_once_ukg_
     finding naming the employee (not a 400 from Visma), kept in quarantine and re-read by id
     (``employee-changes/{employeeId}``) every run; once UKG has an address it is created."""
     sandbox.reset(scenario="manufacturer", seed=5, employees=60, gl_runs=False)
-    configure(monkeypatch, sandbox, tmp_path, employee_sync={"overlap_minutes": 0})
+    configure(
+        monkeypatch, sandbox, tmp_path, employee_sync={**RUNS_HOURS_APART, "overlap_minutes": 0}
+    )
     runs = Runs()
     dagrun, states = runs.run()
     assert str(dagrun.state) == "success", states
@@ -241,6 +258,8 @@ def test_quarantine_is_never_a_silent_success(sandbox, airflow_db, monkeypatch, 
             select(runs.c.status).where(runs.c.run_id.like(f"%{dagrun.run_id}"))
         ).one()
     assert status == ("success_with_quarantine" if dag_state == "success" else "failed")
+    summary = conn_summary(dagrun.run_id)
+    assert summary["differing_cost_centres"] >= 1 and summary["mismatches"] == 0
     if dag_state == "failed":
         assert states["check_headcount"] == "failed" and states["apply_to_visma"] == "success"
     reports = Path(os.environ["AIRFLOW_HOME"]).glob("ukg_visma/reports/employee_sync/*/*/*.md")
@@ -249,3 +268,14 @@ def test_quarantine_is_never_a_silent_success(sandbox, airflow_db, monkeypatch, 
     text = mine.read_text(encoding="utf-8")
     assert f"**{len(quarantined)} UKG employee(s) quarantined" in text
     assert all(f"employee {n}" in text for n in quarantined)
+    # no false green: each quarantined UKG employee on the payroll is a headcount difference of
+    # their cost centre (missing in Visma), not set aside on both sides
+    table = text.split("## Headcount per cost centre", 1)[1].split("\n\n", 2)[1]
+    rows = {r.split(" | ")[0].strip("| "): r.split(" | ") for r in table.splitlines()[2:]}
+    employed = {e["employeeNumber"]: e for e in ukg_employees(sandbox).values()
+                if e["employeeStatus"] in ("A", "L")}  # fmt: skip
+    counted = quarantined & set(employed)
+    assert counted
+    for number in counted:
+        row = rows[employed[number]["orgLevel3Code"]]
+        assert int(row[3]) >= 1 and number in row[4], row  # difference, missing in Visma

@@ -42,7 +42,7 @@ def fresh_sandbox(sandbox, cluster):
                 for name in sa.inspect(conn).get_table_names()
                 if name in {"journal_ledger", "journal_batches", "records", "runs",
                             "employee_state", "watermarks", "pending_changes", "inbox",
-                            "visma_employees", "rejected_employees"}
+                            "visma_employees", "rejected_employees", "feed_calls"}
             ]  # fmt: skip
             if tables:
                 conn.execute(sa.text(f"TRUNCATE {', '.join(tables)}"))

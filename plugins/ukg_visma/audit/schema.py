@@ -12,6 +12,7 @@ Each table has one owning module that reads and writes it:
 - ``employee_state``, ``watermarks``, ``pending_changes``, ``rejected_employees``
                                → ``audit.employees`` (employee sync)
 - ``visma_employees``          → ``audit.visma_employees`` (employee sync: Visma's side, mirrored)
+- ``feed_calls``               → ``audit.feed_calls`` (employee sync: UKG change-feed call budget)
 - ``schema_versions``          → ``audit.migrations`` (which schema version the store holds)
 """
 
@@ -219,4 +220,19 @@ visma_employees = Table(
     Column("department", String(20)),
     Column("last_modified", String(40)),  # Visma's own lastModifiedDateTime text (its clock)
     Column("refreshed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every call of UKG's change feed (``GET /personnel/v1/employee-changes``) this store's deployment
+# made, so that a run can keep UKG's budget (8 a day, 3 h apart: ``employees.feed_budget``). Written
+# *before* the call (a call whose answer was lost still counted at UKG), completed after it.
+feed_calls = Table(
+    "feed_calls",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("called_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("run_id", String(250), nullable=False),
+    Column("window_start", DateTime(timezone=True)),
+    Column("window_end", DateTime(timezone=True)),
+    Column("pages", Integer),  # None: the call did not finish (failed or lost)
+    Column("snapshots", Integer),
 )

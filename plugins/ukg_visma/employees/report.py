@@ -81,6 +81,24 @@ def _who_changed(change_rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def _feed_lines(feed: Mapping[str, Any]) -> list[str]:
+    """UKG change-feed calls (budget: 8 a day, 3 h apart): today's count, the last call, and
+    whether this run polled (and if not, why and when it may again)."""
+    if not feed:
+        return []
+    polled = "yes" if feed.get("polled") else f"no — {feed.get('reason')}"
+    lines = [
+        "## UKG change-feed calls",
+        "",
+        f"- Feed calls today (UTC): {feed.get('calls_today', 0)}; last call: "
+        f"{feed.get('last_call') or 'none'}",
+        f"- This run polled the feed: {polled}",
+    ]
+    if feed.get("next_allowed"):
+        lines.append(f"- Next poll allowed from: {feed['next_allowed']}")
+    return [*lines, ""]
+
+
 def report_markdown(
     run_key: str,
     *,
@@ -108,6 +126,7 @@ def report_markdown(
         f"stale (older than known, ignored): {extracted.get('stale', 0)}",
         f"- Watermark now: {applied.get('watermark')}",
         "",
+        *_feed_lines(extracted.get("feed") or {}),
         "## Changes",
         "",
     ]
@@ -192,8 +211,9 @@ def report_markdown(
     lines += [
         "",
         f"Set aside on both sides — pending: {_listing(list(aside.get('pending', [])))}; "
-        f"changed in UKG after the window: {_listing(list(aside.get('later', [])))}; "
-        f"quarantined: {_listing(list(aside.get('quarantined', [])))}.",
+        f"changed in UKG after the window: {_listing(list(aside.get('later', [])))}. "
+        f"Quarantined (not set aside: counted as differences above): "
+        f"{_listing(list(aside.get('quarantined', [])))}.",
         "",
         "## Visma calls",
         "",

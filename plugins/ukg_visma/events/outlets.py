@@ -62,6 +62,8 @@ def employees_synced_extra(summary: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "cost_centres": int(summary.get("cost_centres", 0)),
         "mismatches": int(summary.get("mismatches", 0)),
+        # mismatches + cost centres that differ by quarantined employees only
+        "differing_cost_centres": int(summary.get("differing_cost_centres", 0)),
         "applied": {str(k): int(v) for k, v in dict(applied).items()},
         "pending": int(summary.get("pending", 0)),
         "quarantined": int(summary.get("quarantined", 0)),

@@ -301,25 +301,35 @@ class UkgHook(ApiHook):
             retry_policy=self.retry_policy,
         )
 
-    def employee_changes(
+    def employee_change_pages(
         self, *, start: dt.datetime, end: dt.datetime, per_page: int = PER_PAGE
-    ) -> list[dict[str, Any]]:
-        """Employee snapshots changed in ``[start, end]`` from the change feed, all pages.
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The change feed for ``[start, end]``, page by page (one feed call, however many pages).
 
         ``GET /personnel/v1/employee-changes`` (``startDate``, ``endDate``, ``page``,
         ``per_page``). UKG asks that this be called at most 8 times a day, 3 hours apart: the
-        caller keeps that budget (``employees.budget``), not the hook.
+        caller keeps that budget (``employees.feed_budget``, ``audit.feed_calls``), not the hook.
         """
         params = {"startDate": ukg_instant(start), "endDate": ukg_instant(end)}
-        return list(
-            self.paginate(
-                EMPLOYEE_CHANGES,
-                params,
-                per_page,
-                page_param=EMPLOYEE_CHANGES_PAGE_PARAM,
-                expect=EMPLOYEE_PAGE,
-            )
+        yield from ukg_pages(
+            functools.partial(self._fetch_page, expect=EMPLOYEE_PAGE),
+            EMPLOYEE_CHANGES,
+            params,
+            per_page=per_page,
+            page_param=EMPLOYEE_CHANGES_PAGE_PARAM,
+            service=self.service,
         )
+
+    def employee_changes(
+        self, *, start: dt.datetime, end: dt.datetime, per_page: int = PER_PAGE
+    ) -> list[dict[str, Any]]:
+        """Employee snapshots changed in ``[start, end]`` from the change feed, all pages
+        (:meth:`employee_change_pages`, flattened)."""
+        return [
+            item
+            for page in self.employee_change_pages(start=start, end=end, per_page=per_page)
+            for item in page
+        ]
 
     def employee_change(self, employee_id: str) -> list[dict[str, Any]]:
         """One employee's full snapshot (``GET /personnel/v1/employee-changes/{employeeId}``);

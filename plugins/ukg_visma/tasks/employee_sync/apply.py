@@ -14,7 +14,8 @@ Order of work, and why:
    the known state and leave the queue, so an interrupted run resumes where it stopped;
 6. changes Visma refused stay queued with the reason; every held or refused change counts one
    more failed run (the alarm fires in step 3 of the DAG);
-7. only then does the watermark move to the window's end.
+7. only then does the watermark move to the window's end — and only when the run read the whole
+   window (a feed poll or a full read), not when it read by id only (``employees.feed_budget``).
 
 A transient failure (Visma down, rate limit exhausted) ends the task with what was applied so far
 recorded; Airflow's retry continues from the queue.
@@ -209,7 +210,12 @@ def apply(
     _record(engine, ctx, [records.change_row(c, "pending", r) for c, r in held])
 
     window_end = dt.datetime.fromisoformat(str(extracted["window_end"]).replace("Z", "+00:00"))
-    mark = state.set_watermark(engine, window_end)
+    # A run that did not poll the feed (webhook-started, or the feed budget spent) read only the
+    # employees its events named: the watermark stays for the next polling run's window.
+    if extracted.get("moves_watermark", True):
+        mark = state.set_watermark(engine, window_end)
+    else:
+        mark = state.get_watermark(engine) or window_end
     summary = {
         "mirror": mirrored,
         "applied": counts,

@@ -41,6 +41,9 @@ class SyncContext:
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     full_resync: bool = False
     window_start: dt.datetime | None = None  # manual override of "watermark minus overlap"
+    # What started the run: "webhook" (the inbox asset), "scheduled" (the cron) or "manual";
+    # a webhook-started run never polls UKG's change feed (``employees.feed_budget``).
+    trigger: str = "manual"
 
     flow: str = FLOW
 
@@ -69,6 +72,15 @@ def parse_moment(value: str | dt.datetime | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def run_trigger(run_type: Any) -> str:
+    """``webhook`` / ``scheduled`` / ``manual`` from Airflow's ``DagRun.run_type``: an asset-
+    triggered run of this DAG was started by the webhook inbox's asset."""
+    text = str(getattr(run_type, "value", run_type) or "manual").lower()
+    if "asset" in text:
+        return "webhook"
+    return "scheduled" if text == "scheduled" else "manual"
+
+
 def sync_context(context: Any) -> SyncContext:
     """The run's context from Airflow's task context (params ``full_resync``, ``window_start``)."""
     dag_run = context["dag_run"]
@@ -79,4 +91,5 @@ def sync_context(context: Any) -> SyncContext:
         started=started or dt.datetime.now(dt.UTC),
         full_resync=bool(params.get("full_resync")),
         window_start=parse_moment(params.get("window_start")),
+        trigger=run_trigger(getattr(dag_run, "run_type", None)),
     )

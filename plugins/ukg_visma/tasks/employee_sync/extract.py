@@ -4,9 +4,12 @@ Two sources, because neither is enough alone: webhooks arrive late, twice, out o
 and the change feed is polled only every few hours. The step
 
 1. drains the inbox (events the receiver stored) into employee ids;
-2. polls UKG's change feed (``UkgHook.employee_changes``: ``employee-changes``) from the
-   watermark minus the overlap to now, every page — or, on the first run and on a full resync,
-   reads the full employee lists instead (employment-details + person-details);
+2. polls UKG's change feed (``UkgHook.employee_change_pages``: ``employee-changes``) from the
+   watermark minus the overlap to now, every page — when UKG's call budget allows
+   (``employees.feed_budget``: never on a webhook-started run; at most 8 a day, 3 h apart, each
+   call recorded in ``feed_calls``); otherwise the poll is deferred and the watermark stays — or,
+   on the first run and on a full resync, reads the full employee lists instead
+   (employment-details + person-details);
 3. pulls the full snapshot (``employee-changes/{employeeId}``) of ids the feed did not return
    (events are thin); every snapshot is stamped ``seenAt`` = when it was read, because the feed
    itself is not time-stamped;
@@ -32,9 +35,10 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ukg_visma.audit import employees as state
-from ukg_visma.audit import inbox, records
+from ukg_visma.audit import feed_calls, inbox, records
 from ukg_visma.audit import visma_employees as visma_mirror
 from ukg_visma.employees.diff import ChangeKind, merge_changes
+from ukg_visma.employees.feed_budget import FeedVerdict, decide
 from ukg_visma.employees.models import EmployeeSnapshot
 from ukg_visma.employees.quarantine import Finding, Rejection, parse_snapshots, shown
 from ukg_visma.employees.ukg_records import feed_shape
@@ -72,15 +76,58 @@ def _key(snapshot: Any) -> str:
 
 
 # -- reading UKG ----------------------------------------------------------------------------------
-def read_change_feed(ukg: UkgHook, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
-    """Every snapshot the feed returns for ``[start, end]``, all pages, one per employee.
+def read_change_feed(
+    ukg: UkgHook, start: dt.datetime, end: dt.datetime, pages: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Every snapshot the feed returns for ``[start, end]``, all pages, one per employee;
+    ``pages`` (if given) receives how many pages were read.
 
     One feed call (paged): UKG asks for at most 8 a day, so the feed is never re-read here.
     """
     found: dict[str, dict[str, Any]] = {}
-    for snap in ukg.employee_changes(start=start, end=end):
-        found[_key(snap)] = snap
+    read = 0
+    for page in ukg.employee_change_pages(start=start, end=end):
+        read += 1
+        for snap in page:
+            found[_key(snap)] = snap
+    if pages is not None:
+        pages[:] = [max(read, 1)]  # an empty window is still one page asked for
     return list(found.values())
+
+
+def feed_verdict(
+    engine: Engine, ctx: SyncContext, settings: Settings, now: dt.datetime
+) -> FeedVerdict:
+    """May this run poll the change feed now (``employees.feed_budget``, from ``feed_calls``)?"""
+    sync = settings.employee_sync
+    since = now - dt.timedelta(days=1, hours=max(sync.feed_min_hours_apart, 0))
+    return decide(
+        [c["called_at"] for c in feed_calls.calls_since(engine, since)],
+        now,
+        trigger=ctx.trigger,
+        min_hours_apart=sync.feed_min_hours_apart,
+        max_per_day=sync.feed_max_calls_per_day,
+    )
+
+
+def poll_change_feed(
+    ukg: UkgHook,
+    engine: Engine,
+    ctx: SyncContext,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """One feed call, recorded in ``feed_calls`` before it is made (a call whose answer is lost
+    still counted at UKG) and completed with its pages after."""
+    call_id = feed_calls.start_call(
+        engine, called_at=now, run_id=ctx.audit_run_id, window_start=start, window_end=end
+    )
+    pages: list[int] = []
+    found = read_change_feed(ukg, start, end, pages)
+    feed_calls.finish_call(engine, call_id, pages=pages[0] if pages else 0, snapshots=len(found))
+    log.info("change feed polled: %d snapshot(s), %d page(s)", len(found), pages[0] if pages else 0)
+    return found
 
 
 def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -265,6 +312,21 @@ def _event_row(event: Mapping[str, Any], seen: set[str], missing: set[str]) -> d
     }
 
 
+def _feed_summary(verdict: FeedVerdict | None, now: dt.datetime, engine: Engine) -> dict[str, Any]:
+    """The run's feed calls for its report: calls this UTC day (this run's included), the last
+    call, whether this run polled, why not and when a poll is allowed again."""
+    day = dt.datetime.combine(now.astimezone(dt.UTC).date(), dt.time.min, tzinfo=dt.UTC)
+    today = [c["called_at"] for c in feed_calls.calls_since(engine, day) if c["called_at"] <= now]
+    last = today[-1] if today else (verdict.last_call if verdict else None)
+    return {
+        "calls_today": len(today),
+        "last_call": _iso(last) if last else None,
+        "polled": bool(verdict and verdict.poll),
+        "reason": verdict.reason if verdict else "full read of every employee (no feed poll)",
+        "next_allowed": verdict.as_dict()["next_allowed"] if verdict and not verdict.poll else None,
+    }
+
+
 def extract(
     ukg: UkgHook,
     engine: Engine,
@@ -280,12 +342,22 @@ def extract(
     events = inbox.pending_events(engine, INBOX_LIMIT, type_prefix="Employee")
     wanted = _event_ids(events)
 
+    verdict: FeedVerdict | None = None
     if start is None:
         snapshots = read_all_employees(ukg)
         mode = "full"
     else:
-        snapshots = read_change_feed(ukg, start, end)
-        mode = "window"
+        verdict = feed_verdict(engine, ctx, settings, now)
+        if verdict.poll:
+            snapshots = poll_change_feed(ukg, engine, ctx, start, end, now)
+            mode = "window"
+        else:
+            # No feed poll (a webhook-started run, or the budget is spent): the employees the
+            # events name are read by id below; the watermark stays, so the next polling run's
+            # window still covers whatever changed meanwhile without an event.
+            log.info("change feed not polled: %s", verdict.reason)
+            snapshots = []
+            mode = "events"
     seen = {_key(s) for s in snapshots}
     fetched = read_employees_by_id(ukg, set(wanted) - seen)
     snapshots += fetched.values()
@@ -334,10 +406,17 @@ def extract(
     kinds: dict[str, int] = {}
     for change in changes:
         kinds[str(change.kind)] = kinds.get(str(change.kind), 0) + 1
+    polled = mode != "events"
     summary = {
         "mode": mode,
+        "trigger": ctx.trigger,
         "window_start": _iso(start) if start else None,
         "window_end": _iso(end),
+        # Only a run that read the whole window (feed poll or full read) moves the watermark;
+        # until then UKG's changes are proven read up to ``covered_until`` (the watermark).
+        "moves_watermark": polled,
+        "covered_until": None if polled else _iso(state.get_watermark(engine) or start or end),
+        "feed": _feed_summary(verdict, now, engine),
         "events": len(drained),
         "event_only_employees": len(fetched),
         "missing_in_ukg": missing,

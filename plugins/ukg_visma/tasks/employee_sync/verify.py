@@ -4,12 +4,21 @@ The headcount check is the sync's proof that it converged: everyone UKG has on t
 (status A or L) per cost centre must be an employed Visma employee in the same department, and
 nobody else. A difference fails the run with the table and the employee numbers that explain it.
 
+Quarantined employees (UKG records that cannot be parsed or lack what Visma needs) are **not** set
+aside: an employed one missing from Visma is a difference in their cost centre's row (an
+unreadable record in a row of its own), so a run that quarantined people never shows an equal
+headcount. Those differences are judged by the quarantine's limits (``max_quarantined_percent``,
+``max_quarantined``: over them the run fails; under them it ends ``success_with_quarantine``);
+any other difference fails the run.
+
 Two groups are set aside, on both sides, and listed in the report instead:
 
 - employees whose change is **pending** (held by mapping drift or refused by Visma) — their reason
   is already known and counted towards the alarm; failing the headcount for them as well would
   turn every new cost centre into a failed run on the first day;
-- employees **changed in UKG after this run's window** — the next run picks them up.
+- employees **changed in UKG after this run's window** — the next run picks them up; in a run that
+  did not poll the change feed (webhook-started, or the feed's call budget spent) that is after
+  the watermark, unless this run read them by id.
 
 The Visma side comes from the employee mirror, refreshed here by ``lastModifiedDateTime`` (so it
 includes this run's own writes as Visma stored them); the UKG side is a full read of the
@@ -59,9 +68,14 @@ def headcount(
     mappings: Mappings,
     window_end: dt.datetime,
     population: list[int] | None = None,
+    *,
+    covered_until: dt.datetime | None = None,
+    read_now: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """The per-cost-centre table and the employee numbers set aside (``pending``, ``later``,
-    ``quarantined``); ``population`` (if given) receives UKG's employee count."""
+    """The per-cost-centre table, the numbers set aside (``pending``, ``later``) and the
+    quarantined ones (counted, not set aside); ``population`` (if given) receives UKG's employee
+    count. ``covered_until``: how far this run's reading is proven (the watermark of a run that
+    did not poll the feed); ``read_now``: the employees it read anyway (by id)."""
     population = population if population is not None else []
     ukg_all, unreadable = parse_snapshots(ukg.employment_details())
     population[:] = [len(ukg_all) + len(unreadable)]
@@ -71,22 +85,42 @@ def headcount(
     cutoff = window_end.replace(microsecond=0)
     # employment-details' dateTimeChanged (published there, unlike in the feed) tells who changed
     # after the window; a record without it is compared like any other.
+    covered = covered_until.replace(microsecond=0) if covered_until is not None else None
+    read = set(read_now)
     later = {
         s.employeeNumber
         for s in ukg_all
-        if s.dateTimeChanged is not None and s.dateTimeChanged >= cutoff
+        if s.dateTimeChanged is not None
+        and (
+            s.dateTimeChanged >= cutoff
+            or (covered and s.dateTimeChanged >= covered and s.employeeNumber not in read)
+        )
     }
-    aside = pending_numbers | later | quarantined
+    aside = (pending_numbers | later) - quarantined
     frame = headcount_diff(
         [s for s in ukg_all if s.employeeNumber not in aside],
         [e for e in mirror.employees(engine) if e["employeeNumber"] not in aside],
         mappings.segment_values(COST_CENTRE_LEVEL),
+        unreadable_employed=[r.employee_number or "" for r in unreadable if _employed_raw(r)],
     )
     return frame, {
         "pending": sorted(pending_numbers),
         "later": sorted(later - pending_numbers),
         "quarantined": sorted(quarantined),
     }
+
+
+def _employed_raw(rejection: Rejection) -> bool:
+    """An unparseable employment record that still says the employee is on the payroll."""
+    raw = rejection.raw if isinstance(rejection.raw, Mapping) else {}
+    status = raw.get("employeeStatusCode", raw.get("employeeStatus"))
+    return bool(rejection.employee_number) and status in ("A", "L")
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def _quarantined_numbers(engine: Engine, unreadable: list[Rejection]) -> set[str]:
@@ -150,13 +184,23 @@ def verify(
     refreshed = refresh_mirror(visma, engine)
     window_end = dt.datetime.fromisoformat(str(extracted["window_end"]).replace("Z", "+00:00"))
     population: list[int] = []
-    frame, aside = headcount(ukg, engine, mappings, window_end, population)
-    bad = mismatches(frame)
+    rows = records.fetch_records(engine, run_id=ctx.audit_run_id, source_kind=SOURCE_CHANGE)
+    read_now = {str(r["target_key"]).removeprefix("employee ") for r in rows if r.get("target_key")}
+    frame, aside = headcount(
+        ukg,
+        engine,
+        mappings,
+        window_end,
+        population,
+        covered_until=_moment(extracted.get("covered_until")),
+        read_now=read_now,
+    )
+    bad = mismatches(frame, explained=aside["quarantined"])
+    differing = int((~frame["matches"].astype(bool)).sum()) if len(frame) else 0
     threshold = settings.employee_sync.alarm_after_failed_runs
     alarming = state.pending_over_threshold(engine, threshold)
     pending = state.list_pending(engine)
     quarantine = state.list_rejections(engine)
-    rows = records.fetch_records(engine, run_id=ctx.audit_run_id, source_kind=SOURCE_CHANGE)
     markdown = report_markdown(
         ctx.run_key,
         extracted=extracted,
@@ -171,8 +215,8 @@ def verify(
     if quarantine:  # said at the top, not only in the quarantine table further down
         head, _, rest = markdown.partition("\n")
         line = (
-            f"**{len(quarantine)} UKG employee(s) quarantined — not applied to Visma and set "
-            f"aside in the headcount**: {', '.join(_label(q) for q in quarantine[:20])}"
+            f"**{len(quarantine)} UKG employee(s) quarantined — not applied to Visma; counted as "
+            f"headcount differences**: {', '.join(_label(q) for q in quarantine[:20])}"
             + (" …" if len(quarantine) > 20 else "")
         )
         markdown = f"{head}\n\n{line}\n{rest}"
@@ -202,6 +246,7 @@ def verify(
         "mirror": refreshed,
         "cost_centres": len(frame),
         "mismatches": len(bad),
+        "differing_cost_centres": differing,  # mismatches + those differing by quarantine only
         "pending": len(pending),
         "alarming": len(alarming),
         "quarantined": len(quarantine),
@@ -219,7 +264,11 @@ def verify(
     records.finish_run(engine, ctx.audit_run_id, outcome, summary)
     from ukg_visma.log_text import headcount_text
 
-    log.info("%s\nreport: %s", headcount_text(frame, mismatches=len(bad)), paths["markdown"])
+    log.info(
+        "%s\nreport: %s",
+        headcount_text(frame, mismatches=len(bad), quarantine_only=differing - len(bad)),
+        paths["markdown"],
+    )
     if problems:
         message = "\n\n".join(problems) + f"\n\nReport: {paths['markdown']}"
         if not bad.empty:

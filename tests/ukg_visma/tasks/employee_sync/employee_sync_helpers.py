@@ -22,6 +22,18 @@ COST_CENTRES = {  # cost centre -> (plant, department)
 }
 
 
+# These tests run in seconds what a deployment runs hours apart (a burst, then the next scheduled
+# run, …): each of their runs may poll UKG's change feed. The feed's call budget (8 a day, 3 h
+# apart) has tests of its own, with the default settings (test_employee_sync_feed_budget.py).
+RUNS_HOURS_APART = {"feed_min_hours_apart": 0, "feed_max_calls_per_day": 10_000}
+
+
+def canonical(number: str) -> str:
+    """An employee number as Visma's ``employeeCd`` holds it: all digits → no leading zeros."""
+    text = str(number).strip()
+    return str(int(text)) if text.isdigit() else text
+
+
 def engine() -> Any:
     from ukg_visma.audit.store import get_engine
 
@@ -154,6 +166,10 @@ def ukg_employees(sandbox: Any) -> dict[str, dict[str, Any]]:
                 assert isinstance(e["employeeNumber"], str), e  # a string in EmpEmploymentDetails
                 out[e["employeeID"]] = {
                     **e,
+                    # the contract's rule (docs/contracts.md §4), written out here on its own:
+                    # Visma's employeeCd is the number without leading zeros
+                    "ukgEmployeeNumber": e["employeeNumber"],
+                    "employeeNumber": canonical(e["employeeNumber"]),
                     "employeeId": e["employeeID"],
                     "employeeStatus": e["employeeStatusCode"],
                     "emailAddress": emails.get(e["employeeID"]),

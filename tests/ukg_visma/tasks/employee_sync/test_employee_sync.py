@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from employee_sync_helpers import (
+    RUNS_HOURS_APART,
     SECRET,
     assert_converged,
     change_ukg,
@@ -41,7 +42,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def env(sandbox, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=11, employees=150, gl_runs=False)
-    configure(monkeypatch, sandbox, tmp_path)
+    configure(monkeypatch, sandbox, tmp_path, employee_sync=RUNS_HOURS_APART)
     return sandbox
 
 

@@ -18,6 +18,7 @@ import random
 
 import pytest
 from employee_sync_helpers import (
+    RUNS_HOURS_APART,
     assert_converged,
     change_ukg,
     last_seq,
@@ -42,7 +43,7 @@ PER_RUN = 6  # mirror delta before and after, SUBACCOUNT (drift), departments, a
 @pytest.fixture
 def big(sandbox, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=5, employees=EMPLOYEES, gl_runs=False)
-    configure(monkeypatch, sandbox, tmp_path, employee_sync={"batch_size": 200})
+    configure(monkeypatch, sandbox, tmp_path, employee_sync={**RUNS_HOURS_APART, "batch_size": 200})
     seed_initial_load(sandbox)
     return sandbox
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from employee_sync_helpers import (
     COST_CENTRES,
+    RUNS_HOURS_APART,
     assert_converged,
     change_ukg,
     engine,
@@ -32,7 +33,9 @@ def env(sandbox, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=31, employees=120, gl_runs=False)
     # No overlap: the run after the bad one does not see it in the feed window, so the test
     # proves the quarantine is re-read from UKG by employee id, not found again by chance.
-    configure(monkeypatch, sandbox, tmp_path, employee_sync={"overlap_minutes": 0})
+    configure(
+        monkeypatch, sandbox, tmp_path, employee_sync={**RUNS_HOURS_APART, "overlap_minutes": 0}
+    )
     return sandbox
 
 

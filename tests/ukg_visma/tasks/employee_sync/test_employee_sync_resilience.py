@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from employee_sync_helpers import (
+    RUNS_HOURS_APART,
     assert_converged,
     change_ukg,
     engine,
@@ -38,7 +39,7 @@ def env(sandbox, monkeypatch, tmp_path):
         monkeypatch,
         sandbox,
         tmp_path,
-        employee_sync={"batch_size": 20, "alarm_after_failed_runs": 2},
+        employee_sync={**RUNS_HOURS_APART, "batch_size": 20, "alarm_after_failed_runs": 2},
     )
     return sandbox
 

@@ -1,0 +1,135 @@
+"""Independent published-only check: the DAGs against the UKG sandbox, every UKG request the
+sandbox received validated against UKG's **published** OpenAPI (``tests/published``: paths,
+methods, query parameter names — not the package's own models or route constants), and the
+results judged from Visma's state (and UKG's own GL versions), never from our audit store.
+
+- payroll: a month with a regular and an off-cycle run, a changed re-export (one adjustment)
+  and a voided run (reversed once);
+- employee sync: hires, terminations (change feed), rehires and transfers (webhooks, read by id:
+  the feed budget is spent), with UKG's view of the feed budget kept.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "published"))
+sys.path.insert(0, str(ROOT / "ukg_visma" / "tasks" / "employee_sync"))
+from employee_sync_helpers import (  # noqa: E402
+    assert_converged,
+    change_ukg,
+    new_hire,
+    receiver,
+    rehire,
+    subscribe,
+    termination,
+    transfer,
+    ukg_employees,
+    visma_employees,
+)
+from ledger_truth import (  # noqa: E402
+    OFF_CYCLE,
+    PERIOD,
+    REGULAR,
+    assert_one_live_batch_per_key,
+    key_of,
+    ours,
+    per_account,
+    ukg_latest_per_account,
+    visma_net,
+)
+from payroll_helpers import run_period, task_states  # noqa: E402
+from published_contract import unpublished  # noqa: E402
+from sandbox_fixture import configure  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+
+def _ukg_seq(sandbox) -> int:
+    calls = sandbox.calls("ukg")
+    return calls[-1]["seq"] if calls else 0
+
+
+def _bumped(sandbox, run_id: str, ore: int) -> list[dict]:
+    info = sandbox.ukg_admin("GET", f"/_sandbox/gl-runs/{run_id}/versions?lines=true")
+    lines = [dict(x) for x in info["versions"][-1]["glLines"]]
+    wages = next(i for i, x in enumerate(lines) if x["baseSegment"] == "5000")
+    net = next(i for i, x in enumerate(lines) if x["baseSegment"] == "2930")
+    lines[wages]["debitAmt"] = str(Decimal(str(lines[wages]["debitAmt"])) + Decimal(ore) / 100)
+    lines[net]["creditAmt"] = str(Decimal(str(lines[net]["creditAmt"])) + Decimal(ore) / 100)
+    return lines
+
+
+def test_the_payroll_dag_uses_only_published_ukg_operations(payroll):
+    start = _ukg_seq(payroll)
+    # a month: the regular and the off-cycle run
+    dagrun = run_period(PERIOD)
+    assert str(dagrun.state) == "success", task_states(dagrun)
+    assert per_account(visma_net(payroll)) == ukg_latest_per_account(payroll, [REGULAR, OFF_CYCLE])
+    # a changed re-export: Visma ends at UKG's latest version
+    payroll.ukg_admin(
+        "POST",
+        f"/_sandbox/gl-runs/{REGULAR}/regenerate",
+        {"emit": False, "lines": _bumped(payroll, REGULAR, 4_200)},
+    )
+    dagrun = run_period(PERIOD)
+    assert str(dagrun.state) == "success", task_states(dagrun)
+    assert per_account(visma_net(payroll)) == ukg_latest_per_account(payroll, [REGULAR, OFF_CYCLE])
+    # a void: the off-cycle run leaves Visma's net
+    payroll.ukg_admin("POST", f"/_sandbox/gl-runs/{OFF_CYCLE}/void", {})
+    dagrun = run_period(PERIOD)
+    assert str(dagrun.state) == "success", task_states(dagrun)
+    assert per_account(visma_net(payroll)) == ukg_latest_per_account(payroll, [REGULAR])
+    assert any(":REV-" in key_of(b) for b in ours(payroll))
+    assert_one_live_batch_per_key(payroll)
+
+    calls = payroll.calls("ukg", since=start)
+    assert {c["path"] for c in calls} >= {"/payroll/v2/general-ledger"}
+    assert unpublished(calls) == []
+
+
+def test_the_employee_sync_dag_uses_only_published_ukg_operations(
+    sandbox, airflow_db, monkeypatch, tmp_path
+):
+    from test_employee_sync_e2e import Runs
+
+    sandbox.reset(scenario="manufacturer", seed=19, employees=120, gl_runs=False)
+    configure(monkeypatch, sandbox, tmp_path)  # the default feed budget
+    start = _ukg_seq(sandbox)
+    runs = Runs()
+    dagrun, states = runs.run()  # the initial load
+    assert str(dagrun.state) == "success", states
+    rng = random.Random(4)
+    people = [e for e in ukg_employees(sandbox).values()
+              if e["employeeStatus"] == "A" and e["emailAddress"]]  # fmt: skip
+    leavers, movers = people[:5], people[5:10]
+
+    hires = [new_hire(f"96{i:04d}", "110") for i in range(5)] + [new_hire("000961", "120")]
+    change_ukg(sandbox, hires + [termination(e) for e in leavers])
+    dagrun, states = runs.run()  # polls the change feed (no webhooks yet)
+    assert str(dagrun.state) == "success", states
+    visma = visma_employees(sandbox)
+    assert all(visma[h["employeeNumber"].lstrip("0")]["status"] == "Active" for h in hires)
+    assert all(visma[e["employeeNumber"]]["status"] == "Inactive" for e in leavers)
+
+    with receiver(f"sqlite:///{tmp_path}/audit.db") as url:
+        subscribe(sandbox, url)
+        change_ukg(sandbox, [rehire(e) for e in leavers] + [transfer(e, rng) for e in movers])
+        dagrun, states = runs.run()  # inside 3 h: no feed poll; the events are read by id
+        sandbox.ukg_admin("DELETE", "webhooks")
+    assert str(dagrun.state) == "success", states
+    ukg, visma = assert_converged(sandbox)
+    assert all(visma[e["employeeNumber"]]["status"] == "Active" for e in leavers)
+    for e in movers:
+        assert visma[e["employeeNumber"]]["department"] == ukg[e["employeeId"]]["orgLevel3Code"]
+
+    feed = sandbox.ukg_admin("GET", "feed-calls")
+    assert feed["count"] == 1 and feed["violations"] == []  # UKG's view of the budget
+    calls = sandbox.calls("ukg", since=start)
+    assert unpublished(calls) == []
