@@ -56,7 +56,9 @@ def _start(name: str, tmp: Path, airflow_home, store: Path | None = None) -> sub
         **os.environ,
         "AIRFLOW_HOME": str(home),
         "UKG_VISMA_AUDIT_URL": f"sqlite:///{store}",
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(HERE), str(HERE.parent / "shared"), os.environ.get("PYTHONPATH", "")]
+        ),
     }  # fmt: skip
     env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
     log = (tmp / f"run-{name}.log").open("w")

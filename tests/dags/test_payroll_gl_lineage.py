@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 HERE = Path(__file__).resolve().parent
 RUN = """
 import sys
-sys.path.insert(0, {here!r})
+sys.path[:0] = [{here!r}, {shared!r}]
 from payroll_helpers import run_period
 print("STATE", run_period("2026-10").state)
 """
@@ -42,7 +42,7 @@ def test_a_posted_period_emits_ukg_inputs_and_visma_outputs_with_facets(payroll,
     )
     env["AIRFLOW__OPENLINEAGE__NAMESPACE"] = "ukg-visma-test"
     done = subprocess.run(
-        [sys.executable, "-c", RUN.format(here=str(HERE))],
+        [sys.executable, "-c", RUN.format(here=str(HERE), shared=str(HERE.parent / "shared"))],
         env=env,
         capture_output=True,
         text=True,
