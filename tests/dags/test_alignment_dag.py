@@ -100,7 +100,7 @@ def test_with_ukg_writes_on_the_dag_creates_org_levels_in_one_array_post(
         for v, d in (("390", "Pilot line Mo i Rana"),
                      ("392", "Commissioning and test bench Mo i Rana"))
     ]  # fmt: skip
-    VismaHook().update("/v1/dimension/SUBACCOUNT/2", lambda _: {"segmentValues": items})
+    VismaHook().update_segment_values(2, lambda _: {"segmentValues": items})
     applied = _dag().test(run_conf={"dry_run": False})
     ukg_out = applied.get_task_instance("apply_to_ukg").xcom_pull(task_ids="apply_to_ukg")
     assert ukg_out["ukg_writes"] == 1

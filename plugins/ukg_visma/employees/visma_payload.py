@@ -22,9 +22,10 @@ UKG's GUID ``employeeId`` is kept in the audit store's ``employee_state``.
 employee); ``A`` and ``L`` → ``Active`` when Visma shows ``Inactive``; a finance-set ``OnHold`` /
 ``HoldPayments`` on an employed person is left alone (it is an accounts-payable decision).
 
-``apply_change`` is what ``VismaHook.update(path, mutate)`` calls with the freshly read employee;
-after a 412 the hook re-reads and calls it again, so it is a pure function of that body and only
-names the fields that differ — a concurrent writer's change to other fields survives.
+``apply_change`` is what ``VismaHook.update_employee(employee_cd, mutate)`` calls with the
+freshly read employee; after a 412 the hook re-reads and calls it again, so it is a pure
+function of that body and only names the fields that differ — a concurrent writer's change to
+other fields survives.
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ def department_body(
 def mutator(
     change: Change, cc_mapping: Mapping[str, str] | None = None
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """``apply_change`` bound to one change, in the one-argument form ``VismaHook.update`` takes."""
+    """``apply_change`` bound to one change, in the one-argument form
+    ``VismaHook.update_employee`` takes."""
 
     def mutate(visma_employee: dict[str, Any]) -> dict[str, Any]:
         return apply_change(visma_employee, change, cc_mapping=cc_mapping)

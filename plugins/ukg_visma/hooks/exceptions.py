@@ -93,7 +93,8 @@ class ValidationError(NotRetryable, ApiError):
 
 
 class ConcurrentUpdateError(Retryable, ApiError):
-    """412: the resource changed since its ETag was read (after bounded re-reads, in ``update``)."""
+    """412: the resource changed since its ETag was read (after bounded re-reads, in
+    ``VismaHook._update``)."""
 
 
 class RateLimitError(Retryable, ApiError):

@@ -159,7 +159,7 @@ class UkgHook(ApiHook):
             "the client was revoked, lacks access to this tenant, or the customer API key is wrong"
         )
 
-    def paginate(
+    def _paginate(
         self,
         path: str,
         params: dict[str, Any] | None = None,
@@ -209,7 +209,7 @@ class UkgHook(ApiHook):
         """
         try:
             return list(
-                self.paginate(
+                self._paginate(
                     GL_EXPORT,
                     self._gl_params(run_id, block, most_recent),
                     per_page,
@@ -257,7 +257,7 @@ class UkgHook(ApiHook):
         )
         try:
             return list(
-                self.paginate(
+                self._paginate(
                     PAY_PERIODS, params, per_page, page_param="per_Page", expect=PAY_PERIOD_PAGE
                 )
             )
@@ -281,7 +281,7 @@ class UkgHook(ApiHook):
         )
         try:
             return list(
-                self.paginate(
+                self._paginate(
                     PAY_REGISTER, params, per_page, page_param="per_Page", expect=PAY_REGISTER_PAGE
                 )
             )
@@ -357,7 +357,7 @@ class UkgHook(ApiHook):
         params = _filters(
             employeeId=employee_id, employeeNumber=employee_number, dateTimeChanged=since
         )
-        return self.paginate(
+        return self._paginate(
             EMPLOYMENT_DETAILS, params, per_page, page_param=LIST_PAGE_PARAM, expect=EMPLOYEE_PAGE
         )
 
@@ -372,13 +372,13 @@ class UkgHook(ApiHook):
         after ``changed_since`` (``dateTimeChanged=>…``)."""
         since = after(changed_since) if changed_since is not None else None
         params = _filters(employeeId=employee_id, dateTimeChanged=since)
-        return self.paginate(
+        return self._paginate(
             PERSON_DETAILS, params, per_page, page_param=LIST_PAGE_PARAM, expect=EMPLOYEE_PAGE
         )
 
     def org_levels(self, *, per_page: int = PER_PAGE) -> Iterator[dict[str, Any]]:
         """The org-level configuration (every level and code; the list is short)."""
-        return self.paginate(ORG_LEVELS, None, per_page, expect=ORG_LEVEL_PAGE)
+        return self._paginate(ORG_LEVELS, None, per_page, expect=ORG_LEVEL_PAGE)
 
     # -- the one write UKG ever gets ---------------------------------------------------------
     def create_org_levels(self, items: Sequence[Mapping[str, Any]]) -> list[ItemOutcome]:

@@ -5,7 +5,7 @@ Callers use the named methods (``accounts()``, ``journals(period_id)``, ``create
 
 - Client credentials with ``tenant_id`` against connect.visma.com (configurable); no refresh
   token exists, so a new token is requested ahead of expiry and once after a 401.
-- Writes respect optimistic locking: every PUT carries ``If-Match``; ``update`` re-reads and
+- Writes respect optimistic locking: every PUT carries ``If-Match``; ``_update`` re-reads and
   re-applies on 412 (bounded).
 - POSTs are never repeated blindly: Visma has no idempotency key, so a lost answer raises
   ``ResponseLostError`` and the caller reads back before deciding.
@@ -146,7 +146,7 @@ class VismaHook(ApiHook):
         return f"tenant {self.config.tenant_id}"
 
     # -- reads ------------------------------------------------------------------------------
-    def get_with_etag(self, path: str, expect: Expect | None = None) -> tuple[Any, str]:
+    def _get_with_etag(self, path: str, expect: Expect | None = None) -> tuple[Any, str]:
         """GET one resource and the ETag that a later PUT must send as ``If-Match``."""
         body, response = self.read(path, expect=expect or Expect("the resource", "object"))
         etag = response.headers.get("ETag")
@@ -162,7 +162,7 @@ class VismaHook(ApiHook):
             )
         return body, etag
 
-    def paginate(
+    def _paginate(
         self,
         path: str,
         params: dict[str, Any] | None = None,
@@ -187,7 +187,7 @@ class VismaHook(ApiHook):
             yield from page
 
     # -- writes -----------------------------------------------------------------------------
-    def post(self, path: str, json: Any) -> requests.Response:
+    def _post(self, path: str, json: Any) -> requests.Response:
         """Create something (e.g. a journal). Not retried except on 429 / connect failures;
         a lost answer raises ``ResponseLostError`` — read back before posting again.
 
@@ -214,7 +214,7 @@ class VismaHook(ApiHook):
             return "with an HTML page"
         return "with a body"
 
-    def post_action(
+    def _post_action(
         self, path: str, json: Any = None, *, etag: str | None = None
     ) -> requests.Response:
         """Run an action such as ``/v2/journaltransaction/{batch}/action/release`` (204/202).
@@ -228,13 +228,13 @@ class VismaHook(ApiHook):
             raise self._unusable("an HTML page instead of 204/202", response, "POST", path, None)
         return response
 
-    def put(self, path: str, json: Any, etag: str) -> requests.Response:
+    def _put(self, path: str, json: Any, etag: str) -> requests.Response:
         """Update with ``If-Match: etag`` (mandatory: without it Visma overwrites blindly).
 
         Raises ``ConcurrentUpdateError`` (412) when the resource changed since ``etag``.
         """
         if not etag:
-            raise ValueError("put() needs the ETag of the version being changed (If-Match)")
+            raise ValueError("_put() needs the ETag of the version being changed (If-Match)")
         response = self.request("PUT", path, json=json, headers={"If-Match": etag})
         if response.status_code != 204 and (
             not response.headers.get("ETag")
@@ -255,7 +255,7 @@ class VismaHook(ApiHook):
             )
         return response
 
-    def update(
+    def _update(
         self,
         path: str,
         mutate: Callable[[Any], Any],
@@ -276,13 +276,13 @@ class VismaHook(ApiHook):
             raise ValueError("attempts must be at least 1")
         unsure: Any = None  # a PUT whose answer was unusable: it may have applied
         for attempt in range(1, attempts + 1):
-            body, etag = self.get_with_etag(path, expect)
+            body, etag = self._get_with_etag(path, expect)
             payload = mutate(body)
             if payload is None or payload == {}:
                 # nothing (left) to change; after an unusable answer, our earlier PUT did it
                 return unsure
             try:
-                self.put(path, payload, etag)
+                self._put(path, payload, etag)
             except MalformedResponseError as exc:
                 if attempt >= attempts:
                     raise
@@ -328,8 +328,8 @@ class VismaHook(ApiHook):
         self, segment_id: int | str, mutate: Callable[[Any], Any], *, attempts: int = 5
     ) -> Any:
         """Locked update of one segment's values (GET + ETag → ``mutate`` → PUT If-Match; see
-        :meth:`update`). Returns the body that was PUT, or ``None`` when nothing changed."""
-        return self.update(f"{SUBACCOUNT}/{segment_id}", mutate, attempts, SEGMENT)
+        :meth:`_update`). Returns the body that was PUT, or ``None`` when nothing changed."""
+        return self._update(f"{SUBACCOUNT}/{segment_id}", mutate, attempts, SEGMENT)
 
     def departments(self) -> list[dict[str, Any]]:
         """Every department (an empty list when Visma answers with no body)."""
@@ -341,11 +341,11 @@ class VismaHook(ApiHook):
 
     def create_department(self, body: dict[str, Any]) -> None:
         """``POST /v1/department`` once (a 400 "already exists" raises ``ValidationError``)."""
-        self.post(DEPARTMENTS, body)
+        self._post(DEPARTMENTS, body)
 
     def projects(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[dict[str, Any]]:
         """Every project, all pages."""
-        return list(self.paginate(PROJECTS, None, page_size, expect=PROJECT_PAGE))
+        return list(self._paginate(PROJECTS, None, page_size, expect=PROJECT_PAGE))
 
     def financial_periods(self) -> list[dict[str, Any]]:
         """The financial periods (``YYYYPP``) with their open/closed flags."""
@@ -362,7 +362,7 @@ class VismaHook(ApiHook):
         under the same ``batchNumber``, so callers merge (or dedupe) by it; the walk ends at the
         first page with fewer lines than the page size.
         """
-        return self.paginate(
+        return self._paginate(
             JOURNALS,
             {"periodId": period_id},
             page_size,
@@ -376,7 +376,7 @@ class VismaHook(ApiHook):
 
     def journal_with_etag(self, batch_number: str) -> tuple[dict[str, Any], str]:
         """One journal transaction and the ETag an action on it may send as ``If-Match``."""
-        return self.get_with_etag(f"{JOURNALS}/{batch_number}", JOURNAL)
+        return self._get_with_etag(f"{JOURNALS}/{batch_number}", JOURNAL)
 
     def create_journal(self, payload: dict[str, Any]) -> str | None:
         """POST one journal transaction; returns the batch number when the answer names it.
@@ -388,14 +388,14 @@ class VismaHook(ApiHook):
         raises ``ResponseLostError`` (read back before posting again); a refusal raises
         ``ValidationError``.
         """
-        response = self.post(JOURNALS, payload)
+        response = self._post(JOURNALS, payload)
         location = response.headers.get("Location", "").rstrip("/")
         return location.rsplit("/", 1)[-1] if location else None
 
     def take_off_hold(self, batch_number: str) -> Any:
         """Set a batch that is on ``Hold`` to not on hold (a locked update; a batch no longer on
         hold is left alone). Returns the body that was PUT, or ``None``."""
-        return self.update(
+        return self._update(
             f"{JOURNALS}/{batch_number}",
             lambda cur: {"hold": {"value": False}} if cur.get("status") == "Hold" else None,
             expect=JOURNAL,
@@ -404,14 +404,14 @@ class VismaHook(ApiHook):
     def update_journal(
         self, batch_number: str, mutate: Callable[[Any], Any], *, attempts: int = 5
     ) -> Any:
-        """Locked update of one batch (``PUT`` + If-Match, see :meth:`update`): e.g. its lines
+        """Locked update of one batch (``PUT`` + If-Match, see :meth:`_update`): e.g. its lines
         with ``operation: Delete``. Returns the body that was PUT, or ``None``."""
-        return self.update(f"{JOURNALS}/{batch_number}", mutate, attempts, JOURNAL)
+        return self._update(f"{JOURNALS}/{batch_number}", mutate, attempts, JOURNAL)
 
     def release_journal(self, batch_number: str, *, etag: str | None = None) -> None:
         """Release a balanced batch into the ledger (``…/action/release``), ``If-Match: etag``
         when given. Not repeated blindly: a lost answer raises ``ResponseLostError``."""
-        self.post_action(f"{JOURNALS}/{batch_number}/action/release", etag=etag)
+        self._post_action(f"{JOURNALS}/{batch_number}/action/release", etag=etag)
 
     def employees(
         self, *, modified_since: str | None = None, page_size: int = EMPLOYEE_PAGE_SIZE
@@ -424,7 +424,7 @@ class VismaHook(ApiHook):
                 "lastModifiedDateTime": modified_since,
                 "lastModifiedDateTimeCondition": ">=",
             }
-        return self.paginate(EMPLOYEES, params, page_size, expect=EMPLOYEE_PAGE)
+        return self._paginate(EMPLOYEES, params, page_size, expect=EMPLOYEE_PAGE)
 
     def employee(self, employee_cd: str) -> dict[str, Any]:
         """One employee by number (``employeeCd``); ``NotFoundError`` when there is none."""
@@ -432,10 +432,10 @@ class VismaHook(ApiHook):
 
     def create_employee(self, body: dict[str, Any]) -> None:
         """``POST /v1/employee`` once (no idempotency key: read back after a lost answer)."""
-        self.post(EMPLOYEES, body)
+        self._post(EMPLOYEES, body)
 
     def update_employee(
         self, employee_cd: str, mutate: Callable[[Any], Any], *, attempts: int = 5
     ) -> Any:
-        """Locked update of one employee (see :meth:`update`); the body PUT, or ``None``."""
-        return self.update(f"{EMPLOYEES}/{employee_cd}", mutate, attempts, EMPLOYEE)
+        """Locked update of one employee (see :meth:`_update`); the body PUT, or ``None``."""
+        return self._update(f"{EMPLOYEES}/{employee_cd}", mutate, attempts, EMPLOYEE)

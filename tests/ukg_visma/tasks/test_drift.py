@@ -6,6 +6,8 @@ next employee-sync run, days before the pay-period run would fail on it.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 from alignment_helpers import run_alignment, writes
@@ -16,17 +18,15 @@ from ukg_visma.tasks.drift import check_drift
 
 pytestmark = pytest.mark.e2e
 
-WINDOW = "2026-11-23T00:00:00Z"  # after every generated change (the scenario's "today" is 11-20)
+WINDOW_START = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)  # after every generated change
 
 
 def _gl_lines(ukg: UkgHook, run_id: str) -> pd.DataFrame:
     """Every block of one GL run, as the pay DAG's extract reads it."""
-    params = {"runId": run_id, "blockId": 1}
-    first = list(ukg.paginate("/payroll/v2/general-ledger", params, 1000, "per_Page"))
+    first = ukg.gl_block(run_id, 1, per_page=1000)
     lines = list(first)
     for block in range(2, int(first[0]["totalNrOfBlocks"]) + 1):
-        params = {"runId": run_id, "blockId": block}
-        lines += ukg.paginate("/payroll/v2/general-ledger", params, 1000, "per_Page")
+        lines += ukg.gl_block(run_id, block, per_page=1000)
     return pd.DataFrame(lines)
 
 
@@ -38,7 +38,7 @@ def test_a_new_cost_centre_on_an_employee_is_reported_by_the_next_sync(
     ukg = UkgHook()
     someone = next(
         e
-        for e in ukg.paginate("/personnel/v1/employment-details", page_param="per_Page")
+        for e in ukg.employment_details()
         if e["employeeStatusCode"] == "A" and e["orgLevel3Code"] == "310"
     )
     # HR moves one employee to a brand-new commissioning cost centre in UKG
@@ -50,7 +50,7 @@ def test_a_new_cost_centre_on_an_employee_is_reported_by_the_next_sync(
             "changed_at": "2026-11-23T08:00:00Z",
         },
     )
-    snapshots = list(ukg.paginate("/personnel/v1/employee-changes", {"startDate": WINDOW}))
+    snapshots = ukg.employee_changes(start=WINDOW_START, end=WINDOW_START + dt.timedelta(days=1))
     # the feed's employeeNumber is a JSON number; employment-details' a string
     assert [s["employeeNumber"] for s in snapshots] == [int(someone["employeeNumber"])]
 
@@ -66,7 +66,7 @@ def test_a_new_cost_centre_on_an_employee_is_reported_by_the_next_sync(
     ]
 
     # everyone else maps cleanly (nobody works in 360 today: it only has April GL lines)
-    whole = check_drift(employees=list(ukg.paginate("/personnel/v1/employment-details")),
+    whole = check_drift(employees=list(ukg.employment_details()),
                         visma=VismaHook())  # fmt: skip
     assert [f.code for f in whole.report.findings] == ["370"]
 

@@ -2,10 +2,10 @@
 
 Why every write re-checks the live state first: a task retry, a run after a partial failure or a
 second run must never send a write that is already in effect (Visma refuses to insert a value
-twice, UKG answers 409). Segment values go through ``VismaHook.update`` (GET + ETag → PUT with
-If-Match, re-read on 412), so the batch is computed from the segment as it is at that moment;
-POSTs (departments, UKG org levels) are preceded by a read and followed by a read-back when the
-answer was lost.
+twice, UKG answers 409). Segment values go through ``VismaHook.update_segment_values`` (GET +
+ETag → PUT with If-Match, re-read on 412), so the batch is computed from the segment as it is at
+that moment; POSTs (departments, UKG org levels) are preceded by a read and followed by a
+read-back when the answer was lost.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def read_employees(ukg: UkgHook) -> list[dict[str, Any]]:
 
 # -- Visma segment values ---------------------------------------------------------------------
 def _still_needed(items: Iterable[Mapping[str, Any]]) -> Callable[[Any], dict[str, Any] | None]:
-    """The ``mutate`` for ``VismaHook.update``: the batch minus what the segment already holds.
+    """The ``mutate`` for ``VismaHook.update_segment_values``: the batch minus what the segment
+    already holds.
 
     An Insert whose value exists is dropped whatever its content (a retry, or another writer:
     the re-plan after applying then reports any difference as a conflict); an Update already in

@@ -6,9 +6,9 @@ Why these rules:
   (connection dropped after commit, gateway timeout) raises ``ResponseLostError``. The employee is
   then read back by ``employeeCd`` before anything is sent again; an "already exists" refusal is
   also read back and turned into an update. So a retried task or a re-run never duplicates.
-- **Update without lost updates.** Every change goes through ``VismaHook.update`` (GET + ETag →
-  ``mutator`` → PUT with ``If-Match``; 412 → re-read, re-apply): a finance user editing the same
-  employee at the same moment keeps their edit, and only the differing fields are sent.
+- **Update without lost updates.** Every change goes through ``VismaHook.update_employee`` (GET +
+  ETag → ``mutator`` → PUT with ``If-Match``; 412 → re-read, re-apply): a finance user editing
+  the same employee at the same moment keeps their edit, and only the differing fields are sent.
 - **Never delete.** A termination sets ``Inactive``; a rehire sets the same employee ``Active``.
 - **Calls grow with changes.** Whether Visma has an employee comes from the mirror
   (``audit.visma_employees``), refreshed by ``lastModifiedDateTime`` — not from a per-employee GET.

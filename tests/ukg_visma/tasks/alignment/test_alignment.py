@@ -37,7 +37,7 @@ FRESH = {"scenario": "manufacturer", "seed": 42, "employees": 300, "cost_centers
 
 def _put_visma_values(items: list[dict]) -> None:
     """Change Visma's segment 2 the way a finance user would (a locked PUT)."""
-    VismaHook().update("/v1/dimension/SUBACCOUNT/2", lambda _: {"segmentValues": items})
+    VismaHook().update_segment_values(2, lambda _: {"segmentValues": items})
 
 
 def _value(op: str, value: str, description: str, active: bool = True) -> dict:
@@ -69,7 +69,7 @@ def test_real_answers_are_read_as_valueid_and_period(sandbox, monkeypatch, tmp_p
     catalog = VismaCatalog.from_api(
         accounts=visma.get_json("/v1/account"),
         dimension=dimension,
-        projects=list(visma.paginate("/v1/project")),
+        projects=visma.projects(),
         periods=periods,
     )
     assert catalog.segments[2].values["110"].active

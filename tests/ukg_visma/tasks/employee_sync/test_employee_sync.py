@@ -210,10 +210,12 @@ def test_hand_edits_in_visma_fail_the_headcount_and_a_full_resync_repairs_them(e
     other = "350" if before[numbers[1]]["department"] != "350" else "340"
     visma = VismaHook()
     held = {"lastName": {"value": "Hand"}}  # EmployeeUpdateDto: contact is required
-    visma.update(f"/v1/employee/{numbers[0]}",
-                 lambda body: {"status": {"value": "Inactive"}, "contact": held})  # fmt: skip
-    visma.update(f"/v1/employee/{numbers[1]}",
-                 lambda body: {"department": {"value": other}, "contact": held})  # fmt: skip
+    visma.update_employee(
+        numbers[0], lambda body: {"status": {"value": "Inactive"}, "contact": held}
+    )
+    visma.update_employee(
+        numbers[1], lambda body: {"department": {"value": other}, "contact": held}
+    )
 
     with pytest.raises(HeadcountMismatchError) as failed:  # the mirror saw the hand edits
         sync("normal")

@@ -129,8 +129,8 @@ def test_concurrent_writer_on_the_same_employee_loses_no_update(env):
         while env.visma_admin("GET", "faults")["faults"]:  # the sync's PUT is now held
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        other["sent"] = VismaHook().update(
-            path, lambda body: {"contact": {"email": {"value": email}}}
+        other["sent"] = VismaHook().update_employee(
+            number, lambda body: {"contact": {"email": {"value": email}}}
         )
 
     writer = threading.Thread(target=finance_user)
@@ -176,12 +176,10 @@ def test_new_cost_centre_is_drift_pending_alarmed_then_applied(env, tmp_path):
         encoding="utf-8",
     )
     visma = VismaHook()
-    _, etag = visma.get_with_etag("/v1/dimension/SUBACCOUNT/2")
-    visma.put(
-        "/v1/dimension/SUBACCOUNT/2",
-        {"segmentValues": [{"operation": "Insert", "value": "360",
-                            "description": {"value": "Commissioning Mo i Rana"}}]},
-        etag,
+    visma.update_segment_values(
+        2,
+        lambda _: {"segmentValues": [{"operation": "Insert", "value": "360",
+                                      "description": {"value": "Commissioning Mo i Rana"}}]},
     )  # fmt: skip
     seq = last_seq(env, "visma")
     third = sync("drift-fixed")
