@@ -40,6 +40,7 @@ __all__ = [
     "LINEAGE_COLUMNS",
     "UNMAPPED",
     "GLTransform",
+    "GroupedJournals",
     "build_journals",
     "build_journals_grouped",
     "lineage_targets",
@@ -259,40 +260,68 @@ def build_journals_grouped(
     groups: Callable[[], Iterable[pd.DataFrame]],
     mappings: Mappings,
     settings: Settings,
-    lineage_sink: Callable[[pd.DataFrame], None],
     *,
     line_limit: int | None = None,
-) -> tuple[Journal, ...]:
+    on_mapped: Callable[[pd.DataFrame], None] | None = None,
+) -> GroupedJournals:
     """:func:`build_journals` a group of UKG lines at a time, in bounded memory.
 
-    ``groups()`` yields the lines (unmapped, in their staged order) group by group and is
-    called twice: once to add up each group's partial sums per journal line key (integer øre),
-    once to hand each group's lineage to ``lineage_sink`` (a Parquet writer, say). Why two
-    passes: a source line's journal line is only known once every group was added up. The
-    journals and the concatenated lineage equal :func:`build_journals`' on the whole frame.
+    ``groups()`` yields the lines (unmapped, in their staged order) group by group. Each group
+    is mapped (and handed to ``on_mapped``: validation, the staged mapped lines) and added up
+    into partial sums per journal line key (integer øre), then the partials into the journals.
+    :meth:`GroupedJournals.write_lineage` calls ``groups()`` a second time: a source line's
+    journal line is only known once every group was added up. The journals and the lineage
+    equal :func:`build_journals`' on the whole frame.
     """
     keys = _line_keys(mappings)
     partials: list[pd.DataFrame] = []
     heads: list[pd.DataFrame] = []
     for lines in groups():
         mapped = map_lines(lines, mappings)
+        if on_mapped is not None:
+            on_mapped(mapped)
         partials.append(_aggregate(mapped, keys)[0].drop(columns="agg_id"))
         heads.append(_headers(mapped))
     if not partials:
-        return ()
+        return GroupedJournals((), groups, mappings, pd.DataFrame(), {}, {})
     agg, headers = _combine(partials, heads, keys)
     del partials, heads
     journals, parts_of, zero_home = _journals(agg, headers, mappings, settings, line_limit)
-    by = [*_JOURNAL_GROUP, *keys, "side"]
-    ids = agg[[*by, "agg_id"]]
-    cutter = _Apportioner({i: p for i, p in parts_of.items() if len(p) > 1})
-    offset = 0
-    for lines in groups():
-        mapped = map_lines(lines, mappings)
-        found = mapped[by].merge(ids, on=by, how="left", sort=False)["agg_id"].to_numpy()
-        lineage_sink(_lineage(mapped, found, parts_of, zero_home, offset=offset, cutter=cutter))
-        offset += len(mapped)
-    return tuple(journals)
+    ids = agg[[*_JOURNAL_GROUP, *keys, "side", "agg_id"]]
+    return GroupedJournals(tuple(journals), groups, mappings, ids, parts_of, zero_home)
+
+
+@dataclass(frozen=True)
+class GroupedJournals:
+    """:func:`build_journals_grouped`' journals, and where each source line went (the key
+    columns of every aggregated line with its ``agg_id``, the journal lines of each)."""
+
+    journals: tuple[Journal, ...]
+    groups: Callable[[], Iterable[pd.DataFrame]]
+    mappings: Mappings
+    ids: pd.DataFrame
+    parts_of: dict[int, list[tuple[str, int, int]]]
+    zero_home: dict[int, tuple[str, int]]
+
+    def write_lineage(self, sink: Callable[[pd.DataFrame], None]) -> int:
+        """Hand each group's lineage (:data:`LINEAGE_COLUMNS`) to ``sink``; the source lines."""
+        by = [c for c in self.ids.columns if c != "agg_id"]
+        cutter = _Apportioner({i: p for i, p in self.parts_of.items() if len(p) > 1})
+        offset = 0
+        for lines in self.groups():
+            mapped = map_lines(lines, self.mappings)
+            found = mapped[by].merge(self.ids, on=by, how="left", sort=False)["agg_id"]
+            lineage = _lineage(
+                mapped,
+                found.to_numpy(),
+                self.parts_of,
+                self.zero_home,
+                offset=offset,
+                cutter=cutter,
+            )
+            sink(lineage)
+            offset += len(mapped)
+        return offset
 
 
 class _Apportioner:

@@ -50,15 +50,19 @@ def test_group_wise_journals_and_lineage_equal_the_whole_frame(size, line_limit)
         assert any(j.parts > 1 for j in whole.journals)
         assert whole.lineage["source_key"].duplicated().any()  # a line cut across two journals
     parts: list[pd.DataFrame] = []
-    journals = build_journals_grouped(
-        _groups(frame, size), MAPPINGS, SETTINGS, parts.append, line_limit=line_limit
+    mapped: list[pd.DataFrame] = []
+    grouped = build_journals_grouped(
+        _groups(frame, size), MAPPINGS, SETTINGS, line_limit=line_limit, on_mapped=mapped.append
     )
-    assert len(parts) == -(-len(frame) // size)
-    assert journals == whole.journals
+    assert grouped.write_lineage(parts.append) == len(frame)
+    assert len(parts) == len(mapped) == -(-len(frame) // size)
+    assert grouped.journals == whole.journals
+    pd.testing.assert_frame_equal(pd.concat(mapped, ignore_index=True), whole.mapped)
     lineage = pd.concat(parts, ignore_index=True)
     pd.testing.assert_frame_equal(lineage, whole.lineage)
     pd.testing.assert_frame_equal(lineage_targets(lineage), lineage_targets(whole.lineage))
 
 
 def test_no_groups_no_journals():
-    assert build_journals_grouped(lambda: iter(()), MAPPINGS, SETTINGS, list().append) == ()
+    grouped = build_journals_grouped(lambda: iter(()), MAPPINGS, SETTINGS)
+    assert grouped.journals == () and grouped.write_lineage(list().append) == 0
