@@ -13,6 +13,7 @@ from gl_factory import MAPPINGS, SETTINGS, export, gl_line, two_employees
 
 from ukg_visma.gl.export_frame import gl_frame
 from ukg_visma.gl.transform import build_journals_grouped, lineage_targets, transform
+from ukg_visma.gl.validate import named_rows, validate
 
 
 def _input() -> pd.DataFrame:
@@ -66,3 +67,36 @@ def test_group_wise_journals_and_lineage_equal_the_whole_frame(size, line_limit)
 def test_no_groups_no_journals():
     grouped = build_journals_grouped(lambda: iter(()), MAPPINGS, SETTINGS)
     assert grouped.journals == () and grouped.write_lineage(list().append) == 0
+
+
+@pytest.mark.parametrize("size", [1, 4, 7, 1000])
+@pytest.mark.parametrize("period", ["2026-10", "2026-03"])
+def test_group_wise_validation_names_the_same_rows_as_the_whole_frame(size, period):
+    from test_gl_validate import BAD, _catalog, _mappings
+
+    mappings = _mappings()
+    frame = gl_frame(export(two_employees() + BAD + two_employees()))
+    whole = transform(frame, mappings, SETTINGS)
+    expected = validate(whole.mapped, whole.journals, _catalog(), period, settings=SETTINGS)
+    assert len(expected.errors) > 10  # the rich input: most rules fire
+    named: list[pd.DataFrame] = []
+
+    def check(mapped: pd.DataFrame) -> None:
+        named.append(named_rows(mapped, _catalog(), period, settings=SETTINGS))
+
+    grouped = build_journals_grouped(_groups(frame, size), mappings, SETTINGS, on_mapped=check)
+    suspects = pd.concat(named, ignore_index=True)
+    assert len(suspects) < len(frame)
+    report = validate(
+        suspects, grouped.journals, _catalog(), period, settings=SETTINGS, source_lines=len(frame)
+    )
+    assert report.to_csv() == expected.to_csv()
+    assert report.to_markdown() == expected.to_markdown()
+    assert (report.source_lines, report.journals, report.journal_lines) == (
+        expected.source_lines,
+        expected.journals,
+        expected.journal_lines,
+    )
+    assert [(f.rule, f.subject, f.message, f.count) for f in report.findings] == [
+        (f.rule, f.subject, f.message, f.count) for f in expected.findings
+    ]
