@@ -195,9 +195,8 @@ def _headers(mapped: pd.DataFrame) -> pd.DataFrame:
         period_start=("period_start", "min"),
         period_end=("period_end", "max"),
     )
-    heads["pay_groups"] = [
-        frozenset(str(v) for v in values if v) for values in grouped["pay_group"].unique()
-    ]
+    pay_groups = [frozenset(str(v) for v in vs if v) for vs in grouped["pay_group"].unique()]
+    heads["pay_groups"] = pd.Series(pay_groups, index=heads.index, dtype=object)
     return heads
 
 
@@ -229,7 +228,9 @@ def _combine(
         period_end=("period_end", "max"),
         pay_groups=("pay_groups", _union),
     )
-    return agg, combined.to_dict("index")
+    rows = combined.to_dict("index").items()
+    found: dict[Any, dict[str, Any]] = {g: {str(k): v for k, v in h.items()} for g, h in rows}
+    return agg, found
 
 
 def build_journals(
@@ -247,8 +248,8 @@ def build_journals(
     keys = _line_keys(mappings)
     agg, agg_id = _aggregate(mapped, keys)
     headers = _headers(mapped)
-    heads = {
-        g: {**h, "pay_groups": tuple(sorted(h["pay_groups"]))}
+    heads: dict[Any, dict[str, Any]] = {
+        g: {**{str(k): v for k, v in h.items()}, "pay_groups": tuple(sorted(h["pay_groups"]))}
         for g, h in headers.to_dict("index").items()
     }
     journals, parts_of, zero_home = _journals(agg, heads, mappings, settings, line_limit)
@@ -303,13 +304,21 @@ class GroupedJournals:
     parts_of: dict[int, list[tuple[str, int, int]]]
     zero_home: dict[int, tuple[str, int]]
 
-    def write_lineage(self, sink: Callable[[pd.DataFrame], None]) -> int:
-        """Hand each group's lineage (:data:`LINEAGE_COLUMNS`) to ``sink``; the source lines."""
+    def write_lineage(
+        self,
+        sink: Callable[[pd.DataFrame], None],
+        *,
+        on_mapped: Callable[[pd.DataFrame], None] | None = None,
+    ) -> int:
+        """Hand each group's lineage (:data:`LINEAGE_COLUMNS`) to ``sink`` (and its mapped lines
+        to ``on_mapped``); returns how many source lines there were."""
         by = [c for c in self.ids.columns if c != "agg_id"]
         cutter = _Apportioner({i: p for i, p in self.parts_of.items() if len(p) > 1})
         offset = 0
         for lines in self.groups():
             mapped = map_lines(lines, self.mappings)
+            if on_mapped is not None:
+                on_mapped(mapped)
             found = mapped[by].merge(self.ids, on=by, how="left", sort=False)["agg_id"]
             lineage = _lineage(
                 mapped,

@@ -8,7 +8,7 @@ The validation report names every bad UKG row, whatever the outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -19,8 +19,8 @@ from ukg_visma.gl.catalog import VismaCatalog
 from ukg_visma.gl.completeness import BLOCK_KIND
 from ukg_visma.gl.findings import JournalValidationError, ValidationReport
 from ukg_visma.gl.journal import Journal
-from ukg_visma.gl.transform import transform
-from ukg_visma.gl.validate import validate
+from ukg_visma.gl.transform import build_journals_grouped
+from ukg_visma.gl.validate import named_rows, validate
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from ukg_visma.hooks.visma import VismaHook
 
 log = logging.getLogger(__name__)
+
+# what the drift report names a GL line by (alignment.drift.codes_from_gl_lines)
+DRIFT_COLUMNS = ["source_key", "run_id", "block_id", "system_id"] + [
+    f"org_level{n}" for n in range(1, 5)
+]
 
 
 def fetch_catalog(visma: VismaHook, ctx: PayrollRun) -> str:
@@ -98,8 +103,13 @@ def transform_and_validate(
     catalog_uri: str,
     settings: Settings,
     mappings: Mappings,
+    *,
+    rows: int | None = None,
 ) -> dict[str, Any]:
     """Map, aggregate, split and validate; on any error fail before anything is posted.
+
+    Works a row group of the staged lines at a time (``rows``: pieces of at most that many
+    rows instead), so the step's memory does not grow with the pay run.
 
     Stages the full journals of every run's latest GL version (the plan step compares them with
     what Visma holds) and returns their count and totals. The validation report is written
@@ -121,17 +131,43 @@ def transform_and_validate(
             "approval": f"**Pay period {ctx.period.key}**: nothing to post; UKG voided "
             f"{len(voided)} pay run(s) — approving reverses what Visma holds for them.",
         }
-    # the content hashes are the audit's, not the transform's: not held while mapping
-    lines = staging.read_frame(extracted["lines"], without=("source_hash",))
-    result = transform(lines, mappings, settings)
+    uri = extracted["lines"]
     catalog = VismaCatalog.from_api(**raw_catalog)
-    report = validate(result.mapped, result.journals, catalog, ctx.period, settings=settings)
     # The same drift check the employee sync runs every few hours, here on the GL export:
-    # its report names each org code without a mapping or an active Visma value.
+    # its report names each org code without a mapping or an active Visma value. It reads only
+    # the columns it names lines by.
     drift = check_drift(
-        gl_lines=lines, visma_segments=raw_catalog["dimension"], settings=settings, mapping=mappings
+        gl_lines=staging.read_frame(uri, [c for c in DRIFT_COLUMNS if c in staging.columns(uri)]),
+        visma_segments=raw_catalog["dimension"],
+        settings=settings,
+        mapping=mappings,
     )
     write_report(settings, ctx, "mapping_drift", markdown=drift.markdown)
+    # A group of staged lines at a time (bounded memory): each group is mapped, the rows a rule
+    # names kept (usually none), and added up into partial journal sums (gl.transform).
+    named: list[pd.DataFrame] = []
+    blocks: dict[str, None] = {}
+    seen = [0]
+
+    def check(mapped: pd.DataFrame) -> None:
+        seen[0] += len(mapped)
+        named.append(named_rows(mapped, catalog, ctx.period, settings=settings))
+        blocks.update(dict.fromkeys(block_keys(mapped)))
+
+    def groups() -> Iterator[pd.DataFrame]:
+        # the content hashes are the audit's, not the transform's: not held while mapping
+        return staging.read_groups(uri, without=("source_hash",), rows=rows)
+
+    grouped = build_journals_grouped(groups, mappings, settings, on_mapped=check)
+    report = validate(
+        pd.concat(named, ignore_index=True),
+        grouped.journals,
+        catalog,
+        ctx.period,
+        settings=settings,
+        source_lines=seen[0],
+    )
+    named.clear()
     paths = write_report(
         settings,
         ctx,
@@ -144,7 +180,7 @@ def transform_and_validate(
         _audit_validation(engine, ctx, report, extracted["lines"])
         raise JournalValidationError(report)
 
-    journals = list(result.journals)
+    journals = list(grouped.journals)
     pid = ctx.period.visma_period_id
     found = catalog.periods.get(pid)
     if found is not None and not found.open and settings.payroll.closed_period != "fail":
@@ -154,15 +190,18 @@ def transform_and_validate(
             for j in journals
         ]
     link = report_href(PAYROLL_DAG_ID, ctx.run_key, base_url=airflow_base_url())
-    staging.write_frame(ctx.run_key, "mapped", result.mapped)
-    staging.write_frame(ctx.run_key, "lineage", result.lineage)
+    with (
+        staging.FrameStage(ctx.run_key, "mapped") as mapped_stage,
+        staging.FrameStage(ctx.run_key, "lineage") as lineage_stage,
+    ):
+        grouped.write_lineage(lineage_stage.write, on_mapped=mapped_stage.write)
     staging.write_json(ctx.run_key, "journals", [j.model_dump(mode="json") for j in journals])
     # What approving posts, per account × cost centre × project: the run report's first section
     # while the run waits for a controller (the prompt links there).
     segment_names = {s.segment_id: s.name for s in sorted(settings.segments, key=_segment_id)}
     table, table_csv = journals_markdown(ctx.period.key, journals, segment_names)
     write_report(settings, ctx, "journals", markdown=table, csv=table_csv)
-    records.set_status(engine, ctx.audit_run_id, BLOCK_KIND, block_keys(lines), "validated")
+    records.set_status(engine, ctx.audit_run_id, BLOCK_KIND, list(blocks), "validated")
     return {
         "period": ctx.period.key,
         "journals": len(journals),
