@@ -127,7 +127,11 @@ def read_frame(
 
 
 def read_groups(
-    uri: str, *, without: tuple[str, ...] = (), rows: int | None = None
+    uri: str,
+    *,
+    columns: list[str] | None = None,
+    without: tuple[str, ...] = (),
+    rows: int | None = None,
 ) -> Iterator[pd.DataFrame]:
     """A staged frame a row group at a time (``rows``: at most that many rows a piece instead),
     so a step can go through a million GL lines holding one group of them."""
@@ -135,7 +139,7 @@ def read_groups(
 
     with ObjectStoragePath(uri).open("rb") as fh:
         parquet = pq.ParquetFile(fh)
-        columns = [c for c in parquet.schema_arrow.names if c not in without]
+        columns = [c for c in (columns or parquet.schema_arrow.names) if c not in without]
         if rows is None:
             for group in range(parquet.num_row_groups):
                 yield parquet.read_row_group(group, columns=columns).to_pandas()

@@ -100,3 +100,25 @@ def test_group_wise_validation_names_the_same_rows_as_the_whole_frame(size, peri
     assert [(f.rule, f.subject, f.message, f.count) for f in report.findings] == [
         (f.rule, f.subject, f.message, f.count) for f in expected.findings
     ]
+
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_group_wise_drift_counts_equal_the_whole_frame(size):
+    from test_gl_validate import API, BAD, _mappings
+
+    from ukg_visma.alignment import codes_from_gl_lines, count_seen, detect_drift
+
+    mappings = _mappings()
+    frame = gl_frame(export(two_employees() + BAD + BAD + two_employees()))
+    expected = detect_drift(
+        codes_from_gl_lines(frame, SETTINGS), mappings, API["dimension"], settings=SETTINGS
+    )
+    assert expected.findings and any(f.seen_count > 1 for f in expected.findings)
+    counted = [
+        count_seen(codes_from_gl_lines(g, SETTINGS, system_ids=True))
+        for g in _groups(frame, size)()
+    ]
+    seen = count_seen(pd.concat(counted, ignore_index=True))
+    assert len(seen) < len(frame)  # per code its count and ten references, not a row per line
+    report = detect_drift(seen, mappings, API["dimension"], settings=SETTINGS)
+    assert report == expected

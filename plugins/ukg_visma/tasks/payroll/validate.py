@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ukg_visma.alignment import codes_from_gl_lines, count_seen
+from ukg_visma.alignment.drift import blank
 from ukg_visma.audit import records
 from ukg_visma.gl.approval import approval_prompt, journals_markdown
 from ukg_visma.gl.catalog import VismaCatalog
@@ -34,11 +36,6 @@ if TYPE_CHECKING:
     from ukg_visma.hooks.visma import VismaHook
 
 log = logging.getLogger(__name__)
-
-# what the drift report names a GL line by (alignment.drift.codes_from_gl_lines)
-DRIFT_COLUMNS = ["source_key", "run_id", "block_id", "system_id"] + [
-    f"org_level{n}" for n in range(1, 5)
-]
 
 
 def fetch_catalog(visma: VismaHook, ctx: PayrollRun) -> str:
@@ -133,19 +130,14 @@ def transform_and_validate(
         }
     uri = extracted["lines"]
     catalog = VismaCatalog.from_api(**raw_catalog)
-    # The same drift check the employee sync runs every few hours, here on the GL export:
-    # its report names each org code without a mapping or an active Visma value. It reads only
-    # the columns it names lines by.
-    drift = check_drift(
-        gl_lines=staging.read_frame(uri, [c for c in DRIFT_COLUMNS if c in staging.columns(uri)]),
-        visma_segments=raw_catalog["dimension"],
-        settings=settings,
-        mapping=mappings,
-    )
-    write_report(settings, ctx, "mapping_drift", markdown=drift.markdown)
     # A group of staged lines at a time (bounded memory): each group is mapped, the rows a rule
     # names kept (usually none), and added up into partial journal sums (gl.transform).
     named: list[pd.DataFrame] = []
+    seen_codes: list[pd.DataFrame] = []
+    # whether the export carries systemIds at all decides how drift names a line: read first
+    system_ids = any(
+        not blank(g["system_id"]).all() for g in staging.read_groups(uri, columns=["system_id"])
+    )
     blocks: dict[str, None] = {}
     seen = [0]
 
@@ -153,12 +145,24 @@ def transform_and_validate(
         seen[0] += len(mapped)
         named.append(named_rows(mapped, catalog, ctx.period, settings=settings))
         blocks.update(dict.fromkeys(block_keys(mapped)))
+        codes = codes_from_gl_lines(mapped, settings, system_ids=system_ids)
+        seen_codes.append(count_seen(codes))
 
     def groups() -> Iterator[pd.DataFrame]:
         # the content hashes are the audit's, not the transform's: not held while mapping
         return staging.read_groups(uri, without=("source_hash",), rows=rows)
 
     grouped = build_journals_grouped(groups, mappings, settings, on_mapped=check)
+    # The same drift check the employee sync runs every few hours, here on the GL export:
+    # its report names each org code without a mapping or an active Visma value.
+    drift = check_drift(
+        gl_codes=count_seen(pd.concat(seen_codes, ignore_index=True)),
+        visma_segments=raw_catalog["dimension"],
+        settings=settings,
+        mapping=mappings,
+    )
+    seen_codes.clear()
+    write_report(settings, ctx, "mapping_drift", markdown=drift.markdown)
     report = validate(
         pd.concat(named, ignore_index=True),
         grouped.journals,
