@@ -14,6 +14,7 @@ from ukg_visma.alignment.drift import (
     DriftReport,
     codes_from_employees,
     codes_from_gl_lines,
+    count_seen,
     detect_drift,
 )
 from ukg_visma.alignment.inputs import AlignmentInputError
@@ -57,6 +58,7 @@ __all__ = [
     "apply_plan",
     "codes_from_employees",
     "codes_from_gl_lines",
+    "count_seen",
     "detect_drift",
     "drift_markdown",
     "merge_generated_rows",

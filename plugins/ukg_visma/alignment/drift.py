@@ -84,7 +84,8 @@ def _segments(settings: Settings | Sequence[SegmentSetting]) -> list[SegmentSett
 
 def _seen_frame(org_codes_seen: pd.DataFrame | Iterable[Sequence[Any]]) -> pd.DataFrame:
     if isinstance(org_codes_seen, pd.DataFrame):
-        frame = org_codes_seen.loc[:, SEEN_COLUMNS]
+        counted = "count" in org_codes_seen.columns
+        frame = org_codes_seen.loc[:, [*SEEN_COLUMNS, "count"] if counted else SEEN_COLUMNS]
     else:
         frame = pd.DataFrame(list(org_codes_seen), columns=SEEN_COLUMNS)
     frame = frame.dropna(subset=["level", "code"])
@@ -93,7 +94,25 @@ def _seen_frame(org_codes_seen: pd.DataFrame | Iterable[Sequence[Any]]) -> pd.Da
         code=frame["code"].astype(str).str.strip(),
         source_ref=frame["source_ref"].fillna("").astype(str),
     )
+    if "count" not in frame.columns:
+        frame = frame.assign(count=1)
     return frame[frame["code"] != ""]
+
+
+def count_seen(seen: pd.DataFrame, *, max_refs: int = 10) -> pd.DataFrame:
+    """``level, code, source_ref, count``: per code its count and only the ``max_refs`` first
+    references (sorted) — all :func:`detect_drift` reports of it.
+
+    Why: a GL export's million lines name a few hundred codes; counted per group of lines (and
+    the groups' counts added up the same way) the drift check never holds a row per line, and
+    :func:`detect_drift` reports the same findings.
+    """
+    frame = _seen_frame(seen)
+    key = ["level", "code"]
+    totals = frame.groupby(key, sort=True)["count"].sum().reset_index().assign(source_ref="")
+    named = frame.loc[frame["source_ref"] != "", SEEN_COLUMNS].drop_duplicates()
+    named = named.sort_values(SEEN_COLUMNS).groupby(key, sort=False).head(max_refs)
+    return pd.concat([totals[[*SEEN_COLUMNS, "count"]], named.assign(count=0)], ignore_index=True)
 
 
 def detect_drift(
@@ -118,7 +137,8 @@ def detect_drift(
     seen = seen[seen["level"].isin(list(segments))]
     findings: list[DriftFinding] = []
     checked = 0
-    for key, refs in seen.groupby(["level", "code"], sort=True)["source_ref"]:
+    for key, part in seen.groupby(["level", "code"], sort=True):
+        refs = part["source_ref"]
         level, code = cast(tuple[int, str], key)  # the frame's columns: int level, str code
         checked += 1
         setting = segments[int(level)]
@@ -153,7 +173,7 @@ def detect_drift(
                 segment_name=setting.name,
                 problem=problem,
                 segment_value=target,
-                seen_count=len(refs),
+                seen_count=int(part["count"].sum()),
                 seen_in=tuple(unique[:max_refs]),
                 fix=fix,
             )
@@ -177,7 +197,10 @@ def _unmapped_fix(setting: SegmentSetting, code: str, visma_value: Any) -> str:
 
 
 def codes_from_gl_lines(
-    lines: pd.DataFrame, settings: Settings | Sequence[SegmentSetting]
+    lines: pd.DataFrame,
+    settings: Settings | Sequence[SegmentSetting],
+    *,
+    system_ids: bool | None = None,
 ) -> pd.DataFrame:
     """``level, code, source_ref`` from UKG GL lines (``orgLevelN`` columns, as UKG sends them,
     or the canonical ``org_levelN`` frame of the pay DAG's extract).
@@ -195,7 +218,9 @@ def codes_from_gl_lines(
                 **{f"org_level{n}": f"orgLevel{n}" for n in range(1, 5)},
             }
         )
-    if "systemId" in lines and (lines["systemId"].astype(str).isin(["", "None", "nan"])).all():
+    if system_ids is None:  # a group of the lines can say whether the whole export has them
+        system_ids = "systemId" in lines and not blank(lines["systemId"]).all()
+    if "systemId" in lines and not system_ids:
         lines = lines.drop(columns="systemId")
     frames = []
     run = lines["runId"].astype(str) if "runId" in lines else pd.Series("?", index=lines.index)
@@ -215,6 +240,10 @@ def codes_from_gl_lines(
                 )
             )
     return _concat(frames)
+
+
+def blank(values: pd.Series) -> pd.Series:
+    return values.astype(str).isin(["", "None", "nan"])
 
 
 def codes_from_employees(

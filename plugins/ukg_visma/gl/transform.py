@@ -20,7 +20,7 @@ reversal in a correction run) becomes a credit of the same size. Totals per acco
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,9 @@ __all__ = [
     "LINEAGE_COLUMNS",
     "UNMAPPED",
     "GLTransform",
+    "GroupedJournals",
     "build_journals",
+    "build_journals_grouped",
     "lineage_targets",
     "map_lines",
     "segment_columns",
@@ -185,6 +187,52 @@ def _aggregate(mapped: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, np.
     return agg, agg_id
 
 
+def _headers(mapped: pd.DataFrame) -> pd.DataFrame:
+    """Per journal group: first GL run time, period start/end, the distinct pay groups."""
+    grouped = mapped.groupby(_JOURNAL_GROUP, sort=True)
+    heads = grouped.agg(
+        gl_run_datetime=("gl_run_datetime", "min"),
+        period_start=("period_start", "min"),
+        period_end=("period_end", "max"),
+    )
+    pay_groups = [frozenset(str(v) for v in vs if v) for vs in grouped["pay_group"].unique()]
+    heads["pay_groups"] = pd.Series(pay_groups, index=heads.index, dtype=object)
+    return heads
+
+
+def _union(values: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    return tuple(sorted(set().union(*values)))
+
+
+def _combine(
+    partials: list[pd.DataFrame], heads: list[pd.DataFrame], keys: list[str]
+) -> tuple[pd.DataFrame, dict[Any, dict[str, Any]]]:
+    """Per-group partial sums (øre, line counts, UKG accounts) and headers, added up.
+
+    Why exact: sums of integers and unions of sets do not depend on how the lines were cut;
+    ``first`` takes the first group's value, which is the whole frame's first row.
+    """
+    by = [*_JOURNAL_GROUP, *keys, "side"]
+    grouped = pd.concat(partials, ignore_index=True).groupby(by, sort=True, dropna=False)
+    agg = grouped.agg(
+        amount_ore=("amount_ore", "sum"),
+        source_lines=("source_lines", "sum"),
+        account_description=("account_description", "first"),
+        ukg_accounts=("ukg_accounts", _union),
+    ).reset_index()
+    agg["agg_id"] = np.arange(len(agg))
+    head = pd.concat(heads).groupby(level=list(range(len(_JOURNAL_GROUP))), sort=True)
+    combined = head.agg(
+        gl_run_datetime=("gl_run_datetime", "min"),
+        period_start=("period_start", "min"),
+        period_end=("period_end", "max"),
+        pay_groups=("pay_groups", _union),
+    )
+    rows = combined.to_dict("index").items()
+    found: dict[Any, dict[str, Any]] = {g: {str(k): v for k, v in h.items()} for g, h in rows}
+    return agg, found
+
+
 def build_journals(
     mapped: pd.DataFrame,
     mappings: Mappings,
@@ -197,23 +245,134 @@ def build_journals(
     A company × run × pay date whose lines do not balance (UKG sent them so) becomes one
     unsplit journal that validation reports; it is never padded with an invented line.
     """
+    keys = _line_keys(mappings)
+    agg, agg_id = _aggregate(mapped, keys)
+    headers = _headers(mapped)
+    heads: dict[Any, dict[str, Any]] = {
+        g: {**{str(k): v for k, v in h.items()}, "pay_groups": tuple(sorted(h["pay_groups"]))}
+        for g, h in headers.to_dict("index").items()
+    }
+    journals, parts_of, zero_home = _journals(agg, heads, mappings, settings, line_limit)
+    lineage = _lineage(mapped, agg_id, parts_of, zero_home)
+    return tuple(journals), lineage
+
+
+def build_journals_grouped(
+    groups: Callable[[], Iterable[pd.DataFrame]],
+    mappings: Mappings,
+    settings: Settings,
+    *,
+    line_limit: int | None = None,
+    on_mapped: Callable[[pd.DataFrame], None] | None = None,
+) -> GroupedJournals:
+    """:func:`build_journals` a group of UKG lines at a time, in bounded memory.
+
+    ``groups()`` yields the lines (unmapped, in their staged order) group by group. Each group
+    is mapped (and handed to ``on_mapped``: validation, the staged mapped lines) and added up
+    into partial sums per journal line key (integer øre), then the partials into the journals.
+    :meth:`GroupedJournals.write_lineage` calls ``groups()`` a second time: a source line's
+    journal line is only known once every group was added up. The journals and the lineage
+    equal :func:`build_journals`' on the whole frame.
+    """
+    keys = _line_keys(mappings)
+    partials: list[pd.DataFrame] = []
+    heads: list[pd.DataFrame] = []
+    for lines in groups():
+        mapped = map_lines(lines, mappings)
+        if on_mapped is not None:
+            on_mapped(mapped)
+        partials.append(_aggregate(mapped, keys)[0].drop(columns="agg_id"))
+        heads.append(_headers(mapped))
+    if not partials:
+        return GroupedJournals((), groups, mappings, pd.DataFrame(), {}, {})
+    agg, headers = _combine(partials, heads, keys)
+    del partials, heads
+    journals, parts_of, zero_home = _journals(agg, headers, mappings, settings, line_limit)
+    ids = agg[[*_JOURNAL_GROUP, *keys, "side", "agg_id"]]
+    return GroupedJournals(tuple(journals), groups, mappings, ids, parts_of, zero_home)
+
+
+@dataclass(frozen=True)
+class GroupedJournals:
+    """:func:`build_journals_grouped`' journals, and where each source line went (the key
+    columns of every aggregated line with its ``agg_id``, the journal lines of each)."""
+
+    journals: tuple[Journal, ...]
+    groups: Callable[[], Iterable[pd.DataFrame]]
+    mappings: Mappings
+    ids: pd.DataFrame
+    parts_of: dict[int, list[tuple[str, int, int]]]
+    zero_home: dict[int, tuple[str, int]]
+
+    def write_lineage(
+        self,
+        sink: Callable[[pd.DataFrame], None],
+        *,
+        on_mapped: Callable[[pd.DataFrame], None] | None = None,
+    ) -> int:
+        """Hand each group's lineage (:data:`LINEAGE_COLUMNS`) to ``sink`` (and its mapped lines
+        to ``on_mapped``); returns how many source lines there were."""
+        by = [c for c in self.ids.columns if c != "agg_id"]
+        cutter = _Apportioner({i: p for i, p in self.parts_of.items() if len(p) > 1})
+        offset = 0
+        for lines in self.groups():
+            mapped = map_lines(lines, self.mappings)
+            if on_mapped is not None:
+                on_mapped(mapped)
+            found = mapped[by].merge(self.ids, on=by, how="left", sort=False)["agg_id"]
+            lineage = _lineage(
+                mapped,
+                found.to_numpy(),
+                self.parts_of,
+                self.zero_home,
+                offset=offset,
+                cutter=cutter,
+            )
+            sink(lineage)
+            offset += len(mapped)
+        return offset
+
+
+class _Apportioner:
+    """:func:`~ukg_visma.gl.split.apportion` fed a group at a time: where each cut line's
+    parts stand is carried from one group of source lines to the next."""
+
+    def __init__(self, cut: dict[int, list[tuple[str, int, int]]]) -> None:
+        self.cut = cut
+        self._state = {item: (0, parts[0][2]) for item, parts in cut.items()}
+
+    def take(self, item: int, amounts: Sequence[int]) -> list[tuple[int, int, int]]:
+        parts = [a for _, _, a in self.cut[item]]
+        j, room = self._state[item]
+        rows: list[tuple[int, int, int]] = []
+        for i, amount in enumerate(amounts):
+            if amount == 0:
+                rows.append((i, min(j, len(parts) - 1), 0))
+                continue
+            while amount:
+                while room == 0:
+                    j += 1
+                    room = parts[j]
+                part = min(amount, room)
+                rows.append((i, j, part))
+                amount -= part
+                room -= part
+        self._state[item] = (j, room)
+        return rows
+
+
+def _journals(
+    agg: pd.DataFrame,
+    headers: Mapping[Any, Mapping[str, Any]],
+    mappings: Mappings,
+    settings: Settings,
+    line_limit: int | None,
+) -> tuple[list[Journal], dict[int, list[tuple[str, int, int]]], dict[int, tuple[str, int]]]:
+    """The journals of the aggregated lines, and where each aggregated line went."""
     limit = line_limit or settings.payroll.line_limit
     keys = _line_keys(mappings)
     segs = segment_columns(mappings)
     seg_ids = [int(c.split("_")[1]) for c in segs]
-    agg, agg_id = _aggregate(mapped, keys)
-    headers = (
-        mapped.groupby(_JOURNAL_GROUP, sort=True)
-        .agg(
-            gl_run_datetime=("gl_run_datetime", "min"),
-            period_start=("period_start", "min"),
-            period_end=("period_end", "max"),
-        )
-        .to_dict("index")
-    )
-    groups = mapped.groupby(_JOURNAL_GROUP, sort=True)["pay_group"].unique()
-    for group, values in groups.items():
-        headers[group]["pay_groups"] = tuple(sorted(str(v) for v in values if v))
     journals: list[Journal] = []
     parts_of: dict[int, list[tuple[str, int, int]]] = {}  # agg_id → [(key, line no, øre)]
     zero_home: dict[int, tuple[str, int]] = {}  # zero-amount agg line → journal it belongs to
@@ -295,8 +454,7 @@ def build_journals(
         for item, r in rows.items():
             if r.amount_ore == 0:
                 zero_home[item] = (first_key, 0)
-    lineage = _lineage(mapped, agg_id, parts_of, zero_home)
-    return tuple(journals), lineage
+    return journals, parts_of, zero_home
 
 
 def _lineage(
@@ -304,6 +462,9 @@ def _lineage(
     agg_id: np.ndarray,
     parts_of: dict[int, list[tuple[str, int, int]]],
     zero_home: dict[int, tuple[str, int]],
+    *,
+    offset: int = 0,
+    cutter: _Apportioner | None = None,
 ) -> pd.DataFrame:
     src = pd.DataFrame(
         {
@@ -311,7 +472,7 @@ def _lineage(
             "side": mapped["side"].array,
             "amount_ore": mapped["amount_ore"].to_numpy(),
             "agg_id": agg_id,
-            "order": np.arange(len(mapped)),
+            "order": np.arange(offset, offset + len(mapped)),
         }
     )
     single = {item: p[0][:2] for item, p in parts_of.items() if len(p) == 1}
@@ -326,7 +487,13 @@ def _lineage(
         if len(parts) == 1:
             continue
         sources = src[src["agg_id"] == item].sort_values("order")
-        cut = apportion(sources["amount_ore"].tolist(), [a for _, _, a in parts])
+        if sources.empty:
+            continue
+        amounts = sources["amount_ore"].tolist()
+        if cutter is None:
+            cut = apportion(amounts, [a for _, _, a in parts])
+        else:
+            cut = cutter.take(item, amounts)
         keys = sources["source_key"].to_numpy()
         rows.append(
             pd.DataFrame(

@@ -30,7 +30,7 @@ from ukg_visma.money import format_ore, to_decimal
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import SegmentSetting, Settings
 
-__all__ = ["Finding", "JournalValidationError", "ValidationReport", "validate"]
+__all__ = ["Finding", "JournalValidationError", "ValidationReport", "named_rows", "validate"]
 
 ACCOUNTS_CSV = "include/mappings/accounts.csv"
 COST_CENTERS_CSV = "include/mappings/cost_centers.csv"
@@ -53,6 +53,7 @@ class _Collector:
     def __init__(self, mapped: pd.DataFrame) -> None:
         self.mapped = mapped
         self.findings: list[Finding] = []
+        self.named = np.zeros(len(mapped), dtype=bool)  # rows some finding names
         self._codes: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
 
     def eq(self, column: str, value: str) -> np.ndarray:
@@ -75,6 +76,8 @@ class _Collector:
         count: int | None = None,
     ) -> None:
         rows = _rows(self.mapped, mask) if mask is not None else pd.DataFrame(columns=ROW_COLUMNS)
+        if mask is not None:
+            self.named |= np.asarray(mask, dtype=bool)
         n = count if count is not None else len(rows)
         self.findings.append(Finding(rule, severity, subject, problem, fix, n, rows))
 
@@ -282,11 +285,10 @@ def _check_projects(c: _Collector, catalog: VismaCatalog) -> None:
 
 
 def _check_period(
-    c: _Collector, catalog: VismaCatalog, period: PayPeriod, closed_period: str
+    c: _Collector, catalog: VismaCatalog, period: PayPeriod, closed_period: str, n: int
 ) -> None:
     pid = period.visma_period_id
     found = catalog.periods.get(pid)
-    n = len(c.mapped)
     if found is not None and not found.open and closed_period == "post_to_next_open_period":
         target = next_open_period(catalog.periods, pid)
         if target is not None:
@@ -367,13 +369,53 @@ def validate(
     period: PayPeriod | str,
     *,
     settings: Settings,
+    source_lines: int | None = None,
 ) -> ValidationReport:
     """Every rule, every row; the report is ``ok`` only when nothing may stop the posting.
 
     ``mapped_lines`` is :func:`ukg_visma.gl.transform.map_lines`' frame, ``journals`` what
-    :func:`~ukg_visma.gl.transform.build_journals` made of it.
+    :func:`~ukg_visma.gl.transform.build_journals` made of it. ``source_lines``: how many lines
+    the period has when ``mapped_lines`` holds only the :func:`named_rows` of each group.
     """
     p = as_period(period)
+    n = len(mapped_lines) if source_lines is None else source_lines
+    c = _collect(mapped_lines, journals, catalog, p, settings, n)
+    findings = sorted(c.findings, key=lambda f: f.severity != "error")  # errors first, stable
+    return ValidationReport(
+        period=p.key,
+        findings=tuple(findings),
+        source_lines=n,
+        journals=len(journals),
+        journal_lines=sum(len(j.lines) for j in journals),
+    )
+
+
+def named_rows(
+    mapped_lines: pd.DataFrame,
+    catalog: VismaCatalog,
+    period: PayPeriod | str,
+    *,
+    settings: Settings,
+) -> pd.DataFrame:
+    """The rows of one group of mapped lines that some line rule names (usually none).
+
+    Why this is enough: every line rule is a test of one row against the mappings and the
+    catalog, so a row no rule names in its group is named by none in the whole period;
+    :func:`validate` on the named rows of every group (with ``source_lines``, the period's
+    line count) gives the whole period's report, row for row, without holding its lines.
+    """
+    c = _collect(mapped_lines, (), catalog, as_period(period), settings, len(mapped_lines))
+    return mapped_lines.loc[c.named]
+
+
+def _collect(
+    mapped_lines: pd.DataFrame,
+    journals: Sequence[Journal],
+    catalog: VismaCatalog,
+    p: PayPeriod,
+    settings: Settings,
+    n: int,
+) -> _Collector:
     segments = sorted(settings.segments, key=lambda s: s.segment_id)
     c = _Collector(mapped_lines)
     checks: list[Callable[[], None]] = [
@@ -381,7 +423,7 @@ def validate(
         lambda: _check_accounts(c, catalog, settings.company.currency),
         lambda: _check_segments(c, catalog, segments),
         lambda: _check_projects(c, catalog),
-        lambda: _check_period(c, catalog, p, settings.payroll.closed_period),
+        lambda: _check_period(c, catalog, p, settings.payroll.closed_period, n),
         lambda: _check_journals(c, journals, p),
     ]
     for check in checks:
@@ -397,11 +439,4 @@ def validate(
             ignored,
             severity="warning",
         )
-    findings = sorted(c.findings, key=lambda f: f.severity != "error")  # errors first, stable
-    return ValidationReport(
-        period=p.key,
-        findings=tuple(findings),
-        source_lines=len(mapped_lines),
-        journals=len(journals),
-        journal_lines=sum(len(j.lines) for j in journals),
-    )
+    return c

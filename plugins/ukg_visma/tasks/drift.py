@@ -75,6 +75,7 @@ def _rows(employees: pd.DataFrame | Iterable[Any]) -> pd.DataFrame | list[Mappin
 def check_drift(
     *,
     gl_lines: pd.DataFrame | None = None,
+    gl_codes: pd.DataFrame | None = None,
     employees: pd.DataFrame | Iterable[Any] | None = None,
     visma: VismaHook | None = None,
     visma_segments: Mapping[str, Any] | None = None,
@@ -90,15 +91,18 @@ def check_drift(
     ``settings``/``mapping`` default to ``settings.yaml`` and the mapping files. Drift is logged
     as a warning; it does not raise.
     """
-    if (gl_lines is None) == (employees is None):
-        raise ValueError("check_drift needs exactly one of gl_lines or employees")
+    if sum(x is not None for x in (gl_lines, gl_codes, employees)) != 1:
+        raise ValueError("check_drift needs exactly one of gl_lines, gl_codes or employees")
     settings = settings or load_settings()
     mapping = mapping or load_mappings(settings=settings)
     if visma_segments is None:
         if visma is None:
             raise ValueError("check_drift needs visma_segments or a Visma hook to read them")
         visma_segments = visma.subaccount_dimension()
-    if gl_lines is not None:
+    if gl_codes is not None:  # codes_from_gl_lines per group of lines, counted (count_seen)
+        seen = gl_codes
+        source = source or "the UKG GL export"
+    elif gl_lines is not None:
         seen = codes_from_gl_lines(gl_lines, settings)
         source = source or "the UKG GL export"
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from types import TracebackType
 from typing import IO, Any
 
@@ -123,6 +124,36 @@ def read_frame(
         columns = [c for c in (columns or names) if c not in without]
         data.seek(0)
     return pd.read_parquet(data, columns=columns)
+
+
+def read_groups(
+    uri: str,
+    *,
+    columns: list[str] | None = None,
+    without: tuple[str, ...] = (),
+    rows: int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """A staged frame a row group at a time (``rows``: at most that many rows a piece instead),
+    so a step can go through a million GL lines holding one group of them."""
+    import pyarrow.parquet as pq
+
+    with ObjectStoragePath(uri).open("rb") as fh:
+        parquet = pq.ParquetFile(fh)
+        columns = [c for c in (columns or parquet.schema_arrow.names) if c not in without]
+        if rows is None:
+            for group in range(parquet.num_row_groups):
+                yield parquet.read_row_group(group, columns=columns).to_pandas()
+        else:
+            for batch in parquet.iter_batches(batch_size=rows, columns=columns):
+                yield batch.to_pandas()
+
+
+def columns(uri: str) -> list[str]:
+    """The column names of a staged frame (read from its footer, not its rows)."""
+    import pyarrow.parquet as pq
+
+    with ObjectStoragePath(uri).open("rb") as fh:
+        return list(pq.ParquetFile(fh).schema_arrow.names)
 
 
 def exists(uri: str) -> bool:

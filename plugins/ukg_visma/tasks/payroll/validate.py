@@ -8,19 +8,21 @@ The validation report names every bad UKG row, whatever the outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ukg_visma.alignment import codes_from_gl_lines, count_seen
+from ukg_visma.alignment.drift import blank
 from ukg_visma.audit import records
 from ukg_visma.gl.approval import approval_prompt, journals_markdown
 from ukg_visma.gl.catalog import VismaCatalog
 from ukg_visma.gl.completeness import BLOCK_KIND
 from ukg_visma.gl.findings import JournalValidationError, ValidationReport
 from ukg_visma.gl.journal import Journal
-from ukg_visma.gl.transform import transform
-from ukg_visma.gl.validate import validate
+from ukg_visma.gl.transform import build_journals_grouped
+from ukg_visma.gl.validate import named_rows, validate
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
@@ -98,8 +100,13 @@ def transform_and_validate(
     catalog_uri: str,
     settings: Settings,
     mappings: Mappings,
+    *,
+    rows: int | None = None,
 ) -> dict[str, Any]:
     """Map, aggregate, split and validate; on any error fail before anything is posted.
+
+    Works a row group of the staged lines at a time (``rows``: pieces of at most that many
+    rows instead), so the step's memory does not grow with the pay run.
 
     Stages the full journals of every run's latest GL version (the plan step compares them with
     what Visma holds) and returns their count and totals. The validation report is written
@@ -121,17 +128,50 @@ def transform_and_validate(
             "approval": f"**Pay period {ctx.period.key}**: nothing to post; UKG voided "
             f"{len(voided)} pay run(s) — approving reverses what Visma holds for them.",
         }
-    # the content hashes are the audit's, not the transform's: not held while mapping
-    lines = staging.read_frame(extracted["lines"], without=("source_hash",))
-    result = transform(lines, mappings, settings)
+    uri = extracted["lines"]
     catalog = VismaCatalog.from_api(**raw_catalog)
-    report = validate(result.mapped, result.journals, catalog, ctx.period, settings=settings)
+    # A group of staged lines at a time (bounded memory): each group is mapped, the rows a rule
+    # names kept (usually none), and added up into partial journal sums (gl.transform).
+    named: list[pd.DataFrame] = []
+    seen_codes: list[pd.DataFrame] = []
+    # whether the export carries systemIds at all decides how drift names a line: read first
+    system_ids = any(
+        not blank(g["system_id"]).all() for g in staging.read_groups(uri, columns=["system_id"])
+    )
+    blocks: dict[str, None] = {}
+    seen = [0]
+
+    def check(mapped: pd.DataFrame) -> None:
+        seen[0] += len(mapped)
+        named.append(named_rows(mapped, catalog, ctx.period, settings=settings))
+        blocks.update(dict.fromkeys(block_keys(mapped)))
+        codes = codes_from_gl_lines(mapped, settings, system_ids=system_ids)
+        seen_codes.append(count_seen(codes))
+
+    def groups() -> Iterator[pd.DataFrame]:
+        # the content hashes are the audit's, not the transform's: not held while mapping
+        return staging.read_groups(uri, without=("source_hash",), rows=rows)
+
+    grouped = build_journals_grouped(groups, mappings, settings, on_mapped=check)
     # The same drift check the employee sync runs every few hours, here on the GL export:
     # its report names each org code without a mapping or an active Visma value.
     drift = check_drift(
-        gl_lines=lines, visma_segments=raw_catalog["dimension"], settings=settings, mapping=mappings
+        gl_codes=count_seen(pd.concat(seen_codes, ignore_index=True)),
+        visma_segments=raw_catalog["dimension"],
+        settings=settings,
+        mapping=mappings,
     )
+    seen_codes.clear()
     write_report(settings, ctx, "mapping_drift", markdown=drift.markdown)
+    report = validate(
+        pd.concat(named, ignore_index=True),
+        grouped.journals,
+        catalog,
+        ctx.period,
+        settings=settings,
+        source_lines=seen[0],
+    )
+    named.clear()
     paths = write_report(
         settings,
         ctx,
@@ -144,7 +184,7 @@ def transform_and_validate(
         _audit_validation(engine, ctx, report, extracted["lines"])
         raise JournalValidationError(report)
 
-    journals = list(result.journals)
+    journals = list(grouped.journals)
     pid = ctx.period.visma_period_id
     found = catalog.periods.get(pid)
     if found is not None and not found.open and settings.payroll.closed_period != "fail":
@@ -154,15 +194,18 @@ def transform_and_validate(
             for j in journals
         ]
     link = report_href(PAYROLL_DAG_ID, ctx.run_key, base_url=airflow_base_url())
-    staging.write_frame(ctx.run_key, "mapped", result.mapped)
-    staging.write_frame(ctx.run_key, "lineage", result.lineage)
+    with (
+        staging.FrameStage(ctx.run_key, "mapped") as mapped_stage,
+        staging.FrameStage(ctx.run_key, "lineage") as lineage_stage,
+    ):
+        grouped.write_lineage(lineage_stage.write, on_mapped=mapped_stage.write)
     staging.write_json(ctx.run_key, "journals", [j.model_dump(mode="json") for j in journals])
     # What approving posts, per account × cost centre × project: the run report's first section
     # while the run waits for a controller (the prompt links there).
     segment_names = {s.segment_id: s.name for s in sorted(settings.segments, key=_segment_id)}
     table, table_csv = journals_markdown(ctx.period.key, journals, segment_names)
     write_report(settings, ctx, "journals", markdown=table, csv=table_csv)
-    records.set_status(engine, ctx.audit_run_id, BLOCK_KIND, block_keys(lines), "validated")
+    records.set_status(engine, ctx.audit_run_id, BLOCK_KIND, list(blocks), "validated")
     return {
         "period": ctx.period.key,
         "journals": len(journals),
