@@ -95,7 +95,8 @@ def ukg_visma_cost_center_alignment() -> None:
         from ukg_visma.tasks.alignment import steps as a
 
         run = a.AlignmentRun.from_context(context)
-        return a.verify(r.ukg_hook(), r.visma_hook(), r.audit(), ref, run, load_settings())
+        refused = ukg_done.get("ukg_refused", [])
+        return a.verify(r.ukg_hook(), r.visma_hook(), r.audit(), ref, run, load_settings(), refused)
 
     ref = plan()
     visma_done = apply_to_visma(ref)

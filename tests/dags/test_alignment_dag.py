@@ -84,7 +84,7 @@ def test_default_run_only_plans_then_an_applied_run_aligns(sandbox, aligned_env)
 
 
 def test_with_ukg_writes_on_the_dag_creates_org_levels_in_one_array_post(
-    sandbox, airflow_db, monkeypatch, tmp_path
+    sandbox, airflow_db, monkeypatch, tmp_path, capfd
 ):
     """Visma has cost centres UKG lacks: one published array POST (207), each created item in
     UKG's org levels, one refused item (description over 25 characters) named in the task's
@@ -124,3 +124,8 @@ def test_with_ukg_writes_on_the_dag_creates_org_levels_in_one_array_post(
     assert str(applied.state) == "failed", states
     assert states["apply_to_ukg"] == "success"
     assert [t for t, st in states.items() if st == "failed"] == ["verify"], states
+    # verify's failure names the refused item (level, code, UKG's message), not a guess
+    out, err = capfd.readouterr()
+    logged = out + err
+    assert f"UKG refused {finding}" in logged, logged[-2000:]
+    assert "another writer" not in logged

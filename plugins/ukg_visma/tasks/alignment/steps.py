@@ -195,8 +195,13 @@ def verify(
     ref: dict[str, Any],
     run: AlignmentRun,
     settings: Settings,
+    ukg_refused: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Re-read, re-plan (must be empty), write the generated mapping and the result report."""
+    """Re-read, re-plan (must be empty), write the generated mapping and the result report.
+
+    ``ukg_refused`` are the items UKG refused in apply (level, code, UKG's message): when the
+    fresh plan still has writes, they are named, so the operator sees why without the logs.
+    """
     planned, planned_departments = _load_plan(ref)
     if run.dry_run:
         summary = {**ref["counts"], "dry_run": True, "report": ref["report"]["markdown"]}
@@ -207,10 +212,22 @@ def verify(
     again, departments = _make_plan(ukg, sides, settings, mapping)
     if again.has_writes or departments.creates:
         counts = _counts(again, departments)
-        records.finish_run(engine, run.audit_run_id, "failed", {"left_after_apply": counts})
+        refused = list(ukg_refused or [])
+        records.finish_run(
+            engine,
+            run.audit_run_id,
+            "failed",
+            {"left_after_apply": counts, "ukg_refused": refused},
+        )
+        if refused:
+            raise AlignmentNotConvergedError(
+                f"after applying, a fresh plan still writes {counts}: UKG refused "
+                + "; ".join(refused)
+                + "; fix the item (in Visma or UKG) and clear the run to apply again"
+            )
         raise AlignmentNotConvergedError(
             f"after applying, a fresh plan still writes {counts}: another writer changed a side "
-            "meanwhile, or a write was rejected; clear the run to apply again"
+            "meanwhile; clear the run to apply again"
         )
     merge = merge_generated_rows(again, mapping)
     target = mappings_dir() / GENERATED_COST_CENTERS
