@@ -88,8 +88,18 @@ def apportion(sources: Sequence[int], parts: Sequence[int]) -> list[tuple[int, i
     """
     if sum(sources) != sum(parts):
         raise ValueError("source amounts and part amounts differ")
+    rows, _ = apportion_from(sources, parts, (0, parts[0] if parts else 0))
+    return rows
+
+
+def apportion_from(
+    sources: Sequence[int], parts: Sequence[int], at: tuple[int, int]
+) -> tuple[list[tuple[int, int, int]], tuple[int, int]]:
+    """:func:`apportion` resumed: ``at`` is ``(part index, øre left in it)`` where the previous
+    sources stopped; returns the rows and where these sources stop (a group-wise reader feeds
+    one line's sources a group at a time)."""
     rows: list[tuple[int, int, int]] = []
-    j, room = 0, parts[0] if parts else 0
+    j, room = at
     for i, amount in enumerate(sources):
         if amount == 0:
             rows.append((i, min(j, len(parts) - 1), 0))
@@ -102,4 +112,4 @@ def apportion(sources: Sequence[int], parts: Sequence[int]) -> list[tuple[int, i
             rows.append((i, j, take))
             amount -= take
             room -= take
-    return rows
+    return rows, (j, room)

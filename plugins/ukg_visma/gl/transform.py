@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from ukg_visma.gl.columns import factorize, from_codes
 from ukg_visma.gl.export_frame import gl_frame
 from ukg_visma.gl.journal import Journal, JournalKey, JournalLine, run_version
-from ukg_visma.gl.split import apportion, split_balanced
+from ukg_visma.gl.split import apportion, apportion_from, split_balanced
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import SegmentSetting, Settings
 
@@ -343,21 +343,7 @@ class _Apportioner:
 
     def take(self, item: int, amounts: Sequence[int]) -> list[tuple[int, int, int]]:
         parts = [a for _, _, a in self.cut[item]]
-        j, room = self._state[item]
-        rows: list[tuple[int, int, int]] = []
-        for i, amount in enumerate(amounts):
-            if amount == 0:
-                rows.append((i, min(j, len(parts) - 1), 0))
-                continue
-            while amount:
-                while room == 0:
-                    j += 1
-                    room = parts[j]
-                part = min(amount, room)
-                rows.append((i, j, part))
-                amount -= part
-                room -= part
-        self._state[item] = (j, room)
+        rows, self._state[item] = apportion_from(amounts, parts, self._state[item])
         return rows
 
 

@@ -173,7 +173,23 @@ class UkgHook(ApiHook):
 
         A generator: a 10,000-row export is held one page at a time.
         """
-        for page in ukg_pages(
+        for page in self._pages(
+            path, params, per_page, page_param, max_pages=max_pages, expect=expect
+        ):
+            yield from page
+
+    def _pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        per_page: int,
+        page_param: str,
+        *,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        expect: Expect | None = None,
+    ) -> Iterator[list[dict]]:
+        """Every page of a paged read, as a list of its records, to the last one."""
+        return ukg_pages(
             functools.partial(self._fetch_page, expect=expect),
             path,
             params,
@@ -181,8 +197,7 @@ class UkgHook(ApiHook):
             page_param=page_param,
             service=self.service,
             max_pages=max_pages,
-        ):
-            yield from page
+        )
 
     # -- the API, by name (all reads; every list is read to its last page) -------------------
     def _gl_params(self, run_id: str | None, block: int, most_recent: bool) -> dict[str, Any]:
@@ -311,13 +326,8 @@ class UkgHook(ApiHook):
         caller keeps that budget (``employees.feed_budget``, ``audit.feed_calls``), not the hook.
         """
         params = {"startDate": ukg_instant(start), "endDate": ukg_instant(end)}
-        yield from ukg_pages(
-            functools.partial(self._fetch_page, expect=EMPLOYEE_PAGE),
-            EMPLOYEE_CHANGES,
-            params,
-            per_page=per_page,
-            page_param=EMPLOYEE_CHANGES_PAGE_PARAM,
-            service=self.service,
+        yield from self._pages(
+            EMPLOYEE_CHANGES, params, per_page, EMPLOYEE_CHANGES_PAGE_PARAM, expect=EMPLOYEE_PAGE
         )
 
     def employee_changes(
