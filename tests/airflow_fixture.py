@@ -71,6 +71,23 @@ def airflow_db(migrated_template: Path) -> str:
     return str(home)
 
 
+def deployment_env(home: Path, store: Path) -> dict[str, str]:
+    """The environment of a process that is a deployment of its own: its Airflow home (metadata
+    DB at the default place), its own SQLite audit store, and the test helpers a ``-c`` script
+    imports (``tests/dags``, ``tests/shared``) on its path."""
+    tests = Path(__file__).resolve().parent
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "UKG_VISMA_AUDIT_URL": f"sqlite:///{store}",
+        "PYTHONPATH": os.pathsep.join(
+            [str(tests / "dags"), str(tests / "shared"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    return env
+
+
 @pytest.fixture
 def airflow_home(migrated_template: Path) -> Callable[[Path], Path]:
     """``airflow_home(path)``: a private Airflow home at ``path`` holding a migrated metadata DB

@@ -188,6 +188,23 @@ class Sandbox:
     def url(self, server: str) -> str:
         return self._proc(server).url
 
+    def ukg_client_auth(self) -> tuple[dict[str, str], tuple[str, str] | None]:
+        """Headers and basic auth for a plain HTTP client of UKG's API (not the package's hook):
+        the customer API key, and basic auth or a bearer token, as the sandbox is configured."""
+        creds = self.credentials["ukg"]
+        headers = {"US-Customer-Api-Key": creds["customer_api_key"]}
+        if "basic_user" in creds:
+            return headers, (creds["basic_user"], creds["basic_password"])
+        token = httpx.post(
+            f"{self.ukg_url}/signin/oauth2/t/{creds['tenant_alias']}/access_token",
+            json={
+                "client_id": creds["client_id"],
+                "client_secret": creds["client_secret"],
+                "grant_type": "client_credentials",
+            },
+        ).json()["access_token"]
+        return {**headers, "Authorization": f"Bearer {token}"}, None
+
     # ---- admin calls -----------------------------------------------------------------
     def _admin(self, server: str, method: str, path: str, json: Any = None) -> Any:
         path = path.lstrip("/")

@@ -14,12 +14,12 @@ fresh store finds nothing to create and its headcount check passes.
 from __future__ import annotations
 
 import collections
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from airflow_fixture import deployment_env
 from sandbox_fixture import configure
 
 HERE = Path(__file__).resolve().parent
@@ -51,15 +51,7 @@ def world(sandbox, airflow_db, monkeypatch, tmp_path):
 
 
 def _start(name: str, tmp: Path, airflow_home) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(airflow_home(tmp / f"home-{name}")),
-        "UKG_VISMA_AUDIT_URL": f"sqlite:///{tmp / f'audit-{name}.db'}",
-        "PYTHONPATH": os.pathsep.join(
-            [str(HERE), str(HERE.parent / "shared"), os.environ.get("PYTHONPATH", "")]
-        ),
-    }
-    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    env = deployment_env(airflow_home(tmp / f"home-{name}"), tmp / f"audit-{name}.db")
     log = (tmp / f"run-{name}.log").open("w")
     return subprocess.Popen(
         [sys.executable, "-c", SCRIPT],

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from airflow_fixture import deployment_env
 from ledger_truth import (
     OFF_CYCLE,
     PERIOD,
@@ -50,17 +51,7 @@ sys.exit(0 if str(dagrun.state) == "success" else 3)
 
 
 def _start(name: str, tmp: Path, airflow_home, store: Path | None = None) -> subprocess.Popen:
-    home = airflow_home(tmp / f"home-{name}")
-    store = store or tmp / f"audit-{name}.db"
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "UKG_VISMA_AUDIT_URL": f"sqlite:///{store}",
-        "PYTHONPATH": os.pathsep.join(
-            [str(HERE), str(HERE.parent / "shared"), os.environ.get("PYTHONPATH", "")]
-        ),
-    }  # fmt: skip
-    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    env = deployment_env(airflow_home(tmp / f"home-{name}"), store or tmp / f"audit-{name}.db")
     log = (tmp / f"run-{name}.log").open("w")
     return subprocess.Popen(
         [sys.executable, "-c", SCRIPT, PERIOD, f"{REGULAR},{OFF_CYCLE}"],
@@ -214,12 +205,7 @@ def test_reverse_requests_at_once_from_separate_stores_reverse_once(
     procs = {}
     for i in range(requests):
         name = f"rev{i}"
-        env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(airflow_home(tmp_path / f"home-{name}")),
-            "UKG_VISMA_AUDIT_URL": f"sqlite:///{tmp_path}/audit-{name}.db",
-        }
-        env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+        env = deployment_env(airflow_home(tmp_path / f"home-{name}"), tmp_path / f"audit-{name}.db")
         log = (tmp_path / f"run-{name}.log").open("w")
         procs[name] = subprocess.Popen(
             [sys.executable, "-c", REVERSE, original["batchNumber"]],

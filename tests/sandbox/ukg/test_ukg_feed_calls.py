@@ -38,19 +38,7 @@ def test_the_admin_route_reports_what_the_server_saw(sandbox):
     import httpx
 
     sandbox.reset(scenario="manufacturer", seed=3, employees=5, gl_runs=False)
-    creds = sandbox.credentials["ukg"]
-    headers = {"US-Customer-Api-Key": creds["customer_api_key"]}
-    auth = (creds["basic_user"], creds["basic_password"]) if "basic_user" in creds else None
-    if auth is None:
-        token = httpx.post(
-            f"{sandbox.ukg_url}/signin/oauth2/t/{creds['tenant_alias']}/access_token",
-            json={
-                "client_id": creds["client_id"],
-                "client_secret": creds["client_secret"],
-                "grant_type": "client_credentials",
-            },
-        ).json()["access_token"]
-        headers["Authorization"] = f"Bearer {token}"
+    headers, auth = sandbox.ukg_client_auth()
     params = {"startDate": "2026-01-01T00:00:00Z", "endDate": "2026-01-02T00:00:00Z"}
     for _ in range(2):
         got = httpx.get(f"{sandbox.ukg_url}{FEED}", params={**params, "page": 1, "per_page": 50},

@@ -132,19 +132,7 @@ def ukg_employees(sandbox: Any) -> dict[str, dict[str, Any]]:
     carries ``employeeId`` and ``employeeStatus`` (the same values) for the tests' comparisons."""
     import httpx
 
-    creds = sandbox.credentials["ukg"]
-    headers = {"US-Customer-Api-Key": creds["customer_api_key"]}
-    auth = (creds["basic_user"], creds["basic_password"]) if "basic_user" in creds else None
-    if auth is None:
-        token = httpx.post(
-            f"{sandbox.ukg_url}/signin/oauth2/t/{creds['tenant_alias']}/access_token",
-            json={
-                "client_id": creds["client_id"],
-                "client_secret": creds["client_secret"],
-                "grant_type": "client_credentials",
-            },
-        ).json()["access_token"]
-        headers["Authorization"] = f"Bearer {token}"
+    headers, auth = sandbox.ukg_client_auth()
     out: dict[str, dict[str, Any]] = {}
     page = 1
     with httpx.Client(base_url=sandbox.ukg_url, headers=headers, auth=auth, timeout=60) as http:
