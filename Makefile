@@ -49,8 +49,8 @@ test: install
 
 # The whole-stack journeys (marker `journey`): a real api-server, scheduler, triggerer or
 # LocalExecutor, the fault-campaign slice, the 5,000-employee call budget, pay-period runs racing
-# as separate deployments. Minutes of process
-# start-up each, so not in `make test`; CI runs them right after it (.ci/run). `--dist loadfile`:
+# as separate deployments. Minutes of process start-up each, so not in `make test`; CI runs them
+# right after it (.ci/run). `--dist loadfile`:
 # a module's tests share one worker, so a module-scoped api-server starts once, not per worker.
 test-journeys: install
 	pytest -m "journey and not distributed" -n $(PYTEST_WORKERS) --dist loadfile
