@@ -67,7 +67,7 @@ def test_429_backoff_without_retry_after_stays_short(box):
     """tests/ukg_visma/hooks/test_hooks_ukg.py: backs off (>= 0.2 s), retries twice, succeeds."""
     box.faults("ukg", {"path": "^/configuration", "status": 429, "times": 2})
     started = time.monotonic()
-    assert UkgHook().get_json(ORG_LEVELS, {"per_page": 1})
+    assert UkgHook().get_json(ORG_LEVELS)
     assert time.monotonic() - started <= 3.5  # U(0.1, 1) + U(0.1, 2)
 
 
@@ -90,5 +90,5 @@ def test_a_slow_read_is_abandoned_at_the_read_timeout(box):
     """tests/ukg_visma/hooks/test_hooks_ukg.py: the slow read is retried once and succeeds."""
     box.faults("ukg", {"path": "^/configuration", "latency_ms": 1500, "times": 1})
     started = time.monotonic()
-    assert UkgHook(timeout=(1, 0.5), retry_policy=FAST).get_json(ORG_LEVELS, {"per_page": 1})
+    assert UkgHook(timeout=(1, 0.5), retry_policy=FAST).get_json(ORG_LEVELS)
     assert time.monotonic() - started < 1.4  # gave up on the slow answer after 0.5 s
