@@ -57,7 +57,10 @@ def ukg_visma_gl_export_events() -> None:
         from ukg_visma.tasks.payroll.gl_events import plan_period_runs as step
 
         return step(
-            runtime.ukg_hook(), runtime.audit(), company_code=SETTINGS.company.ukg_company_code
+            runtime.ukg_hook(),
+            runtime.audit(),
+            company_code=SETTINGS.company.ukg_company_code,
+            most_recent=SETTINGS.payroll.gl_most_recent,
         )
 
     @task

@@ -261,6 +261,7 @@ def extract(
     if warning:
         log.warning("AUDIT STORE NOT SHARED: %s", warning)
     readers = settings.payroll.gl_read_concurrency if settings is not None else DEFAULT_GL_READERS
+    most_recent = settings.payroll.gl_most_recent if settings is not None else True
     company = settings.company.ukg_company_code if settings is not None else None
     pay_dates = {str(r["runId"]): str(r["payDate"]) for r in live if r.get("payDate")}
     unread: list[str] = []  # listed as completed with a GL export, yet block 1 holds nothing
@@ -272,7 +273,8 @@ def extract(
     with staging.FrameStage(ctx.run_key, "gl_lines") as stage:
         for run in live:
             read_any = False
-            with closing(run_blocks(ukg, run["runId"], readers)) as reading:
+            blocks_of_run = run_blocks(ukg, run["runId"], readers, most_recent=most_recent)
+            with closing(blocks_of_run) as reading:
                 for _, lines in reading:
                     read_any = True
                     if company is not None:
