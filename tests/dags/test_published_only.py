@@ -11,6 +11,8 @@ results judged from Visma's state (and UKG's own GL versions), never from our au
   run with the opt-in UKG writes (one array POST, one whole-body PUT), judged from Visma's
   segment values and UKG's org levels;
 - ``ukg-visma ping`` and the hooks' ``test_connection()`` (the UI's Test button), OAuth and Basic.
+
+Visma's requests of the same runs are held to Visma's published operations the same way.
 """
 
 from __future__ import annotations
@@ -51,15 +53,20 @@ from ledger_truth import (  # noqa: E402
     visma_net,
 )
 from payroll_helpers import run_period, task_states  # noqa: E402
-from published_contract import unpublished  # noqa: E402
+from published_contract import VISMA_PUBLISHED, unpublished  # noqa: E402
 from sandbox_fixture import configure  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 
-def _ukg_seq(sandbox) -> int:
-    calls = sandbox.calls("ukg")
+def _ukg_seq(sandbox, server: str = "ukg") -> int:
+    calls = sandbox.calls(server)
     return calls[-1]["seq"] if calls else 0
+
+
+def _visma_unpublished(sandbox, since: int) -> list[str]:
+    """Visma's side of the same check: every request Visma received since ``since``."""
+    return unpublished(sandbox.calls("visma", since=since), VISMA_PUBLISHED)
 
 
 def _bumped(sandbox, run_id: str, ore: int) -> list[dict]:
@@ -73,7 +80,7 @@ def _bumped(sandbox, run_id: str, ore: int) -> list[dict]:
 
 
 def test_the_payroll_dag_uses_only_published_ukg_operations(payroll):
-    start = _ukg_seq(payroll)
+    start, visma_start = _ukg_seq(payroll), _ukg_seq(payroll, "visma")
     # a month: the regular and the off-cycle run
     dagrun = run_period(PERIOD)
     assert str(dagrun.state) == "success", task_states(dagrun)
@@ -98,6 +105,7 @@ def test_the_payroll_dag_uses_only_published_ukg_operations(payroll):
     calls = payroll.calls("ukg", since=start)
     assert {c["path"] for c in calls} >= {"/payroll/v2/general-ledger"}
     assert unpublished(calls) == []
+    assert _visma_unpublished(payroll, visma_start) == []
 
 
 def test_the_employee_sync_dag_uses_only_published_ukg_operations(
@@ -107,7 +115,7 @@ def test_the_employee_sync_dag_uses_only_published_ukg_operations(
 
     sandbox.reset(scenario="manufacturer", seed=19, employees=120, gl_runs=False)
     configure(monkeypatch, sandbox, tmp_path)  # the default feed budget
-    start = _ukg_seq(sandbox)
+    start, visma_start = _ukg_seq(sandbox), _ukg_seq(sandbox, "visma")
     runs = Runs()
     dagrun, states = runs.run()  # the initial load
     assert str(dagrun.state) == "success", states
@@ -139,6 +147,7 @@ def test_the_employee_sync_dag_uses_only_published_ukg_operations(
     assert feed["count"] == 1 and feed["violations"] == []  # UKG's view of the budget
     calls = sandbox.calls("ukg", since=start)
     assert unpublished(calls) == []
+    assert _visma_unpublished(sandbox, visma_start) == []
 
 
 ORG_LEVELS = "/configuration/v1/org-levels"
@@ -165,7 +174,7 @@ def test_the_alignment_dag_uses_only_published_ukg_operations(
         tmp_path,
         alignment={"write_cost_centers_to_ukg": True, "conflict_winner": "visma"},
     )
-    start = _ukg_seq(sandbox)
+    start, visma_start = _ukg_seq(sandbox), _ukg_seq(sandbox, "visma")
     visma_side = [
         {"operation": "Insert", "value": "390", "description": {"value": "Pilot line Mo i Rana"},
          "active": {"value": True}},
@@ -193,6 +202,7 @@ def test_the_alignment_dag_uses_only_published_ukg_operations(
               if c["method"] in {"POST", "PUT"} and "access_token" not in c["path"]]  # fmt: skip
     assert writes == [("POST", ORG_LEVELS, 207), ("PUT", f"{ORG_LEVELS}/3/110", 200)]
     assert unpublished(calls) == []
+    assert _visma_unpublished(sandbox, visma_start) == []
     reads = [c for c in calls if c["method"] == "GET" and c["path"] == ORG_LEVELS]
     assert reads and all(c["query"] == "" for c in reads)  # published without paging
 
@@ -212,7 +222,7 @@ def test_ping_and_test_connection_use_only_published_ukg_operations(
     basic = {**conn, "login": creds["basic_user"], "password": creds["basic_password"],
              "extra": {**conn["extra"], "auth_mode": "basic"}}  # fmt: skip
     monkeypatch.setenv("AIRFLOW_CONN_UKG_BASIC", json.dumps(basic))
-    start = _ukg_seq(sandbox)
+    start, visma_start = _ukg_seq(sandbox), _ukg_seq(sandbox, "visma")
 
     assert main(["ping"]) == 0, capsys.readouterr().out
     assert main(["ping", "--conn", "ukg_basic"]) == 0, capsys.readouterr().out
@@ -222,5 +232,6 @@ def test_ping_and_test_connection_use_only_published_ukg_operations(
 
     calls = sandbox.calls("ukg", since=start)
     assert unpublished(calls) == []
+    assert _visma_unpublished(sandbox, visma_start) == []
     probes = [c for c in calls if c["path"] == ORG_LEVELS]
     assert len(probes) == 4 and all(c["status"] == 200 and c["query"] == "" for c in probes)
