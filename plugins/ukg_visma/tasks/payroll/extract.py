@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -219,7 +219,7 @@ def extract(
     ukg: UkgHook,
     engine: Engine,
     ctx: PayrollRun,
-    runs: list[Mapping[str, Any]],
+    runs: Sequence[Mapping[str, Any]],
     settings: Settings | None = None,
 ) -> dict:
     """Read the period's GL export(s) block by block, prove completeness, stage the lines, audit
