@@ -56,6 +56,7 @@ raises a deadline alert. Every posted period emits the asset event `ukg_visma_pa
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
@@ -154,7 +155,7 @@ def ukg_visma_payroll_gl() -> None:
 
     @task
     @quiet_retries
-    def extract(runs: list[dict], **context) -> dict:
+    def extract(runs: list[dict[str, Any]], **context: Any) -> dict:
         from ukg_visma.lineage import report_gl_runs_read
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import extract as step
@@ -166,7 +167,7 @@ def ukg_visma_payroll_gl() -> None:
 
     @task
     @quiet_retries
-    def fetch_catalog(**context) -> str:
+    def fetch_catalog(**context: Any) -> str:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import validate as step
 
@@ -177,7 +178,7 @@ def ukg_visma_payroll_gl() -> None:
     @task(retries=0)
     @quiet_retries
     @explained(lambda exc, _: explain_validation_failure(exc))
-    def validate(extracted: dict, catalog_uri: str, **context) -> dict:
+    def validate(extracted: dict, catalog_uri: str, **context: Any) -> dict:
         """local-only: reads staging files and the mappings; fails before anything is posted."""
         from ukg_visma.mappings import load_mappings
         from ukg_visma.tasks import runtime
@@ -190,7 +191,7 @@ def ukg_visma_payroll_gl() -> None:
 
     @task
     @quiet_retries
-    def plan(validated: dict, catalog_uri: str, **context) -> list[dict]:
+    def plan(validated: dict, catalog_uri: str, **context: Any) -> list[dict]:
         """Reads what Visma holds for the period (once) and decides what is still to create."""
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import plan as step
@@ -212,7 +213,7 @@ def ukg_visma_payroll_gl() -> None:
     @task(retries=5, max_active_tis_per_dagrun=4)
     @quiet_retries
     @explained(lambda exc, kw: post_failure(exc, kw["ref"]))
-    def post_journal(ref: dict, **context) -> dict:
+    def post_journal(ref: dict, **context: Any) -> dict:
         from ukg_visma.lineage import report_journal_written
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import posting as step
@@ -236,7 +237,7 @@ def ukg_visma_payroll_gl() -> None:
     # dry runs and reversal-only runs emit none); downstream reporting DAGs schedule on it.
     @task(trigger_rule="none_failed", outlets=[PAYROLL_POSTED_ALIAS])
     @quiet_retries
-    def reconcile(posted: list[dict], **context) -> dict:
+    def reconcile(posted: list[dict], **context: Any) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import reconcile as step
         from ukg_visma.tasks.payroll.staged import staged_journals
@@ -262,8 +263,10 @@ def ukg_visma_payroll_gl() -> None:
         retries=3,
     ).output
     catalog = fetch_catalog()
-    validated = validate(extract(runs), catalog)
-    refs = plan(validated, catalog)
+    # Airflow's stubs type a @task call's arguments as the function's own parameters; at DAG
+    # wiring they are XComArgs, which Airflow resolves to those values before the task runs.
+    validated = validate(extract(runs), catalog)  # type: ignore[arg-type]
+    refs = plan(validated, catalog)  # type: ignore[arg-type]
     posted = post_journal.expand(ref=refs)
     if SETTINGS.payroll.approval_required:
         # A controller reads the numbers and approves before any money moves; "Reject" skips
@@ -282,16 +285,16 @@ def ukg_visma_payroll_gl() -> None:
         # A rejected period ends red (the decision, note and audit are written first): a month
         # never posted must not look done in the runs list, the calendar or the deadline alert.
         @task(trigger_rule="none_failed", retries=0)
-        def period_posted(**context) -> None:
+        def period_posted(**context: Any) -> None:
             from ukg_visma.tasks import runtime
             from ukg_visma.tasks.payroll.approval import DECISION_XCOM, require_posted
 
             decision = context["ti"].xcom_pull(task_ids="approve_posting", key=DECISION_XCOM)
             require_posted(runtime.run_context(context).period.key, decision)
 
-        reconcile(posted) >> period_posted()
+        reconcile(posted) >> period_posted()  # type: ignore[arg-type]
     else:
-        reconcile(posted)
+        reconcile(posted)  # type: ignore[arg-type]
 
 
 ukg_visma_payroll_gl()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -219,7 +219,7 @@ def extract(
     ukg: UkgHook,
     engine: Engine,
     ctx: PayrollRun,
-    runs: list[Mapping[str, Any]],
+    runs: Sequence[Mapping[str, Any]],
     settings: Settings | None = None,
 ) -> dict:
     """Read the period's GL export(s) block by block, prove completeness, stage the lines, audit
@@ -249,6 +249,7 @@ def extract(
     if warning:
         log.warning("AUDIT STORE NOT SHARED: %s", warning)
     readers = settings.payroll.gl_read_concurrency if settings is not None else DEFAULT_GL_READERS
+    most_recent = settings.payroll.gl_most_recent if settings is not None else True
     company = settings.company.ukg_company_code if settings is not None else None
     pay_dates = {str(r["runId"]): str(r["payDate"]) for r in live if r.get("payDate")}
     unread: list[str] = []  # listed as completed with a GL export, yet block 1 holds nothing
@@ -260,7 +261,8 @@ def extract(
     with staging.FrameStage(ctx.run_key, "gl_lines") as stage:
         for run in live:
             read_any = False
-            with closing(run_blocks(ukg, run["runId"], readers)) as reading:
+            blocks_of_run = run_blocks(ukg, run["runId"], readers, most_recent=most_recent)
+            with closing(blocks_of_run) as reading:
                 for _, lines in reading:
                     read_any = True
                     if company is not None:
