@@ -179,6 +179,7 @@ def _period_of(dag_run: Any) -> Any:
         param=conf.get("period") if isinstance(conf, Mapping) else None,
         partition_key=getattr(dag_run, "partition_key", None),
         data_interval_start=dag_run.data_interval_start,
+        data_interval_end=getattr(dag_run, "data_interval_end", None),
         run_type=str(getattr(run_type, "value", run_type)) if run_type else None,
     )
 
