@@ -49,7 +49,9 @@ run report.
    period: the run is red, the note says who rejected it and why, nothing is in Visma. After the
    fix, clear the run (all tasks) or trigger the period again: a new approval, then the posting.
 
-Replay = clear or retry the failed task: it repeats only what did not complete.
+Replay = clear or retry the failed task: it repeats only what did not complete. A retry of
+`post_journal` whose earlier try already settled its journal resumes from the batch number kept
+in Airflow's task state store (one read of that batch instead of listing the periods).
 
 **Alerts and assets** (`alerts` in `settings.yaml`, docs/alerts.md): a task that ends failed is
 e-mailed / sent to Slack; a period not posted by day `posting_deadline_day` of the next month
@@ -235,6 +237,8 @@ def ukg_visma_payroll_gl() -> None:
             owner=f"{ctx.run_key}/{ref['journal_key']}",
             release=SETTINGS.payroll.release,
             try_number=int(getattr(context.get("ti"), "try_number", 1) or 1),
+            # Airflow 3.3's task state store: a retry resumes from the winner kept there
+            store=context.get("task_state_store"),
         )
         report_journal_written(visma, ctx.period.key, ref, posted)  # no-op without OpenLineage
         return posted
