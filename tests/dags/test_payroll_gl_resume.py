@@ -148,13 +148,18 @@ def _probe(visma, tmp_path: Path) -> tuple[dict[str, Any], str]:
     return ref, f"scheduled__resume__{uuid.uuid4().hex[:6]}/{key}"
 
 
-def test_calls_a_retry_saves_with_the_lease(payroll, tmp_path):
-    """Try 1 posts and releases, then its worker dies before Airflow hears of it; try 2 runs on
-    another worker (its own audit store). Counted: every Visma call of try 2."""
+@pytest.mark.parametrize("case", ["died_after_release", "release_answer_lost"])
+def test_calls_a_retry_saves_with_the_lease(payroll, tmp_path, case):
+    """Counted: every Visma call of try 2, with and without the lease, by the sandbox.
+
+    - ``died_after_release``: try 1 posts and releases, then its worker dies before Airflow
+      hears of it; try 2 runs on another worker (its own audit store: no ledger row).
+    - ``release_answer_lost``: a proxy's page instead of the release (nothing released); try 2
+      runs with the same audit store (the ledger has the batch number)."""
     from ukg_visma.audit.store import get_engine
     from ukg_visma.hooks.visma import VismaHook
     from ukg_visma.periods import PayPeriod
-    from ukg_visma.tasks.payroll.posting import post_journal
+    from ukg_visma.tasks.payroll.posting import PostingOutcomeUnknownError, post_journal
 
     visma = VismaHook()
     period = PayPeriod.parse("2026-10")
@@ -162,28 +167,33 @@ def test_calls_a_retry_saves_with_the_lease(payroll, tmp_path):
     for lease in (False, True):
         ref, owner = _probe(visma, tmp_path)
         store = MemoryStore()
+        shared = get_engine(f"sqlite:///{tmp_path}/audit-{uuid.uuid4().hex[:6]}.db")
 
-        def try_(n: int, ref=ref, owner=owner, store=store, lease=lease) -> dict[str, Any]:
-            engine = get_engine(f"sqlite:///{tmp_path}/audit-{uuid.uuid4().hex[:6]}.db")
+        def try_(n: int, engine, ref=ref, owner=owner, store=store, lease=lease):
             return post_journal(visma, engine, ref, period, owner=owner, try_number=n,
                                 store=store if lease else None)  # fmt: skip
 
-        first = try_(1)
-        assert first["status"] == "released"
+        if case == "died_after_release":
+            assert try_(1, shared)["status"] == "released"
+            retry_store = get_engine(f"sqlite:///{tmp_path}/audit-{uuid.uuid4().hex[:6]}.db")
+        else:
+            payroll.faults("visma", {"method": "POST", "path": r"/action/release$", "times": 1,
+                                     "body": "html"})  # fmt: skip
+            with pytest.raises(PostingOutcomeUnknownError):
+                try_(1, shared)
+            retry_store = shared
         mark = len(payroll.calls("visma"))
-        second = try_(2)
-        retry_calls = payroll.calls("visma")[mark:]
-        assert second["batch_number"] == first["batch_number"] and second["status"] == "released"
-        assert second["resumed"] is lease
-        figures[lease] = retry_calls
+        second = try_(2, retry_store)
+        figures[lease] = payroll.calls("visma")[mark:]
+        assert second["status"] == "released" and second["resumed"] is lease
         held = [b for b in ours(payroll) if journal_key_from_batch(b) == ref["journal_key"]]
         assert [b["status"] for b in held] == ["Posted"], held  # once, from Visma
     without, with_lease = len(figures[False]), len(figures[True])
     listing = [c for c in figures[False] if LISTING.match(c["path"])]
-    print(f"\nretry calls without lease: {without} ({len(listing)} of them listing pages, "
+    print(f"\n{case}: retry calls without lease: {without} ({len(listing)} listing pages, "
           f"search periods {ref['search_periods']}); with lease: {with_lease}; "
           f"saved: {without - with_lease}")  # fmt: skip
-    assert [c["method"] + " " + c["path"] for c in figures[True]] == [
-        f"GET /v2/journaltransaction/{second['batch_number']}"
-    ]
+    assert not [c for c in figures[True] if LISTING.match(c["path"])], figures[True]
+    assert figures[True][0]["method"] == "GET"  # the stored winner, read back from Visma
+    assert figures[True][0]["path"] == f"/v2/journaltransaction/{second['batch_number']}"
     assert with_lease < without
