@@ -121,6 +121,7 @@ def _scenario(
         from ukg_visma.tasks.payroll import reconcile as rc
         from ukg_visma.tasks.payroll import validate as va
         from ukg_visma.tasks.payroll.run import PayrollRun
+        from ukg_visma.tasks.payroll.staged import staged_journals
 
         settings = load_settings()
         mappings = load_mappings(settings=settings)
@@ -185,7 +186,7 @@ def _scenario(
                 engine,
                 ctx,
                 settings,
-                va.staged_journals(ctx),
+                staged_journals(ctx),
                 state["posted"],
             )
             return {k: out[k] for k in ("ok",) if k in out} or sorted(out)[:6]

@@ -252,7 +252,7 @@ def ukg_visma_payroll_gl() -> None:
     def reconcile(posted: list[dict], **context) -> dict:
         from ukg_visma.tasks import runtime
         from ukg_visma.tasks.payroll import reconcile as step
-        from ukg_visma.tasks.payroll.validate import staged_journals
+        from ukg_visma.tasks.payroll.staged import staged_journals
 
         ctx = runtime.run_context(context)
         outcome = step.reconcile_and_report(

@@ -25,6 +25,7 @@ from ukg_visma.gl.pay_runs import (
     discover,
     is_voided,
     month_controls,
+    of_company,
 )
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
@@ -43,18 +44,6 @@ log = logging.getLogger(__name__)
 
 
 # -- 1. find the pay runs (published operations only: docs/decisions/pay-run-discovery.md) --
-def of_company(item: Mapping[str, Any], company_code: str, *, strict: bool = True) -> bool:
-    """Whether a pay run or GL line belongs to the UKG company ``company_code``
-    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``).
-
-    ``strict=False`` keeps an item that names no company at all (the lines then decide).
-    """
-    named = (item.get("companyCode"), item.get("coId"))
-    if not strict and not any(named):
-        return True
-    return company_code in named
-
-
 def named_run_ids(run_id: str | None) -> list[str]:
     """The ``run_id`` param: one UKG GL run id, or several separated by commas."""
     return [r.strip() for r in str(run_id or "").split(",") if r.strip()]
@@ -175,7 +164,6 @@ def completed_pay_runs(
 
 # -- 2. extract every block and page --------------------------------------------------------
 DEFAULT_GL_READERS = 4  # ``payroll.gl_read_concurrency``'s default
-LINE_KIND = "gl_line"  # a single line's record: only a line with a finding (invalid) has one
 
 
 def _company_lines(

@@ -24,9 +24,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ukg_visma.gl.pay_runs import choose_pay_period
+from ukg_visma.gl.pay_runs import choose_pay_period, of_company
 from ukg_visma.periods import PayPeriod
-from ukg_visma.tasks.payroll.extract import of_company
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -60,7 +60,7 @@ def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, st
     ``audit trace`` reads, line by line), and the audit marks each block's row posted — one
     update per 500 blocks, not one row per line (issue #24).
     """
-    from ukg_visma.tasks.payroll.validate import block_keys
+    from ukg_visma.gl.completeness import block_keys
 
     lineage = staging.read_frame(
         str(staging.path_for(ctx.run_key, "lineage.parquet")),
@@ -99,7 +99,7 @@ def reconcile_and_report(
     copying a batch). The posting ledger only tells which of them it knows.
     """
     from ukg_visma.audit import ledger
-    from ukg_visma.tasks.payroll.plan import read_held, remember
+    from ukg_visma.tasks.payroll.holdings import read_held, remember
 
     plan_uri = staging.path_for(ctx.run_key, "plan.json")
     if not plan_uri.exists():  # the plan was skipped (approval rejected): nothing to compare
@@ -220,7 +220,7 @@ def _reconcile_reversals(
     UKG is not compared here on purpose: until the period runs again, Visma holds the period
     without the reversed batches — the report says so.
     """
-    from ukg_visma.tasks.payroll.plan import read_held, remember
+    from ukg_visma.tasks.payroll.holdings import read_held, remember
     from ukg_visma.tasks.payroll.reversals import check_reversed
 
     held = read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=None)
