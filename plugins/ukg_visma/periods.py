@@ -16,9 +16,12 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.errors import NotRetryable
+
+if TYPE_CHECKING:
+    from airflow.sdk import CronPartitionTimetable
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -82,7 +85,7 @@ def _local_month(start: dt.datetime, timezone: str) -> PayPeriod:
 PARTITION_KEY_FORMAT = "%Y-%m"  # a pay period's partition key: PayPeriod.key
 
 
-def pay_period_timetable(cron: str, timezone: str = SCHEDULE_TIMEZONE) -> Any:
+def pay_period_timetable(cron: str, timezone: str = SCHEDULE_TIMEZONE) -> CronPartitionTimetable:
     """The pay-period DAG's schedule: one run per pay month, *named* by it.
 
     ``CronPartitionTimetable`` with ``run_offset=-1``: the run at the cron tick of 1 November is
