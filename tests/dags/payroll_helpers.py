@@ -75,15 +75,16 @@ def run_partition(
     partition_key: str, *, run_type: str = "backfill", announce: bool = True, **conf: Any
 ) -> DagRun:
     """One *partitioned* run of the pay-period DAG, in-process: ``dag.test`` with the run made
-    as the scheduler makes a partitioned one — a ``partition_key``, no logical date, no data
-    interval, run type ``backfill`` or ``scheduled`` (docs/decisions/partitioned-pay-periods.md).
+    as the scheduler makes a scheduled or backfilled one — a ``partition_key``, no logical date,
+    no data interval, run type ``backfill`` or ``scheduled`` (docs/decisions/partitioned-pay-
+    periods.md). ``conf`` is the run's conf (a backfill dialog's params).
 
     Airflow 3.3.2's ``DAG.test`` takes no partition key: it builds its run with
     ``airflow.models.dagrun.get_or_create_dagrun`` (manual, by logical date). That one function is
     swapped for the duration of the call; the rest of ``dag.test`` — the scheduling loop, the task
-    runner, XCom, listeners — is Airflow's own. ``create_dagrun`` accepts a key only for a
-    partitioned DAG, so the DAG is given the ``CronPartitionTimetable`` the switch would give it
-    (same cron, Oslo, the month that ended, key ``YYYY-MM``).
+    runner, XCom, listeners — is Airflow's own. The run's ``partition_date`` and ``run_after``
+    come from the DAG's own timetable (``iter_partition_dagrun_infos``, what a backfill uses), so
+    the run is the one a backfill of that month would make.
     """
     from unittest.mock import patch
 
@@ -115,12 +116,12 @@ def run_partition(
         if old is not None:
             session.delete(old)
             session.commit()
-        year, month = (int(p) for p in partition_key[:7].split("-"))
+        info = partition_info(dag.timetable, partition_key)
         return dag.create_dagrun(
-            run_id=f"{kind.value}__{partition_key}__{run_after:%Y%m%dT%H%M%S%f}",
+            run_id=f"{kind.value}__{info.run_after.isoformat()}__{partition_key}__inproc",
             logical_date=None,
             data_interval=None,
-            run_after=run_after,
+            run_after=info.run_after,
             conf=conf,
             run_type=kind,
             state=DagRunState.RUNNING,
@@ -128,21 +129,29 @@ def run_partition(
             triggering_user_name=triggering_user_name,
             start_date=start_date,
             partition_key=partition_key,
-            partition_date=dt.datetime(year, month, 1, tzinfo=dt.UTC),
+            partition_date=info.partition_date,
             session=session,
         )
 
-    from airflow.sdk import CronPartitionTimetable
-
-    from ukg_visma.periods import SCHEDULE_TIMEZONE
-    from ukg_visma.settings import load_settings
-
     if announce:
         announce_gl_runs(partition_key[:7])
-    dag = load_dag()
-    dag.timetable = CronPartitionTimetable(
-        load_settings().payroll.schedule, timezone=SCHEDULE_TIMEZONE, run_offset=-1,
-        key_format="%Y-%m",
-    )  # fmt: skip
     with patch.object(dagrun_module, "get_or_create_dagrun", partitioned_run):
-        return dag.test(logical_date=None, run_conf=conf or None)
+        return load_dag().test(logical_date=None, run_conf=conf or None)
+
+
+def partition_info(timetable, partition_key: str):
+    """The ``DagRunInfo`` (partition date, run_after) the DAG's partitioned timetable gives the
+    month ``partition_key`` — the one a backfill over that month creates."""
+    import pendulum
+
+    from ukg_visma.periods import SCHEDULE_TIMEZONE, PayPeriod
+
+    month = PayPeriod.parse(partition_key)
+    first = pendulum.datetime(month.year, month.month, 1, tz=SCHEDULE_TIMEZONE)
+    last = first.add(months=1).subtract(seconds=1)
+    (info,) = [
+        i
+        for i in timetable.iter_partition_dagrun_infos(earliest=first, latest=last)
+        if i.partition_key == partition_key
+    ]
+    return info

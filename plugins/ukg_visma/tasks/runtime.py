@@ -144,7 +144,7 @@ def retry_policy(retries: RetrySettings | None = None) -> TaskRetryPolicy:
 
 
 def run_context(context: Any) -> PayrollRun:
-    """The pay-period DAG's run: the period (param → partition key → data interval), its key."""
+    """The pay-period DAG's run: the period (partition key → param → data interval), its key."""
     return PayrollRun(run_key=context["dag_run"].run_id, period=period_of_task(context))
 
 
