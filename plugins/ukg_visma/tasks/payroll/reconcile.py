@@ -7,8 +7,10 @@ subaccount × project — and every source line's audit row names the batch and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
@@ -17,7 +19,7 @@ from ukg_visma.gl.holdings import HeldBatch, awaiting_release, drop_losers
 from ukg_visma.gl.journal import Journal
 from ukg_visma.gl.reconcile import ReconciliationReport, reconcile_held
 from ukg_visma.gl.report import run_summary
-from ukg_visma.gl.transform import lineage_targets
+from ukg_visma.gl.transform import lineage_targets_grouped
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
 from ukg_visma.tasks.payroll.run import PayrollRun
@@ -58,28 +60,41 @@ def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, st
 
     In bulk: the targets of all lines go to ``gl_trace.parquet`` beside the staged export (what
     ``audit trace`` reads, line by line), and the audit marks each block's row posted — one
-    update per 500 blocks, not one row per line (issue #24).
+    update per 500 blocks, not one row per line (issue #24). A row group of the lineage at a
+    time (``lineage_targets_grouped``), so a million lines are never held at once.
     """
     from ukg_visma.gl.completeness import block_keys
 
-    lineage = staging.read_frame(
+    lineage = staging.read_groups(
         str(staging.path_for(ctx.run_key, "lineage.parquet")),
         columns=["source_key", "journal_key", "line_number"],
     )
-    targets = lineage_targets(lineage, batch_numbers)
-    del lineage
-    staging.write_frame(ctx.run_key, TRACE, targets)
-    lines = staging.read_frame(
+    with staging.FrameStage(ctx.run_key, TRACE) as stage:
+        for targets in lineage_targets_grouped(lineage, batch_numbers):
+            stage.write(targets)
+    blocks: dict[str, None] = {}
+    for lines in staging.read_groups(
         str(staging.path_for(ctx.run_key, "gl_lines.parquet")), columns=["run_id", "block_id"]
-    )
+    ):
+        blocks.update(dict.fromkeys(block_keys(lines)))
     records.set_status(
         engine,
         ctx.audit_run_id,
         BLOCK_KIND,
-        block_keys(lines),
+        list(blocks),
         "posted",
         target_kind="journal_line",
     )
+
+
+def _mapped_groups(uri: str) -> Iterator[pd.DataFrame]:
+    """The staged mapped lines a row group at a time, only the columns reconcile sums."""
+    from ukg_visma.gl.transform import segment_columns_of
+
+    names = staging.columns(uri)
+    wanted = ["visma_account", "visma_project", "amount_ore", "side"]
+    segs = segment_columns_of(pd.DataFrame(columns=names))
+    return staging.read_groups(uri, columns=[*wanted, *segs])
 
 
 def reconcile_and_report(
@@ -113,12 +128,13 @@ def reconcile_and_report(
         read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=companies)
     )
     mapped_uri = staging.path_for(ctx.run_key, "mapped.parquet")
-    mapped = staging.read_frame(str(mapped_uri)) if mapped_uri.exists() else None
+    staged = mapped_uri.exists()
+    mapped = _mapped_groups(str(mapped_uri)) if staged else None
     expected = [k for r in plan["runs"] for k in r["create"]]
     result = reconcile_held(mapped, held, runs=scope, expected_keys=expected, known_batches=known)
     remember(engine, ctx, held)
     batch_numbers = _batch_numbers(journals, result, held, scope)
-    if mapped is not None:
+    if staged:
         _trace_lines(engine, ctx, {k: "+".join(v) for k, v in batch_numbers.items() if v})
     statuses = {p["journal_key"]: p["status"] for p in posted}
     lost = {p["journal_key"]: (p["lost"], p["batch_number"]) for p in posted if p.get("lost")}
