@@ -311,7 +311,7 @@ def extract(
     if foreign and company is not None:
         log.warning("left out %d GL line(s) of other UKG companies %s (posting %s only)",
                     sum(foreign.values()), sorted(foreign), company)  # fmt: skip
-    records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
+    records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key, company=company)
     if not kept and not unread:
         log.info("no live pay run to read; voided: %s", [v["pay_run"] for v in voided])
         return {"lines": None, "line_count": 0, "runs": [], "versions": {}, "voided": voided}
