@@ -110,8 +110,10 @@ def _independent_check(base: list[dict[str, Any]], repeat: int, mappings: Any) -
     )
     got: dict[str, int] = {}
     for batch in held:
-        for line in batch.lines if batch.live else ():
-            got[line.account] = got.get(line.account, 0) + line.debit_ore - line.credit_ore
+        for held_line in batch.lines if batch.live else ():
+            got[held_line.account] = (
+                got.get(held_line.account, 0) + held_line.debit_ore - held_line.credit_ore
+            )
     got = {a: v for a, v in got.items() if v}
     differ = {a: (want.get(a, 0), got.get(a, 0)) for a in want.keys() | got.keys()
               if want.get(a, 0) != got.get(a, 0)}  # fmt: skip
@@ -160,6 +162,7 @@ def _scenario(
         from ukg_visma.tasks.payroll import reconcile as rc
         from ukg_visma.tasks.payroll import validate as va
         from ukg_visma.tasks.payroll.run import PayrollRun
+        from ukg_visma.tasks.payroll.staged import staged_journals
 
         settings = load_settings()
         mappings = load_mappings(settings=settings)
@@ -224,7 +227,7 @@ def _scenario(
                 engine,
                 ctx,
                 settings,
-                va.staged_journals(ctx),
+                staged_journals(ctx),
                 state["posted"],
             )
             return {k: out[k] for k in ("ok",) if k in out} or sorted(out)[:6]

@@ -7,9 +7,13 @@
 - ``ukg_visma_employees_synced`` (``visma://employees/synced``): one asset event per employee
   sync whose headcount check passed; its extra carries the counts.
 
-A downstream reporting DAG: ``@dag(schedule=PAYROLL_POSTED)`` (or ``Asset("ukg_visma_payroll_
-posted")``), then ``triggering_asset_events`` in its tasks hands it the extra. Extras are JSON:
-amounts as NOK strings with two decimals plus exact øre integers, never floats.
+The pay-period DAG is partitioned by pay month, and an alias's event carries its run's partition
+key (Airflow 3.3 sets it from the DAG run; ``add_partitions`` is refused on an alias): a posted
+October's event has ``partition_key == "2026-10"``. Airflow 3.3.2 queues only partition-aware DAGs
+for a keyed event, so a downstream reporting DAG schedules with
+``PartitionedAssetTimetable(assets=PAYROLL_POSTED)`` — one run per posted pay period, keyed by
+it — then ``triggering_asset_events`` in its tasks hands it the extra (docs/alerts.md). Extras
+are JSON: amounts as NOK strings with two decimals plus exact øre integers, never floats.
 """
 
 from __future__ import annotations
@@ -47,11 +51,24 @@ def period_posted_extra(outcome: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def announce_period_posted(context: Mapping[str, Any], outcome: Mapping[str, Any]) -> bool:
-    """Add the ``PAYROLL_POSTED`` event (through the alias) when a period was posted."""
+def announce_period_posted(
+    context: Mapping[str, Any],
+    outcome: Mapping[str, Any],
+    *,
+    company: str | None = None,
+    currency: str | None = None,
+) -> bool:
+    """Add the ``PAYROLL_POSTED`` event (through the alias) when a period was posted.
+
+    ``company``: the UKG company code the period was posted for — in a group each company's DAG
+    emits its own events, and a downstream DAG tells them apart by this key."""
     extra = period_posted_extra(outcome)
     if extra is None:
         return False
+    if company:
+        extra["company"] = company
+    if currency:
+        extra["currency"] = currency
     context["outlet_events"][PAYROLL_POSTED_ALIAS].add(PAYROLL_POSTED, extra=extra)
     return True
 

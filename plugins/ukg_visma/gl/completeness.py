@@ -29,12 +29,28 @@ from ukg_visma.gl.export_frame import CONTENT_COLUMNS, gl_frame
 from ukg_visma.gl.extract import IncompleteExportError
 from ukg_visma.money import format_ore
 
-__all__ = ["CompletenessReport", "CompletenessTally", "RunCompleteness", "check_complete"]
+__all__ = [
+    "BLOCK_KIND",
+    "LINE_KIND",
+    "CompletenessReport",
+    "CompletenessTally",
+    "RunCompleteness",
+    "block_keys",
+    "check_complete",
+]
 
 _SHOWN = 10  # problems listed per kind in an error message
 
 # The audit's record kind of one block of a GL run (its lines are in the staged Parquet).
 BLOCK_KIND = "gl_block"
+# A single line's record: only a line with a finding (invalid) has one.
+LINE_KIND = "gl_line"
+
+
+def block_keys(lines: pd.DataFrame) -> list[str]:
+    """The audit keys (``{runId}/{blockId}``) of the blocks ``lines`` come from."""
+    blocks = lines[["run_id", "block_id"]].drop_duplicates()
+    return [f"{r}/{b}" for r, b in blocks.itertuples(index=False)]
 
 
 def _listing(items: Iterable[str]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from ukg_visma.gl.pay_runs import (
     discover,
     is_voided,
     month_controls,
+    of_company,
 )
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
@@ -43,18 +44,6 @@ log = logging.getLogger(__name__)
 
 
 # -- 1. find the pay runs (published operations only: docs/decisions/pay-run-discovery.md) --
-def of_company(item: Mapping[str, Any], company_code: str, *, strict: bool = True) -> bool:
-    """Whether a pay run or GL line belongs to the UKG company ``company_code``
-    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``).
-
-    ``strict=False`` keeps an item that names no company at all (the lines then decide).
-    """
-    named = (item.get("companyCode"), item.get("coId"))
-    if not strict and not any(named):
-        return True
-    return company_code in named
-
-
 def named_run_ids(run_id: str | None) -> list[str]:
     """The ``run_id`` param: one UKG GL run id, or several separated by commas."""
     return [r.strip() for r in str(run_id or "").split(",") if r.strip()]
@@ -235,7 +224,7 @@ def extract(
     ukg: UkgHook,
     engine: Engine,
     ctx: PayrollRun,
-    runs: list[Mapping[str, Any]],
+    runs: Sequence[Mapping[str, Any]],
     settings: Settings | None = None,
 ) -> dict:
     """Read the period's GL export(s) block by block, prove completeness, stage the lines, audit
@@ -265,6 +254,7 @@ def extract(
     if warning:
         log.warning("AUDIT STORE NOT SHARED: %s", warning)
     readers = settings.payroll.gl_read_concurrency if settings is not None else DEFAULT_GL_READERS
+    most_recent = settings.payroll.gl_most_recent if settings is not None else True
     company = settings.company.ukg_company_code if settings is not None else None
     pay_dates = {str(r["runId"]): str(r["payDate"]) for r in live if r.get("payDate")}
     unread: list[str] = []  # listed as completed with a GL export, yet block 1 holds nothing
@@ -303,7 +293,8 @@ def extract(
     with staging.FrameStage(ctx.run_key, "gl_lines") as stage:
         for run in live:
             read_any = False
-            with closing(run_blocks(ukg, run["runId"], readers)) as reading:
+            blocks_of_run = run_blocks(ukg, run["runId"], readers, most_recent=most_recent)
+            with closing(blocks_of_run) as reading:
                 for _, lines in reading:
                     read_any = True
                     if company is not None:
@@ -320,7 +311,7 @@ def extract(
     if foreign and company is not None:
         log.warning("left out %d GL line(s) of other UKG companies %s (posting %s only)",
                     sum(foreign.values()), sorted(foreign), company)  # fmt: skip
-    records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key)
+    records.start_run(engine, ctx.audit_run_id, FLOW, ctx.period.key, company=company)
     if not kept and not unread:
         log.info("no live pay run to read; voided: %s", [v["pay_run"] for v in voided])
         return {"lines": None, "line_count": 0, "runs": [], "versions": {}, "voided": voided}
