@@ -62,10 +62,12 @@ def _ukg_app(args: argparse.Namespace, options: dict[str, Any]) -> Any:
 
 
 def _visma_app(args: argparse.Namespace, options: dict[str, Any]) -> Any:
-    from sandbox.visma import VismaConfig, create_app
+    from sandbox.visma import VismaConfig
+    from sandbox.visma.tenants import TenantRouter
 
     reset = {"scenario": args.scenario, "seed": args.seed, "employees": args.employees, **options}
-    return create_app(
+    # one host, one Visma company per tenant id (sandbox.visma.tenants); the first is the default
+    return TenantRouter(
         VismaConfig(
             data_dir=args.data_dir,
             token_lifetime=args.token_lifetime,

@@ -251,6 +251,25 @@ class Sandbox:
     def ukg_state(self) -> dict[str, Any]:
         return self.ukg_admin("GET", "state")
 
+    # ---- a group: several Visma companies (tenant ids) on the one Visma sandbox ------------
+    def visma_tenant(self, tenant_id: str, **reset: Any) -> dict[str, Any]:
+        """Add the Visma company ``tenant_id`` (if new) and reset it with ``reset`` (a scenario's
+        options, e.g. ``chart="mo_i_rana"``, or ``visma={...}``) — ``sandbox.visma.tenants``."""
+        return self.visma_admin("POST", "tenants", {"tenant_id": tenant_id, **reset})
+
+    def tenant_admin(self, tenant_id: str, method: str, path: str, json: Any = None) -> Any:
+        """An admin call on one Visma company (``/_sandbox/t/{tenant_id}/...``)."""
+        return self._admin("visma", method, f"_sandbox/t/{tenant_id}/{path.lstrip('/')}", json)
+
+    def tenant_state(self, tenant_id: str) -> dict[str, Any]:
+        return self.tenant_admin(tenant_id, "GET", "state")
+
+    def tenant_connection(self, tenant_id: str) -> str:
+        """The Airflow connection (JSON) of the Visma company ``tenant_id``: same host and
+        client, its own ``tenant_id`` extra — what a group's ``visma_conn_id`` names."""
+        creds = self.tenant_admin(tenant_id, "GET", "credentials")
+        return json.dumps(creds["connection"])
+
     def connections_env(self) -> dict[str, str]:
         """The ``AIRFLOW_CONN_*`` values for ``ukg_default`` and ``visma_default``."""
         env: dict[str, str] = {}

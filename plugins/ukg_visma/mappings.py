@@ -340,8 +340,15 @@ def parse_mappings(
 
 
 def load_mappings(directory: Path | None = None, settings: Settings | None = None) -> Mappings:
-    """Load and validate ``include/mappings`` (or ``directory``) against ``settings.segments``."""
-    folder = directory or mappings_dir()
+    """Load and validate ``include/mappings`` (or ``directory``) against ``settings.segments``.
+
+    Without ``directory``, a company's own folder (``company.mappings_dir`` of the settings
+    given, e.g. ``load_settings().for_company("plant_b")``) is read: each company of a group
+    posts through its own chart."""
+    if directory is None and settings is not None:
+        folder = settings.mappings_folder()
+    else:
+        folder = directory or mappings_dir()
     settings = settings or load_settings(folder)
     problems: list[str] = []
     texts: dict[str, str] = {}

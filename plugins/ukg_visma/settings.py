@@ -8,6 +8,7 @@ what it does and which module reads it (``ukg-visma settings`` prints the values
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +30,24 @@ EMPLOYEE_COST_CENTRE_LEVEL = 3
 """UKG org level the employee sync reads the cost centre from (``EmployeeSnapshot.cost_centre``)."""
 
 
+COMPANY_ID_PATTERN = r"^[a-z0-9][a-z0-9_]{0,30}$"
+"""A company id names its DAG (``ukg_visma_payroll_gl__<id>``), so Airflow's dag-id rules and a
+short, lower-case slug."""
+
+
 class CompanySettings(_Strict):
+    """One legal entity: one UKG company posted into one Visma.net company (its own tenant).
+
+    In a group's ``companies:`` list every entry is one of these, with the keys of
+    ``company_defaults`` filled in where the entry leaves them out (docs/decisions/
+    many-companies.md). The single ``company:`` block of a one-company deployment is the same
+    model: a list of one."""
+
+    id: str = ""
+    """Short name of the company (``[a-z0-9_]``): the pay-period DAG of a group's company is
+    ``ukg_visma_payroll_gl__<id>`` (``companies.payroll_dag_id``), its staging and report folders,
+    audit rows (``runs.company``) and run notes carry it. Required in ``companies:``; a single
+    ``company:`` block may leave it out (its DAG keeps the id ``ukg_visma_payroll_gl``)."""
     ukg_company_code: str
     """The UKG company whose payroll this deployment posts (``companyCode``, else ``coId``).
     Read by ``tasks.payroll.extract.completed_pay_runs`` and ``tasks.payroll.extract.extract``:
@@ -47,6 +65,22 @@ class CompanySettings(_Strict):
     """First part of every journal key (``gl.transform``), so two tenants never share a key;
     the plan, reconciliation and reversals keep only batches of this tenant
     (``tasks.payroll.plan``, ``tasks.payroll.reconcile``, ``tasks.payroll.reversals``)."""
+    visma_conn_id: str = "visma_default"
+    """Airflow connection of this company's Visma.net company: its ``tenant_id`` extra picks the
+    Visma company every read and post of this company's DAG goes to (``tasks.runtime.
+    visma_hook``). Each company of a group has its own: no two companies share one."""
+    ukg_conn_id: str = "ukg_default"
+    """Airflow connection of the UKG tenant the company's payroll is read from; a group's UKG
+    companies usually share one tenant, hence one connection (``tasks.runtime.ukg_hook``)."""
+    mappings_dir: str | None = None
+    """Folder of this company's mapping files (``accounts.csv``, ``cost_centers.csv``,
+    ``projects.csv``), relative to the folder of ``settings.yaml`` or absolute (``mappings.
+    load_mappings``). Unset: the files next to ``settings.yaml`` — a group that shares one chart
+    shares them."""
+    payroll: dict[str, Any] = {}
+    """Keys of the ``payroll:`` block this company sets otherwise — its pay groups, schedule
+    (closing calendar), ``correction_mode``, ``closed_period``, ``approval_required``, …
+    (``Settings.for_company``); each is checked as the ``payroll:`` block is."""
 
 
 class PayrollSettings(_Strict):
@@ -229,7 +263,15 @@ class PathSettings(_Strict):
 class Settings(_Strict):
     company: CompanySettings
     """Who posts: the UKG company, the Visma branch/ledger/currency, the tenant (readers named
-    per key; ``gl.journal``, ``tasks.payroll``)."""
+    per key; ``gl.journal``, ``tasks.payroll``). In a group's file (``companies:``) this is the
+    first company; a company's DAG reads ``for_company(id).company``."""
+    companies: list[CompanySettings] = []
+    """A group: one entry per legal entity, each posted by its own pay-period DAG
+    (``dags/ukg_visma_payroll_gl.py``, docs/decisions/many-companies.md). Unset: the one
+    ``company:`` (a list of one)."""
+    company_defaults: dict[str, Any] = {}
+    """Keys every entry of ``companies:`` gets unless it sets them (a shared branch, ledger,
+    currency, journal-key ``tenant``, mapping folder, ``payroll`` overrides)."""
     payroll: PayrollSettings
     """The pay-period DAG (``dags/ukg_visma_payroll_gl.py``)."""
     segments: list[SegmentSetting]
@@ -248,6 +290,97 @@ class Settings(_Strict):
     """Failure and deadline alerts (``ukg_visma.alerts``); off until a connection id is set."""
     paths: PathSettings
     """Staging files and reports (``tasks.staging``, ``tasks.reports``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_or_many_companies(cls, data: Any) -> Any:
+        """``company:`` (one) or ``companies:`` (a group) — never both; the entries of a group
+        get ``company_defaults`` filled in (its ``payroll`` overrides merged key by key)."""
+        if not isinstance(data, dict):
+            return data
+        group = data.get("companies")
+        if group is None:
+            if data.get("company_defaults"):
+                raise ValueError("company_defaults is only read with a companies: list")
+            return {**data, "companies": [data["company"]]} if "company" in data else data
+        if "company" in data:
+            raise ValueError(
+                "settings.yaml has both company: and companies: — keep one (a group lists every "
+                "company under companies:; company: alone is a group of one)"
+            )
+        if not isinstance(group, list) or not group:
+            raise ValueError("companies: is a list of at least one company")
+        defaults = dict(data.get("company_defaults") or {})
+        merged = []
+        for entry in group:
+            if not isinstance(entry, dict):
+                raise ValueError(f"companies: each entry is a mapping, not {entry!r}")
+            payroll = {**(defaults.get("payroll") or {}), **(entry.get("payroll") or {})}
+            merged.append({**defaults, **entry, "payroll": payroll})
+        return {**data, "companies": merged, "company": merged[0]}
+
+    @model_validator(mode="after")
+    def _companies_fit(self) -> Settings:
+        single = len(self.companies) == 1 and not self.companies[0].id  # a company: block
+        problems: list[str] = []
+        for field, label in (
+            ("id", "id"),
+            ("ukg_company_code", "ukg_company_code"),
+            ("visma_conn_id", "visma_conn_id (one Visma company each)"),
+        ):
+            values = [getattr(c, field) for c in self.companies]
+            twice = sorted({v for v in values if values.count(v) > 1})
+            if twice:
+                problems.append(f"companies: {label} {', '.join(map(str, twice))} appears twice")
+        for c in self.companies:
+            if not single and not re.fullmatch(COMPANY_ID_PATTERN, c.id):
+                problems.append(
+                    f"companies: id {c.id!r} (UKG {c.ukg_company_code}) must be a short "
+                    "lower-case name of a-z, 0-9 and _ (it names the company's DAG)"
+                )
+            try:
+                self._payroll_of(c)
+            except ValueError as exc:
+                problems.append(f"companies: {c.id or c.ukg_company_code}: payroll: {exc}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _payroll_of(self, company: CompanySettings) -> PayrollSettings:
+        if not company.payroll:
+            return self.payroll
+        return PayrollSettings.model_validate({**self.payroll.model_dump(), **company.payroll})
+
+    @property
+    def is_group(self) -> bool:
+        """More than one company: each has its own pay-period DAG id."""
+        return len(self.companies) > 1
+
+    def company_ids(self) -> list[str]:
+        return [c.id for c in self.companies]
+
+    def for_company(self, company_id: str | None) -> Settings:
+        """The settings one company's runs read: ``company`` is that company, ``payroll`` the
+        group's with the company's own keys, ``companies`` that one alone. ``None`` or ``""``:
+        the single company (or a group's first)."""
+        if not company_id:
+            return self
+        found = next((c for c in self.companies if c.id == company_id), None)
+        if found is None:
+            raise ValueError(
+                f"no company {company_id!r} in settings.yaml (companies: {self.company_ids()})"
+            )
+        return self.model_copy(
+            update={"company": found, "payroll": self._payroll_of(found), "companies": [found]}
+        )
+
+    def mappings_folder(self, base: Path | None = None) -> Path:
+        """The company's mapping files' folder (``company.mappings_dir``, relative to ``base``
+        — the settings folder — or absolute)."""
+        folder = base or mappings_dir()
+        if self.company.mappings_dir:
+            return folder / self.company.mappings_dir
+        return folder
 
     @model_validator(mode="after")
     def _segments_fit(self) -> Settings:

@@ -11,6 +11,11 @@ serves, ``Scenario.visma`` what the Visma sandbox starts with. Options (all chea
 - ``months``: regular runs 2026-01 … 2026-``months`` (default 10).
 - ``correction``: the October off-cycle run ``NMF-202610-C1`` (default True; needs months = 10).
 - ``gl_runs``: ``False`` skips the payroll runs altogether (employee-only tests start faster).
+- ``group``: ``True`` makes the plant Mo i Rana a company of its own (``customer.MO_I_RANA``:
+  UKG company NMR, coId C0003, pay group NOR-M): its employees and its share of every GL run
+  (runs ``NMR-2026MM-R1``) move there; the rest stays NMF (issue #25, a group of companies).
+- ``chart``: the Visma company's chart — ``"nordic"`` (default, NMF's) or ``"mo_i_rana"``
+  (``visma.company``: another company's chart that shares most account numbers).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ _OPTIONS = {
     "months": customer.REGULAR_MONTHS,
     "correction": True,
     "gl_runs": True,
+    "group": False,
+    "chart": "nordic",
 }
 
 
@@ -130,6 +137,13 @@ def build(seed: int = 42, employees: int = 1200, **options: Any) -> Scenario:
         if drift and months >= 5 and drift_project:
             broken["2026-05"] = {"unknown_projects": [customer.DRIFT_PROJECT]}
 
+    people_snapshots = [p.snapshot() for p in people]
+    if opts["group"]:
+        runs = [part for run in runs for part in split_by_company(run)]
+        for snap in people_snapshots:
+            company = customer.GROUP_PLANT_COMPANIES.get(str(snap["orgLevel1Code"]))
+            if company is not None:
+                snap["companyId"], snap["payGroup"] = company.co_id, company.pay_group
     ukg = {
         "tenant": customer.TENANT,
         "company": {
@@ -138,7 +152,8 @@ def build(seed: int = 42, employees: int = 1200, **options: Any) -> Scenario:
             "companyName": customer.COMPANY_NAME,
         },
         "orgLevels": org_levels(int(opts["cost_centers"]), drift),
-        "employees": [p.snapshot() for p in people],
+        "employees": people_snapshots,
+        "companies": group_companies(bool(opts["group"])),
         "employeeChanges": _changes(people),
         "payDates": {m: d.isoformat() for m, d in payroll.regular_pay_dates().items()},
         "glRuns": runs,
@@ -148,9 +163,46 @@ def build(seed: int = 42, employees: int = 1200, **options: Any) -> Scenario:
         employees=len(people),
         options={"scenario": scenario_name, **opts},
         ukg=ukg,
-        visma=visma.company(empty_segments=opts["visma_segments"] == "empty"),
+        visma=visma.company(
+            empty_segments=opts["visma_segments"] == "empty", chart=str(opts["chart"])
+        ),
         broken=broken,
     )
+
+
+def group_companies(group: bool) -> list[dict[str, str]]:
+    """The UKG companies of the scenario (``coId``, ``companyCode``, ``companyName``)."""
+    companies = [
+        customer.Company(
+            customer.CO_ID, customer.COMPANY_CODE, customer.COMPANY_NAME, customer.PAY_GROUP
+        )
+    ]
+    if group:
+        companies += list(customer.GROUP_PLANT_COMPANIES.values())
+    return [{"coId": c.co_id, "companyCode": c.code, "companyName": c.name} for c in companies]
+
+
+def split_by_company(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """A GL run of the whole workforce as the group's payroll runs it: one run per company, each
+    with the lines of its plants' employees (an employee's lines balance, so each run does)."""
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for line in run["lines"]:
+        company = customer.GROUP_PLANT_COMPANIES.get(str(line.get("orgLevel1")))
+        parts.setdefault(company.code if company else "", []).append(line)
+    out = []
+    for code, lines in parts.items():
+        company = next((c for c in customer.GROUP_PLANT_COMPANIES.values() if c.code == code), None)
+        employees = len({line.get(payroll.EMPLOYEE_KEY) for line in lines})
+        part = {**run, "lines": lines, "employeeCount": employees}
+        if company is not None:
+            part |= {
+                "runId": str(run["runId"]).replace(customer.COMPANY_CODE, company.code, 1),
+                "companyCode": company.code,
+                "coId": company.co_id,
+                "payGroup": company.pay_group,
+            }
+        out.append(part)
+    return out
 
 
 __all__ = ["SCENARIOS", "Scenario", "build", "customer", "org_levels"]

@@ -14,6 +14,22 @@ TENANT = "nordicmfg"
 CO_ID = "C0001"
 COMPANY_CODE = "NMF"
 COMPANY_NAME = "Nordic Manufacturing AS"
+
+
+@dataclass(frozen=True)
+class Company:
+    """A UKG company of the group (``coId``, ``companyCode``) with its own pay group."""
+
+    co_id: str
+    code: str
+    name: str
+    pay_group: str
+
+
+MO_I_RANA = Company("C0003", "NMR", "Nordic Manufacturing Mo i Rana AS", "NOR-M")
+# With the scenario option ``group``, the plant Mo i Rana is a legal entity of its own: its
+# employees, and their GL lines, belong to company NMR (pay group NOR-M); the rest stays NMF.
+GROUP_PLANT_COMPANIES: dict[str, Company] = {"MOR": MO_I_RANA}
 PAY_GROUP = "NO-M"
 YEAR = 2026
 REGULAR_MONTHS = 10  # regular runs 2026-01 … 2026-10

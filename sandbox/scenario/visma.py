@@ -155,10 +155,40 @@ def departments(empty: bool = False) -> list[dict[str, Any]]:
     return result
 
 
-def company(empty_segments: bool = False) -> dict[str, Any]:
-    """Everything the Visma sandbox starts with (``Scenario.visma``)."""
+CHARTS = ("nordic", "mo_i_rana")
+
+
+def mo_i_rana_accounts() -> list[dict[str, Any]]:
+    """The chart of the group's Mo i Rana company: its own Visma company, set up separately.
+
+    It shares most account numbers with NMF's chart (same Norwegian standard chart, NS 4102),
+    but names them its own way, keeps overtime and accrued pay on 5092 (there is no 5090), and
+    has no 5010. So a journal of one company would *fit* the other's chart on most lines — which
+    is why the isolation tests judge each Visma company by its own state.
+    """
+    chart = []
+    for account in accounts():
+        if account["accountCD"] in ("5090", "5010"):
+            continue
+        chart.append({**account, "description": f"{account['description']} (Mo i Rana)"})
+    chart.append(
+        {
+            **next(a for a in accounts() if a["accountCD"] == "5090"),
+            "accountID": 190,
+            "accountCD": "5092",
+            "description": "Påløpt lønn og overtid (Mo i Rana)",
+        }
+    )
+    return chart
+
+
+def company(empty_segments: bool = False, chart: str = "nordic") -> dict[str, Any]:
+    """Everything the Visma sandbox starts with (``Scenario.visma``); ``chart`` picks the
+    company's chart of accounts (:data:`CHARTS`)."""
+    if chart not in CHARTS:
+        raise ValueError(f"chart must be one of {CHARTS}, not {chart!r}")
     return {
-        "accounts": accounts(),
+        "accounts": accounts() if chart == "nordic" else mo_i_rana_accounts(),
         "dimensions": dimensions(empty=empty_segments),
         "projects": projects(),
         "financialPeriods": financial_periods(),

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from sandbox.scenario import customer
 from sandbox.ukg.errors import bad_request, json_response
 from sandbox.ukg.paging import paged_response, read_page
 from sandbox.ukg.state import UkgState, parse_moment
@@ -61,6 +62,14 @@ def email_of(e: dict[str, Any]) -> str | None:
     return f"{local.replace(' ', '')}@nordicmfg.no"
 
 
+# coId → (companyCode, companyName): the parent, and the group's companies (scenario ``group``)
+_PARENT = (customer.COMPANY_CODE, customer.COMPANY_NAME)
+_COMPANIES = {
+    customer.CO_ID: _PARENT,
+    **{c.co_id: (c.code, c.name) for c in customer.GROUP_PLANT_COMPANIES.values()},
+}
+
+
 def change_record(e: dict[str, Any]) -> dict[str, Any]:
     """``EmployeeChangesResponse``: no change stamp, no pay group, hire dates as the feed names
     them (``hireDate``, ``dateOfLastHire``), ``employeeNumber`` a number."""
@@ -68,7 +77,7 @@ def change_record(e: dict[str, Any]) -> dict[str, Any]:
         "employeeId": e["employeeId"],
         "personId": e["employeeId"],
         "companyId": e.get("companyId"),
-        "companyName": "Nordic Manufacturing AS",
+        "companyName": _COMPANIES.get(str(e.get("companyId")), _PARENT)[1],
         "employeeNumber": _number(e.get("employeeNumber")),
         "firstName": e.get("firstName"),
         "lastName": e.get("lastName"),
@@ -94,7 +103,7 @@ def employment_record(e: dict[str, Any]) -> dict[str, Any]:
     return {
         "employeeID": e["employeeId"],
         "companyID": e.get("companyId"),
-        "companyCode": "NMF",
+        "companyCode": _COMPANIES.get(str(e.get("companyId")), _PARENT)[0],
         "employeeNumber": e.get("employeeNumber"),
         "employeeStatusCode": e.get("employeeStatus"),
         "originalHireDate": e.get("originalHireDate"),

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dag_loader import load_dag as load_one_dag
+
+if TYPE_CHECKING:
+    from airflow.models.dagrun import DagRun
+    from airflow.sdk import DAG
+    from airflow.serialization.definitions.dag import SerializedDAG
+    from airflow.utils.types import DagRunTriggeredByType
+    from sandbox_fixture import Sandbox
+    from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = ROOT / "dags" / "ukg_visma_payroll_gl.py"
 
 
-def load_dag():
-    return load_one_dag("ukg_visma_payroll_gl")
+def load_dag() -> DAG:
+    dag: DAG = load_one_dag("ukg_visma_payroll_gl")
+    return dag
 
 
 def announce_gl_runs(period: str) -> list[str]:
@@ -30,7 +40,7 @@ def announce_gl_runs(period: str) -> list[str]:
     return announce(host, audit(), period)
 
 
-def run_period(period: str, *, announce: bool = True, **conf: Any):
+def run_period(period: str, *, announce: bool = True, **conf: Any) -> DagRun:
     """One manual DAG run for ``period`` (the ``period`` param, as a user triggers it).
 
     ``announce``: first deliver the GL events of the month's sandbox runs to the inbox
@@ -46,14 +56,14 @@ def run_period(period: str, *, announce: bool = True, **conf: Any):
     return load_dag().test(run_conf={"period": period, **conf})
 
 
-def task_states(dagrun) -> dict[str, str]:
+def task_states(dagrun: DagRun) -> dict[str, str]:
     return {
         (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): str(ti.state)
         for ti in dagrun.get_task_instances()
     }
 
 
-def our_batches(sandbox) -> list[dict[str, Any]]:
+def our_batches(sandbox: Sandbox) -> list[dict[str, Any]]:
     """Journals in the Visma sandbox that carry one of our journal keys."""
     from ukg_visma.gl.journal import journal_key_from_batch
 
@@ -61,7 +71,9 @@ def our_batches(sandbox) -> list[dict[str, Any]]:
     return [b for b in state["journals"] if journal_key_from_batch(b)]
 
 
-def run_partition(partition_key: str, *, run_type: str = "backfill", announce: bool = True, **conf):
+def run_partition(
+    partition_key: str, *, run_type: str = "backfill", announce: bool = True, **conf: Any
+) -> DagRun:
     """One *partitioned* run of the pay-period DAG, in-process: ``dag.test`` with the run made
     as the scheduler makes a scheduled or backfilled one — a ``partition_key``, no logical date,
     no data interval, run type ``backfill`` or ``scheduled`` (docs/decisions/partitioned-pay-
@@ -84,8 +96,20 @@ def run_partition(partition_key: str, *, run_type: str = "backfill", announce: b
 
     kind = DagRunType(run_type)
 
-    def partitioned_run(*, dag, run_id, logical_date, data_interval, run_after, conf, session,
-                        triggered_by, triggering_user_name, start_date):  # fmt: skip
+    def partitioned_run(
+        *,
+        dag: SerializedDAG,
+        run_id: str,
+        logical_date: dt.datetime | None,
+        data_interval: tuple[dt.datetime, dt.datetime] | None,
+        run_after: dt.datetime,
+        conf: dict[str, Any] | None,
+        session: Session,
+        triggered_by: DagRunTriggeredByType,
+        triggering_user_name: str | None,
+        start_date: dt.datetime,
+    ) -> DagRun:
+        """``get_or_create_dagrun``'s signature (Airflow 3.3), making a partitioned run."""
         old = session.scalar(
             select(DagRun).where(DagRun.dag_id == dag.dag_id, DagRun.partition_key == partition_key)
         )
@@ -115,7 +139,7 @@ def run_partition(partition_key: str, *, run_type: str = "backfill", announce: b
         return load_dag().test(logical_date=None, run_conf=conf or None)
 
 
-def partition_info(timetable, partition_key: str):
+def partition_info(timetable: Any, partition_key: str) -> Any:
     """The ``DagRunInfo`` (partition date, run_after) the DAG's partitioned timetable gives the
     month ``partition_key`` — the one a backfill over that month creates."""
     import pendulum

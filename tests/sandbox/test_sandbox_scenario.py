@@ -235,3 +235,29 @@ def test_option_no_drift_gives_clean_months():
 def test_bad_options_are_refused(options):
     with pytest.raises((TypeError, ValueError)):
         build(42, 50, **options)
+
+
+def test_the_group_option_makes_mo_i_rana_a_company_of_its_own():
+    """Issue #25: with ``group``, the plant Mo i Rana is UKG company NMR (pay group NOR-M): its
+    employees and its lines of every run move there, each company's runs balance, and together
+    they are the whole workforce's payroll, line for line."""
+    from decimal import Decimal
+
+    from sandbox.scenario import build
+
+    one, group = build(seed=7, employees=120), build(seed=7, employees=120, group=True)
+    by_company: dict[str, list] = {}
+    for run in group.ukg["glRuns"]:
+        by_company.setdefault(run["companyCode"], []).append(run)
+        debit = sum(Decimal(x["debitAmt"]) for x in run["lines"])
+        assert debit == sum(Decimal(x["creditAmt"]) for x in run["lines"]), run["runId"]
+        plants = {x["orgLevel1"] for x in run["lines"]}
+        assert (plants == {"MOR"}) == (run["companyCode"] == "NMR")
+    assert {r["payGroup"] for r in by_company["NMR"]} == {"NOR-M"}
+    assert [r["runId"] for r in by_company["NMR"]][:1] == ["NMR-202601-R1"]
+    assert sum(len(r["lines"]) for r in group.ukg["glRuns"]) == sum(
+        len(r["lines"]) for r in one.ukg["glRuns"]
+    )
+    moved = {e["employeeId"] for e in group.ukg["employees"] if e["companyId"] == "C0003"}
+    assert moved == {e["employeeId"] for e in one.ukg["employees"] if e["orgLevel1Code"] == "MOR"}
+    assert [c["companyCode"] for c in group.ukg["companies"]] == ["NMF", "NMR"]

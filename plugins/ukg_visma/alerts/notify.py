@@ -17,14 +17,13 @@ from urllib.parse import quote
 from airflow.sdk import BaseNotifier
 
 from ukg_visma.alerts.message import Alert, error_summary
+from ukg_visma.companies import is_payroll_dag
 from ukg_visma.errors import NotRetryable, TransientExit
 
 if TYPE_CHECKING:
     from ukg_visma.settings import AlertSettings
 
 log = logging.getLogger(__name__)
-
-PAYROLL_DAG_ID = "ukg_visma_payroll_gl"
 
 
 def base_url() -> str:
@@ -40,7 +39,7 @@ def run_url(dag_id: str, run_id: str) -> str:
 
 def report_url(dag_id: str, run_id: str) -> str | None:
     """The run report page of a pay-period run (``ukg_visma.ui``); other DAGs have none."""
-    if dag_id != PAYROLL_DAG_ID:
+    if not is_payroll_dag(dag_id):
         return None
     from ukg_visma.ui.urls import report_href
 
@@ -58,7 +57,7 @@ def _redact(text: str) -> str:
 
 def _period_of_task(context: Mapping[str, Any]) -> str | None:
     dag_run = context.get("dag_run")
-    if getattr(dag_run, "dag_id", None) != PAYROLL_DAG_ID:
+    if not is_payroll_dag(getattr(dag_run, "dag_id", None)):
         return None
     from ukg_visma.periods import period_of_task
 

@@ -24,7 +24,7 @@ from ukg_visma.audit.schema import metadata, schema_versions, webhook_rejections
 from ukg_visma.errors import NotRetryable
 
 # The version the code of this release reads and writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class AuditSchemaError(NotRetryable, RuntimeError):
@@ -99,6 +99,16 @@ def _wider_run_status(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE runs ALTER COLUMN status TYPE VARCHAR(40)"))
 
 
+def _run_company(conn: Connection) -> None:
+    """``runs.company``: in a group (docs/decisions/many-companies.md) each pay-period run is one
+    company's; the column says whose (the UKG company code). Rows of earlier releases are the
+    single company's runs and keep NULL (one company: nothing to tell apart)."""
+    if inspect(conn).has_table("runs"):
+        columns = {c["name"] for c in inspect(conn).get_columns("runs")}
+        if "company" not in columns:
+            conn.execute(text("ALTER TABLE runs ADD COLUMN company VARCHAR(40)"))
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         2,
@@ -107,6 +117,7 @@ STEPS: tuple[Step, ...] = (
         _rejections_per_window,
     ),
     Step(3, "runs.status widened to 40 characters (success_with_quarantine)", _wider_run_status),
+    Step(4, "runs.company: the company of a group's pay-period run", _run_company),
 )
 
 

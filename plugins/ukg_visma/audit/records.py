@@ -29,7 +29,13 @@ def _clean(detail: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in detail.items() if k.lower() not in _FORBIDDEN_DETAIL_KEYS}
 
 
-def start_run(engine: Engine, run_id: str, flow: str, period: str | None = None) -> None:
+def start_run(
+    engine: Engine,
+    run_id: str,
+    flow: str,
+    period: str | None = None,
+    company: str | None = None,
+) -> None:
     now = utcnow()
     with engine.begin() as conn:
         existing = conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first()
@@ -42,7 +48,12 @@ def start_run(engine: Engine, run_id: str, flow: str, period: str | None = None)
         else:
             conn.execute(
                 insert(runs).values(
-                    run_id=run_id, flow=flow, period=period, started_at=now, status="running"
+                    run_id=run_id,
+                    flow=flow,
+                    period=period,
+                    company=company,
+                    started_at=now,
+                    status="running",
                 )
             )
 

@@ -50,6 +50,9 @@ runs = Table(
     Column("run_id", String(250), primary_key=True),  # flow:period-or-window:airflow run id
     Column("flow", String(40), nullable=False),  # payroll_gl | employee_sync | alignment
     Column("period", String(20)),
+    # the UKG company code of a pay-period run (schema version 4; NULL on older rows and on the
+    # flows that serve no one company)
+    Column("company", String(40)),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     # records.RUN_STATUSES; 40 since schema version 3 (20 could not hold success_with_quarantine,

@@ -65,21 +65,20 @@ class GLExportSensor(BaseSensorOperator):
         if params.get("reverse_batches"):  # a reversal on request does not wait for UKG
             return PokeReturnValue(is_done=True, xcom_value=[])
         from ukg_visma.gl.pay_runs import GLRunNotFoundError
-        from ukg_visma.settings import load_settings
-        from ukg_visma.tasks.runtime import audit, visma_hook
+        from ukg_visma.tasks.runtime import audit, company_settings, visma_hook
 
         ctx = run_context(context)
-        settings = load_settings()
+        settings = company_settings(context)  # this DAG's company: its UKG and Visma connections
         groups = [params["pay_group"]] if params.get("pay_group") else self.pay_groups
         try:
             runs = completed_pay_runs(
-                ukg_hook(),
+                ukg_hook(settings),
                 ctx.period,
                 groups,
                 params.get("run_id"),
                 company_code=self.company_code,
                 engine=audit(),
-                visma=visma_hook(),
+                visma=visma_hook(settings),
                 tenant=settings.company.tenant,
                 most_recent=settings.payroll.gl_most_recent,
             )

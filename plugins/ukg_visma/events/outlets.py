@@ -51,11 +51,24 @@ def period_posted_extra(outcome: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def announce_period_posted(context: Mapping[str, Any], outcome: Mapping[str, Any]) -> bool:
-    """Add the ``PAYROLL_POSTED`` event (through the alias) when a period was posted."""
+def announce_period_posted(
+    context: Mapping[str, Any],
+    outcome: Mapping[str, Any],
+    *,
+    company: str | None = None,
+    currency: str | None = None,
+) -> bool:
+    """Add the ``PAYROLL_POSTED`` event (through the alias) when a period was posted.
+
+    ``company``: the UKG company code the period was posted for — in a group each company's DAG
+    emits its own events, and a downstream DAG tells them apart by this key."""
     extra = period_posted_extra(outcome)
     if extra is None:
         return False
+    if company:
+        extra["company"] = company
+    if currency:
+        extra["currency"] = currency
     context["outlet_events"][PAYROLL_POSTED_ALIAS].add(PAYROLL_POSTED, extra=extra)
     return True
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from ukg_visma.hooks.ukg import UkgHook
     from ukg_visma.hooks.visma import VismaHook
-    from ukg_visma.settings import RetrySettings
+    from ukg_visma.settings import RetrySettings, Settings
 
 
 def quiet_retries(fn: Callable[P, R]) -> Callable[P, R]:
@@ -144,20 +144,41 @@ def retry_policy(retries: RetrySettings | None = None) -> TaskRetryPolicy:
 
 
 def run_context(context: Any) -> PayrollRun:
-    """The pay-period DAG's run: the period (partition key → param → data interval), its key."""
-    return PayrollRun(run_key=context["dag_run"].run_id, period=period_of_task(context))
+    """The pay-period DAG's run: the period (partition key → param → data interval), its key,
+    and in a group the company its DAG posts (named by the DAG id, ``ukg_visma.companies``)."""
+    from ukg_visma.companies import company_of_dag, run_folder_key
+
+    dag_run = context["dag_run"]
+    company = company_of_dag(getattr(dag_run, "dag_id", None))
+    return PayrollRun(
+        run_key=run_folder_key(company, dag_run.run_id),
+        period=period_of_task(context),
+        company=company,
+    )
 
 
-def ukg_hook() -> UkgHook:
+def company_settings(context: Any) -> Settings:
+    """The settings of the company the task's DAG posts (``Settings.for_company``): its UKG
+    company, Visma connection, branch, pay groups, policies and mapping folder."""
+    from ukg_visma.companies import company_of_dag
+    from ukg_visma.settings import load_settings
+
+    return load_settings().for_company(company_of_dag(getattr(context["dag_run"], "dag_id", None)))
+
+
+def ukg_hook(settings: Settings | None = None) -> UkgHook:
+    """The UKG hook of ``settings.company`` (its ``ukg_conn_id``), else ``ukg_default``."""
     from ukg_visma.hooks.ukg import UkgHook
 
-    return UkgHook()
+    return UkgHook(ukg_conn_id=settings.company.ukg_conn_id) if settings else UkgHook()
 
 
-def visma_hook() -> VismaHook:
+def visma_hook(settings: Settings | None = None) -> VismaHook:
+    """The Visma hook of ``settings.company``: its own connection, hence its own tenant — a
+    company's DAG never holds another company's Visma connection."""
     from ukg_visma.hooks.visma import VismaHook
 
-    return VismaHook()
+    return VismaHook(visma_conn_id=settings.company.visma_conn_id) if settings else VismaHook()
 
 
 def audit() -> Engine:

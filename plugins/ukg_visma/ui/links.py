@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperatorLink
 
+from ukg_visma.companies import is_payroll_dag
 from ukg_visma.ui.urls import (
     ALIGNMENT_DAG_ID,
     EMPLOYEE_SYNC_DAG_ID,
@@ -37,7 +38,8 @@ class RunReportLink(BaseOperatorLink):
     dag_ids: ClassVar[frozenset[str]] = frozenset(REPORT_TASKS_BY_DAG)
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        if ti_key.task_id not in REPORT_TASKS_BY_DAG.get(ti_key.dag_id, frozenset()):
+        dag_id = PAYROLL_DAG_ID if is_payroll_dag(ti_key.dag_id) else ti_key.dag_id
+        if ti_key.task_id not in REPORT_TASKS_BY_DAG.get(dag_id, frozenset()):
             return ""
         return report_href(ti_key.dag_id, ti_key.run_id)
 

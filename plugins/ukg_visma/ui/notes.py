@@ -16,11 +16,14 @@ A note someone already wrote is never replaced.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from airflow.listeners import hookimpl
 
+from ukg_visma.companies import company_of_dag, is_payroll_dag
+from ukg_visma.settings import COMPANY_ID_PATTERN
 from ukg_visma.ui.failures import FAILURE_XCOM
 from ukg_visma.ui.urls import ALIGNMENT_DAG_ID, EMPLOYEE_SYNC_DAG_ID, PAYROLL_DAG_ID
 
@@ -165,7 +168,12 @@ OUR_PREFIXES = ("Pay period ", "Pay-period run ", "Employee sync", "Cost-centre 
 
 
 def _ours_or_empty(note: str | None) -> bool:
-    """A note someone wrote by hand is never replaced; our own is updated."""
+    """A note someone wrote by hand is never replaced; our own is updated (a group company's
+    own note starts with the company: ``plant_b · Pay period …``)."""
+    if note and " · " in note:
+        head, rest = note.split(" · ", 1)
+        if re.fullmatch(COMPANY_ID_PATTERN, head):
+            note = rest
     return not note or note.startswith(OUR_PREFIXES)
 
 
@@ -225,9 +233,29 @@ def _set_note(dag_run: Any, state: str) -> None:
             _write_note(bound, state, own)
 
 
+def _ours(dag_id: Any) -> bool:
+    """One of our DAGs — a group company's pay-period DAG included (``ukg_visma.companies``)."""
+    return dag_id in OUR_DAGS or is_payroll_dag(dag_id)
+
+
+def _of_company(dag_run: Any, note: str | None) -> str | None:
+    """A group company's run note starts with the company (``plant_b · Pay period 2026-10 …``):
+    the runs list of one company's DAG and a search across DAGs both say whose period it is."""
+    company = company_of_dag(getattr(dag_run, "dag_id", None))
+    if not company or not note or note.startswith(f"{company} · "):
+        return note
+    return _fit(f"{company} · {note}")
+
+
 def _write_note(dag_run: Any, state: str, session: Any) -> None:
-    if dag_run.dag_id not in OUR_DAGS or not _ours_or_empty(dag_run.note):
+    if not _ours(dag_run.dag_id) or not _ours_or_empty(dag_run.note):
         return
+    _write_note_text(dag_run, state, session)
+    if is_payroll_dag(dag_run.dag_id):
+        dag_run.note = _of_company(dag_run, dag_run.note)
+
+
+def _write_note_text(dag_run: Any, state: str, session: Any) -> None:
     from airflow.models.xcom import XComModel
 
     def pull(task_id: str, key: str = "return_value") -> Any:
@@ -316,10 +344,10 @@ def _other_running_note(dag_run: Any) -> str | None:
 @hookimpl
 def on_dag_run_running(dag_run: Any, msg: str) -> None:
     try:
-        if dag_run.dag_id not in OUR_DAGS or not _ours_or_empty(dag_run.note):
+        if not _ours(dag_run.dag_id) or not _ours_or_empty(dag_run.note):
             return
-        if dag_run.dag_id == PAYROLL_DAG_ID:
-            dag_run.note = running_note(dag_run)
+        if is_payroll_dag(dag_run.dag_id):
+            dag_run.note = _of_company(dag_run, running_note(dag_run))
         else:
             dag_run.note = _other_running_note(dag_run)
     except Exception:
@@ -329,7 +357,7 @@ def on_dag_run_running(dag_run: Any, msg: str) -> None:
 @hookimpl
 def on_dag_run_success(dag_run: Any, msg: str) -> None:
     try:
-        if getattr(dag_run, "dag_id", None) not in OUR_DAGS:
+        if not _ours(getattr(dag_run, "dag_id", None)):
             return
         _set_note(dag_run, "succeeded")
     except Exception:  # a note must never fail the scheduler's loop
@@ -339,7 +367,7 @@ def on_dag_run_success(dag_run: Any, msg: str) -> None:
 @hookimpl
 def on_dag_run_failed(dag_run: Any, msg: str) -> None:
     try:
-        if getattr(dag_run, "dag_id", None) not in OUR_DAGS:
+        if not _ours(getattr(dag_run, "dag_id", None)):
             return
         _set_note(dag_run, "failed")
     except Exception:

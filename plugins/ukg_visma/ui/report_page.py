@@ -23,6 +23,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from ukg_visma.companies import company_of_dag, is_payroll_dag, run_folder_key
 from ukg_visma.run_folders import path_part
 from ukg_visma.ui.urls import ALIGNMENT_DAG_ID, EMPLOYEE_SYNC_DAG_ID, PAYROLL_DAG_ID
 
@@ -101,7 +102,10 @@ class RunReport:
 
 
 def flow_of(dag_id: str) -> Flow | None:
-    """The report flow of a DAG, or None for a DAG that writes no run report."""
+    """The report flow of a DAG, or None for a DAG that writes no run report (a group
+    company's pay-period DAG is a pay-period flow)."""
+    if is_payroll_dag(dag_id):
+        return PAYROLL
     return FLOWS.get(dag_id)
 
 
@@ -109,7 +113,7 @@ def find_run_report(reports_dir: Path, run_id: str, dag_id: str = PAYROLL_DAG_ID
     """The run's report folder for its DAG's flow, if any."""
     flow = flow_of(dag_id) or PAYROLL
     flow_dir = reports_dir / flow.folder
-    folder_name = path_part(run_id)
+    folder_name = path_part(run_folder_key(company_of_dag(dag_id), run_id))
     empty = RunReport(run_id, None, {}, flow)
     if not flow_dir.is_dir() or folder_name in ("", ".", "..") or flow_of(dag_id) is None:
         return empty

@@ -19,6 +19,29 @@ class PayrollRun:
     run_key: str
     period: PayPeriod
     flow: str = FLOW
+    company: str = ""
+    """The group company the run posts (``companies.company_of_dag``); ``""`` for the single
+    company. ``run_key`` then starts with it (``companies.run_folder_key``), so the staging and
+    report folders and the audit run id of two companies' runs never meet."""
+
+    @property
+    def dag_id(self) -> str:
+        """The DAG of the run: the company's pay-period DAG in a group."""
+        from ukg_visma.companies import PAYROLL_DAG_ID, SEPARATOR
+
+        return f"{PAYROLL_DAG_ID}{SEPARATOR}{self.company}" if self.company else PAYROLL_DAG_ID
+
+    @property
+    def airflow_run_id(self) -> str:
+        """Airflow's run id (``run_key`` without the company that leads it in a group)."""
+        from ukg_visma.companies import SEPARATOR
+
+        prefix = f"{self.company}{SEPARATOR}"
+        return (
+            self.run_key[len(prefix) :]
+            if self.company and self.run_key.startswith(prefix)
+            else self.run_key
+        )
 
     @property
     def scope(self) -> str:

@@ -29,7 +29,7 @@ from ukg_visma.tasks import staging
 from ukg_visma.tasks.payroll.run import FLOW, PayrollRun
 from ukg_visma.tasks.payroll.staged import stage_journals
 from ukg_visma.tasks.reports import write_report
-from ukg_visma.ui.urls import PAYROLL_DAG_ID, airflow_base_url, report_href
+from ukg_visma.ui.urls import airflow_base_url, report_href
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -186,7 +186,7 @@ def transform_and_validate(
             )
             for j in journals
         ]
-    link = report_href(PAYROLL_DAG_ID, ctx.run_key, base_url=airflow_base_url())
+    link = report_href(ctx.dag_id, ctx.airflow_run_id, base_url=airflow_base_url())
     with (
         staging.FrameStage(ctx.run_key, "mapped") as mapped_stage,
         staging.FrameStage(ctx.run_key, "lineage") as lineage_stage,
