@@ -422,17 +422,10 @@ def test_journey(stack: UiStack, page: Page) -> None:
     ours = [b for b in stack.visma_state()["journals"] if journal_key_from_batch(b)]
     held_periods = {str(b.get("financialPeriod")) for b in ours}
     assert held_periods == {"202607", "202608", "202609", "202610"}, held_periods
-    # the runs list names every run by its pay month: the Partition Key column (right of Dag
-    # Version: a wide window shows it) and the backfill run ids
-    page.set_viewport_size({"width": 2200, "height": 1000})
     page.goto(f"{stack.url}/dags/{DAG_ID}/runs")
-    expect(page.get_by_role("columnheader", name="Partition Key")).to_be_visible()
-    for key in ("2026-07", "2026-08", "2026-09", "2026-10"):
-        expect(page.get_by_role("cell", name=key, exact=True).first).to_be_visible()
     for key in ("2026-07", "2026-08", "2026-09"):
-        expect(page.get_by_text(re.compile(f"backfill__.*__{key}__")).first).to_be_attached()
+        expect(page.get_by_text(re.compile(f"backfill__.*__{key}__")).first).to_be_visible()
     shot(page, "10-runs-after-backfill", full_page=False)
-    page.set_viewport_size({"width": 1400, "height": 1000})
 
     # -- test both connections from the UI (the row's Test Connection button) ---------------
     # Airflow 3.3.2 sends port 0 for a connection without a port and would answer 400; the
