@@ -123,3 +123,21 @@ def run_partition(partition_key: str, *, run_type: str = "backfill", announce: b
     )  # fmt: skip
     with patch.object(dagrun_module, "get_or_create_dagrun", partitioned_run):
         return dag.test(logical_date=None, run_conf=conf or None)
+
+
+def load_company_dag(company: str):
+    """A group company's pay-period DAG (``ukg_visma_payroll_gl__<company>``), parsed from the
+    one DAG file as the DAG processor parses it (every company's DAG comes from it)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAG_FILE))
+    assert bag.import_errors == {}
+    return bag.dags[f"ukg_visma_payroll_gl__{company}"]
+
+
+def run_company_period(company: str, period: str, *, announce: bool = True, **conf: Any):
+    """One manual run of ``company``'s pay-period DAG for ``period`` (see :func:`run_period`);
+    the GL events of every company's runs of the month are in the inbox, as UKG sends them."""
+    if announce:
+        announce_gl_runs(period)
+    return load_company_dag(company).test(run_conf={"period": period, **conf})
