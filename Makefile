@@ -48,8 +48,9 @@ test: install
 	pytest -m "not distributed and not journey" -n $(PYTEST_WORKERS)
 
 # The whole-stack journeys (marker `journey`): a real api-server, scheduler, triggerer or
-# LocalExecutor, the fault-campaign slice, the 5,000-employee call budget. Minutes of process
-# start-up each, so not in `make test`; CI runs them right after it (.ci/run). `--dist loadfile`:
+# LocalExecutor, the fault-campaign slice, the 5,000-employee call budget, pay-period runs racing
+# as separate deployments. Minutes of process start-up each, so not in `make test`; CI runs them
+# right after it (.ci/run). `--dist loadfile`:
 # a module's tests share one worker, so a module-scoped api-server starts once, not per worker.
 test-journeys: install
 	pytest -m "journey and not distributed" -n $(PYTEST_WORKERS) --dist loadfile

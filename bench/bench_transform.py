@@ -17,7 +17,9 @@ import io
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from random import Random
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +53,7 @@ def synthetic_export(n: int, seed: int = 7) -> pd.DataFrame:
     liability = np.array(BALANCE, dtype=object)[rng.integers(0, 6, size=pairs)]
     on_project = rng.random(pairs) < 0.08
     chosen = np.array(PROJECTS, dtype=object)[rng.integers(0, 3, pairs)]
-    project = np.where(on_project, chosen, None)
+    project = np.where(on_project, chosen, np.full(pairs, None, dtype=object))
     employee = np.array([f"{10000 + i}" for i in range(pairs)], dtype=object)
     zero = np.full(pairs, "0.00", dtype=object)
 
@@ -171,7 +173,9 @@ def naive_pipeline(raw: pd.DataFrame, m: Mappings, s: Settings, cat: VismaCatalo
                 if found is None or not found.open or task not in found.tasks:
                     findings[("project", project)].append(key)
         group = (row[names["companyCode"]], run, row[names["payDate"]])
-        line = (group, account.visma_account, *values, project, task, "C" if net < 0 else "D")
+        line: tuple[Any, ...] = (
+            group, account.visma_account, *values, project, task, "C" if net < 0 else "D"
+        )  # fmt: skip
         agg[line] += abs(net)
         lineage[line].append(key)
     period = cat.periods.get("202610")
@@ -186,7 +190,7 @@ def naive_pipeline(raw: pd.DataFrame, m: Mappings, s: Settings, cat: VismaCatalo
     return journals
 
 
-def _time(fn, *args, repeat: int = 1) -> tuple[float, int]:
+def _time(fn: Callable[..., int], *args: Any, repeat: int = 1) -> tuple[float, int]:
     """Best wall time of ``repeat`` runs: the machine is shared, the minimum is the signal."""
     best, result = float("inf"), 0
     for _ in range(repeat):

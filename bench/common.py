@@ -8,8 +8,13 @@ import platform
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.models.dagrun import DagRun
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,3 +80,28 @@ def point_at_sandbox(box: Any, work: Path, latency_ms: int, *, mappings: bool = 
     if mappings:
         shutil.copytree(ROOT / "include" / "mappings", work / "mappings")
         os.environ["UKG_VISMA_MAPPINGS_DIR"] = str(work / "mappings")
+
+
+@dataclass(frozen=True)
+class TaskSpan:
+    """When one task instance of a finished run ran (both stamps set: it did run)."""
+
+    task_id: str
+    map_index: int
+    start: datetime
+    end: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+def task_spans(dagrun: DagRun) -> list[TaskSpan]:
+    """The task instances of ``dagrun`` that ran, in start order. Airflow keeps the stamps
+    optional (a skipped or never-run instance has none); the figures need only those that ran."""
+    spans = [
+        TaskSpan(ti.task_id, ti.map_index, ti.start_date, ti.end_date)
+        for ti in dagrun.get_task_instances()
+        if ti.start_date is not None and ti.end_date is not None
+    ]
+    return sorted(spans, key=lambda span: span.start)

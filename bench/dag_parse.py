@@ -81,8 +81,8 @@ if __name__ == "__main__":
             [sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True,
             text=True, check=True,
         )  # fmt: skip
-        rows = [ln.split("|") for ln in out.stderr.splitlines() if ln.startswith("import time:")]
-        rows = [(int(r[1]), r[2].rstrip()) for r in rows[1:] if r[1].strip().isdigit()]
+        fields = [ln.split("|") for ln in out.stderr.splitlines() if ln.startswith("import time:")]
+        rows = [(int(f[1]), f[2].rstrip()) for f in fields[1:] if f[1].strip().isdigit()]
         sdk = max(i for i, (_, name) in enumerate(rows) if name.strip() == "airflow.sdk")
         rows = rows[sdk + 1 :]  # what the DAG file imports on top of airflow.sdk
         print("imported by the file on top of airflow.sdk (cumulative, -X importtime inflates):")

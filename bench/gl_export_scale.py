@@ -56,7 +56,7 @@ def _hwm_mb() -> float:
     return peak_rss_mb()
 
 
-def _repeat_april(box: Any, lines: int) -> None:
+def _repeat_april(box: Any, lines: int) -> tuple[list[dict[str, Any]], int]:
     """April's run served ``repeat`` times over (the sandbox's ``repeat``, made per block), so
     that a run of ``lines`` lines costs the sandbox nothing to hold: the same accounts, org codes
     and projects as the employees' real run, every served line with its own ``systemId``."""
@@ -84,6 +84,48 @@ def _repeat_april(box: Any, lines: int) -> None:
         "lines": [{k: v for k, v in line.items() if k not in keep} for line in base],
     }
     box.ukg_admin("POST", "gl-runs", json.loads(json.dumps(body, default=str)))
+    return base, int(body["repeat"])
+
+
+def _independent_check(base: list[dict[str, Any]], repeat: int, mappings: Any) -> dict[str, Any]:
+    """What Visma holds for April, per Visma account (net øre), against the sandbox's own
+    stored lines × ``repeat``, added up here in ``Decimal`` — not through the pipeline's frames,
+    Parquet or group sums — so a million-line run is judged against an independent figure."""
+    from decimal import Decimal
+
+    from ukg_visma.gl.holdings import held_batches
+    from ukg_visma.hooks.visma import VismaHook
+    from ukg_visma.periods import PayPeriod
+    from ukg_visma.settings import load_settings
+
+    expected: dict[str, Decimal] = {}
+    for line in base:
+        account = mappings.accounts[str(line["baseSegment"])].visma_account
+        net = Decimal(str(line["debitAmt"])) - Decimal(str(line["creditAmt"]))
+        expected[account] = expected.get(account, Decimal(0)) + net * repeat
+    want = {a: int(v * 100) for a, v in expected.items() if v}
+    held = held_batches(
+        VismaHook().journals(PayPeriod.parse(PERIOD).visma_period_id),
+        tenant=load_settings().company.tenant,
+    )
+    got: dict[str, int] = {}
+    for batch in held:
+        for held_line in batch.lines if batch.live else ():
+            got[held_line.account] = (
+                got.get(held_line.account, 0) + held_line.debit_ore - held_line.credit_ore
+            )
+    got = {a: v for a, v in got.items() if v}
+    differ = {a: (want.get(a, 0), got.get(a, 0)) for a in want.keys() | got.keys()
+              if want.get(a, 0) != got.get(a, 0)}  # fmt: skip
+    debit = sum(int(Decimal(str(x["debitAmt"])) * 100) for x in base) * repeat
+    return {
+        "ok": not differ,
+        "accounts": len(want),
+        "lines": len(base) * repeat,
+        "ukg_debit_ore": debit,
+        "differences": differ,
+        "batches": [b.number for b in held],
+    }
 
 
 def _scenario(
@@ -106,8 +148,7 @@ def _scenario(
         box.visma_admin("POST", "reset", {})
         reset_s = time.perf_counter() - t
         point_at_sandbox(box, work, latency_ms, mappings=False)
-        if lines:
-            _repeat_april(box, lines)
+        repeated = _repeat_april(box, lines) if lines else None
 
         from ukg_visma.audit.store import get_engine
         from ukg_visma.hooks.ukg import UkgHook
@@ -121,6 +162,7 @@ def _scenario(
         from ukg_visma.tasks.payroll import reconcile as rc
         from ukg_visma.tasks.payroll import validate as va
         from ukg_visma.tasks.payroll.run import PayrollRun
+        from ukg_visma.tasks.payroll.staged import staged_journals
 
         settings = load_settings()
         mappings = load_mappings(settings=settings)
@@ -185,7 +227,7 @@ def _scenario(
                 engine,
                 ctx,
                 settings,
-                va.staged_journals(ctx),
+                staged_journals(ctx),
                 state["posted"],
             )
             return {k: out[k] for k in ("ok",) if k in out} or sorted(out)[:6]
@@ -239,7 +281,9 @@ def _scenario(
                     pstats.Stats(profiler, stream=fh).sort_stats("cumulative").print_stats(45)
                 rows[-1]["profile"] = out.read_text()
         gl = [r for r in box.ukg_state()["glRuns"] if str(r["payDate"]).startswith(PERIOD)]
+        check = _independent_check(*repeated, mappings) if repeated else None
         return {
+            "check": check,
             "employees": employees,
             "latency_ms": latency_ms,
             "reset_s": reset_s,
@@ -273,6 +317,14 @@ def _print(r: dict[str, Any]) -> None:
             f"{s['sandbox_own_s']:>9.2f} | {s['result']}  {s['calls']}"
         )
     print(f"  {'total':<14} | {total_wall:>7.2f} | {total_cpu:>6.2f} |")
+    c = r.get("check")
+    if c:
+        print(
+            f"  independent check (sandbox's stored lines x repeat, Decimal, vs Visma's batches "
+            f"{c['batches']} per account): {'OK' if c['ok'] else 'DIFFERENT'} — {c['lines']:,} "
+            f"lines, {c['accounts']} accounts, UKG debit {c['ukg_debit_ore']:,} øre"
+            + (f"; differences {c['differences']}" if c["differences"] else "")
+        )
     for s in r["stages"]:
         if s.get("profile"):
             print(f"\ncProfile of {s['stage']} (cumulative):\n{s['profile']}")

@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import ROOT, load, machine
+from bench.common import ROOT, load, machine, task_spans
 
 DAG_ID = "ukg_visma_payroll_gl"
 PERIOD = "2026-10"
@@ -70,7 +70,7 @@ def _stack_class(line_limit: int) -> type:
     sys.path.insert(0, str(ROOT / "ui_tests"))
     from ui_stack import UiStack
 
-    class BenchStack(UiStack):  # type: ignore[misc, valid-type]
+    class BenchStack(UiStack):
         """The UI stack with the bench's settings (approval off, ``line_limit``)."""
 
         def _mappings(self) -> Path:
@@ -259,6 +259,7 @@ def dag_test() -> dict[str, Any]:
     os.environ["UKG_VISMA_AUDIT_URL"] = f"sqlite:///{work}/audit.db"
     sys.path.append(str(ROOT / "tests"))
     sys.path.append(str(ROOT / "tests" / "dags"))
+    sys.path.append(str(ROOT / "tests" / "shared"))  # gl_events, which payroll_helpers imports
     sys.path.insert(0, str(ROOT / "plugins"))
     import payroll_helpers
 
@@ -266,14 +267,10 @@ def dag_test() -> dict[str, Any]:
     t = time.perf_counter()
     dagrun = payroll_helpers.run_period(PERIOD)
     wall = time.perf_counter() - t
-    tis = [ti for ti in dagrun.get_task_instances() if ti.start_date and ti.end_date]
-    mapped = [
-        (ti.end_date - ti.start_date).total_seconds()
-        for ti in tis
-        if ti.task_id == "post_journal" and ti.map_index >= 0
-    ]
-    first = min(ti.start_date for ti in tis)
-    last = max(ti.end_date for ti in tis)
+    tis = task_spans(dagrun)
+    mapped = [ti.seconds for ti in tis if ti.task_id == "post_journal" and ti.map_index >= 0]
+    first = min(ti.start for ti in tis)
+    last = max(ti.end for ti in tis)
     return {
         "state": str(dagrun.state),
         "wall_s": wall,
@@ -282,7 +279,7 @@ def dag_test() -> dict[str, Any]:
         "mapped_sum_s": sum(mapped),
         "mapped_median_s": statistics.median(mapped) if mapped else 0.0,
         "mapped_p95_s": _pct(mapped, 0.95),
-        "tasks_sum_s": sum((ti.end_date - ti.start_date).total_seconds() for ti in tis),
+        "tasks_sum_s": sum(ti.seconds for ti in tis),
         "load_start": load_start,
         "load_end": load(),
     }

@@ -30,11 +30,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 
-from bench.common import ROOT, child, load, machine, point_at_sandbox
+from bench.common import ROOT, child, load, machine, point_at_sandbox, task_spans
 
 HOME = Path(tempfile.gettempdir()) / "ukgv-bench-airflow"
 
@@ -78,6 +78,7 @@ def _scenario(employees: int, latency_ms: int, gl_readers: int = 0) -> dict:
     _airflow_env()
     sys.path.append(str(ROOT / "tests"))  # after the package: tests/ukg_visma is no package
     sys.path.append(str(ROOT / "tests" / "dags"))
+    sys.path.append(str(ROOT / "tests" / "shared"))  # gl_events, which payroll_helpers imports
     sys.path.insert(0, str(ROOT / "plugins"))  # as tests/conftest.py does
     from sandbox_fixture import Sandbox
 
@@ -103,23 +104,18 @@ def _scenario(employees: int, latency_ms: int, gl_readers: int = 0) -> dict:
         dagrun = payroll_helpers.run_period("2026-10")
         wall = time.perf_counter() - start
         states = payroll_helpers.task_states(dagrun)
-        tis = sorted(
-            (ti for ti in dagrun.get_task_instances() if ti.start_date and ti.end_date),
-            key=lambda ti: ti.start_date,
-        )
-        tasks: dict[str, float] = Counter()
+        tis = task_spans(dagrun)
+        tasks: defaultdict[str, float] = defaultdict(float)
         for ti in tis:
-            tasks[ti.task_id] += (ti.end_date - ti.start_date).total_seconds()
-        span = (tis[-1].end_date - tis[0].start_date).total_seconds() if tis else 0.0
+            tasks[ti.task_id] += ti.seconds
+        span = (tis[-1].end - tis[0].start).total_seconds() if tis else 0.0
         calls = {s: box.calls(s, since=seq[s]) for s in ("ukg", "visma")}
         kinds: Counter[str] = Counter()
         server_ms = 0.0
         for server, log in calls.items():
             for call in log:
                 at = datetime.fromisoformat(call["time"].replace("Z", "+00:00"))
-                task = next(
-                    (ti.task_id for ti in tis if ti.start_date <= at <= ti.end_date), "(between)"
-                )
+                task = next((ti.task_id for ti in tis if ti.start <= at <= ti.end), "(between)")
                 kinds[f"{_kind(server, call)} [{task}]"] += 1
                 server_ms += call["duration_ms"] - latency_ms
         state = box.ukg_state()

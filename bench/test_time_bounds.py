@@ -8,11 +8,14 @@ measurement: the budget a user would notice, with the same generous margins as b
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 from hooks_helpers import FAST
 from import_probe import DAG_FILES, probe
+from sandbox_fixture import Sandbox
 
 from sandbox.common import ServerThread, StateStore, create_sandbox_app
 from sandbox.scenario import build
@@ -26,19 +29,19 @@ PARSE_BOUND_S = 1.5  # a 0.5 s budget, with room for a slow shared CI machine
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=[p.stem for p in DAG_FILES])
-def test_dag_file_parses_fast(path):
+def test_dag_file_parses_fast(path: Path) -> None:
     """tests/dags/test_dag_integrity.py: parses alone, without pandas."""
     assert probe()["dags"][path.stem]["seconds"] < PARSE_BOUND_S
 
 
-def test_scenario_build_is_fast():
+def test_scenario_build_is_fast() -> None:
     """tests/sandbox/test_sandbox_scenario.py: the build is deterministic."""
     started = time.perf_counter()
     build(7, 1200)
     assert time.perf_counter() - started < 3.0
 
 
-def test_admin_routes_are_never_slowed_down(tmp_path):
+def test_admin_routes_are_never_slowed_down(tmp_path: Path) -> None:
     """tests/sandbox/common/test_common_http.py: latency applies to the API (lower bounds)."""
     store = StateStore(tmp_path / "state.db")
     with ServerThread(create_sandbox_app(name="bench", store=store)) as server:
@@ -50,7 +53,7 @@ def test_admin_routes_are_never_slowed_down(tmp_path):
 
 
 @pytest.fixture
-def box(sandbox, monkeypatch):
+def box(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     sandbox.reset()
     sandbox.config("ukg", token_lifetime=3600, rate_limit_per_minute=None, latency_ms=0)
     for key, value in sandbox.connections_env().items():
@@ -63,15 +66,15 @@ def box(sandbox, monkeypatch):
     reset_pacers()
 
 
-def test_429_backoff_without_retry_after_stays_short(box):
+def test_429_backoff_without_retry_after_stays_short(box: Sandbox) -> None:
     """tests/ukg_visma/hooks/test_hooks_ukg.py: backs off (>= 0.2 s), retries twice, succeeds."""
     box.faults("ukg", {"path": "^/configuration", "status": 429, "times": 2})
     started = time.monotonic()
-    assert UkgHook().get_json(ORG_LEVELS, {"per_page": 1})
+    assert UkgHook().get_json(ORG_LEVELS)
     assert time.monotonic() - started <= 3.5  # U(0.1, 1) + U(0.1, 2)
 
 
-def test_503_storm_ends_within_the_time_budget(box):
+def test_503_storm_ends_within_the_time_budget(box: Sandbox) -> None:
     """tests/ukg_visma/hooks/test_hooks_ukg.py: bounded by attempts and by the call count."""
     box.faults("ukg", {"path": "^/configuration", "status": 503, "times": None})
     started = time.monotonic()
@@ -86,9 +89,9 @@ def test_503_storm_ends_within_the_time_budget(box):
     assert time.monotonic() - started < 2.5
 
 
-def test_a_slow_read_is_abandoned_at_the_read_timeout(box):
+def test_a_slow_read_is_abandoned_at_the_read_timeout(box: Sandbox) -> None:
     """tests/ukg_visma/hooks/test_hooks_ukg.py: the slow read is retried once and succeeds."""
     box.faults("ukg", {"path": "^/configuration", "latency_ms": 1500, "times": 1})
     started = time.monotonic()
-    assert UkgHook(timeout=(1, 0.5), retry_policy=FAST).get_json(ORG_LEVELS, {"per_page": 1})
+    assert UkgHook(timeout=(1, 0.5), retry_policy=FAST).get_json(ORG_LEVELS)
     assert time.monotonic() - started < 1.4  # gave up on the slow answer after 0.5 s

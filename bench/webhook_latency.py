@@ -42,7 +42,7 @@ def _stack_class(secret: str) -> type:
     sys.path.insert(0, str(ROOT / "ui_tests"))
     from ui_stack import UiStack
 
-    class WebhookStack(UiStack):  # type: ignore[misc, valid-type]
+    class WebhookStack(UiStack):
         """The UI stack with asset-triggered runs on and the receiver's secret set."""
 
         def _start(self, name: str, argv: list[str]) -> None:
@@ -102,7 +102,7 @@ def run(hires: int) -> dict[str, Any]:
         admin(visma, "POST", "reset", {})
         stack.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
         t = time.perf_counter()
-        body = {"logical_date": None, "conf": {}}
+        body: dict[str, Any] = {"logical_date": None, "conf": {}}
         stack.api("POST", f"/dags/{DAG_ID}/dagRuns", json=body).raise_for_status()
         initial = idle()
         out["initial_s"] = time.perf_counter() - t

@@ -31,6 +31,8 @@ against the live state first.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pendulum
 from airflow.sdk import Param, dag, task
 
@@ -61,7 +63,7 @@ from ukg_visma.tasks.runtime import default_args, quiet_retries
 def ukg_visma_cost_center_alignment() -> None:
     @task
     @quiet_retries
-    def plan(**context) -> dict:
+    def plan(**context: Any) -> dict:
         from ukg_visma.settings import load_settings
         from ukg_visma.tasks import runtime as r
         from ukg_visma.tasks.alignment import steps as a
@@ -71,7 +73,7 @@ def ukg_visma_cost_center_alignment() -> None:
 
     @task
     @quiet_retries
-    def apply_to_visma(ref: dict, **context) -> dict:
+    def apply_to_visma(ref: dict, **context: Any) -> dict:
         from ukg_visma.tasks import runtime as r
         from ukg_visma.tasks.alignment import steps as a
 
@@ -79,7 +81,7 @@ def ukg_visma_cost_center_alignment() -> None:
 
     @task
     @quiet_retries
-    def apply_to_ukg(ref: dict, **context) -> dict:
+    def apply_to_ukg(ref: dict, **context: Any) -> dict:
         from ukg_visma.settings import load_settings
         from ukg_visma.tasks import runtime as r
         from ukg_visma.tasks.alignment import steps as a
@@ -89,7 +91,7 @@ def ukg_visma_cost_center_alignment() -> None:
 
     @task
     @quiet_retries
-    def verify(ref: dict, visma_done: dict, ukg_done: dict, **context) -> dict:
+    def verify(ref: dict, visma_done: dict, ukg_done: dict, **context: Any) -> dict:
         from ukg_visma.settings import load_settings
         from ukg_visma.tasks import runtime as r
         from ukg_visma.tasks.alignment import steps as a
@@ -99,10 +101,12 @@ def ukg_visma_cost_center_alignment() -> None:
         return a.verify(r.ukg_hook(), r.visma_hook(), r.audit(), ref, run, load_settings(), refused)
 
     ref = plan()
-    visma_done = apply_to_visma(ref)
-    ukg_done = apply_to_ukg(ref)
+    # Airflow's stubs type a @task call's arguments as the function's own parameters; at DAG
+    # wiring they are XComArgs, which Airflow resolves to those values before the task runs.
+    visma_done = apply_to_visma(ref)  # type: ignore[arg-type]
+    ukg_done = apply_to_ukg(ref)  # type: ignore[arg-type]
     visma_done >> ukg_done  # UKG is touched only after Visma holds every value
-    verify(ref, visma_done, ukg_done)
+    verify(ref, visma_done, ukg_done)  # type: ignore[arg-type]
 
 
 ukg_visma_cost_center_alignment()

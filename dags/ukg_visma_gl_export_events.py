@@ -23,6 +23,7 @@ run: finance wants a correction of **that** month. So:
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
@@ -57,11 +58,14 @@ def ukg_visma_gl_export_events() -> None:
         from ukg_visma.tasks.payroll.gl_events import plan_period_runs as step
 
         return step(
-            runtime.ukg_hook(), runtime.audit(), company_code=SETTINGS.company.ukg_company_code
+            runtime.ukg_hook(),
+            runtime.audit(),
+            company_code=SETTINGS.company.ukg_company_code,
+            most_recent=SETTINGS.payroll.gl_most_recent,
         )
 
     @task
-    def mark_events_taken(planned: dict, **context) -> int:
+    def mark_events_taken(planned: dict, **context: Any) -> int:
         """Only once every period's run exists: an event is never marked taken for a run that
         was not started (a failed start leaves it new, and the watcher announces it again)."""
         from ukg_visma.tasks import runtime
@@ -74,12 +78,15 @@ def ukg_visma_gl_export_events() -> None:
         return list(planned["starts"])  # mapping needs a plain list (no XCom key)
 
     planned = plan_period_runs()
+    # Airflow's stubs type a @task call's arguments as the function's own parameters; at DAG
+    # wiring they are XComArgs, which Airflow resolves to those values before the task runs.
+    to_start = runs_to_start(planned)  # type: ignore[arg-type]
     started = TriggerDagRunOperator.partial(
         task_id="start_period_run",
         trigger_dag_id="ukg_visma_payroll_gl",
         skip_when_already_exists=True,
-    ).expand_kwargs(runs_to_start(planned))
-    started >> mark_events_taken(planned)
+    ).expand_kwargs(to_start)
+    started >> mark_events_taken(planned)  # type: ignore[arg-type]
 
 
 ukg_visma_gl_export_events()

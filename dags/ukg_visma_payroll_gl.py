@@ -1,14 +1,18 @@
 """
 ### UKG payroll GL → Visma journals (one run per pay period)
 
-The run's data interval **is** the pay period (a calendar month by default): the scheduled run
-starts after the month ends; a backfill over a range of months makes one run per month; a manual
-run can name the period (`period` param), a single UKG run and a posting date.
+Runs are **partitioned by pay month**: a run's partition key **is** its pay period (`2026-07`),
+and the run list, run ids (`scheduled__…__2026-10__…`, `backfill__…__2026-07__…`) and the
+calendar show it. The scheduled run starts after the month ends; a **backfill** from 2026-07-01
+to 2026-09-30 makes the runs 2026-07, 2026-08 and 2026-09 and posts exactly those months; a
+manual run names its month in the trigger dialog's *Partition key* (or the `period` param), and
+can name a single UKG run and a posting date.
 
 **Schedule**: the cron `payroll.schedule` of `settings.yaml` **in the Europe/Oslo timezone**
-(the UI shows the bare cron, e.g. `0 6 1 * *` = 06:00 Oslo time on the 1st, for the month that
-ended). A pay month is an Oslo calendar month. Scheduled and backfilled runs are about their own
-interval: a `period` param that disagrees with it fails the run at once (leave it empty there).
+(`CronPartitionTimetable`, e.g. `0 6 1 * *` = 06:00 Oslo time on the 1st, key = the month that
+ended). A pay month is an Oslo calendar month. A run with a partition key is about that month: a
+`period` param that disagrees with it fails the run at once (leave it empty there). Runs made
+before the switch to partitions keep their data interval as their period.
 Every run's note names its pay period (while it runs, then with its key figures or the reason
 of a rejection); the **Run report** tab and the `validate` / `reconcile` extra link open the
 run report.
@@ -45,12 +49,15 @@ run report.
    period: the run is red, the note says who rejected it and why, nothing is in Visma. After the
    fix, clear the run (all tasks) or trigger the period again: a new approval, then the posting.
 
-Replay = clear or retry the failed task: it repeats only what did not complete.
+Replay = clear or retry the failed task: it repeats only what did not complete. A retry of
+`post_journal` whose earlier try already settled its journal resumes from the batch number kept
+in Airflow's task state store (one read of that batch instead of listing the periods).
 
 **Alerts and assets** (`alerts` in `settings.yaml`, docs/alerts.md): a task that ends failed is
 e-mailed / sent to Slack; a period not posted by day `posting_deadline_day` of the next month
 raises a deadline alert. Every posted period emits the asset event `ukg_visma_payroll_posted`
-(extra: company, period, batches, totals, reconciliation) for downstream DAGs.
+with the pay period as its **partition key** (extra: company, period, batches, totals,
+reconciliation) for downstream DAGs.
 
 **A group** (`companies:` in `settings.yaml`, docs/decisions/many-companies.md): one such DAG
 per company, `ukg_visma_payroll_gl__<company>`, reading that company's UKG pay runs and posting
@@ -62,15 +69,16 @@ period without touching the others.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import Param, dag, task
 
 from ukg_visma.alerts.deadline import posting_deadline
 from ukg_visma.companies import payroll_dag_id
 from ukg_visma.events.gl_sensor import GLExportSensor
 from ukg_visma.events.outlets import PAYROLL_POSTED_ALIAS, announce_period_posted
-from ukg_visma.periods import SCHEDULE_TIMEZONE
+from ukg_visma.periods import SCHEDULE_TIMEZONE, pay_period_timetable
 from ukg_visma.settings import Settings, load_settings
 from ukg_visma.tasks.runtime import default_args, quiet_retries
 from ukg_visma.ui.failures import explain_validation_failure, explained
@@ -91,7 +99,8 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
         dag_id=payroll_dag_id(GROUP, company.id),
         description="One run per pay month (Europe/Oslo): UKG payroll GL → validated Visma "
         f"journals, each posted exactly once, then reconciled{of_company}.",
-        schedule=CronDataIntervalTimetable(SETTINGS.payroll.schedule, timezone=SCHEDULE_TIMEZONE),
+        # one run per pay month, named by it: partition key 2026-10 for October (ukg_visma.periods)
+        schedule=pay_period_timetable(SETTINGS.payroll.schedule),
         start_date=pendulum.datetime(2026, 1, 1, tz=SCHEDULE_TIMEZONE),
         catchup=False,
         # Two periods never post into the same company at once: the ledger and the reconciliation
@@ -108,7 +117,10 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
                 type=["null", "string"],
                 pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                 title="Pay period (YYYY-MM)",
-                description="Overrides the run's data interval, e.g. 2026-10.",
+                description=(
+                    "For a manual run without a partition key, e.g. 2026-10 (leave empty when "
+                    "the run has a partition key: the key is its period)."
+                ),
             ),
             "pay_group": Param(
                 None,
@@ -169,7 +181,7 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
 
         @task
         @quiet_retries
-        def extract(runs: list[dict], **context) -> dict:
+        def extract(runs: list[dict[str, Any]], **context: Any) -> dict:
             from ukg_visma.lineage import report_gl_runs_read
             from ukg_visma.tasks import runtime
             from ukg_visma.tasks.payroll import extract as step
@@ -181,7 +193,7 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
 
         @task
         @quiet_retries
-        def fetch_catalog(**context) -> str:
+        def fetch_catalog(**context: Any) -> str:
             from ukg_visma.tasks import runtime
             from ukg_visma.tasks.payroll import validate as step
 
@@ -192,7 +204,7 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
         @task(retries=0)
         @quiet_retries
         @explained(lambda exc, _: explain_validation_failure(exc))
-        def validate(extracted: dict, catalog_uri: str, **context) -> dict:
+        def validate(extracted: dict, catalog_uri: str, **context: Any) -> dict:
             """local-only: reads staging files and the mappings; fails before anything is posted."""
             from ukg_visma.mappings import load_mappings
             from ukg_visma.tasks import runtime
@@ -210,7 +222,7 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
 
         @task
         @quiet_retries
-        def plan(validated: dict, catalog_uri: str, **context) -> list[dict]:
+        def plan(validated: dict, catalog_uri: str, **context: Any) -> list[dict]:
             """Reads what Visma holds for the period (once) and decides what is still to create."""
             from ukg_visma.tasks import runtime
             from ukg_visma.tasks.payroll import plan as step
@@ -232,7 +244,7 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
         @task(retries=5, max_active_tis_per_dagrun=4)
         @quiet_retries
         @explained(lambda exc, kw: post_failure(exc, kw["ref"]))
-        def post_journal(ref: dict, **context) -> dict:
+        def post_journal(ref: dict, **context: Any) -> dict:
             from ukg_visma.lineage import report_journal_written
             from ukg_visma.tasks import runtime
             from ukg_visma.tasks.payroll import posting as step
@@ -246,6 +258,8 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
                 owner=f"{ctx.run_key}/{ref['journal_key']}",
                 release=SETTINGS.payroll.release,
                 try_number=int(getattr(context.get("ti"), "try_number", 1) or 1),
+                # Airflow 3.3's task state store: a retry resumes from the winner kept there
+                store=context.get("task_state_store"),
             )
             report_journal_written(visma, ctx.period.key, ref, posted)  # no-op without OpenLineage
             return posted
@@ -256,10 +270,10 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
         # dry runs and reversal-only runs emit none); downstream reporting DAGs schedule on it.
         @task(trigger_rule="none_failed", outlets=[PAYROLL_POSTED_ALIAS])
         @quiet_retries
-        def reconcile(posted: list[dict], **context) -> dict:
+        def reconcile(posted: list[dict], **context: Any) -> dict:
             from ukg_visma.tasks import runtime
             from ukg_visma.tasks.payroll import reconcile as step
-            from ukg_visma.tasks.payroll.validate import staged_journals
+            from ukg_visma.tasks.payroll.staged import staged_journals
 
             ctx = runtime.run_context(context)
             outcome = step.reconcile_and_report(
@@ -284,8 +298,8 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
             retries=3,
         ).output
         catalog = fetch_catalog()
-        validated = validate(extract(runs), catalog)
-        refs = plan(validated, catalog)
+        validated = validate(extract(runs), catalog)  # type: ignore[arg-type]
+        refs = plan(validated, catalog)  # type: ignore[arg-type]
         posted = post_journal.expand(ref=refs)
         if SETTINGS.payroll.approval_required:
             # A controller reads the numbers and approves before any money moves; "Reject" skips
@@ -304,16 +318,16 @@ def payroll_gl_dag(SETTINGS: Settings) -> None:
             # A rejected period ends red (the decision, note and audit are written first): a month
             # never posted must not look done in the runs list, the calendar or the deadline alert.
             @task(trigger_rule="none_failed", retries=0)
-            def period_posted(**context) -> None:
+            def period_posted(**context: Any) -> None:
                 from ukg_visma.tasks import runtime
                 from ukg_visma.tasks.payroll.approval import DECISION_XCOM, require_posted
 
                 decision = context["ti"].xcom_pull(task_ids="approve_posting", key=DECISION_XCOM)
                 require_posted(runtime.run_context(context).period.key, decision)
 
-            reconcile(posted) >> period_posted()
+            reconcile(posted) >> period_posted()  # type: ignore[arg-type]
         else:
-            reconcile(posted)
+            reconcile(posted)  # type: ignore[arg-type]
 
     ukg_visma_payroll_gl()
 

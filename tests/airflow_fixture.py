@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,30 @@ import pytest
 
 AIRFLOW = Path(sys.executable).parent / "airflow"
 DB_FILE = "airflow.db"  # Airflow's default: sqlite:///$AIRFLOW_HOME/airflow.db
+# How often ``dag.test()`` looks again when it finds no task to run (Airflow's own: 1 s).
+DAG_TEST_POLL_SECONDS = 0.2
+_DAG_TEST_FILE = str(Path("airflow", "sdk", "definitions", "dag.py"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dag_test_polls_briskly() -> Iterator[None]:
+    """``dag.test()`` sleeps a whole second whenever no task is ready — while upstream failures
+    settle, a retry's delay runs out, or a controller's answer is pending — several times in a
+    failing or approved run; over the suite's DAG runs that is minutes of nothing. Its loop looks
+    again every :data:`DAG_TEST_POLL_SECONDS` instead. Only that loop's sleep is shortened (told
+    by the calling frame): every other sleep, and what the loop decides, stay as they are.
+    """
+    real = time.sleep
+
+    def sleep(seconds: float) -> None:
+        caller = sys._getframe(1).f_code
+        if caller.co_name == "test" and caller.co_filename.endswith(_DAG_TEST_FILE):
+            seconds = min(seconds, DAG_TEST_POLL_SECONDS)
+        real(seconds)
+
+    time.sleep = sleep
+    yield
+    time.sleep = real
 
 
 def _migrate(home: Path) -> Path:

@@ -1,13 +1,16 @@
 """The Airflow UI as a data engineer uses it, in a real browser (Playwright + Debian's Chromium)
 against the real Airflow processes and the sandbox (``ui_stack.UiStack``; approval required).
 
-One journey, in order: log in; trigger with an invalid period (refused, no run) then a valid one
-(2026-10); approve it in the UI, reading the numbers in the prompt; it ends reconciled, its note
+One journey, in order: log in; trigger with an invalid period (refused, no run) then a run for
+partition key 2026-10 (the DAG is partitioned by pay month: the dialog's *Partition key*); approve
+it in the UI, reading the numbers in the prompt; it ends reconciled, its note
 names the period and totals; open its run report page and the DAG graph; trigger 2026-06 and
 **reject** it in the UI with a reason (the run ends red on ``period_posted``, nothing in Visma,
 the note says REJECTED, the reason is in the audit store); **backfill 2026-07 … 2026-09
-through the UI's backfill dialog**, approve each run in the UI and wait for three green runs,
-each journal in Visma exactly once; test a connection from the UI and read its message; run the
+through the UI's backfill dialog**: three runs named by their pay month (partition keys 2026-07,
+2026-08, 2026-09, in their run ids and the runs list), approve each in the UI and wait for three
+green runs that posted exactly those three months, each journal in Visma exactly once; test a
+connection from the UI and read its message; run the
 employee sync and read its note and its run report (who was hired, pending, quarantined,
 headcount per cost centre); the dashboard says alerts are off. Before approving 2026-10 the
 prompt's report link shows the journals per account × department × cost centre × project.
@@ -234,14 +237,22 @@ def test_journey(stack: UiStack, page: Page) -> None:
     expect(page.get_by_text("Failed validating")).to_have_count(0)
     shot(page, "02-trigger-invalid-period")
     assert all_runs(stack) == [], "an invalid period must not make a run"
-    dialog.locator("#element_period").fill("2026-10")
-    shot(page, "03-trigger-valid-period")
+    # The DAG is partitioned by pay month: a manual run names its month as the run's partition
+    # key (the dialog's field for partitioned DAGs, under Advanced Options), the period param
+    # stays empty; Airflow decodes the key with the timetable's key format (YYYY-MM).
+    dialog.locator("#element_period").fill("")
+    key_field = dialog.locator("input[name=partitionKey]")
+    if not key_field.is_visible():
+        dialog.get_by_text("Advanced Options").click()
+    key_field.fill("2026-10")
+    shot(page, "03-trigger-partition-key")
     submit.dispatch_event("click")  # the refusal's toast may still cover the button
     [run] = until("the triggered run", lambda: all_runs(stack))
     run_id = run["dag_run_id"]
-    # The form sends every param (the empty ones as null): the run still resolves 2026-10,
-    # and approve_posting's own form field is not overwritten by the DAG's 'reason' param.
-    assert run["conf"]["period"] == "2026-10" and run["conf"].get("reason") is None
+    # The form sends every param (the empty ones as null): the run resolves 2026-10 from its
+    # key, and approve_posting's own form field is not overwritten by the DAG's 'reason' param.
+    assert run["partition_key"] == "2026-10", run
+    assert not run["conf"].get("period") and run["conf"].get("reason") is None
 
     # -- the run waits for approval; the prompt has the numbers ----------------------------
     wait_for_prompt(stack, run_id)
@@ -346,8 +357,8 @@ def test_journey(stack: UiStack, page: Page) -> None:
     page.get_by_role("button", name="Trigger").first.click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Backfill", exact=True).click()
-    # Logical dates (UTC in the UI): the monthly runs whose data intervals start in
-    # July … September, i.e. the pay periods 2026-07, 2026-08, 2026-09.
+    # The range is read as pay months (partition dates: the cron ticks, 06:00 Oslo on the 1st,
+    # of July … September), i.e. the partitions 2026-07, 2026-08, 2026-09.
     pickers = dialog.get_by_test_id("datetime-input")
     fill_datetime(page, pickers.nth(0), "2026/07/01", "00:00")
     dialog.get_by_text("Date Range").click()  # closes the picker
@@ -366,6 +377,12 @@ def test_journey(stack: UiStack, page: Page) -> None:
                  else None),
     )  # fmt: skip
     assert all(not (r["conf"] or {}).get("period") for r in backfill_runs), backfill_runs
+    # runs named by pay month: the partition key, in the run id too
+    keys = sorted(r["partition_key"] for r in backfill_runs)
+    assert keys == ["2026-07", "2026-08", "2026-09"], backfill_runs
+    for r in backfill_runs:
+        assert f"__{r['partition_key']}__" in r["dag_run_id"], r["dag_run_id"]
+        assert r["logical_date"] is None and r["data_interval_start"] is None, r
     # One at a time (the DAG's max_active_runs=1): each waits for its approval in the UI.
     approved: list[str] = []
     deadline = time.monotonic() + 480
@@ -386,7 +403,7 @@ def test_journey(stack: UiStack, page: Page) -> None:
         if not r["note"]:  # the scheduler writes it when the run starts; look again
             time.sleep(1)
             continue
-        period = r["note"].removeprefix("Pay period ")[:7]
+        period = r["partition_key"]
         assert r["note"] == f"Pay period {period} — running (backfill run).", r["note"]
         wait_for_prompt(stack, r["dag_run_id"])
         open_prompt(page, stack, r["dag_run_id"], period)
@@ -397,12 +414,25 @@ def test_journey(stack: UiStack, page: Page) -> None:
     assert periods == ["2026-07", "2026-08", "2026-09"], [f["note"] for f in finished]
     for f in finished:
         assert ": reconciled — debit " in f["note"], f["note"]
+        assert f["note"].startswith(f"Pay period {f['partition_key']}: "), f  # its own month
     posted = {period: assert_posted_exactly_once(stack, period) for period in periods}
     assert all(n >= 1 for n in posted.values()), posted
     assert assert_posted_exactly_once(stack, "2026-10") == journals_10  # untouched
+    # the backfill posted exactly its three months: Visma holds journals for these four only
+    ours = [b for b in stack.visma_state()["journals"] if journal_key_from_batch(b)]
+    held_periods = {str(b.get("financialPeriod")) for b in ours}
+    assert held_periods == {"202607", "202608", "202609", "202610"}, held_periods
+    # the runs list names every run by its pay month: the Partition Key column (right of Dag
+    # Version: a wide window shows it) and the backfill run ids
+    page.set_viewport_size({"width": 2200, "height": 1000})
     page.goto(f"{stack.url}/dags/{DAG_ID}/runs")
-    expect(page.get_by_text("backfill__").first).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Partition Key")).to_be_visible()
+    for key in ("2026-07", "2026-08", "2026-09", "2026-10"):
+        expect(page.get_by_role("cell", name=key, exact=True).first).to_be_visible()
+    for key in ("2026-07", "2026-08", "2026-09"):
+        expect(page.get_by_text(re.compile(f"backfill__.*__{key}__")).first).to_be_attached()
     shot(page, "10-runs-after-backfill", full_page=False)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     # -- test both connections from the UI (the row's Test Connection button) ---------------
     # Airflow 3.3.2 sends port 0 for a connection without a port and would answer 400; the

@@ -111,7 +111,13 @@ def ore_series(values: pd.Series, *, allow_negative: bool = False) -> tuple[pd.S
         text = pc.cast(pa.array(values.to_numpy()), pa.string())
     else:
         obj = values.astype(object)
-        if pd.api.types.infer_dtype(obj, skipna=False) != "string":
+        kind = pd.api.types.infer_dtype(obj, skipna=False)
+        if kind == "decimal":  # JSON numbers parsed as Decimal: Arrow's exact decimals
+            fast = _decimal_ore(obj.to_numpy(), allow_negative=allow_negative)
+            if fast is not None:
+                ore, bad = fast
+                return pd.Series(ore, index=values.index), pd.Series(bad, index=values.index)
+        if kind != "string":
             obj = obj.map(_as_text)  # floats → repr, exactly as parse_amount judges them
         text = pa.array(obj.to_numpy(), type=pa.string())
     valid = pc.match_substring_regex(text, pattern=_AMOUNT_VECTOR).fill_null(False)
@@ -123,6 +129,34 @@ def ore_series(values: pd.Series, *, allow_negative: bool = False) -> tuple[pd.S
         bad = bad | (ore < 0)
     ore = np.where(bad, 0, ore).astype("int64")
     return pd.Series(ore, index=values.index), pd.Series(bad, index=values.index)
+
+
+def _decimal_ore(values: Any, *, allow_negative: bool) -> tuple[Any, Any] | None:
+    """Øre of a column of ``Decimal`` values through Arrow's exact decimal type, or None when
+    the column needs :func:`parse_amount`'s judgement value by value.
+
+    Why: a GL export's amounts arrive as JSON numbers, parsed as ``Decimal``; rendering each one
+    as text to match it with a regex cost ~0.3 s per 100,000 lines. Arrow converts the whole
+    column at once, exactly (never through a float). Taken only when every value has at most two
+    decimals (Arrow's common scale ≤ 2) and converts cleanly; NaN, infinity, a third decimal
+    (even ``1.230``) or an amount out of range go the text way, which judges them as before.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        exact = pa.array(values, from_pandas=False)
+        if not pa.types.is_decimal(exact.type) or exact.type.scale > 2 or exact.null_count:
+            return None
+        hundred = pa.scalar(100, pa.decimal128(3, 0))
+        ore = np.asarray(pc.cast(pc.multiply_checked(exact, hundred), pa.int64()), dtype=np.int64)
+    except (pa.ArrowException, ValueError, ArithmeticError, TypeError):
+        return None
+    if (np.abs(ore) >= _MAX_ORE).any():
+        return None
+    bad = np.zeros(len(ore), dtype=bool) if allow_negative else ore < 0
+    return np.where(bad, 0, ore).astype("int64"), bad
 
 
 def _as_text(value: object) -> str:

@@ -1,9 +1,13 @@
 """Which pay period a DAG run is about.
 
-A run can say it in three ways, and they are consulted in this order: an explicit ``period``
-param (manual runs, ``airflow dags test``), the run's partition key (partitioned timetables and
-their backfills have no logical date), then the data interval (classic scheduled runs and
-backfills). One function, so that every task of a run agrees on the period.
+The pay-period DAG runs on a partitioned timetable (:func:`pay_period_timetable`): every
+scheduled and backfilled run carries its pay month as its **partition key** (``2026-07``) and has
+no logical date and no data interval. A run can name its period in three ways, consulted in this
+order: the partition key (scheduled and backfilled runs; a manual run whose trigger dialog named
+one), the ``period`` param (manual runs, the GL-events DAG, ``airflow dags test``), then the data
+interval (runs made before the switch to partitions, kept in the metadata DB). One function,
+:func:`resolve_period`, so that every task, note, alert and report of a run agrees on the period
+(and a DAG per company reuses it).
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ukg_visma.errors import NotRetryable
+
+if TYPE_CHECKING:
+    from airflow.sdk import CronPartitionTimetable
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -75,32 +82,65 @@ def _local_month(start: dt.datetime, timezone: str) -> PayPeriod:
     return PayPeriod(local.year, local.month)
 
 
+PARTITION_KEY_FORMAT = "%Y-%m"  # a pay period's partition key: PayPeriod.key
+
+
+def pay_period_timetable(cron: str, timezone: str = SCHEDULE_TIMEZONE) -> CronPartitionTimetable:
+    """The pay-period DAG's schedule: one run per pay month, *named* by it.
+
+    ``CronPartitionTimetable`` with ``run_offset=-1``: the run at the cron tick of 1 November is
+    for the month that ended, partition key ``2026-10``; a backfill from 2026-07-01 to
+    2026-09-30 makes the runs ``2026-07``, ``2026-08``, ``2026-09`` (measured in
+    docs/decisions/partitioned-pay-periods.md). Its runs have no data interval.
+    """
+    from airflow.sdk import CronPartitionTimetable
+
+    return CronPartitionTimetable(
+        cron, timezone=timezone, run_offset=-1, key_format=PARTITION_KEY_FORMAT
+    )
+
+
+def _month_before(when: dt.datetime, timezone: str) -> PayPeriod:
+    """The pay month that ended before ``when`` (Oslo): what a manual run at ``when`` is for."""
+    this = _local_month(when, timezone)
+    return PayPeriod(this.year - (this.month == 1), (this.month - 2) % 12 + 1)
+
+
 def resolve_period(
     *,
     param: str | None = None,
     partition_key: str | None = None,
     data_interval_start: dt.datetime | None = None,
+    data_interval_end: dt.datetime | None = None,
     run_type: str | None = None,
     timezone: str = SCHEDULE_TIMEZONE,
 ) -> PayPeriod:
-    """Param → partition key → data interval; a scheduled or backfilled run keeps its own.
+    """Partition key → ``period`` param → data interval; a run that names its own keeps it.
 
-    A ``period`` param that disagrees with a scheduled or backfilled run's interval is refused
-    (the backfill dialog can pass one to every run it makes): such a run is about its interval.
+    A ``period`` param that disagrees with the run's partition key is refused (whatever the run
+    type: the key *is* the run's period, the run list shows it); one that disagrees with a
+    scheduled or backfilled run's data interval (a run made before the switch) is refused too.
+    A manual run with neither (the trigger dialog left empty) has the zero-length interval at its
+    trigger time that a partitioned timetable infers: it is for the month that ended, as the
+    schedule's run at that time would be. A month-long interval (before the switch) is its month.
     """
     own: PayPeriod | None = None
     if partition_key:
         own = PayPeriod.parse(partition_key[:7])
     elif data_interval_start is not None:
-        own = _local_month(data_interval_start, timezone)
+        if data_interval_end is not None and data_interval_end <= data_interval_start:
+            own = _month_before(data_interval_start, timezone)
+        else:
+            own = _local_month(data_interval_start, timezone)
     if param:
         asked = PayPeriod.parse(param)
-        if run_type in ("scheduled", "backfill") and own is not None and asked != own:
+        binding = bool(partition_key) or run_type in ("scheduled", "backfill")
+        if binding and own is not None and asked != own:
             raise PeriodError(
                 f"this {run_type} run is for pay period {own.key} "
                 f"({'its partition key' if partition_key else 'its data interval'}); the "
-                f"'period' param {asked.key} disagrees. Leave 'period' empty for scheduled and "
-                f"backfilled runs, or trigger a manual run for {asked.key}."
+                f"'period' param {asked.key} disagrees. Leave 'period' empty here, or trigger a "
+                f"run with partition key {asked.key}."
             )
         return asked
     if own is not None:
@@ -125,10 +165,18 @@ def period_of_task(context: Mapping[str, Any]) -> PayPeriod:
     params = context.get("params") or {}
     return resolve_period(
         param=params.get("period"),
-        partition_key=getattr(dag_run, "partition_key", None),
+        partition_key=context.get("partition_key") or getattr(dag_run, "partition_key", None),
         data_interval_start=context.get("data_interval_start"),
+        data_interval_end=context.get("data_interval_end"),
         run_type=_run_type_text(getattr(dag_run, "run_type", None)),
     )
+
+
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A time from a ``DagRun`` (datetime) or the REST API (ISO text, ``Z``)."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
 
 
 def period_to_post(
@@ -136,6 +184,7 @@ def period_to_post(
     partition_key: str | None,
     data_interval_start: dt.datetime | str | None,
     run_type: object,
+    data_interval_end: dt.datetime | str | None = None,
 ) -> PayPeriod | None:
     """The pay period a run is to *post*, or None for a run that posts nothing of its own (a
     dry run, a reversal-only run) or cannot say (its first task fails with the same message).
@@ -146,14 +195,12 @@ def period_to_post(
     conf = conf or {}
     if conf.get("dry_run") or conf.get("reverse_batches"):
         return None
-    start = data_interval_start
-    if isinstance(start, str):
-        start = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
     try:
         return resolve_period(
             param=conf.get("period"),
             partition_key=partition_key,
-            data_interval_start=start,
+            data_interval_start=_aware(data_interval_start),
+            data_interval_end=_aware(data_interval_end),
             run_type=_run_type_text(run_type),
         )
     except ValueError:

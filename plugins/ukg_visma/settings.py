@@ -89,8 +89,8 @@ class PayrollSettings(_Strict):
     ``tasks.payroll.extract.completed_pay_runs``); a manual run's ``pay_group`` param replaces
     them."""
     schedule: str = "0 6 1 * *"
-    """Cron of the pay-period DAG (``dags/ukg_visma_payroll_gl.py``); its data interval is the
-    pay month."""
+    """Cron of the pay-period DAG (``dags/ukg_visma_payroll_gl.py``, Europe/Oslo); each tick's
+    run is for the month that ended, its partition key (``periods.pay_period_timetable``)."""
     line_limit: int = Field(1000, ge=2, le=10000)
     """Most lines in one Visma journal before a deterministic split (``gl.transform``,
     ``gl.corrections`` via ``tasks.payroll.plan``)."""

@@ -137,6 +137,8 @@ def create_sandbox_app(
         docs_url=f"{ADMIN_PREFIX}/docs",
         openapi_url=f"{ADMIN_PREFIX}/openapi.json",
         redoc_url=None,
+        # under the admin prefix too: a sandbox path the real service lacks must be a 404
+        swagger_ui_oauth2_redirect_url=f"{ADMIN_PREFIX}/docs/oauth2-redirect",
     )
     app.sandbox = runtime
     app.include_router(admin_router(runtime))

@@ -7,7 +7,7 @@ listing: ``/payroll/v1/payroll-runs`` is a 404);
 ``/personnel/v1/employee-changes`` (+ ``/{employeeId}``), ``/personnel/v1/employment-details``
 (+ ``/companies/{companyId}/…``), ``/personnel/v1/person-details`` (+ ``/{employeeId}``), each in
 its published shape (docs/contracts.md, "Published UKG personnel operations");
-``/configuration/v1/org-levels`` (GET; POST and
+``/configuration/v1/org-levels`` (GET, unpaged as published; POST and
 ``PUT .../{level}/{code}`` behind the ``org_level_writes`` switch). Admin under ``/_sandbox/``:
 ``reset``, ``pay-periods``, ``gl-runs`` (+ ``gl-runs/{runId}/regenerate``, ``/void``,
 ``/versions``), ``employees``, ``webhooks``, ``webhook-deliveries``, ``switches``,

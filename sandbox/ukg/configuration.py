@@ -1,5 +1,11 @@
 """Org-level configuration: read always; write (POST/PUT) only behind the sandbox switch.
 
+``GET /configuration/v1/org-levels`` is served as published
+(``ViewOrCreateOrganizationLevels_getAllOrgLevels``): **no paging** — one bare array of every
+org level — and only the published filters ``levelDescription``, ``code``, ``budgetGroup``,
+``reportingCategory``, ``isActive``. Anything else (``page``, ``per_page``, a ``level`` filter)
+is an unknown parameter and ignored, as the real service ignores it.
+
 UKG is read-only for this project except the cost-centre alignment, which may create org levels
 when explicitly enabled. The switch ``org_level_writes`` stands for the API user's permission:
 off → 403. Every write attempt, allowed or not, is in the call log and in
@@ -15,10 +21,43 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sandbox.ukg.errors import UkgError, bad_request, json_response
-from sandbox.ukg.paging import paged_response, read_page
 from sandbox.ukg.state import UkgState, utc_stamp
 
-_FIELDS = {"level", "code", "description", "glSegment", "isActive"}
+# The published org-level body (``org-levels`` / ``org_levels_body_inner``); the budget figures
+# are accepted and not kept (nothing of ours reads them).
+_FIELDS = {
+    "level",
+    "code",
+    "description",
+    "glSegment",
+    "isActive",
+    "levelDescription",
+    "budgetGroup",
+    "reportingCategory",
+    "currentYearBudgetFTE",
+    "currentYearBudgetSalary",
+    "lastYearBudgetFTE",
+    "lastYearBudgetSalary",
+}
+_KEPT = ("budgetGroup", "reportingCategory")
+# What each level is (``levelDescription``, "cannot be updated"): the scenario's structure
+# (docs/contracts.md §1).
+LEVEL_DESCRIPTIONS = {1: "Plant", 2: "Department", 3: "Cost Centre", 4: "Org Level 4"}
+_TEXT_FILTERS = ("levelDescription", "code", "budgetGroup", "reportingCategory")
+
+
+def published_org_level(record: dict[str, Any]) -> dict[str, Any]:
+    """One stored org level in the published ``org-levels`` shape."""
+    return {**record, "levelDescription": LEVEL_DESCRIPTIONS.get(record["level"], "")}
+
+
+def _is_active(raw: str | None) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    text = raw.strip().lower()
+    if text not in ("true", "false"):
+        raise bad_request("isActive", f"'{raw}' is not a boolean")
+    return text == "true"
 
 
 def _validated(item: Any, *, partial: bool = False) -> dict[str, Any]:
@@ -81,12 +120,17 @@ def configuration_router(state: UkgState) -> APIRouter:
 
     @router.get("/configuration/v1/org-levels")
     def org_levels(request: Request) -> Response:
-        page = read_page(request, max_size=200)
-        levels = state.org_levels()
-        level = request.query_params.get("level")
-        if level:
-            levels = [o for o in levels if str(o["level"]) == level]
-        return paged_response(request, page, levels)
+        """Every org level matching the published filters, in one array (no paging, no
+        ``Link``)."""
+        query = request.query_params
+        active = _is_active(query.get("isActive"))
+        levels = [published_org_level(o) for o in state.org_levels()]
+        for name in _TEXT_FILTERS:
+            if query.get(name):
+                levels = [o for o in levels if str(o.get(name) or "") == query[name]]
+        if active is not None:
+            levels = [o for o in levels if o["isActive"] is active]
+        return json_response(levels)
 
     @router.post("/configuration/v1/org-levels")
     async def create_org_levels(request: Request) -> Response:
@@ -115,9 +159,11 @@ def configuration_router(state: UkgState) -> APIRouter:
                 "description": item["description"],
                 "glSegment": item.get("glSegment", item["code"]),
                 "isActive": bool(item.get("isActive", True)),
+                **{k: item[k] for k in _KEPT if item.get(k) is not None},
             }
             state.put_org_level(record)
-            results.append({"sequenceId": n, "status": "201", "modelstate": {}, "body": record})
+            body = published_org_level(record)
+            results.append({"sequenceId": n, "status": "201", "modelstate": {}, "body": body})
         errors = sum(1 for r in results if r["status"] != "201")
         answer = {
             "title": "Multi-Status",
@@ -142,10 +188,11 @@ def configuration_router(state: UkgState) -> APIRouter:
             raise UkgError(404, f"Org level {level} code {code} does not exist.")
         if body["level"] != level or body["code"] != code:
             raise bad_request("code", "level and code cannot be changed")
-        current.update({k: v for k, v in body.items() if k in ("description", "glSegment")})
+        kept = ("description", "glSegment", *_KEPT)
+        current.update({k: v for k, v in body.items() if k in kept})
         if "isActive" in body:
             current["isActive"] = bool(body["isActive"])
         state.put_org_level(current)
-        return json_response(current)
+        return json_response(published_org_level(current))
 
     return router

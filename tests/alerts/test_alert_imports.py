@@ -147,3 +147,60 @@ def test_no_import_circle_anywhere_in_the_package() -> None:
 @pytest.mark.parametrize(("lower", "higher"), NOT_UPWARD, ids=[a for a, _ in NOT_UPWARD])
 def test_no_import_runs_back_up(lower: str, higher: str) -> None:
     assert higher not in _imports(lower), f"{lower} imports {higher}"
+
+
+# The task steps: each module a DAG task calls into as its step. A step reads what it needs of
+# another through a shared module below the steps (``tasks.payroll.holdings``: what Visma holds;
+# ``tasks.payroll.staged``: the run's staged journals; ``gl.posting_period``: the closed-period
+# policy), never by importing the other step.
+STEPS = {
+    "ukg_visma.tasks.payroll.extract",
+    "ukg_visma.tasks.payroll.validate",
+    "ukg_visma.tasks.payroll.plan",
+    "ukg_visma.tasks.payroll.posting",
+    "ukg_visma.tasks.payroll.reconcile",
+    "ukg_visma.tasks.payroll.approval",
+    "ukg_visma.tasks.payroll.gl_events",
+    "ukg_visma.tasks.employee_sync.extract",
+    "ukg_visma.tasks.employee_sync.apply",
+    "ukg_visma.tasks.employee_sync.verify",
+    "ukg_visma.tasks.alignment.steps",
+}
+# What a DAG file also imports from ``ukg_visma.tasks`` that is no step: the task wrapper and the
+# shared modules below the steps.
+BELOW_THE_STEPS = {
+    "ukg_visma.tasks.runtime",
+    "ukg_visma.tasks.employee_sync.context",
+    "ukg_visma.tasks.payroll.staged",
+}
+DAGS = PACKAGE.parents[1] / "dags"
+
+
+def _dag_steps() -> set[str]:
+    """The ``ukg_visma.tasks`` modules the DAG files import a task's callable from."""
+    out: set[str] = set()
+    for path in DAGS.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.module):
+                continue
+            if not node.module.startswith("ukg_visma.tasks"):
+                continue
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                out.add(sub if _module_file(sub) else node.module)
+    return out - BELOW_THE_STEPS
+
+
+def test_the_step_list_is_every_module_the_dags_call_a_step_from() -> None:
+    assert _dag_steps() == STEPS
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_no_step_imports_another_step(step: str) -> None:
+    assert _imports(step) & (STEPS - {step}) == set()
+
+
+def test_nothing_below_the_steps_imports_a_step() -> None:
+    below = [m for m in _all_modules() if m.startswith("ukg_visma.tasks") and m not in STEPS]
+    assert "ukg_visma.tasks.payroll.holdings" in below
+    assert {m: sorted(_imports(m) & STEPS) for m in below if _imports(m) & STEPS} == {}

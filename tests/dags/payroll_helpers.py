@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dag_loader import load_dag as load_one_dag
+
+if TYPE_CHECKING:
+    from airflow.models.dagrun import DagRun
+    from airflow.sdk import DAG
+    from airflow.serialization.definitions.dag import SerializedDAG
+    from airflow.utils.types import DagRunTriggeredByType
+    from sandbox_fixture import Sandbox
+    from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = ROOT / "dags" / "ukg_visma_payroll_gl.py"
 
 
-def load_dag():
-    return load_one_dag("ukg_visma_payroll_gl")
+def load_dag() -> DAG:
+    dag: DAG = load_one_dag("ukg_visma_payroll_gl")
+    return dag
 
 
 def announce_gl_runs(period: str) -> list[str]:
@@ -30,7 +40,7 @@ def announce_gl_runs(period: str) -> list[str]:
     return announce(host, audit(), period)
 
 
-def run_period(period: str, *, announce: bool = True, **conf: Any):
+def run_period(period: str, *, announce: bool = True, **conf: Any) -> DagRun:
     """One manual DAG run for ``period`` (the ``period`` param, as a user triggers it).
 
     ``announce``: first deliver the GL events of the month's sandbox runs to the inbox
@@ -46,14 +56,14 @@ def run_period(period: str, *, announce: bool = True, **conf: Any):
     return load_dag().test(run_conf={"period": period, **conf})
 
 
-def task_states(dagrun) -> dict[str, str]:
+def task_states(dagrun: DagRun) -> dict[str, str]:
     return {
         (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): str(ti.state)
         for ti in dagrun.get_task_instances()
     }
 
 
-def our_batches(sandbox) -> list[dict[str, Any]]:
+def our_batches(sandbox: Sandbox) -> list[dict[str, Any]]:
     """Journals in the Visma sandbox that carry one of our journal keys."""
     from ukg_visma.gl.journal import journal_key_from_batch
 
@@ -61,19 +71,21 @@ def our_batches(sandbox) -> list[dict[str, Any]]:
     return [b for b in state["journals"] if journal_key_from_batch(b)]
 
 
-def run_partition(partition_key: str, *, run_type: str = "backfill", announce: bool = True, **conf):
+def run_partition(
+    partition_key: str, *, run_type: str = "backfill", announce: bool = True, **conf: Any
+) -> DagRun:
     """One *partitioned* run of the pay-period DAG, in-process: ``dag.test`` with the run made
-    as the scheduler makes a partitioned one — a ``partition_key``, no logical date, no data
-    interval, run type ``backfill`` or ``scheduled`` (docs/decisions/partitioned-pay-periods.md).
+    as the scheduler makes a scheduled or backfilled one — a ``partition_key``, no logical date,
+    no data interval, run type ``backfill`` or ``scheduled`` (docs/decisions/partitioned-pay-
+    periods.md). ``conf`` is the run's conf (a backfill dialog's params).
 
     Airflow 3.3.2's ``DAG.test`` takes no partition key: it builds its run with
     ``airflow.models.dagrun.get_or_create_dagrun`` (manual, by logical date). That one function is
     swapped for the duration of the call; the rest of ``dag.test`` — the scheduling loop, the task
-    runner, XCom, listeners — is Airflow's own. ``create_dagrun`` accepts a key only for a
-    partitioned DAG, so the DAG is given the ``CronPartitionTimetable`` the switch would give it
-    (same cron, Oslo, the month that ended, key ``YYYY-MM``).
+    runner, XCom, listeners — is Airflow's own. The run's ``partition_date`` and ``run_after``
+    come from the DAG's own timetable (``iter_partition_dagrun_infos``, what a backfill uses), so
+    the run is the one a backfill of that month would make.
     """
-    import datetime as dt
     from unittest.mock import patch
 
     from airflow.models import dagrun as dagrun_module
@@ -84,20 +96,32 @@ def run_partition(partition_key: str, *, run_type: str = "backfill", announce: b
 
     kind = DagRunType(run_type)
 
-    def partitioned_run(*, dag, run_id, logical_date, data_interval, run_after, conf, session,
-                        triggered_by, triggering_user_name, start_date):  # fmt: skip
+    def partitioned_run(
+        *,
+        dag: SerializedDAG,
+        run_id: str,
+        logical_date: dt.datetime | None,
+        data_interval: tuple[dt.datetime, dt.datetime] | None,
+        run_after: dt.datetime,
+        conf: dict[str, Any] | None,
+        session: Session,
+        triggered_by: DagRunTriggeredByType,
+        triggering_user_name: str | None,
+        start_date: dt.datetime,
+    ) -> DagRun:
+        """``get_or_create_dagrun``'s signature (Airflow 3.3), making a partitioned run."""
         old = session.scalar(
             select(DagRun).where(DagRun.dag_id == dag.dag_id, DagRun.partition_key == partition_key)
         )
         if old is not None:
             session.delete(old)
             session.commit()
-        year, month = (int(p) for p in partition_key[:7].split("-"))
+        info = partition_info(dag.timetable, partition_key)
         return dag.create_dagrun(
-            run_id=f"{kind.value}__{partition_key}__{run_after:%Y%m%dT%H%M%S%f}",
+            run_id=f"{kind.value}__{info.run_after.isoformat()}__{partition_key}__inproc",
             logical_date=None,
             data_interval=None,
-            run_after=run_after,
+            run_after=info.run_after,
             conf=conf,
             run_type=kind,
             state=DagRunState.RUNNING,
@@ -105,24 +129,32 @@ def run_partition(partition_key: str, *, run_type: str = "backfill", announce: b
             triggering_user_name=triggering_user_name,
             start_date=start_date,
             partition_key=partition_key,
-            partition_date=dt.datetime(year, month, 1, tzinfo=dt.UTC),
+            partition_date=info.partition_date,
             session=session,
         )
 
-    from airflow.sdk import CronPartitionTimetable
-
-    from ukg_visma.periods import SCHEDULE_TIMEZONE
-    from ukg_visma.settings import load_settings
-
     if announce:
         announce_gl_runs(partition_key[:7])
-    dag = load_dag()
-    dag.timetable = CronPartitionTimetable(
-        load_settings().payroll.schedule, timezone=SCHEDULE_TIMEZONE, run_offset=-1,
-        key_format="%Y-%m",
-    )  # fmt: skip
     with patch.object(dagrun_module, "get_or_create_dagrun", partitioned_run):
-        return dag.test(logical_date=None, run_conf=conf or None)
+        return load_dag().test(logical_date=None, run_conf=conf or None)
+
+
+def partition_info(timetable: Any, partition_key: str) -> Any:
+    """The ``DagRunInfo`` (partition date, run_after) the DAG's partitioned timetable gives the
+    month ``partition_key`` — the one a backfill over that month creates."""
+    import pendulum
+
+    from ukg_visma.periods import SCHEDULE_TIMEZONE, PayPeriod
+
+    month = PayPeriod.parse(partition_key)
+    first = pendulum.datetime(month.year, month.month, 1, tz=SCHEDULE_TIMEZONE)
+    last = first.add(months=1).subtract(seconds=1)
+    (info,) = [
+        i
+        for i in timetable.iter_partition_dagrun_infos(earliest=first, latest=last)
+        if i.partition_key == partition_key
+    ]
+    return info
 
 
 def load_company_dag(company: str):

@@ -3,8 +3,10 @@
 - A task that really fails (validation of the broken month 2026-04) e-mails an alert through the
   SMTP provider to a real SMTP server on localhost: it names the DAG, run, pay period, task and
   error, links the run, and carries no secret of the connections.
-- A posted period emits ``ukg_visma_payroll_posted`` with its extra into the metadata DB, and a
-  downstream DAG scheduled on that asset gets a queued asset event for it; a dry run emits none.
+- A posted period (a scheduled, partitioned run: ``run_partition``) emits
+  ``ukg_visma_payroll_posted`` with its extra and the pay period as its **partition key** into
+  the metadata DB, and a downstream DAG scheduled on that asset gets a queued asset event for
+  it; a dry run emits none.
 - ``extract`` logs one line per UKG pay run with NOK amounts and counts (read from the output
   the task really printed).
 """
@@ -17,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from payroll_helpers import run_period, task_states
+from payroll_helpers import run_partition, run_period, task_states
 from sandbox_fixture import configure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "alerts"))
@@ -86,29 +88,35 @@ def _asset_events(name: str) -> list:
             .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
             .where(AssetModel.name == name)
         ).all()
-        return [(e.extra, e.source_run_id, e.source_task_id) for e in rows]
+        return [(e.extra, e.source_run_id, e.source_task_id, e.partition_key) for e in rows]
 
 
-def _queued_for(dag_id: str) -> list:
-    from airflow.models.asset import AssetDagRunQueue, AssetModel
+def _partitions_queued_for(dag_id: str) -> list[str]:
+    """The partition keys Airflow queued for a partition-aware downstream DAG."""
+    from airflow.models.asset import AssetPartitionDagRun
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     with create_session() as session:
-        return session.scalars(
-            select(AssetModel.name)
-            .join(AssetDagRunQueue, AssetDagRunQueue.asset_id == AssetModel.id)
-            .where(AssetDagRunQueue.target_dag_id == dag_id)
-        ).all()
+        return list(
+            session.scalars(
+                select(AssetPartitionDagRun.partition_key).where(
+                    AssetPartitionDagRun.target_dag_id == dag_id
+                )
+            ).all()
+        )
 
 
+# A downstream reporting DAG as docs/alerts.md tells one to write it: partition-aware
+# (PartitionedAssetTimetable), so it gets one run per posted pay period, keyed by it.
 DOWNSTREAM = """
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import PartitionedAssetTimetable, dag, task
 from ukg_visma.events.outlets import PAYROLL_POSTED
 
 
-@dag(dag_id="ukgv_test_payroll_reporting", schedule=PAYROLL_POSTED,
+@dag(dag_id="ukgv_test_payroll_reporting",
+     schedule=PartitionedAssetTimetable(assets=PAYROLL_POSTED),
      start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
 def reporting():
     @task
@@ -146,12 +154,14 @@ def test_posted_period_emits_asset_event_and_queues_downstream_dag(
     with create_session() as session:
         session.get(DagModel, "ukgv_test_payroll_reporting").is_paused = False
 
-    dagrun = run_period("2026-10")
+    dagrun = run_partition("2026-10", run_type="scheduled")
     assert str(dagrun.state) == "success", task_states(dagrun)
+    assert dagrun.partition_key == "2026-10" and dagrun.data_interval_start is None
     events = [e for e in _asset_events("ukg_visma_payroll_posted") if e[1] == dagrun.run_id]
     assert len(events) == 1
-    extra, _, task_id = events[0]
+    extra, _, task_id, partition_key = events[0]
     assert task_id == "reconcile"
+    assert partition_key == "2026-10"  # downstream DAGs get the pay period as the event's key
     assert extra["period"] == "2026-10" and extra["reconciliation"] == "reconciled"
     assert extra["currency"] == "NOK"
     assert extra["batch_count"] == len(extra["batches"]) == 2
@@ -162,7 +172,8 @@ def test_posted_period_emits_asset_event_and_queues_downstream_dag(
     from payroll_helpers import our_batches
 
     assert sorted(b["batchNumber"] for b in our_batches(payroll)) == sorted(extra["batches"])
-    assert "ukg_visma_payroll_posted" in _queued_for("ukgv_test_payroll_reporting")
+    # Airflow queues the downstream DAG's run for partition 2026-10 (AssetPartitionDagRun)
+    assert _partitions_queued_for("ukgv_test_payroll_reporting") == ["2026-10"]
 
     # the extract task's own log: one line per pay run, NOK with counts, no dataclass repr
     out = capfd.readouterr()

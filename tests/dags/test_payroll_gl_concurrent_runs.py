@@ -34,7 +34,10 @@ from ledger_truth import (
     visma_net,
 )
 
-pytestmark = pytest.mark.e2e
+# Separate deployments (a process, an Airflow home and a store each) racing for minutes: a
+# journey (make test-journeys). The same races in one process, every interleaving of create and
+# settle and a run dying at each step, are in test_payroll_gl_exactly_once.py (make test).
+pytestmark = [pytest.mark.e2e, pytest.mark.journey]
 
 HERE = Path(__file__).resolve().parent
 RELEASED = {"Released", "Posted", "Unposted", "Completed", "PartiallyReleased"}

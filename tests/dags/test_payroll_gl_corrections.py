@@ -262,7 +262,15 @@ def test_a_duplicated_batch_in_visma_stops_the_period_and_fails_reconciliation(
     assert not report.ok and key_of(original) in report.duplicate_journals
 
 
-def test_an_export_that_understates_its_block_count_stops_before_posting(payroll, monkeypatch):
+def test_an_export_that_understates_its_block_count_stops_before_posting(
+    payroll, monkeypatch, caplog
+):
+    """Also #27: the malformed export fails the period in extract, and the failed run's note
+    is written without a ``DetachedInstanceError`` (a run note read outside its session)."""
+    import logging
+
+    from approvals import note_of
+
     info = payroll.ukg_admin("GET", f"/_sandbox/gl-runs/{REGULAR}/versions?lines=true")
     lines = info["versions"][-1]["glLines"]
     block_size = -(-len(lines) // 3)  # three real blocks
@@ -271,12 +279,18 @@ def test_an_export_that_understates_its_block_count_stops_before_posting(payroll
         f"/_sandbox/gl-runs/{REGULAR}/regenerate",
         {"emit": False, "lines": lines, "block_size": block_size, "declared_blocks": 2},
     )
-    dagrun = run_period(PERIOD)
+    with caplog.at_level(logging.ERROR, logger="ukg_visma.ui.notes"):
+        dagrun = run_period(PERIOD)
     states = task_states(dagrun)
     assert str(dagrun.state) == "failed" and states["extract"] == "failed", states
     assert journal_posts(payroll) == 0 and ours(payroll) == []
     text = report_text(dagrun, "extract.md")
     assert f"run {REGULAR}: block(s) 3 beyond totalNrOfBlocks 2" in text
+    note = note_of(dagrun) or ""
+    # written when the run failed (not left at "running"): the generic failure sentence
+    assert note.startswith(f"Pay period {PERIOD}: run failed before reconciliation"), note
+    assert not [r for r in caplog.records if "could not write the note" in r.getMessage()]
+    assert "DetachedInstanceError" not in caplog.text
 
 
 def test_a_non_iso_pay_period_end_date_is_a_finding_naming_the_line(payroll, tmp_path):

@@ -4,6 +4,7 @@ UKG publishes no pay-run listing: a month whose runs nobody announced (no GL eve
 recent export, nothing of ours in Visma) but whose pay period UKG shows closed must fail loudly,
 naming the pay group and pay date — never end green with nothing posted. Given ``run_id`` (a
 backfill of a month long past), the same month posts exactly, dated by paygroup-payperiods.
+Both run as the scheduler makes them: partitioned runs keyed 2026-07 (``run_partition``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ledger_truth import ours, per_account, ukg_latest_per_account, visma_net
-from payroll_helpers import run_period, task_states
+from payroll_helpers import run_partition, task_states
 
 
 def _reports(tmp_path: Path, name: str) -> list[Path]:
@@ -19,7 +20,7 @@ def _reports(tmp_path: Path, name: str) -> list[Path]:
 
 
 def test_a_closed_pay_period_without_a_discoverable_run_fails_loudly(payroll, tmp_path):
-    dagrun = run_period("2026-07", announce=False)
+    dagrun = run_partition("2026-07", run_type="scheduled", announce=False)
     states = task_states(dagrun)
     assert str(dagrun.state) == "failed" and states["wait_for_gl_export"] == "failed", states
     assert ours(payroll, live_only=False) == []  # nothing reached Visma
@@ -33,7 +34,8 @@ def test_a_closed_pay_period_without_a_discoverable_run_fails_loudly(payroll, tm
 
 
 def test_a_backfill_of_an_old_month_by_run_id_posts_exactly_with_the_pay_date(payroll):
-    dagrun = run_period("2026-07", announce=False, run_id="NMF-202607-R1")
+    dagrun = run_partition("2026-07", announce=False, run_id="NMF-202607-R1")
+    assert dagrun.partition_key == "2026-07" and dagrun.logical_date is None
     assert str(dagrun.state) == "success", task_states(dagrun)
     batches = ours(payroll)
     assert batches and {str(b["transactionDate"])[:10] for b in batches} == {"2026-07-24"}

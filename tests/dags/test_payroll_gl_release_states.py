@@ -89,7 +89,7 @@ def test_a_period_left_unreleased_is_not_reported_done(payroll, monkeypatch, tmp
     from ukg_visma.settings import load_settings
     from ukg_visma.tasks.payroll.reconcile import ReconciliationError, reconcile_and_report
     from ukg_visma.tasks.payroll.run import PayrollRun
-    from ukg_visma.tasks.payroll.validate import staged_journals
+    from ukg_visma.tasks.payroll.staged import staged_journals
 
     for name in ("release-off", "release-on"):
         (tmp_path / name).mkdir()

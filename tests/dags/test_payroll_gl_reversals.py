@@ -173,9 +173,8 @@ def test_a_retry_on_a_worker_with_another_audit_store_reads_visma_before_posting
     assert str(dagrun.state) == "success", task_states(dagrun)
     from ukg_visma.periods import PayPeriod
     from ukg_visma.settings import load_settings
-    from ukg_visma.tasks.payroll.plan import stage_ref
     from ukg_visma.tasks.payroll.run import PayrollRun
-    from ukg_visma.tasks.payroll.validate import staged_journals
+    from ukg_visma.tasks.payroll.staged import stage_ref, staged_journals
 
     ctx = PayrollRun(run_key=dagrun.run_id, period=PayPeriod.parse(PERIOD))
     journal = staged_journals(ctx)[0]

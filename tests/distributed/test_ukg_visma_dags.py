@@ -53,8 +53,7 @@ def fresh_sandbox(sandbox, cluster):
 
 
 def test_payroll_gl_posts_each_journal_exactly_once(two_workers, fresh_sandbox):
-    # The period by param: a manual run at logical date 2026-10-01 would get the data interval
-    # that *ends* there (CronDataIntervalTimetable), i.e. pay period 2026-09.
+    # The period by param (a manual run without a partition key; ukg_visma.periods).
     result = run_to_end(
         two_workers,
         PAYROLL,
@@ -110,7 +109,7 @@ def test_payroll_gl_worker_killed_while_posting(two_workers, fresh_sandbox):
 
 def test_payroll_gl_backfill_posts_one_run_per_period(two_workers, fresh_sandbox):
     """A backfill over three months (as the UI's dialog or `airflow backfill create` makes it)
-    gives three runs whose data intervals are the three pay periods; each posts its own journals."""
+    gives three partitioned runs keyed by the three pay periods; each posts its own journals."""
     cluster = two_workers
     # A backfill names no run ids: the months' GL events in the inbox do, as a subscribed
     # deployment has them (docs/decisions/pay-run-discovery.md).
@@ -132,11 +131,11 @@ def test_payroll_gl_backfill_posts_one_run_per_period(two_workers, fresh_sandbox
         assert time.monotonic() < deadline, [(r["dag_run_id"], r["state"]) for r in runs]
         time.sleep(3)
     for r in runs:
-        print(f"  {r['dag_run_id']}: {r['state']} interval {r['data_interval_start']}")
+        print(f"  {r['dag_run_id']}: {r['state']} partition {r['partition_key']}")
     assert {r["state"] for r in runs} == {"success"}
-    starts = sorted(r["data_interval_start"][:7] for r in runs)
-    assert starts == ["2026-07", "2026-08", "2026-09"], starts
-    for period in starts:
+    keys = sorted(r["partition_key"] for r in runs)
+    assert keys == ["2026-07", "2026-08", "2026-09"], keys
+    for period in keys:
         assert_journals_exactly_once(cluster, fresh_sandbox, period)
 
 

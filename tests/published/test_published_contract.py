@@ -3,7 +3,7 @@ publish: so that ``tests/dags/test_published_only.py`` passing means something."
 
 from __future__ import annotations
 
-from published_contract import operation_of, unpublished
+from published_contract import VISMA_PUBLISHED, operation_of, unpublished
 
 
 def _call(method, path, query=""):
@@ -47,3 +47,24 @@ def test_unpublished_paths_methods_and_parameters_fail():
     assert len(found) == 5
     assert any("per_page not published for EmploymentDetails_getDetails" in f for f in found)
     assert any("per_Page not published for ChangesByDate" in f for f in found)
+
+
+def test_visma_operations_are_judged_by_visma_s_own_document():
+    published = [
+        _call("GET", "/v2/journaltransaction", "periodId=202610&pageNumber=1&pageSize=500"),
+        _call("POST", "/v2/journaltransaction/000123/action/release"),
+        _call("GET", "/v1/employee", "lastModifiedDateTime=x&lastModifiedDateTimeCondition=>="),
+        _call("PUT", "/v1/dimension/SUBACCOUNT/2"),
+        _call("POST", "/connect/token"),
+    ]
+    assert unpublished(published, VISMA_PUBLISHED) == []
+    found = unpublished(
+        [
+            _call("GET", "/v2/journaltransaction", "periodId=202610&page=1"),
+            _call("DELETE", "/v1/employee/E1"),
+            _call("GET", "/v1/payroll"),
+        ],
+        VISMA_PUBLISHED,
+    )
+    assert len(found) == 3 and any("page not published" in f for f in found)
+    assert unpublished(published[:1]) != []  # a Visma path is no UKG operation

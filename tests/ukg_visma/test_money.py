@@ -145,3 +145,30 @@ def test_posting_a_journal_does_not_import_pandas() -> None:
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("allow_negative", [True, False])
+def test_ore_series_of_decimal_columns_judges_each_value_as_parse_amount(allow_negative):
+    """A column of ``Decimal`` (JSON numbers as the hooks parse them) goes through Arrow's
+    decimals at once; every value still gets parse_amount's øre or its refusal."""
+    import random
+
+    rng = random.Random(24)
+    plain = [Decimal(rng.randint(-(10**9), 10**9)) / 100 for _ in range(500)]
+    columns = [
+        plain,
+        [*plain, Decimal("1E+3"), Decimal("-0.00"), Decimal("9999999999999.99")],
+        [*plain, Decimal("1.230")],  # a third decimal, zero: valid, judged the text way
+        [*plain, Decimal("0.125")],
+        [*plain, Decimal("NaN"), Decimal("Infinity")],
+        [*plain, Decimal("10000000000000.00")],  # 14 integer digits: out of range
+    ]
+    for column in columns:
+        ore, bad = ore_series(pd.Series(column, dtype=object), allow_negative=allow_negative)
+        for value, got, refused in zip(column, ore.tolist(), bad.tolist(), strict=True):
+            try:
+                expected = parse_amount(value, allow_negative=allow_negative)
+            except AmountError:
+                assert refused and got == 0, value
+            else:
+                assert not refused and got == expected, value

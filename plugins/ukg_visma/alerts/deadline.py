@@ -63,7 +63,10 @@ class PayPeriodPostingDeadline(BaseDeadlineReference):
         )
         if run is None:
             return None
-        period = period_to_post(run.conf, run.partition_key, run.data_interval_start, run.run_type)
+        period = period_to_post(
+            run.conf, run.partition_key, run.data_interval_start, run.run_type,
+            run.data_interval_end,
+        )  # fmt: skip
         if period is None:
             return None
         need_by = posting_deadline_time(period, self.day)

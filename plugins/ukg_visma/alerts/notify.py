@@ -115,6 +115,7 @@ def missed_deadline_alert(context: Mapping[str, Any]) -> Alert:
         run.get("partition_key"),
         run.get("data_interval_start"),
         run.get("run_type"),
+        run.get("data_interval_end"),
     )
     raw = (context.get("deadline") or {}).get("deadline_time")
     when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else raw

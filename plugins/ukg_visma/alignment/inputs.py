@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ukg_visma.alignment.models import DESCRIPTION_MAX, OrgValue
@@ -51,12 +52,25 @@ class UkgLevelValues:
 
 
 def parse_level(raw: Any) -> int:
-    """``3``, ``"3"``, ``"orgLevel3"``, ``"OrgLevel3Code"`` → ``3``."""
+    """``3``, ``3.0``, ``"3"``, ``"orgLevel3"``, ``"OrgLevel3Code"`` → ``3``.
+
+    UKG publishes ``level`` as a JSON *number* (not an integer), and the hooks read JSON numbers
+    with a fraction as ``Decimal``: a tenant answering ``3.0`` is level 3, not "no level"."""
     if isinstance(raw, bool):
         raise AlignmentInputError(f"org level {raw!r} is not a level number")
     if isinstance(raw, int):
         return raw
-    match = re.fullmatch(r"\s*(?:org\s*level)?\s*(\d+)\s*(?:code)?\s*", str(raw), re.IGNORECASE)
+    if isinstance(raw, float | Decimal):
+        try:
+            whole: int | None = int(raw)
+        except (ValueError, OverflowError):  # NaN, infinity
+            whole = None
+        if whole is None or whole != raw:
+            raise AlignmentInputError(f"org level {raw!r} is not a level number")
+        return whole
+    match = re.fullmatch(
+        r"\s*(?:org\s*level)?\s*(\d+)(?:\.0+)?\s*(?:code)?\s*", str(raw), re.IGNORECASE
+    )
     if not match:
         raise AlignmentInputError(f"org level {raw!r} is not a level number")
     return int(match.group(1))

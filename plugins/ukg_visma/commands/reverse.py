@@ -41,12 +41,14 @@ def _reverse(args: argparse.Namespace) -> int:
     from ukg_visma.audit.airflow import audit_engine
     from ukg_visma.errors import NotRetryable
     from ukg_visma.gl.catalog import periods_from_api
+    from ukg_visma.gl.posting_period import place_journal
     from ukg_visma.hooks.visma import VismaHook
     from ukg_visma.settings import load_settings
-    from ukg_visma.tasks.payroll.plan import place_journal, read_held, remember, stage_ref
+    from ukg_visma.tasks.payroll.holdings import read_held, remember
     from ukg_visma.tasks.payroll.posting import post_journal
     from ukg_visma.tasks.payroll.reversals import check_reversed, decide, reversal_ref
     from ukg_visma.tasks.payroll.run import PayrollRun
+    from ukg_visma.tasks.payroll.staged import stage_ref
 
     settings = load_settings()
     visma = VismaHook(visma_conn_id=args.conn)

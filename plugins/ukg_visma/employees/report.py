@@ -111,13 +111,30 @@ def report_markdown(
     headcount: pd.DataFrame,
     aside: Mapping[str, list[str]],
 ) -> str:
-    lines = [f"# Employee sync {run_key}", ""]
+    lines = [
+        *_summary_section(run_key, extracted, applied),
+        *_changes_section(change_rows),
+        *_pending_section(pending, threshold),
+        *_quarantine_section(quarantine),
+        *_drift_section(applied.get("drift") or {}),
+        *_headcount_section(headcount, aside),
+        *_calls_section(applied.get("visma_calls") or {}),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _summary_section(
+    run_key: str, extracted: Mapping[str, Any], applied: Mapping[str, Any]
+) -> list[str]:
+    """The title, the window read, what was read and queued, the watermark, the change feed."""
     window = (
         "full read of every employee"
         if extracted.get("mode") == "full"
         else f"{extracted.get('window_start')} → {extracted.get('window_end')}"
     )
-    lines += [
+    return [
+        f"# Employee sync {run_key}",
+        "",
         f"- Window: {window}",
         f"- Webhook events drained: {extracted.get('events', 0)} "
         f"({extracted.get('event_only_employees', 0)} employee(s) known only from an event)",
@@ -127,9 +144,12 @@ def report_markdown(
         f"- Watermark now: {applied.get('watermark')}",
         "",
         *_feed_lines(extracted.get("feed") or {}),
-        "## Changes",
-        "",
     ]
+
+
+def _changes_section(change_rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Changes per kind × outcome, who changed, and what was ignored or refused."""
+    lines = ["## Changes", ""]
     by = collections.Counter(
         ((r.get("detail") or {}).get("kind", "?"), r["status"]) for r in change_rows
     )
@@ -144,55 +164,70 @@ def report_markdown(
             ["employee", "status", "why"],
             [(r["target_key"], r["status"], r.get("error") or "") for r in ignored[:LISTED]],
         )
-    lines += ["", "## Pending changes (retried every run)", ""]
-    if pending:
-        lines += [f"Alarm after {threshold} failed run(s).", ""]
-        lines += _table(
-            ["employee", "failed runs", "first seen", "reason"],
-            [
-                (
-                    p["snapshot"].get("employeeNumber"),
-                    p["failed_runs"],
-                    p["first_seen"].isoformat() if p.get("first_seen") else "",
-                    p["reason"],
-                )
-                for p in pending[:LISTED]
-            ],
-        )
-    else:
-        lines.append("None.")
-    lines += ["", "## Quarantined: UKG snapshots that cannot be parsed (re-read every run)", ""]
-    if quarantine:
-        lines += ["Fix the record in UKG; the next run applies it. Nothing else waits for it.", ""]
-        lines += _table(
-            ["employee", "UKG employee id", "field", "value", "rule", "runs", "first seen"],
-            [
-                (
-                    q.get("employee_number") or "(none)",
-                    q.get("employee_id") or "(none)",
-                    f["field"],
-                    f["value"],
-                    f["rule"],
-                    q["failed_runs"],
-                    q["first_seen"].isoformat() if q.get("first_seen") else "",
-                )
-                for q in quarantine[:LISTED]
-                for f in q["findings"]
-            ],
-        )
-    else:
-        lines.append("None.")
-    drift = applied.get("drift") or {}
-    lines += ["", "## Mapping drift", ""]
-    if drift.get("findings"):
-        lines += _table(
-            ["org level", "code", "problem", "employees"],
-            [(f["level"], f["code"], f["problem"], f["seen"]) for f in drift["findings"]],
-        )
-        lines += ["", "Details and fixes: `mapping_drift.md` next to this report."]
-    else:
-        lines.append(f"None ({drift.get('checked_codes', 0)} org code(s) checked).")
-    lines += ["", "## Headcount per cost centre (UKG A+L vs Visma employed)", ""]
+    return lines
+
+
+def _pending_section(pending: Sequence[Mapping[str, Any]], threshold: int) -> list[str]:
+    """Changes Visma refused so far, retried every run until the alarm threshold."""
+    lines = ["", "## Pending changes (retried every run)", ""]
+    if not pending:
+        return [*lines, "None."]
+    lines += [f"Alarm after {threshold} failed run(s).", ""]
+    lines += _table(
+        ["employee", "failed runs", "first seen", "reason"],
+        [
+            (
+                p["snapshot"].get("employeeNumber"),
+                p["failed_runs"],
+                p["first_seen"].isoformat() if p.get("first_seen") else "",
+                p["reason"],
+            )
+            for p in pending[:LISTED]
+        ],
+    )
+    return lines
+
+
+def _quarantine_section(quarantine: Sequence[Mapping[str, Any]]) -> list[str]:
+    """UKG snapshots that cannot be parsed: one row per finding, so the fix is named."""
+    lines = ["", "## Quarantined: UKG snapshots that cannot be parsed (re-read every run)", ""]
+    if not quarantine:
+        return [*lines, "None."]
+    lines += ["Fix the record in UKG; the next run applies it. Nothing else waits for it.", ""]
+    lines += _table(
+        ["employee", "UKG employee id", "field", "value", "rule", "runs", "first seen"],
+        [
+            (
+                q.get("employee_number") or "(none)",
+                q.get("employee_id") or "(none)",
+                f["field"],
+                f["value"],
+                f["rule"],
+                q["failed_runs"],
+                q["first_seen"].isoformat() if q.get("first_seen") else "",
+            )
+            for q in quarantine[:LISTED]
+            for f in q["findings"]
+        ],
+    )
+    return lines
+
+
+def _drift_section(drift: Mapping[str, Any]) -> list[str]:
+    """Org codes without a mapping or an active Visma value (details in ``mapping_drift.md``)."""
+    lines = ["", "## Mapping drift", ""]
+    if not drift.get("findings"):
+        return [*lines, f"None ({drift.get('checked_codes', 0)} org code(s) checked)."]
+    lines += _table(
+        ["org level", "code", "problem", "employees"],
+        [(f["level"], f["code"], f["problem"], f["seen"]) for f in drift["findings"]],
+    )
+    return [*lines, "", "Details and fixes: `mapping_drift.md` next to this report."]
+
+
+def _headcount_section(headcount: pd.DataFrame, aside: Mapping[str, list[str]]) -> list[str]:
+    """UKG active + on leave against Visma employed per cost centre, and who was set aside."""
+    lines = ["", "## Headcount per cost centre (UKG A+L vs Visma employed)", ""]
     rows: Iterable[Any] = headcount.itertuples(index=False)  # fields: the frame's columns
     lines += _table(
         ["cost centre", "UKG", "Visma", "difference", "missing in Visma", "unexpected in Visma"],
@@ -208,18 +243,21 @@ def report_markdown(
             for r in rows
         ],
     )
-    lines += [
+    return [
+        *lines,
         "",
         f"Set aside on both sides — pending: {_listing(list(aside.get('pending', [])))}; "
         f"changed in UKG after the window: {_listing(list(aside.get('later', [])))}. "
         f"Quarantined (not set aside: counted as differences above): "
         f"{_listing(list(aside.get('quarantined', [])))}.",
+    ]
+
+
+def _calls_section(calls: Mapping[str, Any]) -> list[str]:
+    """The Visma calls the run made, per kind (the throttling wait is reported elsewhere)."""
+    return [
         "",
         "## Visma calls",
         "",
+        ", ".join(f"{k}: {v}" for k, v in calls.items() if k != "throttled_seconds") or "-",
     ]
-    calls = applied.get("visma_calls") or {}
-    lines.append(
-        ", ".join(f"{k}: {v}" for k, v in calls.items() if k != "throttled_seconds") or "-"
-    )
-    return "\n".join(lines) + "\n"

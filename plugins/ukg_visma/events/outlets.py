@@ -7,9 +7,13 @@
 - ``ukg_visma_employees_synced`` (``visma://employees/synced``): one asset event per employee
   sync whose headcount check passed; its extra carries the counts.
 
-A downstream reporting DAG: ``@dag(schedule=PAYROLL_POSTED)`` (or ``Asset("ukg_visma_payroll_
-posted")``), then ``triggering_asset_events`` in its tasks hands it the extra. Extras are JSON:
-amounts as NOK strings with two decimals plus exact øre integers, never floats.
+The pay-period DAG is partitioned by pay month, and an alias's event carries its run's partition
+key (Airflow 3.3 sets it from the DAG run; ``add_partitions`` is refused on an alias): a posted
+October's event has ``partition_key == "2026-10"``. Airflow 3.3.2 queues only partition-aware DAGs
+for a keyed event, so a downstream reporting DAG schedules with
+``PartitionedAssetTimetable(assets=PAYROLL_POSTED)`` — one run per posted pay period, keyed by
+it — then ``triggering_asset_events`` in its tasks hands it the extra (docs/alerts.md). Extras
+are JSON: amounts as NOK strings with two decimals plus exact øre integers, never floats.
 """
 
 from __future__ import annotations

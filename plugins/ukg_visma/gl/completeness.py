@@ -22,17 +22,35 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ukg_visma.gl.export_frame import CONTENT_COLUMNS, gl_frame
 from ukg_visma.gl.extract import IncompleteExportError
 from ukg_visma.money import format_ore
 
-__all__ = ["CompletenessReport", "CompletenessTally", "RunCompleteness", "check_complete"]
+__all__ = [
+    "BLOCK_KIND",
+    "LINE_KIND",
+    "CompletenessReport",
+    "CompletenessTally",
+    "RunCompleteness",
+    "block_keys",
+    "check_complete",
+]
 
 _SHOWN = 10  # problems listed per kind in an error message
 
 # The audit's record kind of one block of a GL run (its lines are in the staged Parquet).
 BLOCK_KIND = "gl_block"
+# A single line's record: only a line with a finding (invalid) has one.
+LINE_KIND = "gl_line"
+
+
+def block_keys(lines: pd.DataFrame) -> list[str]:
+    """The audit keys (``{runId}/{blockId}``) of the blocks ``lines`` come from."""
+    blocks = lines[["run_id", "block_id"]].drop_duplicates()
+    return [f"{r}/{b}" for r, b in blocks.itertuples(index=False)]
 
 
 def _listing(items: Iterable[str]) -> str:
@@ -116,7 +134,7 @@ class CompletenessTally:
 
     def __init__(self) -> None:
         self._runs: dict[str, _RunTally] = {}
-        self._ids: list[pd.DataFrame] = []  # run, block, systemId, position — per line with an id
+        self._ids = _SystemIds()  # per line with a systemId: a few integers, no text
         self._content_dups: list[pd.DataFrame] = []  # position, source key
         self._seen = 0  # lines added so far (the position of the next)
 
@@ -161,17 +179,7 @@ class CompletenessTally:
             tally.datetimes.add(str(stamp))
         has_id = (frame["system_id"] != "").to_numpy(dtype=bool)
         if has_id.any():
-            self._ids.append(
-                pd.DataFrame(
-                    {
-                        "run_id": frame["run_id"].to_numpy(dtype=object)[has_id],
-                        "block_id": frame["block_id"].to_numpy()[has_id],
-                        "system_id": frame["system_id"].to_numpy(dtype=object)[has_id],
-                        "source_key": frame["source_key"].to_numpy(dtype=object)[has_id],
-                        "position": positions[has_id],
-                    }
-                ).astype({"run_id": "str", "system_id": "str", "source_key": "str"})
-            )
+            self._ids.add(frame, has_id, positions[has_id])
         if not has_id.all():
             content = frame.loc[~has_id, ["run_id", "block_id", *CONTENT_COLUMNS]]
             dup = content.duplicated(keep="first").to_numpy(dtype=bool)
@@ -214,12 +222,7 @@ class CompletenessTally:
             )
             runs.append(run)
             problems += _run_problems(run, t.block_lines, expected, block_size)
-        ids = (
-            pd.concat(self._ids, ignore_index=True)
-            if self._ids
-            else pd.DataFrame(columns=["run_id", "block_id", "system_id", "source_key", "position"])
-        )
-        by_id = ids[ids.duplicated(subset=["run_id", "system_id"], keep="first")]
+        by_id = self._ids.repeated()
         content = (
             pd.concat(self._content_dups, ignore_index=True)
             if self._content_dups
@@ -249,6 +252,97 @@ class CompletenessTally:
         if problems:
             raise IncompleteExportError(out)
         return out
+
+
+class _SystemIds:
+    """Every line's ``systemId`` in a run, held as integers for the duplicate check.
+
+    Why not the text: at two million lines the per-line strings (run, block, systemId, source
+    key) were the extract's growing share (~150 MB); here a line costs 28 bytes — run, block and
+    position in block as int32, systemId and read position as int64 — and the names are rebuilt
+    for the few repeated lines only. ``gl_frame`` has made sure a systemId is digits; ids with a
+    leading zero (``007`` ≠ ``7``) or beyond int64 are kept as text instead, judged alike.
+    """
+
+    def __init__(self) -> None:
+        self._runs: dict[str, int] = {}
+        self._parts: list[tuple[np.ndarray, ...]] = []
+        self._text: list[pa.Array] = []  # the systemIds as text, once any is not a plain int64
+        self._as_text = False
+
+    def add(self, frame: pd.DataFrame, has_id: np.ndarray, positions: np.ndarray) -> None:
+        run_codes, runs = pd.factorize(frame["run_id"].to_numpy(dtype=object)[has_id])
+        codes = np.array(
+            [self._runs.setdefault(str(r), len(self._runs)) for r in runs], dtype=np.int32
+        )[run_codes]
+        text = pa.array(frame["system_id"].array).filter(pa.array(has_id)).cast(pa.string())
+        if not self._as_text and _plain_ints(text):
+            ids = np.asarray(pc.cast(text, pa.int64()), dtype=np.int64)
+        else:
+            ids = np.zeros(len(text), dtype=np.int64)
+            self._as_text = True
+        self._text.append(text if self._as_text else pa.array([], pa.string()))
+        self._parts.append(
+            (
+                codes,
+                frame["block_id"].to_numpy()[has_id].astype(np.int32),
+                frame["line_in_block"].to_numpy()[has_id].astype(np.int32),
+                ids,
+                np.asarray(positions, dtype=np.int64),
+            )
+        )
+
+    def repeated(self) -> pd.DataFrame:
+        """The lines whose systemId an earlier line of the same run had: run, block, systemId,
+        position and source key (``{run}/{block}/{n}``), in read order."""
+        columns = ["run_id", "block_id", "system_id", "source_key", "position"]
+        if not self._parts:
+            return pd.DataFrame(columns=columns)
+        run, block, line, ids, position = (
+            np.concatenate([p[i] for p in self._parts]) for i in range(5)
+        )
+        if self._as_text:
+            # some part was read as int64 before a text id came: its text was not kept, so
+            # the text of every part is rebuilt from what was kept (ints print as they read)
+            texts = [
+                t if len(t) == len(p[3]) else pc.cast(pa.array(p[3]), pa.string())
+                for t, p in zip(self._text, self._parts, strict=True)
+            ]
+            text = pa.concat_arrays(texts)
+            ids = np.asarray(pd.factorize(pd.array(text, dtype="str"))[0], dtype=np.int64)
+        order = np.lexsort((position, ids, run))  # by run, then systemId, then read order
+        same = (run[order][1:] == run[order][:-1]) & (ids[order][1:] == ids[order][:-1])
+        repeat = np.sort(order[1:][same])  # all but the first of each run × systemId
+        names = {code: name for name, code in self._runs.items()}
+        if self._as_text:
+            sid = [str(v) for v in text.take(pa.array(repeat)).to_pylist()]
+        else:
+            sid = [str(v) for v in ids[repeat].tolist()]
+        runs = [names[int(c)] for c in run[repeat]]
+        blocks, lines = block[repeat].tolist(), line[repeat].tolist()
+        return pd.DataFrame(
+            {
+                "run_id": runs,
+                "block_id": blocks,
+                "system_id": sid,
+                "source_key": [f"{r}/{b}/{n}" for r, b, n in zip(runs, blocks, lines, strict=True)],
+                "position": position[repeat],
+            },
+            columns=columns,
+        )
+
+
+def _plain_ints(text: pa.Array) -> bool:
+    """Whether every id reads back from int64 as written: digits, no leading zero, < 2**63."""
+    if not len(text):
+        return True
+    lengths = pc.utf8_length(text)
+    if pc.max(lengths).as_py() > 18:
+        return False
+    leading = pc.and_(pc.starts_with(text, "0"), pc.greater(lengths, 1))
+    return not pc.any(leading).as_py() and bool(
+        pc.all(pc.match_substring_regex(text, r"^\d+$")).as_py()
+    )
 
 
 def _run_problems(

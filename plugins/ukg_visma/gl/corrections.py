@@ -233,6 +233,48 @@ def _numbers(batches: Iterable[HeldBatch]) -> str:
     return ", ".join(b.number for b in batches) or "-"
 
 
+@dataclass(frozen=True)
+class _Held:
+    """What Visma holds of one pay run, as the plan reads it."""
+
+    live: tuple[HeldBatch, ...]
+    every: Sequence[HeldBatch]
+    groups: tuple[str, ...]
+    reversed_: frozenset[str | None]  # the batches a live reversal undoes
+
+    @classmethod
+    def of(
+        cls, every: Sequence[HeldBatch], journals: Sequence[Journal], voided: VoidedRun | None
+    ) -> _Held:
+        live = tuple(b for b in every if b.live)
+        groups = journals[0].pay_groups if journals else (voided.pay_groups if voided else ())
+        reversed_ = frozenset(b.reverses for b in live if b.kind == "reversal")
+        return cls(live, every, tuple(groups), reversed_)
+
+    @property
+    def keys(self) -> set[str]:
+        return {b.journal_key for b in self.live}
+
+    def unreversed(self, batches: Iterable[HeldBatch]) -> list[HeldBatch]:
+        """Batches that still count in the run's net: not undone by a live reversal, and not
+        a reversal whose original was voided by hand (that one is reversed in turn)."""
+        live_numbers = {b.number for b in self.live}
+        return [
+            b
+            for b in batches
+            if b.number not in self.reversed_
+            and (b.kind != "reversal" or b.reverses not in live_numbers)
+        ]
+
+    def reverse(self, batches: Iterable[HeldBatch], note: str) -> tuple[Journal, ...]:
+        return tuple(reversal_journal(b, pay_groups=self.groups, note=note) for b in batches)
+
+    def missing(self, journals: Sequence[Journal]) -> tuple[Journal, ...]:
+        """The planned journals whose key Visma does not hold."""
+        keys = self.keys
+        return tuple(j for j in journals if j.journal_key not in keys)
+
+
 def _plan_run(
     run: tuple[str, str],
     journals: Sequence[Journal],
@@ -241,47 +283,18 @@ def _plan_run(
     mode: CorrectionMode,
     line_limit: int,
 ) -> RunPlan:
-    live = tuple(b for b in every if b.live)
-    reversed_ = {b.reverses for b in live if b.kind == "reversal"}
-    groups = journals[0].pay_groups if journals else (voided.pay_groups if voided else ())
-    held_keys = {b.journal_key for b in live}
-    company, pay_run = run
-
-    live_numbers = {b.number for b in live}
-
-    def unreversed(batches: Iterable[HeldBatch]) -> list[HeldBatch]:
-        """Batches that still count in the run's net: not undone by a live reversal, and not
-        a reversal whose original was voided by hand (that one is reversed in turn)."""
-        return [
-            b
-            for b in batches
-            if b.number not in reversed_
-            and (b.kind != "reversal" or b.reverses not in live_numbers)
-        ]
-
-    def reverse(batches: Iterable[HeldBatch], note: str) -> tuple[Journal, ...]:
-        return tuple(reversal_journal(b, pay_groups=groups, note=note) for b in batches)
-
-    if voided is not None or (not journals and live):
-        gone = unreversed(live)
-        why = "run voided in UKG" if voided is not None else "UKG's latest version is empty"
-        if gone:
-            message = f"{why}: reversing batch(es) {_numbers(gone)}"
-        else:
-            message = f"{why}; every batch of it in Visma is reversed already"
-        outcome: Outcome = "void" if gone else "voided"
-        return RunPlan(company, pay_run, groups, None, outcome, message, live, reverse(gone, why))
-
+    held = _Held.of(every, journals, voided)
+    if voided is not None or (not journals and held.live):
+        return _plan_void(run, held, voided_in_ukg=voided is not None)
     version = journals[0].key.run_version if journals else ""
-    if not live:
+    if not held.live:
         return RunPlan(
-            company, pay_run, groups, version, "new",
+            *run, held.groups, version, "new",
             f"not in Visma yet: posting version {version} in {len(journals)} journal(s)",
-            live, tuple(journals),
+            held.live, tuple(journals),
         )  # fmt: skip
-    target = _journal_net(journals)
-    delta = _delta(target, net_by_line(live))
-    own = [b for b in live if b.kind == "full" and b.base_version == version]
+    delta = _delta(_journal_net(journals), net_by_line(held.live))
+    own = [b for b in held.live if b.kind == "full" and b.base_version == version]
     by_key = {j.journal_key: j for j in journals}
     # the held journals of this version are the planned ones only if each holds exactly what
     # its key's planned journal holds (a mapping or line-limit change re-cuts the same version)
@@ -290,44 +303,94 @@ def _plan_run(
         for b in own
     )
     if not delta:
-        absent = [j for j in journals if j.journal_key not in held_keys]
-        if own and not absent:
-            message = f"already in Visma as batch(es) {_numbers(own)}: nothing to post"
-            return RunPlan(company, pay_run, groups, version, "posted", message, live, ())
+        return _plan_no_difference(run, held, journals, version, own)
+    others = [b for b in held.live if b not in own]
+    if own and own_match and not net_by_line(others) and held.missing(journals):
         message = (
-            f"re-export unchanged: version {version} equals what Visma holds "
-            f"(batches {_numbers(live)}); nothing posted"
-        )
-        return RunPlan(company, pay_run, groups, version, "unchanged", message, live, ())
-    others = [b for b in live if b not in own]
-    if own and own_match and not net_by_line(others):
-        missing = tuple(j for j in journals if j.journal_key not in held_keys)
-        if missing:
-            message = (
-                f"partly posted: {len(own)} of {len(journals)} journal(s) of version {version} "
-                f"in Visma ({_numbers(own)}); posting the rest"
-            )
-            return RunPlan(company, pay_run, groups, version, "resume", message, live, missing)
-    debit = sum(v for v in delta.values() if v > 0)
-    if mode == "reverse_and_repost" and own_match:
-        # everything but this version's own journals is undone — also a live reversal of one of
-        # them (the version mapped to nothing once, then back): reversing it restores the batch
-        own_numbers = {b.number for b in own}
-        todo: list[HeldBatch] = unreversed(others) + [
-            b
-            for b in others
-            if b.kind == "reversal" and b.reverses in own_numbers and b.number not in reversed_
-        ]
-        reversals = reverse(todo, f"superseded by {version}")
-        missing = tuple(j for j in journals if j.journal_key not in held_keys)
-        message = (
-            f"version {version} differs from Visma by {format_ore(debit)} debit: reversing "
-            f"batch(es) {_numbers(todo)} and posting the version in full"
+            f"partly posted: {len(own)} of {len(journals)} journal(s) of version {version} "
+            f"in Visma ({_numbers(own)}); posting the rest"
         )
         return RunPlan(
-            company, pay_run, groups, version, "repost", message, live, (*reversals, *missing)
+            *run, held.groups, version, "resume", message, held.live, held.missing(journals)
         )
-    number = 1 + max((b.adjustment_number for b in every), default=0)
+    debit = sum(v for v in delta.values() if v > 0)
+    if mode == "reverse_and_repost" and own_match:
+        return _plan_repost(run, held, journals, version, own, others, debit)
+    return _plan_adjust(run, held, journals, version, own, own_match, delta, line_limit)
+
+
+def _plan_void(run: tuple[str, str], held: _Held, *, voided_in_ukg: bool) -> RunPlan:
+    """UKG voided the run, or its latest version is empty: reverse what still counts."""
+    gone = held.unreversed(held.live)
+    why = "run voided in UKG" if voided_in_ukg else "UKG's latest version is empty"
+    if gone:
+        message = f"{why}: reversing batch(es) {_numbers(gone)}"
+    else:
+        message = f"{why}; every batch of it in Visma is reversed already"
+    outcome: Outcome = "void" if gone else "voided"
+    return RunPlan(*run, held.groups, None, outcome, message, held.live, held.reverse(gone, why))
+
+
+def _plan_no_difference(
+    run: tuple[str, str],
+    held: _Held,
+    journals: Sequence[Journal],
+    version: str,
+    own: Sequence[HeldBatch],
+) -> RunPlan:
+    """Visma nets to the version already: posted as planned, or an unchanged re-export."""
+    if own and not held.missing(journals):
+        message = f"already in Visma as batch(es) {_numbers(own)}: nothing to post"
+        return RunPlan(*run, held.groups, version, "posted", message, held.live, ())
+    message = (
+        f"re-export unchanged: version {version} equals what Visma holds "
+        f"(batches {_numbers(held.live)}); nothing posted"
+    )
+    return RunPlan(*run, held.groups, version, "unchanged", message, held.live, ())
+
+
+def _plan_repost(
+    run: tuple[str, str],
+    held: _Held,
+    journals: Sequence[Journal],
+    version: str,
+    own: Sequence[HeldBatch],
+    others: Sequence[HeldBatch],
+    debit: int,
+) -> RunPlan:
+    """``reverse_and_repost``: undo everything but this version's own journals, post the rest.
+
+    Also a live reversal of one of its own is undone (the version mapped to nothing once, then
+    back): reversing it restores the batch."""
+    own_numbers = {b.number for b in own}
+    todo: list[HeldBatch] = held.unreversed(others) + [
+        b
+        for b in others
+        if b.kind == "reversal" and b.reverses in own_numbers and b.number not in held.reversed_
+    ]
+    reversals = held.reverse(todo, f"superseded by {version}")
+    message = (
+        f"version {version} differs from Visma by {format_ore(debit)} debit: reversing "
+        f"batch(es) {_numbers(todo)} and posting the version in full"
+    )
+    return RunPlan(
+        *run, held.groups, version, "repost", message, held.live,
+        (*reversals, *held.missing(journals)),
+    )  # fmt: skip
+
+
+def _plan_adjust(
+    run: tuple[str, str],
+    held: _Held,
+    journals: Sequence[Journal],
+    version: str,
+    own: Sequence[HeldBatch],
+    own_match: bool,
+    delta: Mapping[LineKey, int],
+    line_limit: int,
+) -> RunPlan:
+    """Adjustment journals for the difference between the version and what Visma holds."""
+    number = 1 + max((b.adjustment_number for b in held.every), default=0)
     adjustments = adjustment_journals(
         delta,
         like=journals[0],
@@ -341,9 +404,10 @@ def _plan_run(
             "differently now (mapping or line limit changed)"
         )
     else:
-        why = f"version {version} differs from what Visma holds (batches {_numbers(live)})"
+        why = f"version {version} differs from what Visma holds (batches {_numbers(held.live)})"
+    debit = sum(v for v in delta.values() if v > 0)
     message = f"{why}: {format_ore(debit)} debit, adjustment journal(s) for the difference"
-    return RunPlan(company, pay_run, groups, version, "adjust", message, live, adjustments)
+    return RunPlan(*run, held.groups, version, "adjust", message, held.live, adjustments)
 
 
 def plan_postings(

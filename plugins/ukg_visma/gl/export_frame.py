@@ -134,12 +134,38 @@ def gl_frame(
     """
     if isinstance(lines, pd.DataFrame) and "source_key" in lines.columns:
         return lines
+    raw = _raw_frame(lines)
+    _require_columns(raw)
+    problems = _nested_values(raw, first_line)
+    if problems:
+        raise _malformed(problems)
+    cols = _text_columns(raw)
+    cols["pay_date"] = _pay_date(raw, cols, pay_dates)
+    problems += _number_columns(raw, cols, first_line)
+    named = _line_namer(raw, cols)
+    problems += _value_problems(raw, cols, named)
+    account, blank_account = _base_account(cols)
+    if blank_account.any():
+        problems.append(
+            f"neither baseSegment nor generalLedgerAccount is set on {named(blank_account, None)}"
+        )
+    if problems:
+        raise _malformed(problems)
+    out = _canonical(raw.index, cols, account)
+    assert len(out) == len(raw)
+    return out
+
+
+def _raw_frame(lines: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """The lines as an object frame indexed 0…n-1 (an export with no lines is malformed)."""
     raw = lines if isinstance(lines, pd.DataFrame) else pd.DataFrame(list(lines), dtype=object)
     if raw.empty:
         raise MalformedExportError("the UKG GL export has no lines")
-    n = len(raw)
-    raw = raw.reset_index(drop=True)
-    problems: list[str] = []
+    return raw.reset_index(drop=True)
+
+
+def _require_columns(raw: pd.DataFrame) -> None:
+    """Every field the frame is built from is there (a base account in either of its forms)."""
     missing_cols = [f for f in _REQUIRED if f not in raw.columns]
     if "baseSegment" not in raw.columns and "generalLedgerAccount" not in raw.columns:
         missing_cols.append("baseSegment/generalLedgerAccount")
@@ -149,9 +175,12 @@ def gl_frame(
     if missing_cols:
         raise MalformedExportError(f"GL lines lack the field(s) {', '.join(missing_cols)}")
 
+
+def _nested_values(raw: pd.DataFrame, first_line: int) -> list[str]:
+    """A JSON list or object where a text or number belongs (found by fuzzing: it used to
+    raise a bare TypeError from pandas); typed columns skip the per-value check."""
+    problems: list[str] = []
     for fld in (*_TEXT_FIELDS.values(), *_INT_FIELDS.values(), *_AMOUNT_FIELDS.values()):
-        # a JSON list or object where a text or number belongs (found by fuzzing: it used to
-        # raise a bare TypeError from pandas); typed columns skip the per-value check
         if fld not in raw.columns or pd.api.types.infer_dtype(raw[fld], skipna=True) in _SCALAR:
             continue
         nested = raw[fld].map(lambda v: isinstance(v, list | dict | set | tuple)).astype(bool)
@@ -161,9 +190,11 @@ def gl_frame(
                 for i in nested[nested].index[: _SHOWN + 1]
             ]
             problems.append(f"{fld} is not a text or a number on {_listing(where)}")
-    if problems:
-        raise _malformed(problems)
+    return problems
 
+
+def _text_columns(raw: pd.DataFrame) -> dict[str, pd.Series]:
+    """The text fields as string columns (dates cut to ``YYYY-MM-DD``; absent fields blank)."""
     cols: dict[str, pd.Series] = {}
     blank_column: pd.Series | None = None  # one shared all-"" column for every absent field
     for col, fld in _TEXT_FIELDS.items():
@@ -173,6 +204,13 @@ def gl_frame(
         else:
             blank_column = _blank(raw.index) if blank_column is None else blank_column
             cols[col] = blank_column
+    return cols
+
+
+def _pay_date(
+    raw: pd.DataFrame, cols: Mapping[str, pd.Series], pay_dates: Mapping[str, str] | None
+) -> pd.Series:
+    """Discovery's pay date per run, else a line's ``payDate`` hint, else ``payPeriodEndDate``."""
     pay_date = cols["pay_period_end"]
     if "payDate" in raw.columns:  # a hint some exports carry; never required
         hint = text_column(raw["payDate"], max_len=10)
@@ -181,7 +219,12 @@ def gl_frame(
         known = {str(k): str(v) for k, v in pay_dates.items() if v}
         given = cols["run_id"].astype(object).map(known).fillna("").astype("str")
         pay_date = given.where(given != "", pay_date)
-    cols["pay_date"] = pay_date.astype("str")
+    return pay_date.astype("str")
+
+
+def _number_columns(raw: pd.DataFrame, cols: dict[str, pd.Series], first_line: int) -> list[str]:
+    """Add the whole-number fields and the amounts (øre) to ``cols``; the problems found."""
+    problems: list[str] = []
     for col, fld in _INT_FIELDS.items():
         num = pd.to_numeric(raw[fld], errors="coerce")
         bad = num.isna() | (num < 1) | (num != num.round())
@@ -198,9 +241,15 @@ def gl_frame(
             ]
             problems.append(f"{fld} is not an exact decimal amount on {_listing(where)}")
         cols[col] = ore
+    return problems
 
-    # a line is named where a person finds it again in UKG: runId/blockId/position in block
-    # (positions are only needed to name bad lines: computed when a line is bad)
+
+def _line_namer(
+    raw: pd.DataFrame, cols: Mapping[str, pd.Series]
+) -> Callable[[pd.Series, str | None], str]:
+    """Names bad lines where a person finds them again in UKG: runId/blockId/position in block
+    (positions are only needed to name bad lines: computed when a line is bad)."""
+
     def named(mask: pd.Series, fld: str | None = None) -> str:
         where_run = cols["run_id"].astype("str").to_numpy()
         where_block = cols["block_id"].to_numpy()
@@ -216,15 +265,25 @@ def gl_frame(
             out.append(f"{label} ({raw[fld].iloc[i]!r})" if fld else label)
         return _listing(out) + (f" ({int(mask.sum())} lines)" if mask.sum() > _SHOWN else "")
 
+    return named
+
+
+def _value_problems(
+    raw: pd.DataFrame,
+    cols: Mapping[str, pd.Series],
+    named: Callable[[pd.Series, str | None], str],
+) -> list[str]:
+    """Blank run ids and stamps, missing pay dates, dates and ids not in their published form."""
+    problems: list[str] = []
     for col, fld in (("run_id", "runId"), ("gl_run_datetime", "glRunDateTime")):
         blank = cols[col] == ""
         if blank.any():
-            problems.append(f"{fld} is blank on {named(blank)}")
+            problems.append(f"{fld} is blank on {named(blank, None)}")
     no_pay_date = cols["pay_date"] == ""
     if no_pay_date.any():
         problems.append(
             "no pay date (no pay period in paygroup-payperiods, no payPeriodEndDate) on "
-            f"{named(no_pay_date)}"
+            f"{named(no_pay_date, None)}"
         )
     for col in sorted(_DATE_COLUMNS):
         fld = _TEXT_FIELDS[col]
@@ -235,7 +294,7 @@ def gl_frame(
             problems.append(f"{fld} is not an ISO date (YYYY-MM-DD) on {named(bad, fld)}")
     bad_pay = _bad_values(cols["pay_date"], _not_iso_date)
     if bad_pay.any():
-        problems.append(f"the pay date is not an ISO date on {named(bad_pay)}")
+        problems.append(f"the pay date is not an ISO date on {named(bad_pay, None)}")
     system = cols["system_id"]
     bad_system = (system != "") & ~system.str.fullmatch(r"\d+").fillna(False).astype(bool)
     if bad_system.any():
@@ -245,17 +304,26 @@ def gl_frame(
         problems.append(
             f"glRunDateTime is not an ISO date-time on {named(bad_stamp, 'glRunDateTime')}"
         )
+    return problems
+
+
+def _base_account(cols: Mapping[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
+    """The UKG base account per line, and where it is blank.
+
+    Older exports carry no ``baseSegment``: the base account is then the first part of the
+    full ``generalLedgerAccount`` string."""
     account = cols["base_segment"]
     no_base = account == ""
-    if no_base.any():  # older exports: the base account is the first part of the full string
+    if no_base.any():
         account = account.copy()
         account[no_base] = cols["gl_account"][no_base].str.split("-").str[0].fillna("")
-    if (account == "").any():
-        blank = account == ""
-        problems.append(f"neither baseSegment nor generalLedgerAccount is set on {named(blank)}")
-    if problems:
-        raise _malformed(problems)
+    return account, account == ""
 
+
+def _canonical(index: pd.Index, cols: dict[str, pd.Series], account: pd.Series) -> pd.DataFrame:
+    """The canonical frame: the line's key and position first, then the fields, then the account.
+
+    A line's ``source_key`` is ``runId/blockId/position in block``."""
     company = cols["company_code"].where(cols["company_code"] != "", cols["co_id"])
     position = pd.DataFrame({"run": cols["run_id"], "block": cols["block_id"]})
     line_in_block = position.groupby(["run", "block"], sort=False).cumcount().to_numpy() + 1
@@ -266,13 +334,11 @@ def gl_frame(
         "/",
     )
     first = {
-        "source_key": pd.Series(pd.array(source_key, dtype="str"), index=raw.index),
+        "source_key": pd.Series(pd.array(source_key, dtype="str"), index=index),
         "run_id": cols.pop("run_id"),
         "block_id": cols.pop("block_id"),
-        "line_in_block": pd.Series(line_in_block.astype("int64"), index=raw.index),
+        "line_in_block": pd.Series(line_in_block.astype("int64"), index=index),
         "total_blocks": cols.pop("total_blocks"),
         "company": company,
     }
-    out = pd.DataFrame({**first, **cols, "ukg_account": account})
-    assert len(out) == n
-    return out
+    return pd.DataFrame({**first, **cols, "ukg_account": account})

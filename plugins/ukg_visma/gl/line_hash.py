@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ukg_visma.gl.export_frame import CONTENT_COLUMNS
 
@@ -21,12 +23,17 @@ def source_hashes(frame: pd.DataFrame) -> pd.Series:
     Computed over the canonical columns (amounts in øre), so a number sent as ``41250`` or
     ``"41250.00"`` hashes the same.
     """
-    text = frame[list(CONTENT_COLUMNS)].astype("str")
-    # the same "\x1f"-joined text ``Series.str.cat`` built (every value is a str here), joined
-    # in one pass: str.cat's object-array sums took ~3 s of a 490k-line extract
-    columns = [text[c].tolist() for c in text.columns]
-    digests = [
-        hashlib.sha256("\x1f".join(values).encode()).hexdigest()
-        for values in zip(*columns, strict=True)
-    ]
+    # the same "\x1f"-joined text of every column's str form, joined by Arrow in one kernel
+    # (the Python join over 23 columns was ~2 µs a line); only the sha256 is per line
+    texts = []
+    for column in CONTENT_COLUMNS:
+        values = frame[column]
+        if isinstance(values.dtype, pd.StringDtype):
+            texts.append(pa.array(values.array).cast(pa.large_string()))
+        else:
+            texts.append(pa.array(values.astype("str").array).cast(pa.large_string()))
+    joined = pc.binary_join_element_wise(*texts, pa.scalar("\x1f", pa.large_string()))
+    joined = joined.cast(pa.large_binary())
+    sha = hashlib.sha256
+    digests = [sha(v).hexdigest() for v in joined.to_pylist()]
     return pd.Series(digests, index=frame.index, dtype="str")

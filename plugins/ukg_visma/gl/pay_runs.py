@@ -32,6 +32,7 @@ __all__ = [
     "discover",
     "is_voided",
     "month_controls",
+    "of_company",
 ]
 
 PAY_DATE_FALLBACK = "payPeriodEndDate"
@@ -40,6 +41,18 @@ PAY_DATE_FALLBACK = "payPeriodEndDate"
 class GLRunNotFoundError(NotRetryable, RuntimeError):
     """UKG has a closed pay period of a configured pay group in the month, and no GL run of it
     was found: ending green with nothing posted would hide a whole payroll."""
+
+
+def of_company(item: Mapping[str, Any], company_code: str, *, strict: bool = True) -> bool:
+    """Whether a pay run or GL line belongs to the UKG company ``company_code``
+    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``).
+
+    ``strict=False`` keeps an item that names no company at all (the lines then decide).
+    """
+    named = (item.get("companyCode"), item.get("coId"))
+    if not strict and not any(named):
+        return True
+    return company_code in named
 
 
 def day(value: Any) -> dt.date | None:

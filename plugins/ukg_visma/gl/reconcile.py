@@ -21,7 +21,7 @@ from ukg_visma.gl.holdings import HeldBatch
 from ukg_visma.gl.transform import segment_columns_of
 from ukg_visma.money import format_ore
 
-__all__ = ["ReconciliationReport", "expected_totals", "reconcile_held"]
+__all__ = ["ReconciliationReport", "expected_totals", "expected_totals_grouped", "reconcile_held"]
 
 KEY = ["account", "subaccount", "project"]
 TABLE_COLUMNS = [
@@ -52,6 +52,20 @@ def expected_totals(mapped: pd.DataFrame) -> pd.DataFrame:
     )
     out = frame.groupby(KEY, sort=True)[["debit", "credit"]].sum().reset_index()
     return out.rename(columns={"debit": "ukg_debit_ore", "credit": "ukg_credit_ore"})
+
+
+def expected_totals_grouped(groups: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`expected_totals` of the mapped lines handed over a group at a time.
+
+    Why: a million-line run's mapped lines are staged in row groups; each group is summed on
+    its own (a few hundred keys) and the partial sums added up, so reconcile holds one group,
+    never the export (issue #24). Integer øre throughout: the sums equal the whole frame's.
+    """
+    partials = [expected_totals(g) for g in groups if len(g)]
+    if not partials:
+        return pd.DataFrame(columns=[*KEY, "ukg_debit_ore", "ukg_credit_ore"])
+    both = pd.concat(partials, ignore_index=True)
+    return both.groupby(KEY, sort=True)[["ukg_debit_ore", "ukg_credit_ore"]].sum().reset_index()
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,7 +182,7 @@ def _held_totals(batches: Sequence[HeldBatch]) -> pd.DataFrame:
 
 
 def reconcile_held(
-    mapped: pd.DataFrame | None,
+    mapped: pd.DataFrame | Iterable[pd.DataFrame] | None,
     held: Sequence[HeldBatch],
     *,
     runs: Iterable[tuple[str, str]],
@@ -183,16 +197,17 @@ def reconcile_held(
     ``held`` is every batch of ours in the period as Visma lists it (:mod:`ukg_visma.gl.holdings`);
     only the batches of ``runs`` (company, runId) count. ``mapped`` holds the latest version's
     mapped lines of the runs UKG still has (None or empty when every run was voided: Visma must
-    then net to zero). Fails on a difference, on a key held by more than one live batch, on an
-    expected key no live batch holds, and on a batch of ours the posting ledger does not know.
+    then net to zero), or an iterable of its row groups (summed a group at a time,
+    :func:`expected_totals_grouped`). Fails on a difference, on a key held by more than one
+    live batch, on an expected key no live batch holds, and on a batch of ours the posting
+    ledger does not know.
     """
     scope = set(runs)
     ours = [b for b in held if b.run in scope]
     live = [b for b in ours if b.live]
-    if mapped is not None and len(mapped):
-        expected = expected_totals(mapped)
-    else:
-        expected = pd.DataFrame(columns=[*KEY, "ukg_debit_ore", "ukg_credit_ore"])
+    if mapped is None:
+        mapped = ()
+    expected = expected_totals_grouped([mapped] if isinstance(mapped, pd.DataFrame) else mapped)
     table = expected.merge(_held_totals(live), on=KEY, how="outer").fillna(0)
     for c in TABLE_COLUMNS[3:7]:
         table[c] = table[c].astype("int64")

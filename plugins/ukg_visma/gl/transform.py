@@ -20,7 +20,7 @@ reversal in a correction run) becomes a credit of the same size. Totals per acco
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,7 @@ __all__ = [
     "build_journals",
     "build_journals_grouped",
     "lineage_targets",
+    "lineage_targets_grouped",
     "map_lines",
     "segment_columns",
     "segment_columns_of",
@@ -545,6 +546,35 @@ def lineage_targets(
             "target": target,
         }
     )
+
+
+def lineage_targets_grouped(
+    groups: Iterable[pd.DataFrame], batch_numbers: Mapping[str, str] | None
+) -> Iterator[pd.DataFrame]:
+    """:func:`lineage_targets` of the lineage handed a group at a time.
+
+    The lineage is staged in source order, a line's rows (more than one when it is cut across
+    journals) one after the other; the rows of a group's last line are held back and go with
+    the next group, so a line's rows are never judged apart even if a group boundary fell
+    between them. The rows out equal ``lineage_targets`` of the whole frame.
+    """
+    carry: pd.DataFrame | None = None
+    for group in groups:
+        if carry is not None:
+            group = pd.concat([carry, group], ignore_index=True)
+        if group.empty:
+            carry = None
+            continue
+        keys = group["source_key"].to_numpy()
+        last = keys[-1]
+        tail = len(keys)
+        while tail > 0 and keys[tail - 1] == last:
+            tail -= 1
+        carry = group.iloc[tail:].reset_index(drop=True)
+        if tail:
+            yield lineage_targets(group.iloc[:tail].reset_index(drop=True), batch_numbers)
+    if carry is not None and len(carry):
+        yield lineage_targets(carry, batch_numbers)
 
 
 def transform(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ukg_visma.gl.catalog import CatalogSegment, VismaCatalog, next_open_period
+from ukg_visma.gl.catalog import CatalogSegment, VismaCatalog
 from ukg_visma.gl.columns import factorize
 from ukg_visma.gl.findings import (
     ROW_COLUMNS,
@@ -26,6 +26,7 @@ from ukg_visma.gl.findings import (
     ValidationReport,
 )
 from ukg_visma.gl.journal import Journal, as_period
+from ukg_visma.gl.posting_period import posting_period
 from ukg_visma.money import format_ore, to_decimal
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import SegmentSetting, Settings
@@ -288,21 +289,20 @@ def _check_period(
     c: _Collector, catalog: VismaCatalog, period: PayPeriod, closed_period: str, n: int
 ) -> None:
     pid = period.visma_period_id
-    found = catalog.periods.get(pid)
-    if found is not None and not found.open and closed_period == "post_to_next_open_period":
-        target = next_open_period(catalog.periods, pid)
-        if target is not None:
-            c.add(
-                "period_moved",
-                f"financial period {pid}",
-                f"financial period {pid} is closed in Visma: the journals post into the next "
-                f"open period {target}, dated {target[:4]}-{target[4:]}-01",
-                f"nothing to do if that is intended; the pay period stays in each batch's "
-                f"description; reopen {pid} and re-run to post it in its own period instead",
-                severity="warning",
-                count=n,
-            )
-            return
+    decision = posting_period(catalog.periods, pid, closed_period)
+    if decision.outcome == "moved":
+        target = str(decision.target)
+        c.add(
+            "period_moved",
+            f"financial period {pid}",
+            f"financial period {pid} is closed in Visma: the journals post into the next "
+            f"open period {target}, dated {target[:4]}-{target[4:]}-01",
+            f"nothing to do if that is intended; the pay period stays in each batch's "
+            f"description; reopen {pid} and re-run to post it in its own period instead",
+            severity="warning",
+            count=n,
+        )
+    elif decision.outcome == "no_open_period":
         c.add(
             "period_closed",
             f"financial period {pid}",
@@ -310,8 +310,7 @@ def _check_period(
             f"open a later financial period (or reopen {pid}) in Visma",
             count=n,
         )
-        return
-    if found is None:
+    elif decision.outcome == "missing":
         c.add(
             "period_missing",
             f"financial period {pid}",
@@ -319,7 +318,7 @@ def _check_period(
             "create the financial year in Visma before posting",
             count=n,
         )
-    elif found.closed_in_gl:
+    elif decision.outcome == "closed":
         c.add(
             "period_closed",
             f"financial period {pid}",
@@ -328,7 +327,7 @@ def _check_period(
             "set payroll.closed_period: post_to_next_open_period in settings.yaml",
             count=n,
         )
-    elif not found.active:
+    elif decision.outcome == "inactive":
         c.add(
             "period_inactive",
             f"financial period {pid}",

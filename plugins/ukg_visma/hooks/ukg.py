@@ -49,6 +49,8 @@ EMPLOYEE_CHANGES_PAGE_PARAM = "per_page"
 EMPLOYMENT_DETAILS = "/personnel/v1/employment-details"  # EmploymentDetails_getDetails
 PERSON_DETAILS = "/personnel/v1/person-details"  # PersonDetails_getAllDetails
 LIST_PAGE_PARAM = "per_Page"
+# ViewOrCreateOrganizationLevels_getAllOrgLevels: published WITHOUT paging (its only query
+# parameters are filters: levelDescription, code, budgetGroup, reportingCategory, isActive).
 ORG_LEVELS = "/configuration/v1/org-levels"
 
 # Pages must be arrays (or page objects) of objects; the records' own fields are checked by the
@@ -57,7 +59,7 @@ GL_LINE_PAGE = Expect("a page of GL export lines", "page")
 PAY_PERIOD_PAGE = Expect("a page of pay-group pay periods", "page", ("payGroup", "payDate"))
 PAY_REGISTER_PAGE = Expect("a page of pay-register checks", "page")
 EMPLOYEE_PAGE = Expect("a page of employee records", "page")
-ORG_LEVEL_PAGE = Expect("a page of org levels", "page")
+ORG_LEVEL_LIST = Expect("the org-level list", "list")
 
 GL_PAGE = 10_000  # the GL export allows 10,000 lines a page
 PER_PAGE = 200
@@ -386,9 +388,17 @@ class UkgHook(ApiHook):
             PERSON_DETAILS, params, per_page, page_param=LIST_PAGE_PARAM, expect=EMPLOYEE_PAGE
         )
 
-    def org_levels(self, *, per_page: int = PER_PAGE) -> Iterator[dict[str, Any]]:
-        """The org-level configuration (every level and code; the list is short)."""
-        return self._paginate(ORG_LEVELS, None, per_page, expect=ORG_LEVEL_PAGE)
+    def org_levels(self) -> list[dict[str, Any]]:
+        """The org-level configuration: every level and code, in **one** read.
+
+        ``GET /configuration/v1/org-levels`` is published without paging (no ``page``, no page
+        size; a bare array of ``org-levels``), so nothing but the call is sent: a page walk
+        against a service that ignores ``page`` would read the same list again and again.
+        The published filters (``levelDescription``, ``code``, …) are not needed — the
+        alignment wants every level, inactive ones included.
+        """
+        found = self.get_json(ORG_LEVELS, expect=ORG_LEVEL_LIST)
+        return [dict(item) for item in found]
 
     # -- the one write UKG ever gets ---------------------------------------------------------
     def create_org_levels(self, items: Sequence[Mapping[str, Any]]) -> list[ItemOutcome]:
@@ -424,8 +434,11 @@ class UkgHook(ApiHook):
             return outcome
         return self.update_org_level(level, code, fields)
 
-    def _probe_params(self) -> dict[str, Any]:
-        return {"page": 1, "per_page": 1}
+    def _probe_params(self) -> dict[str, Any] | None:
+        """None: the probe (``GET /configuration/v1/org-levels``) is published without paging
+        or required parameters, so it is sent bare — a short list, and the same permission the
+        alignment needs."""
+        return None
 
     def _tenant_label(self) -> str:
         return f"tenant {self.config.tenant_alias} ({self.config.auth_mode})"

@@ -144,7 +144,7 @@ def retry_policy(retries: RetrySettings | None = None) -> TaskRetryPolicy:
 
 
 def run_context(context: Any) -> PayrollRun:
-    """The pay-period DAG's run: the period (param → partition key → data interval), its key,
+    """The pay-period DAG's run: the period (partition key → param → data interval), its key,
     and in a group the company its DAG posts (named by the DAG id, ``ukg_visma.companies``)."""
     from ukg_visma.companies import company_of_dag, run_folder_key
 

@@ -178,7 +178,7 @@ def _ours_or_empty(note: str | None) -> bool:
 
 
 def _period_of(dag_run: Any) -> Any:
-    """The run's pay period from its conf, partition key or data interval (may raise)."""
+    """The run's pay period from its partition key, conf or data interval (may raise)."""
     from ukg_visma.periods import resolve_period
 
     conf = dag_run.conf or {}
@@ -187,12 +187,13 @@ def _period_of(dag_run: Any) -> Any:
         param=conf.get("period") if isinstance(conf, Mapping) else None,
         partition_key=getattr(dag_run, "partition_key", None),
         data_interval_start=dag_run.data_interval_start,
+        data_interval_end=getattr(dag_run, "data_interval_end", None),
         run_type=str(getattr(run_type, "value", run_type)) if run_type else None,
     )
 
 
 def running_note(dag_run: Any) -> str | None:
-    """``Pay period 2026-10 — running`` from the run's period param or its data interval."""
+    """``Pay period 2026-10 — running`` from the run's partition key, period param or interval."""
     from ukg_visma.periods import PeriodError
 
     run_type = getattr(dag_run, "run_type", None)

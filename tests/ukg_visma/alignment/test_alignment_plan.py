@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from alignment_data import (
     DEPARTMENTS,
@@ -202,6 +204,16 @@ def test_level_spelled_as_org_level_text(make_settings) -> None:
     items = [{**ukg_item(3, "110", "Production Moss"), "level": "orgLevel3"}]
     plan = plan_alignment(items, visma_body(), make_settings())
     assert [c.value for c in plan.visma_changes] == ["110"]
+
+
+@pytest.mark.parametrize("level", [3.0, Decimal("3.0"), Decimal("3"), "3.0"], ids=repr)
+def test_level_as_a_json_number_with_a_fraction(make_settings, level) -> None:
+    """UKG publishes ``level`` as a number; the hooks read ``3.0`` as ``Decimal("3.0")``."""
+    items = [{**ukg_item(3, "110", "Production Moss"), "level": level}]
+    plan = plan_alignment(items, visma_body(), make_settings())
+    assert [c.value for c in plan.visma_changes] == ["110"]
+    with pytest.raises(AlignmentInputError, match="not a level number"):
+        plan_alignment([{**items[0], "level": 3.5}], visma_body(), make_settings())
 
 
 def test_long_descriptions_compare_as_visma_stores_them(make_settings) -> None:

@@ -68,3 +68,25 @@ def test_a_bad_line_in_a_later_block_is_named_by_its_place_in_the_export():
         gl_frame(lines[3:], first_line=3)
     assert str(block.value) == str(whole.value)
     assert "line 5 ('1,00')" in str(block.value) and block.value.problems
+
+
+def test_systemid_duplicates_are_judged_on_the_text_as_read():
+    """The tally holds systemIds as integers where that is exact; ``007`` is not ``7``, an id
+    beyond int64 still counts, and a repeat is named by run, block and systemId."""
+    lines = export(_many(7), block_size=3)  # systemIds 1..8 in blocks 1-3
+    # block 1 is read as integers; block 2 brings text ids (the tally turns to text there)
+    lines[4]["systemId"] = "007"  # not a repeat of 7 (block 3)
+    lines[5]["systemId"] = "123456789012345678901234"  # beyond int64
+    lines[6]["systemId"] = 7
+    extra = [
+        {**lines[0], "blockId": 3, "systemId": 1},  # repeats line 1 (an int id)
+        {**lines[4], "blockId": 3, "systemId": "007"},  # repeats "007"
+        {**lines[5], "blockId": 3, "systemId": "123456789012345678901234"},
+    ]
+    report = _outcome(_by_blocks, lines + extra)
+    assert report.duplicates == ("NMF-202610-R1/3/3", "NMF-202610-R1/3/4", "NMF-202610-R1/3/5")
+    [problem] = [p for p in report.problems if "systemId" in p]
+    assert problem.startswith("3 line(s) repeat a systemId already read in the run")
+    for sid in ("systemId 1,", "systemId 007,", "systemId 123456789012345678901234"):
+        assert sid in problem
+    assert report == _outcome(check_complete, lines + extra)

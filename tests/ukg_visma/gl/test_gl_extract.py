@@ -179,6 +179,19 @@ def test_source_hash_is_content_based_and_form_independent():
     assert all(len(h) == 64 for h in ha)
 
 
+def test_source_hash_is_sha256_of_the_unit_separated_canonical_values():
+    """The digest stays what audit rows of earlier runs hold: sha256 over the canonical
+    columns' text joined by U+001F (non-ASCII text included), whatever computes it."""
+    import hashlib
+
+    from ukg_visma.gl.export_frame import CONTENT_COLUMNS
+
+    frame = gl_frame(export([gl_line("5000", debit="100.50", description="lønn – øre")]))
+    text = "\x1f".join(str(frame[c].iloc[0]) for c in CONTENT_COLUMNS)
+    assert "10050" in text.split("\x1f") and "lønn – øre" in text
+    assert source_hashes(frame)[0] == hashlib.sha256(text.encode()).hexdigest()
+
+
 def test_staged_parquet_export_gives_the_same_frame(tmp_path):
     """The transform task reads the extract's staged Parquet (Arrow strings): same result."""
     lines = export(two_employees(), block_size=4)

@@ -122,3 +122,23 @@ def test_group_wise_drift_counts_equal_the_whole_frame(size):
     assert len(seen) < len(frame)  # per code its count and ten references, not a row per line
     report = detect_drift(seen, mappings, API["dimension"], settings=SETTINGS)
     assert report == expected
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 13, 1000])
+def test_group_wise_targets_and_totals_equal_the_whole_frame(size):
+    """Reconcile's pieces by row group: the lineage's targets (a group boundary may fall between
+    the rows of a line cut across journals) and the UKG totals per account × subaccount ×
+    project equal the whole frame's."""
+    from ukg_visma.gl.reconcile import expected_totals, expected_totals_grouped
+    from ukg_visma.gl.transform import lineage_targets_grouped
+
+    whole = transform(_input(), MAPPINGS, SETTINGS, line_limit=3)
+    assert whole.lineage["source_key"].duplicated().any()
+    numbers = {j.journal_key: f"{n:06d}" for n, j in enumerate(whole.journals, start=1)}
+    pieces = lineage_targets_grouped(_groups(whole.lineage, size)(), numbers)
+    pd.testing.assert_frame_equal(
+        pd.concat(list(pieces), ignore_index=True), lineage_targets(whole.lineage, numbers)
+    )
+    pd.testing.assert_frame_equal(
+        expected_totals_grouped(_groups(whole.mapped, size)()), expected_totals(whole.mapped)
+    )

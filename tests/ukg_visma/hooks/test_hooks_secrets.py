@@ -27,12 +27,12 @@ def test_secrets_absent_from_logs_errors_and_output(box, set_conn, caplog, capsy
         password=creds["ukg"]["basic_password"],
         extra={"auth_mode": "basic"},
     )
-    UkgHook(ukg_conn_id=basic_ok).get_json("/configuration/v1/org-levels", {"per_page": 1})
-    ukg.get_json("/configuration/v1/org-levels", {"per_page": 1})
+    UkgHook(ukg_conn_id=basic_ok).get_json("/configuration/v1/org-levels")
+    ukg.get_json("/configuration/v1/org-levels")
     visma.get_json("/v1/account")
     box.faults("ukg", {"path": "^/configuration", "status": 401, "times": 1})
     box.faults("visma", {"path": "^/v1/account$", "status": 429, "retry_after": 0, "times": 1})
-    ukg.get_json("/configuration/v1/org-levels", {"per_page": 1})  # renews the token
+    ukg.get_json("/configuration/v1/org-levels")  # renews the token
     visma.get_json("/v1/account")  # retried after a 429
     box.faults("visma", {"path": "^/v1/account$", "status": 401, "times": None})
     ukg_bad = UkgHook(ukg_conn_id=set_conn("ukg", "ukg_bad", password=wrong["ukg"]))

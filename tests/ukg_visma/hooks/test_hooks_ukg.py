@@ -47,10 +47,19 @@ def test_gl_export_pages_use_per_Page(box):
 
 def test_paginate_stops_on_an_empty_first_page(box):
     hook = UkgHook()
-    # the paging walk itself is under test and no named read filters by level: private on purpose
-    found = list(hook._paginate(ORG_LEVELS, {"level": "9"}))
+    found = list(hook.employment_details(employee_id="NO-SUCH-EMPLOYEE"))
     assert found == []
-    assert len(api_calls(box, "ukg", ORG_LEVELS)) == 1
+    assert len(api_calls(box, "ukg", "/personnel/v1/employment-details")) == 1
+
+
+def test_org_levels_are_one_unpaged_read(box):
+    """Published without paging: one bare GET, every level, whatever the list's length."""
+    box.reset(employees=250, cost_centers=150)  # the most the scenario makes
+    levels = UkgHook().org_levels()
+    assert len(levels) == 3 + 5 + 151  # plants, departments, cost centres (+ the drift 360)
+    assert len({(o["level"], o["code"]) for o in levels}) == len(levels)
+    (call,) = api_calls(box, "ukg", ORG_LEVELS)
+    assert call["query"] == ""  # no page, no page size, no unpublished filter
 
 
 def test_token_renewed_by_lifetime_no_401_reaches_the_caller(box):
@@ -59,7 +68,7 @@ def test_token_renewed_by_lifetime_no_401_reaches_the_caller(box):
     deadline = time.monotonic() + 5
     reads = 0
     while time.monotonic() < deadline:
-        assert hook.get_json(ORG_LEVELS, {"per_page": 1})  # raises on any error
+        assert hook.get_json(ORG_LEVELS)  # raises on any error
         reads += 1
         time.sleep(0.05)
     assert reads > 20
@@ -70,9 +79,9 @@ def test_token_renewed_by_lifetime_no_401_reaches_the_caller(box):
 
 def test_unexpected_401_renews_once_and_replays(box):
     hook = UkgHook(retry_policy=FAST)
-    hook.get_json(ORG_LEVELS, {"per_page": 1})
+    hook.get_json(ORG_LEVELS)
     box.faults("ukg", {"path": "^/configuration", "status": 401, "times": 1})
-    assert hook.get_json(ORG_LEVELS, {"per_page": 1})
+    assert hook.get_json(ORG_LEVELS)
     assert hook.stats.reauthentications == 1
     assert hook.stats.token_requests == 2
     assert sorted(c["status"] for c in api_calls(box, "ukg", ORG_LEVELS)) == [200, 200, 401]
@@ -111,7 +120,7 @@ def test_basic_mode(box, set_conn):
     conn_id = set_conn("ukg", "ukg_basic", login=creds["basic_user"],
                        password=creds["basic_password"], extra={"auth_mode": "basic"})  # fmt: skip
     hook = UkgHook(ukg_conn_id=conn_id)
-    assert hook.get_json(ORG_LEVELS, {"per_page": 2})
+    assert hook.get_json(ORG_LEVELS)
     assert token_calls(box, "ukg") == []
     ok, message = hook.test_connection()
     assert ok and "Basic" in message
@@ -131,7 +140,7 @@ def test_429_without_retry_after_backs_off_and_succeeds(box, no_body):
     hook = UkgHook()  # the default policy: full jitter from ~1 s
     box.faults("ukg", {"path": "^/configuration", "status": 429, "times": 2, "no_body": no_body})
     started = time.monotonic()
-    assert hook.get_json(ORG_LEVELS, {"per_page": 1})
+    assert hook.get_json(ORG_LEVELS)
     elapsed = time.monotonic() - started
     assert hook.stats.rate_limited == 2 and hook.stats.retries == 2
     assert elapsed >= 0.2  # it backed off (the upper bound: bench/test_time_bounds.py)
@@ -159,10 +168,11 @@ def test_503_storm_is_bounded_by_time(box):
 
 def test_errors_are_typed_with_the_service_message(box):
     hook = UkgHook(retry_policy=FAST)
+    details = "/personnel/v1/employment-details"
     with pytest.raises(ValidationError) as bad:
-        hook.get_json(ORG_LEVELS, {"per_page": 5000})
+        hook.get_json(details, {"per_Page": 5000})
     assert bad.value.status == 400 and "must be between 1 and 200" in str(bad.value)
-    assert bad.value.method == "GET" and bad.value.path == ORG_LEVELS
+    assert bad.value.method == "GET" and bad.value.path == details
     with pytest.raises(NotFoundError) as missing:
         hook.get_json("/payroll/v2/general-ledger/NO-SUCH-RUN")
     assert missing.value.status == 404
@@ -171,5 +181,5 @@ def test_errors_are_typed_with_the_service_message(box):
 def test_timeouts_apply_and_a_slow_read_is_retried(box):
     box.faults("ukg", {"path": "^/configuration", "latency_ms": 1500, "times": 1})
     hook = UkgHook(timeout=(1, 0.5), retry_policy=FAST)
-    assert hook.get_json(ORG_LEVELS, {"per_page": 1})
+    assert hook.get_json(ORG_LEVELS)
     assert hook.stats.retries == 1  # the 1.5 s answer was abandoned at 0.5 s (time: bench/)

@@ -43,6 +43,16 @@ def test_the_running_note_names_the_pay_period_or_the_refusal() -> None:
     from ukg_visma.ui.notes import running_note
 
     october = dt.datetime(2026, 9, 30, 22, 0, tzinfo=dt.UTC)  # 2026-10-01 00:00 in Oslo
+    # partitioned (since the switch): the key names the period, there is no data interval
+    keyed = SimpleNamespace(
+        conf={}, run_type="backfill", partition_key="2026-07", data_interval_start=None
+    )
+    assert running_note(keyed) == "Pay period 2026-07 — running (backfill run)."
+    keyed.conf = {"period": "2026-08"}
+    assert (running_note(keyed) or "").startswith(
+        "Pay-period run refused: this backfill run is for pay period 2026-07 (its partition key)"
+    )
+    # a run made before the switch: its data interval
     scheduled = SimpleNamespace(
         conf={}, run_type="scheduled", partition_key=None, data_interval_start=october
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from ukg_visma.gl.pay_runs import (
     discover,
     is_voided,
     month_controls,
+    of_company,
 )
 from ukg_visma.periods import PayPeriod
 from ukg_visma.settings import Settings
@@ -43,18 +44,6 @@ log = logging.getLogger(__name__)
 
 
 # -- 1. find the pay runs (published operations only: docs/decisions/pay-run-discovery.md) --
-def of_company(item: Mapping[str, Any], company_code: str, *, strict: bool = True) -> bool:
-    """Whether a pay run or GL line belongs to the UKG company ``company_code``
-    (``company.ukg_company_code``: UKG's ``companyCode``, or its ``coId``).
-
-    ``strict=False`` keeps an item that names no company at all (the lines then decide).
-    """
-    named = (item.get("companyCode"), item.get("coId"))
-    if not strict and not any(named):
-        return True
-    return company_code in named
-
-
 def named_run_ids(run_id: str | None) -> list[str]:
     """The ``run_id`` param: one UKG GL run id, or several separated by commas."""
     return [r.strip() for r in str(run_id or "").split(",") if r.strip()]
@@ -176,6 +165,7 @@ def completed_pay_runs(
 # -- 2. extract every block and page --------------------------------------------------------
 DEFAULT_GL_READERS = 4  # ``payroll.gl_read_concurrency``'s default
 LINE_KIND = "gl_line"  # a single line's record: only a line with a finding (invalid) has one
+FRAME_LINES = 10_000  # whole blocks framed together once this many lines are pending
 
 
 def _company_lines(
@@ -183,14 +173,17 @@ def _company_lines(
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The lines of ``company_code`` and a count of the others' per company (a run id may be
     shared by two companies, so a GL export by run id alone may carry another's lines)."""
-    kept: list[dict[str, Any]] = []
+    kept = [
+        ln
+        for ln in lines
+        if ln.get("companyCode") == company_code or ln.get("coId") == company_code
+    ]
     foreign: dict[str, int] = {}
-    for line in lines:
-        if of_company(line, company_code):
-            kept.append(line)
-        else:
-            other = str(line.get("companyCode") or line.get("coId"))
-            foreign[other] = foreign.get(other, 0) + 1
+    if len(kept) < len(lines):  # usually every line is the company's: no second pass
+        for line in lines:
+            if not of_company(line, company_code):
+                other = str(line.get("companyCode") or line.get("coId"))
+                foreign[other] = foreign.get(other, 0) + 1
     return kept, foreign
 
 
@@ -231,7 +224,7 @@ def extract(
     ukg: UkgHook,
     engine: Engine,
     ctx: PayrollRun,
-    runs: list[Mapping[str, Any]],
+    runs: Sequence[Mapping[str, Any]],
     settings: Settings | None = None,
 ) -> dict:
     """Read the period's GL export(s) block by block, prove completeness, stage the lines, audit
@@ -261,6 +254,7 @@ def extract(
     if warning:
         log.warning("AUDIT STORE NOT SHARED: %s", warning)
     readers = settings.payroll.gl_read_concurrency if settings is not None else DEFAULT_GL_READERS
+    most_recent = settings.payroll.gl_most_recent if settings is not None else True
     company = settings.company.ukg_company_code if settings is not None else None
     pay_dates = {str(r["runId"]): str(r["payDate"]) for r in live if r.get("payDate")}
     unread: list[str] = []  # listed as completed with a GL export, yet block 1 holds nothing
@@ -269,33 +263,49 @@ def extract(
     tally = CompletenessTally()
     blocks: list[dict[str, Any]] = []
     kept = 0  # lines of the company read so far (positions in error messages count from here)
+    pending: list[dict[str, Any]] = []  # whole blocks' lines not framed yet
+
+    def frame_pending(stage: staging.FrameStage) -> None:
+        """Frame, tally, hash and stage the pending blocks at once (one pandas pass per
+        ~10,000 lines instead of per 2,000-line block: the per-call cost was a third of the
+        extract's CPU), then let them go."""
+        nonlocal kept
+        lines = pending.copy()
+        pending.clear()
+        if not lines:
+            return
+        try:
+            frame = gl_frame(lines, pay_dates, first_line=kept)
+        except MalformedExportError as exc:
+            malformed.append(exc)
+            return
+        finally:
+            kept += len(lines)
+        del lines
+        if malformed:  # nothing more is staged; the rest is read to name it all
+            return
+        frame["source_hash"] = source_hashes(frame)
+        tally.add(frame)
+        for _, part in frame.groupby(["run_id", "block_id"], sort=False):
+            blocks.append(block_record(part, stage.uri))
+        stage.write(frame.astype({"source_hash": "str"}))
+
     with staging.FrameStage(ctx.run_key, "gl_lines") as stage:
         for run in live:
             read_any = False
-            with closing(run_blocks(ukg, run["runId"], readers)) as reading:
+            blocks_of_run = run_blocks(ukg, run["runId"], readers, most_recent=most_recent)
+            with closing(blocks_of_run) as reading:
                 for _, lines in reading:
                     read_any = True
                     if company is not None:
                         lines, others = _company_lines(lines, company)
                         for other, n in others.items():
                             foreign[other] = foreign.get(other, 0) + n
-                    if not lines:
-                        continue
-                    try:
-                        frame = gl_frame(lines, pay_dates, first_line=kept)
-                    except MalformedExportError as exc:
-                        malformed.append(exc)
-                        continue
-                    finally:
-                        kept += len(lines)
+                    pending.extend(lines)
                     del lines
-                    if malformed:  # nothing more is staged; the rest is read to name it all
-                        continue
-                    frame["source_hash"] = source_hashes(frame)
-                    tally.add(frame)
-                    for _, part in frame.groupby(["run_id", "block_id"], sort=False):
-                        blocks.append(block_record(part, stage.uri))
-                    stage.write(frame.astype({"source_hash": "str"}))
+                    if len(pending) >= FRAME_LINES:
+                        frame_pending(stage)
+            frame_pending(stage)
             if not read_any:
                 unread.append(str(run["runId"]))
     if foreign and company is not None:

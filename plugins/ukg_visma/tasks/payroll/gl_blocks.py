@@ -23,7 +23,7 @@ Lines = list[dict[str, Any]]
 
 
 def run_blocks(
-    ukg: UkgHook, run_id: str, readers: int = 1
+    ukg: UkgHook, run_id: str, readers: int = 1, *, most_recent: bool = True
 ) -> Generator[tuple[int, Lines], None, None]:
     """``(blockId, lines)`` of every block of one GL run, in block order; nothing when block 1
     holds no lines.
@@ -39,15 +39,18 @@ def run_blocks(
     lines are exactly those of a sequential read. At most ``2 × readers`` blocks are read ahead
     of the one handed on. Only past the probe, when UKG keeps answering, does the read go on one
     block at a time.
+
+    ``most_recent`` (``payroll.gl_most_recent``): whether every block read sends
+    ``mostRecent=true`` with the ``runId`` — false for a tenant that refuses the pair.
     """
-    first = ukg.gl_block(run_id, 1)
+    first = ukg.gl_block(run_id, 1, most_recent=most_recent)
     if not first:
         return
     total = int(first[0].get("totalNrOfBlocks") or 1)
     yield 1, first
     del first
     last: Lines = []
-    for block, lines in _read_blocks(ukg, run_id, range(2, total + 2), readers):
+    for block, lines in _read_blocks(ukg, run_id, range(2, total + 2), readers, most_recent):
         last = lines
         if lines or block <= total:
             yield block, lines
@@ -55,21 +58,22 @@ def run_blocks(
         return
     block = total + 2
     while block <= 2 * total + 10:  # a server that never ends: the check reports it
-        more = ukg.gl_block(run_id, block)
+        more = ukg.gl_block(run_id, block, most_recent=most_recent)
         if not more:
             break
         yield block, more
         block += 1
 
 
-def read_run(ukg: UkgHook, run_id: str, readers: int = 1) -> Lines:
+def read_run(ukg: UkgHook, run_id: str, readers: int = 1, *, most_recent: bool = True) -> Lines:
     """Every line of every block of one GL run, in block order (:func:`run_blocks`, held as one
     list: for benches and tests of the reader; the extract never holds a run this way)."""
-    return [line for _, lines in run_blocks(ukg, run_id, readers) for line in lines]
+    blocks = run_blocks(ukg, run_id, readers, most_recent=most_recent)
+    return [line for _, lines in blocks for line in lines]
 
 
 def _read_blocks(
-    ukg: UkgHook, run_id: str, blocks: range, readers: int
+    ukg: UkgHook, run_id: str, blocks: range, readers: int, most_recent: bool
 ) -> Iterator[tuple[int, Lines]]:
     """The lines of each of ``blocks``, in the order given (``readers`` threads at most).
 
@@ -79,7 +83,7 @@ def _read_blocks(
     readers = max(1, min(readers, len(blocks)))
     if readers == 1:
         for b in blocks:
-            yield b, ukg.gl_block(run_id, b)
+            yield b, ukg.gl_block(run_id, b, most_recent=most_recent)
         return
 
     local = threading.local()
@@ -92,7 +96,7 @@ def _read_blocks(
             hook = local.hook = ukg.sibling()
             with lock:
                 siblings.append(hook)
-        return hook.gl_block(run_id, block)
+        return hook.gl_block(run_id, block, most_recent=most_recent)
 
     ahead = 2 * readers
     pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="ukg-gl")

@@ -24,9 +24,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ukg_visma.gl.pay_runs import choose_pay_period
+from ukg_visma.gl.pay_runs import choose_pay_period, of_company
 from ukg_visma.periods import PayPeriod
-from ukg_visma.tasks.payroll.extract import of_company
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -52,11 +51,13 @@ def periods_of_events(
     *,
     company_code: str,
     today: dt.date,
+    most_recent: bool = True,
 ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """The events grouped by the pay period of the run each names, and those UKG does not list.
 
     One GL header per distinct run and one pay calendar per pay group (pay dates from
-    ``LOOKBACK_MONTHS`` back to two months ahead) cover every event.
+    ``LOOKBACK_MONTHS`` back to two months ahead) cover every event. ``most_recent``:
+    ``payroll.gl_most_recent`` (whether the header read sends ``mostRecent`` with the run id).
     """
     rows = [dict(e) for e in events]
     if not rows:
@@ -67,7 +68,7 @@ def periods_of_events(
     lo = f"{dt.date(back // 12, back % 12 + 1, 1):%Y%m%d}0"
     hi = f"{today + dt.timedelta(days=62):%Y%m%d}9"
     for run_id in sorted({event_run_id(e) or "" for e in rows} - {""}):
-        head = ukg.gl_header(run_id)
+        head = ukg.gl_header(run_id, most_recent=most_recent)
         if head is None or not of_company(head, company_code):
             continue
         group = str(head.get("payGroup") or "")
@@ -94,6 +95,7 @@ def plan_period_runs(
     *,
     company_code: str,
     today: dt.date | None = None,
+    most_recent: bool = True,
 ) -> dict[str, Any]:
     """The pay-period runs to start for the GL events waiting in the inbox (one per period):
     ``starts`` as ``TriggerDagRunOperator`` kwargs, ``events`` the ids they answer.
@@ -107,7 +109,11 @@ def plan_period_runs(
 
     pending = events_since(engine, GL_EXPORT_EVENT, status="new")
     periods, unknown = periods_of_events(
-        ukg, pending, company_code=company_code, today=today or dt.date.today()
+        ukg,
+        pending,
+        company_code=company_code,
+        today=today or dt.date.today(),
+        most_recent=most_recent,
     )
     for event in unknown:
         log.warning(

@@ -10,28 +10,19 @@ that the posting tasks' leases and the reconciliation agree with Visma.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ukg_visma.audit import ledger
 from ukg_visma.errors import NotRetryable
-from ukg_visma.gl.catalog import next_open_period
 from ukg_visma.gl.corrections import PostingPlan, VoidedRun, plan_postings
-from ukg_visma.gl.holdings import (
-    HeldBatch,
-    awaiting_release,
-    drop_losers,
-    held_batches,
-    losers,
-    search_periods,
-)
-from ukg_visma.gl.journal import Journal, payload_hash, to_visma_payload
-from ukg_visma.hooks.jsonbody import dumps
+from ukg_visma.gl.holdings import awaiting_release, drop_losers, losers
+from ukg_visma.gl.posting_period import place_journal
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
+from ukg_visma.tasks.payroll.holdings import read_held, remember, visma_periods
 from ukg_visma.tasks.payroll.run import PayrollRun
+from ukg_visma.tasks.payroll.staged import stage_ref, staged_journals
 from ukg_visma.tasks.reports import write_report
 
 if TYPE_CHECKING:
@@ -44,137 +35,6 @@ log = logging.getLogger(__name__)
 
 class DuplicateJournalError(NotRetryable, RuntimeError):
     """Visma holds one journal key in more than one live batch: a person must void the extra."""
-
-
-class ClosedPeriodError(NotRetryable, RuntimeError):
-    """A journal must go into a Visma period that is closed (``closed_period: fail``)."""
-
-
-def visma_periods(
-    engine: Engine,
-    pay_period: str,
-    journals: Iterable[Journal],
-    home: str,
-    periods: Mapping[str, Any] | None = None,
-) -> list[str]:
-    """Every Visma period where our batches of this pay period may live.
-
-    The pay period's own, the periods this run's journals go into, those the store has seen
-    our batches of this pay period in before, and — so that a fresh store finds batches moved by
-    ``post_to_next_open_period`` though the periods closed or reopened since — a bounded scan of
-    the later periods (:func:`~ukg_visma.gl.holdings.search_periods`).
-    """
-    seen = {b["visma_period"] for b in ledger.period_batches(engine, pay_period)}
-    wanted = {home, *(j.visma_period for j in journals), *seen}
-    if periods:
-        wanted |= set(search_periods(home, {p: v.open for p, v in periods.items()}))
-    return sorted(p for p in wanted if p)
-
-
-def read_held(
-    visma: VismaHook, period_ids: Sequence[str], *, tenant: str, companies: set[str] | None
-) -> list[HeldBatch]:
-    """Our batches in the given Visma periods, read from Visma's own listing (all pages).
-
-    ``companies`` None keeps every company of the tenant.
-    """
-    rows: list[dict[str, Any]] = []
-    for pid in period_ids:
-        rows.extend(visma.journals(pid))
-    held = held_batches(rows, tenant=tenant)
-    return held if companies is None else [b for b in held if b.key.company in companies]
-
-
-def batch_rows(held: Iterable[HeldBatch]) -> list[dict[str, Any]]:
-    """``journal_batches`` rows (the chain original → adjustment / reversal) for the store."""
-    return [
-        {
-            "batch_number": b.number,
-            "journal_key": b.journal_key,
-            "visma_period": b.period_id or None,
-            "company": b.key.company,
-            "pay_run": b.key.pay_run,
-            "kind": b.kind,
-            "run_version": b.key.run_version,
-            "reverses": b.reverses,
-            "status": b.status,
-            "debit_ore": b.debit_ore,
-            "note": b.description[:500],
-        }
-        for b in held
-    ]
-
-
-def remember(engine: Engine, ctx: PayrollRun, held: Iterable[HeldBatch]) -> None:
-    """Refresh the ledger and the batch chain from what Visma holds (the store is a cache)."""
-    held = list(held)
-    for b in held:
-        if b.live:
-            ledger.adopt(
-                engine,
-                journal_key=b.journal_key,
-                period=ctx.period.key,
-                company=b.key.company,
-                pay_run=b.key.pay_run,
-                run_version=b.key.run_version,
-                split_index=b.key.split_index,
-                batch_number=b.number,
-                posted=b.released,
-            )
-    ledger.record_batches(engine, ctx.period.key, ctx.audit_run_id, batch_rows(held))
-
-
-def place_journal(journal: Journal, periods: Mapping[str, Any], policy: str) -> Journal:
-    """A journal headed for a closed Visma period: moved on, or stopped (by setting)."""
-    pid = journal.visma_period
-    found = periods.get(pid) if pid else None
-    if pid is None or found is None or found.open:
-        return journal
-    target = next_open_period(periods, pid) if policy == "post_to_next_open_period" else None
-    if target is None:
-        raise ClosedPeriodError(
-            f"journal {journal.journal_key} ({journal.kind}) must go into financial period {pid}, "
-            f"which is closed in Visma: reopen {pid}"
-            + (
-                ""
-                if policy != "fail"
-                else " or set payroll.closed_period: post_to_next_open_period"
-            )
-        )
-    note = "; ".join(n for n in (journal.note, f"period {pid} closed") if n)
-    return journal.model_copy(update={"visma_period": target, "note": note})
-
-
-def hash_name(journal: Journal) -> str:
-    """A file name for a journal's staged payload (journal keys contain slashes)."""
-    import hashlib
-
-    return hashlib.sha256(journal.journal_key.encode()).hexdigest()[:16]
-
-
-def stage_ref(
-    ctx: PayrollRun, journal: Journal, settings: Settings, posting_date: str | None
-) -> dict:
-    when = (
-        dt.date.fromisoformat(posting_date) if posting_date and journal.kind != "reversal" else None
-    )
-    payload = to_visma_payload(journal, settings, ctx.period, hold=True, transaction_date=when)
-    uri = staging.path_for(ctx.run_key, f"journal-{journal.kind}-{hash_name(journal)}")
-    with uri.open("w") as fh:
-        fh.write(dumps(payload))
-    return {
-        "journal_key": journal.journal_key,
-        "kind": journal.kind,
-        "payload": str(uri),
-        "payload_hash": payload_hash(payload),
-        "company": journal.company,
-        "pay_run": journal.pay_run,
-        "run_version": journal.key.run_version,
-        "split_index": journal.key.split_index,
-        "visma_period": payload["financialPeriod"]["value"],
-        "lines": len(journal.lines),
-        "debit_ore": journal.debit_ore,
-    }
 
 
 def plan_summary(plan: PostingPlan) -> dict[str, Any]:
@@ -215,7 +75,6 @@ def plan_posting(
     With ``reverse_batches`` the run only reverses those batches (a manual run's request).
     """
     from ukg_visma.gl.catalog import periods_from_api
-    from ukg_visma.tasks.payroll.validate import staged_journals
 
     # only the periods: the accounts, segments and projects were validated already
     periods = periods_from_api(staging.read_json(catalog_uri)["periods"])

@@ -15,14 +15,25 @@ docs/decisions/visma-as-the-lock.md):
 5. settle: the key's winner — a released holder if any, else the lowest batch number among live
    holders — is taken off hold and released; every other unreleased holder is emptied (lines
    ``operation: Delete``, description ``LOST to batch N``). A run whose batch lost reports it.
+
+**Resuming a retry from Airflow's Task State Store** (``context["task_state_store"]``, Airflow
+3.3): once a settle has decided the key's winner and emptied the losers, the winner's batch number
+is kept there (a *lease*: :data:`LEASE_KEY`). The store lives in Airflow's metadata DB, so a retry
+on another worker (another audit store) sees it too. A retry that finds it reads that one batch
+(one GET) instead of listing every period the key may live in: still released → done; still ours,
+live and unreleased → released straight away. Anything else (voided, emptied, gone, another key)
+drops the lease and the full protocol runs — Visma stays the truth, and ``reconcile`` still proves
+exactly-once from Visma's listing. A lease is only a *winner*: a batch merely created is not kept,
+because deciding the winner needs every holder of the key (the listing) anyway.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ukg_visma.audit import ledger
 from ukg_visma.audit.posting_states import PostingState
@@ -41,7 +52,12 @@ from ukg_visma.gl.holdings import (
     tag_description,
 )
 from ukg_visma.gl.journal import JournalKey
-from ukg_visma.hooks.exceptions import ConcurrentUpdateError, ResponseLostError, ValidationError
+from ukg_visma.hooks.exceptions import (
+    ConcurrentUpdateError,
+    NotFoundError,
+    ResponseLostError,
+    ValidationError,
+)
 from ukg_visma.hooks.jsonbody import loads
 from ukg_visma.periods import PayPeriod
 
@@ -51,6 +67,21 @@ if TYPE_CHECKING:
     from ukg_visma.hooks.visma import VismaHook
 
 log = logging.getLogger(__name__)
+
+
+LEASE_KEY = "visma_winner"  # the task state store's key: {"journal_key", "winner", "created", …}
+LEASE_RETENTION = dt.timedelta(days=14)  # a retry or a Clear long after still resumes
+
+
+class TaskStateStore(Protocol):
+    """What posting uses of Airflow's ``context["task_state_store"]`` (``TaskStateStoreAccessor``:
+    scoped to this task instance and map index, kept across its tries)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def set(self, key: str, value: Any, *, retention: dt.timedelta | None = None) -> None: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class PostingOutcomeUnknownError(Retryable, RuntimeError):
@@ -184,13 +215,15 @@ def settle(
     release: bool,
     holders: Sequence[HeldBatch] | None = None,
     attempts: int = 3,
+    on_winner: Callable[[str, tuple[str, ...]], None] | None = None,
 ) -> Settled | None:
     """Make Visma hold ``journal_key`` in exactly one batch; release it (``release`` on).
 
     ``holders`` is a read of the key's batches made *after* the caller's own batch was created
     (else the periods are read here). The winner (:func:`~ukg_visma.gl.holdings.key_winner`) is
     released — whichever run created it: it may have died — and every other unreleased holder is
-    emptied. None when no batch holds the key.
+    emptied. None when no batch holds the key. ``on_winner(winner, emptied)`` is told once the
+    losers are emptied, before the release (the retry's lease: :data:`LEASE_KEY`).
     """
     for _ in range(attempts):
         if holders is None:
@@ -208,11 +241,43 @@ def settle(
         if again:
             holders = None
             continue
+        if on_winner is not None:
+            on_winner(winner.number, tuple(emptied))
         status = winner.status if winner.released else _release(visma, winner.number, release)
         return Settled(winner.number, status, tuple(emptied))
     raise PostingOutcomeUnknownError(
         f"journal {journal_key}: its batches kept changing while settling; the retry settles again"
     )
+
+
+def resume_from_lease(
+    visma: VismaHook, journal_key: str, lease: Any, *, release: bool
+) -> Settled | None:
+    """The settle a retry resumes from the stored winner, read back in one GET; None when Visma
+    no longer shows that batch as the key's live, unemptied holder (then the full protocol runs).
+
+    Safe without the listing: the winner was decided from every holder, its losers emptied, and
+    later batches get higher numbers — while it lives, every run computes the same winner.
+    """
+    if not isinstance(lease, dict) or lease.get("journal_key") != journal_key:
+        return None
+    number = str(lease.get("winner") or "")
+    if not number:
+        return None
+    try:
+        body = visma.journal(number)
+    except NotFoundError:
+        return None
+    tenant = JournalKey.parse(journal_key).tenant
+    held = [b for b in held_batches([body], tenant=tenant) if b.journal_key == journal_key]
+    if not held or not held[0].holds_key:
+        return None
+    emptied = tuple(str(n) for n in lease.get("emptied") or ())
+    if held[0].released:
+        return Settled(number, held[0].status, emptied)
+    if not (is_on_hold(held[0].status) or is_releasable(held[0].status)):
+        return None
+    return Settled(number, _release(visma, number, release), emptied)
 
 
 def post_journal(
@@ -225,6 +290,7 @@ def post_journal(
     release: bool = True,
     lease_s: float = 900,
     try_number: int = 1,
+    store: TaskStateStore | None = None,
 ) -> dict[str, Any]:
     """Post the staged journal ``ref`` so that Visma releases its key exactly once.
 
@@ -233,6 +299,8 @@ def post_journal(
     runs with separate stores racing for one key end with one released batch. A run whose batch
     lost says so (``lost``, ``winner``). A *retry* reads Visma back before posting: the earlier
     attempt may have created the batch (found by its ``run=`` tag), or another run holds the key.
+    ``store`` (Airflow's task state store): a retry resumes from the winner kept there by an
+    earlier try (:func:`resume_from_lease`), else it is the full protocol.
     """
     from airflow.sdk import ObjectStoragePath
 
@@ -260,6 +328,18 @@ def post_journal(
             "batch_number": entry.batch_number,
             "status": PostingState.RELEASED.value,
         }
+
+    lease = store.get(LEASE_KEY) if store is not None and try_number > 1 else None
+    resumed = resume_from_lease(visma, key, lease, release=release) if lease else None
+    if resumed is not None:
+        created = lease.get("created") if isinstance(lease, dict) else None
+        log.info("journal %s: resumed from the task state store: batch %s (%s), no read-back",
+                 key, resumed.winner, resumed.status)  # fmt: skip
+        return _outcome(engine, key, owner, ref, resumed, adopted=True, created_by_us=created,
+                        resumed=True)  # fmt: skip
+    if lease and store is not None:
+        log.info("journal %s: the stored winner is not the key's holder in Visma; full settle", key)
+        store.delete(LEASE_KEY)
 
     mine: str | None = entry.batch_number or (
         ref.get("batch_number") if ref.get("kind") == "release" else None
@@ -315,7 +395,12 @@ def post_journal(
         ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=mine)
         log.info("journal %s: %s batch %s on hold", key, "adopted" if adopted else "created", mine)
 
-    settled = settle(visma, key, pids, release=release, holders=holders)
+    def keep_winner(winner: str, emptied: tuple[str, ...]) -> None:
+        if store is not None:
+            store.set(LEASE_KEY, {"journal_key": key, "winner": winner, "created": created_by_us,
+                                  "emptied": list(emptied)}, retention=LEASE_RETENTION)  # fmt: skip
+
+    settled = settle(visma, key, pids, release=release, holders=holders, on_winner=keep_winner)
     if settled is None:
         # our batch not listed yet (or voided by a person): the ledger keeps what it knows — a
         # retry settles again; a period re-run plans from Visma
@@ -323,6 +408,21 @@ def post_journal(
             f"journal {key}: no live batch holds it in Visma periods {', '.join(pids)} (not listed "
             "yet, or voided in Visma); the retry reads back again"
         )
+    return _outcome(engine, key, owner, ref, settled, adopted=adopted, created_by_us=created_by_us)
+
+
+def _outcome(
+    engine: Engine,
+    key: str,
+    owner: str,
+    ref: dict[str, Any],
+    settled: Settled,
+    *,
+    adopted: bool,
+    created_by_us: str | None,
+    resumed: bool = False,
+) -> dict[str, Any]:
+    """Record the settle in the ledger and say what this task did (its XCom)."""
     final = PostingState.RELEASED if is_released(settled.status) else PostingState.CREATED
     ledger.record(engine, key, owner, status=final, batch_number=settled.winner,
                   release_lease=True)  # fmt: skip
@@ -339,4 +439,5 @@ def post_journal(
         "visma_status": settled.status,
         "lost": lost_batch,
         "emptied": list(settled.emptied),
+        "resumed": resumed,
     }

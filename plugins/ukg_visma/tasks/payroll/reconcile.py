@@ -7,17 +7,19 @@ subaccount × project — and every source line's audit row names the batch and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from ukg_visma.audit import records
 from ukg_visma.errors import NotRetryable
 from ukg_visma.gl.completeness import BLOCK_KIND
-from ukg_visma.gl.holdings import awaiting_release, drop_losers
+from ukg_visma.gl.holdings import HeldBatch, awaiting_release, drop_losers
 from ukg_visma.gl.journal import Journal
-from ukg_visma.gl.reconcile import reconcile_held
+from ukg_visma.gl.reconcile import ReconciliationReport, reconcile_held
 from ukg_visma.gl.report import run_summary
-from ukg_visma.gl.transform import lineage_targets
+from ukg_visma.gl.transform import lineage_targets_grouped
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
 from ukg_visma.tasks.payroll.run import PayrollRun
@@ -58,28 +60,41 @@ def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, st
 
     In bulk: the targets of all lines go to ``gl_trace.parquet`` beside the staged export (what
     ``audit trace`` reads, line by line), and the audit marks each block's row posted — one
-    update per 500 blocks, not one row per line (issue #24).
+    update per 500 blocks, not one row per line (issue #24). A row group of the lineage at a
+    time (``lineage_targets_grouped``), so a million lines are never held at once.
     """
-    from ukg_visma.tasks.payroll.validate import block_keys
+    from ukg_visma.gl.completeness import block_keys
 
-    lineage = staging.read_frame(
+    lineage = staging.read_groups(
         str(staging.path_for(ctx.run_key, "lineage.parquet")),
         columns=["source_key", "journal_key", "line_number"],
     )
-    targets = lineage_targets(lineage, batch_numbers)
-    del lineage
-    staging.write_frame(ctx.run_key, TRACE, targets)
-    lines = staging.read_frame(
+    with staging.FrameStage(ctx.run_key, TRACE) as stage:
+        for targets in lineage_targets_grouped(lineage, batch_numbers):
+            stage.write(targets)
+    blocks: dict[str, None] = {}
+    for lines in staging.read_groups(
         str(staging.path_for(ctx.run_key, "gl_lines.parquet")), columns=["run_id", "block_id"]
-    )
+    ):
+        blocks.update(dict.fromkeys(block_keys(lines)))
     records.set_status(
         engine,
         ctx.audit_run_id,
         BLOCK_KIND,
-        block_keys(lines),
+        list(blocks),
         "posted",
         target_kind="journal_line",
     )
+
+
+def _mapped_groups(uri: str) -> Iterator[pd.DataFrame]:
+    """The staged mapped lines a row group at a time, only the columns reconcile sums."""
+    from ukg_visma.gl.transform import segment_columns_of
+
+    names = staging.columns(uri)
+    wanted = ["visma_account", "visma_project", "amount_ore", "side"]
+    segs = segment_columns_of(pd.DataFrame(columns=names))
+    return staging.read_groups(uri, columns=[*wanted, *segs])
 
 
 def reconcile_and_report(
@@ -98,50 +113,112 @@ def reconcile_and_report(
     pay runs counts — also ones this run did not post (an earlier run, another worker, a person
     copying a batch). The posting ledger only tells which of them it knows.
     """
-    from ukg_visma.audit import ledger
-    from ukg_visma.tasks.payroll.plan import read_held, remember
+    from ukg_visma.tasks.payroll.holdings import read_held, remember
 
-    plan_uri = staging.path_for(ctx.run_key, "plan.json")
-    if not plan_uri.exists():  # the plan was skipped (approval rejected): nothing to compare
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        raise AirflowSkipException(f"pay period {ctx.period.key}: nothing was planned or posted")
-    plan = staging.read_json(str(plan_uri))
+    plan = _read_plan(ctx)
     if plan.get("reversal_request"):
         return _reconcile_reversals(visma, engine, ctx, settings, plan, posted)
     if plan.get("dry_run"):
         return _dry_run_report(engine, ctx, settings, journals, plan)
     scope = [(r["company"], r["pay_run"]) for r in plan["runs"]]
     companies = {c for c, _ in scope} | {settings.company.ukg_company_code}
-    known = {e.batch_number for e in ledger.list_period(engine, ctx.period.key) if e.batch_number}
-    known |= {p["batch_number"] for p in posted if p.get("batch_number")}
-    # what the plan read from Visma is known too: the ledger may not have adopted it (a row
-    # still leased by a task of this store that died mid-post, while another run released it)
-    known |= {n for r in plan["runs"] for n in r.get("held") or ()}
+    known = _known_batches(engine, ctx, plan, posted)
     # a losing or emptied batch of the settle protocol holds nothing (docs/ledger-truth.md)
     held = drop_losers(
         read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=companies)
     )
     mapped_uri = staging.path_for(ctx.run_key, "mapped.parquet")
-    mapped = staging.read_frame(str(mapped_uri)) if mapped_uri.exists() else None
+    staged = mapped_uri.exists()
+    mapped = _mapped_groups(str(mapped_uri)) if staged else None
     expected = [k for r in plan["runs"] for k in r["create"]]
     result = reconcile_held(mapped, held, runs=scope, expected_keys=expected, known_batches=known)
     remember(engine, ctx, held)
+    batch_numbers = _batch_numbers(journals, result, held, scope)
+    if staged:
+        _trace_lines(engine, ctx, {k: "+".join(v) for k, v in batch_numbers.items() if v})
+    statuses = {p["journal_key"]: p["status"] for p in posted}
+    lost = {p["journal_key"]: (p["lost"], p["batch_number"]) for p in posted if p.get("lost")}
+    summary = _summary_markdown(
+        ctx, journals, plan, batch_numbers, statuses, result, lost, warnings=warnings
+    )
+    paths = write_report(
+        settings, ctx, "summary", markdown=summary, csv=result.table.to_csv(index=False)
+    )
+    log.info("run report: %s\n%s", paths["markdown"], summary)
+    outcome = _outcome(ctx, journals, plan, posted, statuses, result, lost, paths)
+    # With release on, a batch of this period that Visma still holds unreleased (Balanced / On
+    # hold) is not in the ledger's balances: the amounts match, yet the period is not posted.
+    unreleased = (
+        sorted(b.number for b in awaiting_release(held, scope)) if settings.payroll.release else []
+    )
+    if unreleased:
+        outcome["unreleased"] = unreleased
+    ok = bool(result.ok) and not unreleased
+    records.finish_run(
+        engine, ctx.audit_run_id, "success" if ok else "failed", outcome | {"paths": paths}
+    )
+    _raise_unless_posted(ctx, result, unreleased, paths["markdown"])
+    return outcome
+
+
+def _read_plan(ctx: PayrollRun) -> dict[str, Any]:
+    """The plan step's summary; none means the plan was skipped (approval rejected)."""
+    plan_uri = staging.path_for(ctx.run_key, "plan.json")
+    if not plan_uri.exists():  # nothing to compare
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"pay period {ctx.period.key}: nothing was planned or posted")
+    plan: dict[str, Any] = staging.read_json(str(plan_uri))
+    return plan
+
+
+def _known_batches(
+    engine: Engine, ctx: PayrollRun, plan: Mapping[str, Any], posted: Sequence[Mapping[str, Any]]
+) -> set[str]:
+    """The batch numbers this store knows of: the ledger's, this run's, and the plan's."""
+    from ukg_visma.audit import ledger
+
+    known = {e.batch_number for e in ledger.list_period(engine, ctx.period.key) if e.batch_number}
+    known |= {p["batch_number"] for p in posted if p.get("batch_number")}
+    # what the plan read from Visma is known too: the ledger may not have adopted it (a row
+    # still leased by a task of this store that died mid-post, while another run released it)
+    known |= {n for r in plan["runs"] for n in r.get("held") or ()}
+    return known
+
+
+def _batch_numbers(
+    journals: Sequence[Journal],
+    result: ReconciliationReport,
+    held: Sequence[HeldBatch],
+    scope: Sequence[tuple[str, str]],
+) -> dict[str, tuple[str, ...]]:
+    """The Visma batches each journal is in: its own key's, else its pay run's live batches."""
     live_by_run: dict[tuple[str, str], list[str]] = {}
     in_scope = set(scope)
     for b in held:
         if b.live and b.run in in_scope:
             live_by_run.setdefault(b.run, []).append(b.number)
-    batch_numbers = {
+    return {
         j.journal_key: (
             result.batch_numbers.get(j.journal_key)
             or tuple(live_by_run.get((j.company, j.pay_run), ()))
         )
         for j in journals
     }
-    if mapped is not None:
-        _trace_lines(engine, ctx, {k: "+".join(v) for k, v in batch_numbers.items() if v})
-    statuses = {p["journal_key"]: p["status"] for p in posted}
+
+
+def _summary_markdown(
+    ctx: PayrollRun,
+    journals: Sequence[Journal],
+    plan: Mapping[str, Any],
+    batch_numbers: Mapping[str, tuple[str, ...]],
+    statuses: Mapping[str, str],
+    result: ReconciliationReport,
+    lost: Mapping[str, tuple[str, str]],
+    *,
+    warnings: Sequence[str],
+) -> str:
+    """The run report: the summary, what each pay run held and got, and keys lost to a race."""
     from ukg_visma.audit.airflow import shared_store_warning
 
     store_warning = shared_store_warning()
@@ -156,7 +233,6 @@ def reconcile_and_report(
         warnings=warnings,
     )
     summary += "\n## Pay runs: what Visma held and what this run did\n\n" + (outcomes or "-") + "\n"
-    lost = {p["journal_key"]: (p["lost"], p["batch_number"]) for p in posted if p.get("lost")}
     if lost:
         # another run of this pay period (its own audit store) created the key's batch first
         summary += "\n## Lost to another run\n\n" + "".join(
@@ -164,12 +240,22 @@ def reconcile_and_report(
             "this run; the ledger holds the winner once)\n"
             for k, (mine, winner) in sorted(lost.items())
         )
-    paths = write_report(
-        settings, ctx, "summary", markdown=summary, csv=result.table.to_csv(index=False)
-    )
-    log.info("run report: %s\n%s", paths["markdown"], summary)
+    return summary
+
+
+def _outcome(
+    ctx: PayrollRun,
+    journals: Sequence[Journal],
+    plan: Mapping[str, Any],
+    posted: Sequence[Mapping[str, Any]],
+    statuses: Mapping[str, str],
+    result: ReconciliationReport,
+    lost: Mapping[str, tuple[str, str]],
+    paths: Mapping[str, str],
+) -> dict[str, Any]:
+    """The task's return value (and the audit run's outcome): numbers and batch ids only."""
     live = sorted({b for v in result.batch_numbers.values() for b in v})
-    outcome = {
+    return {
         "period": ctx.period.key,
         "journals": len(result.batch_numbers),
         "batches": live,
@@ -181,20 +267,15 @@ def reconcile_and_report(
         "ok": bool(result.ok),
         **key_figures(journals, live, ok=bool(result.ok)),
     }
-    # With release on, a batch of this period that Visma still holds unreleased (Balanced / On
-    # hold) is not in the ledger's balances: the amounts match, yet the period is not posted.
-    unreleased = (
-        sorted(b.number for b in awaiting_release(held, scope)) if settings.payroll.release else []
-    )
-    if unreleased:
-        outcome["unreleased"] = unreleased
-    ok = bool(result.ok) and not unreleased
-    records.finish_run(
-        engine, ctx.audit_run_id, "success" if ok else "failed", outcome | {"paths": paths}
-    )
+
+
+def _raise_unless_posted(
+    ctx: PayrollRun, result: ReconciliationReport, unreleased: Sequence[str], report: str
+) -> None:
+    """A mismatch with UKG, or batches left unreleased with release on, fail the task."""
     if not result.ok:
         raise ReconciliationError(
-            f"pay period {ctx.period.key}: Visma does not match UKG — see {paths['markdown']}\n"
+            f"pay period {ctx.period.key}: Visma does not match UKG — see {report}\n"
             + result.to_markdown()
         )
     if unreleased:
@@ -202,9 +283,8 @@ def reconcile_and_report(
             f"pay period {ctx.period.key}: Visma holds batch(es) {', '.join(unreleased)} of this "
             "period unreleased although payroll.release is on — they are not in the ledger's "
             "balances. Run the period again (its plan releases them) or release them in Visma; "
-            f"see {paths['markdown']}"
+            f"see {report}"
         )
-    return outcome
 
 
 def _reconcile_reversals(
@@ -220,7 +300,7 @@ def _reconcile_reversals(
     UKG is not compared here on purpose: until the period runs again, Visma holds the period
     without the reversed batches — the report says so.
     """
-    from ukg_visma.tasks.payroll.plan import read_held, remember
+    from ukg_visma.tasks.payroll.holdings import read_held, remember
     from ukg_visma.tasks.payroll.reversals import check_reversed
 
     held = read_held(visma, plan["periods"], tenant=settings.company.tenant, companies=None)

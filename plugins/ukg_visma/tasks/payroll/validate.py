@@ -18,15 +18,16 @@ from ukg_visma.alignment.drift import blank
 from ukg_visma.audit import records
 from ukg_visma.gl.approval import approval_prompt, journals_markdown
 from ukg_visma.gl.catalog import VismaCatalog
-from ukg_visma.gl.completeness import BLOCK_KIND
+from ukg_visma.gl.completeness import BLOCK_KIND, LINE_KIND, block_keys
 from ukg_visma.gl.findings import JournalValidationError, ValidationReport
-from ukg_visma.gl.journal import Journal
+from ukg_visma.gl.posting_period import posting_period
 from ukg_visma.gl.transform import build_journals_grouped
 from ukg_visma.gl.validate import named_rows, validate
 from ukg_visma.mappings import Mappings
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
 from ukg_visma.tasks.payroll.run import FLOW, PayrollRun
+from ukg_visma.tasks.payroll.staged import stage_journals
 from ukg_visma.tasks.reports import write_report
 from ukg_visma.ui.urls import airflow_base_url, report_href
 
@@ -54,8 +55,6 @@ def _audit_validation(
 ) -> None:
     """Each line a finding names gets its own audit row (status ``invalid``, the reason); the
     other lines stay in their block's row (``tasks.payroll.extract``)."""
-    from ukg_visma.tasks.payroll.extract import LINE_KIND
-
     bad: dict[str, str] = {}
     for finding in report.errors:
         for key in finding.rows.get("source_key", pd.Series(dtype=str)):
@@ -87,12 +86,6 @@ def _audit_validation(
     )
 
 
-def block_keys(lines: pd.DataFrame) -> list[str]:
-    """The audit keys (``{runId}/{blockId}``) of the blocks ``lines`` come from."""
-    blocks = lines[["run_id", "block_id"]].drop_duplicates()
-    return [f"{r}/{b}" for r, b in blocks.itertuples(index=False)]
-
-
 def transform_and_validate(
     engine: Engine,
     ctx: PayrollRun,
@@ -112,12 +105,11 @@ def transform_and_validate(
     what Visma holds) and returns their count and totals. The validation report is written
     (CSV + Markdown) whatever the outcome.
     """
-    from ukg_visma.gl.catalog import next_open_period
     from ukg_visma.tasks.drift import check_drift
 
     raw_catalog = staging.read_json(catalog_uri)
     if not extracted.get("lines"):  # only voided runs: nothing to map, the plan reverses
-        staging.write_json(ctx.run_key, "journals", [])
+        stage_journals(ctx, [])
         voided = extracted.get("voided", [])
         return {
             "period": ctx.period.key,
@@ -186,11 +178,12 @@ def transform_and_validate(
 
     journals = list(grouped.journals)
     pid = ctx.period.visma_period_id
-    found = catalog.periods.get(pid)
-    if found is not None and not found.open and settings.payroll.closed_period != "fail":
-        target = next_open_period(catalog.periods, pid)  # validation made sure there is one
+    decision = posting_period(catalog.periods, pid, settings.payroll.closed_period)
+    if decision.moved:  # validation failed the run if the period may not be posted into
         journals = [
-            j.model_copy(update={"visma_period": target, "note": f"pay period {pid} closed"})
+            j.model_copy(
+                update={"visma_period": decision.target, "note": f"pay period {pid} closed"}
+            )
             for j in journals
         ]
     link = report_href(ctx.dag_id, ctx.airflow_run_id, base_url=airflow_base_url())
@@ -199,7 +192,7 @@ def transform_and_validate(
         staging.FrameStage(ctx.run_key, "lineage") as lineage_stage,
     ):
         grouped.write_lineage(lineage_stage.write, on_mapped=mapped_stage.write)
-    staging.write_json(ctx.run_key, "journals", [j.model_dump(mode="json") for j in journals])
+    stage_journals(ctx, journals)
     # What approving posts, per account × cost centre × project: the run report's first section
     # while the run waits for a controller (the prompt links there).
     segment_names = {s.segment_id: s.name for s in sorted(settings.segments, key=_segment_id)}
@@ -222,9 +215,3 @@ def transform_and_validate(
 
 def _segment_id(segment: Any) -> int:
     return int(segment.segment_id)
-
-
-def staged_journals(ctx: PayrollRun) -> list[Journal]:
-    """The run's journals as the transform built them (for the plan and the report)."""
-    uri = str(staging.path_for(ctx.run_key, "journals.json"))
-    return [Journal.model_validate(j) for j in staging.read_json(uri)]
