@@ -45,7 +45,16 @@ _META, _EMP, _CHG, _ORG, _RUNS, _SET = (
 _VERSIONS, _VOIDS, _PERIODS = "gl_run_versions", "gl_run_voids", "pay_periods"
 SCENARIO_LINES = "scenario"  # ``linesFrom`` marker: the lines are the scenario run's (not copied)
 _RESET_KEYS = {"scenario", "seed", "employees", "block_size", "org_level_writes"}
-_SCENARIO_OPTIONS = {"visma_segments", "cost_centers", "drift", "months", "correction", "gl_runs"}
+_SCENARIO_OPTIONS = {
+    "visma_segments",
+    "cost_centers",
+    "drift",
+    "months",
+    "correction",
+    "gl_runs",
+    "group",
+    "chart",
+}
 
 
 def utc_stamp(moment: datetime | None = None) -> str:

@@ -155,3 +155,21 @@ def partition_info(timetable: Any, partition_key: str) -> Any:
         if i.partition_key == partition_key
     ]
     return info
+
+
+def load_company_dag(company: str) -> Any:
+    """A group company's pay-period DAG (``ukg_visma_payroll_gl__<company>``), parsed from the
+    one DAG file as the DAG processor parses it (every company's DAG comes from it)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAG_FILE))
+    assert bag.import_errors == {}
+    return bag.dags[f"ukg_visma_payroll_gl__{company}"]
+
+
+def run_company_period(company: str, period: str, *, announce: bool = True, **conf: Any) -> Any:
+    """One manual run of ``company``'s pay-period DAG for ``period`` (see :func:`run_period`);
+    the GL events of every company's runs of the month are in the inbox, as UKG sends them."""
+    if announce:
+        announce_gl_runs(period)
+    return load_company_dag(company).test(run_conf={"period": period, **conf})
