@@ -110,8 +110,10 @@ def _independent_check(base: list[dict[str, Any]], repeat: int, mappings: Any) -
     )
     got: dict[str, int] = {}
     for batch in held:
-        for line in batch.lines if batch.live else ():
-            got[line.account] = got.get(line.account, 0) + line.debit_ore - line.credit_ore
+        for held_line in batch.lines if batch.live else ():
+            got[held_line.account] = (
+                got.get(held_line.account, 0) + held_line.debit_ore - held_line.credit_ore
+            )
     got = {a: v for a, v in got.items() if v}
     differ = {a: (want.get(a, 0), got.get(a, 0)) for a in want.keys() | got.keys()
               if want.get(a, 0) != got.get(a, 0)}  # fmt: skip

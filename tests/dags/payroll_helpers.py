@@ -139,7 +139,7 @@ def run_partition(
         return load_dag().test(logical_date=None, run_conf=conf or None)
 
 
-def partition_info(timetable, partition_key: str):
+def partition_info(timetable: Any, partition_key: str) -> Any:
     """The ``DagRunInfo`` (partition date, run_after) the DAG's partitioned timetable gives the
     month ``partition_key`` — the one a backfill over that month creates."""
     import pendulum
