@@ -51,7 +51,8 @@ def test_each_sync_emits_its_counts_and_logs_tables(world, capfd, caplog):
 
     events = {e[1]: e for e in _asset_events("ukg_visma_employees_synced")}
     assert set(events) >= {first.run_id, second.run_id}
-    extra, _, task_id = events[second.run_id]
+    extra, _, task_id, partition_key = events[second.run_id]
+    assert partition_key is None  # the sync is not partitioned: its events reach plain schedules
     assert task_id == "check_headcount"
     assert extra["mismatches"] == 0 and extra["applied"].get("created") == 3
     active = extra["headcount"]["ukg_active"]
