@@ -291,6 +291,22 @@ def sandbox() -> Iterator[Sandbox]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+# Retry delays of 1–2 s instead of 30 s–5 min: a test of retries is about the tries, not the wait.
+QUICK_RETRIES = {"transient_retries": 6, "first_delay_seconds": 1, "max_delay_seconds": 2}
+
+
+def override_settings(mappings: Path, **sections: Mapping[str, Any]) -> None:
+    """Override keys of sections in the mappings folder's ``settings.yaml`` (as ``configure``
+    does), also after ``configure`` ran: the DAGs read the file when they are loaded."""
+    if not sections:
+        return
+    path = mappings / "settings.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for section, overrides in sections.items():
+        data[section] = {**(data.get(section) or {}), **overrides}
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
 def configure(
     monkeypatch: pytest.MonkeyPatch,
     sandbox: Sandbox,
@@ -311,12 +327,7 @@ def configure(
     monkeypatch.setenv("UKG_VISMA_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")
     mappings = tmp_path / "mappings"
     shutil.copytree(ROOT / "include" / "mappings", mappings)
-    if sections:
-        path = mappings / "settings.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for section, overrides in sections.items():
-            data[section] = {**(data.get(section) or {}), **overrides}
-        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    override_settings(mappings, **sections)
     monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
     clear_token_cache()
     reset_pacers()

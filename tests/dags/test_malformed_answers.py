@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pendulum
 import pytest
-import yaml
 from dag_loader import load_dag
 from ledger_truth import (
     OFF_CYCLE,
@@ -30,7 +29,7 @@ from ledger_truth import (
     visma_net,
 )
 from payroll_helpers import run_period, task_states
-from sandbox_fixture import configure
+from sandbox_fixture import QUICK_RETRIES, configure
 
 sys.path.insert(
     0, str(Path(__file__).resolve().parents[1] / "ukg_visma" / "tasks" / "employee_sync")
@@ -54,17 +53,10 @@ pytestmark = pytest.mark.e2e
 JOURNALS = r"^/v2/journaltransaction$"
 
 
-def _fast_retries(mappings: Path) -> None:
-    path = mappings / "settings.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["retries"] = {"transient_retries": 6, "first_delay_seconds": 1, "max_delay_seconds": 2}
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-
-
 @pytest.fixture
 def payroll(sandbox, airflow_db, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=42, employees=300)
-    _fast_retries(configure(monkeypatch, sandbox, tmp_path))
+    configure(monkeypatch, sandbox, tmp_path, retries=QUICK_RETRIES)
     return sandbox
 
 
@@ -158,7 +150,7 @@ def _load_sync_dag():
 @pytest.fixture
 def world(sandbox, airflow_db, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=77, employees=120, gl_runs=False)
-    _fast_retries(configure(monkeypatch, sandbox, tmp_path))
+    configure(monkeypatch, sandbox, tmp_path, retries=QUICK_RETRIES)
     with receiver(f"sqlite:///{tmp_path}/audit.db") as url:
         subscribe(sandbox, url)
         yield sandbox

@@ -21,7 +21,7 @@ import yaml
 from approvals import note_of
 from ledger_truth import key_of, ours, per_account, ukg_latest_per_account, visma_net
 from payroll_helpers import load_company_dag, run_company_period, task_states
-from sandbox_fixture import configure
+from sandbox_fixture import QUICK_RETRIES, configure, override_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -183,25 +183,16 @@ def test_a_closed_period_in_one_companys_visma_stops_that_company_only(group):
     assert_posted(group, a, "NMF", RUNS["nmf"])  # untouched by NMR's runs
 
 
-def _quick_retries(*, transient_retries: int) -> None:
-    """Retry delays of 1–2 s instead of 30 s–5 min: the retries are what is tested, not the wait."""
-    path = Path(os.environ["UKG_VISMA_MAPPINGS_DIR"]) / "settings.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["retries"] = {
-        "transient_retries": transient_retries,
-        "first_delay_seconds": 1,
-        "max_delay_seconds": 2,
-    }
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-
-
 def test_a_visma_outage_of_one_company_stops_that_company_only(group):
     """NMF's Visma company refuses every journal with 503 (its tenant only): NMF's posting fails
     after its retries and leaves nothing in NMF's ledger; NMR posts its month meanwhile, and its
     Visma company never saw a 503. (NMF's recovery is a clear of its failed post_journal task —
     the journal's lease is that run's — as for one company: docs/ledger-truth.md.)"""
     a, b = Tenant(group, None), Tenant(group, B_TENANT)
-    _quick_retries(transient_retries=2)  # an outage longer than every retry: NMF gives up
+    override_settings(
+        Path(os.environ["UKG_VISMA_MAPPINGS_DIR"]),
+        retries={**QUICK_RETRIES, "transient_retries": 2},
+    )  # an outage longer than every retry: NMF gives up
     group.faults("visma", {"method": "POST", "path": r"^/v2/journaltransaction$",
                            "status": 503, "times": None})  # fmt: skip
     down = run_company_period("nmf", PERIOD)
@@ -219,7 +210,7 @@ def test_a_short_outage_of_one_companys_visma_is_ridden_out_by_that_company_alon
     """Three 503s on NMR's Visma company: NMR's run retries and ends green with its month posted
     once; NMF's company sees none of it and posts its own month."""
     a, b = Tenant(group, None), Tenant(group, B_TENANT)
-    _quick_retries(transient_retries=6)
+    override_settings(Path(os.environ["UKG_VISMA_MAPPINGS_DIR"]), retries=QUICK_RETRIES)
     group.tenant_admin(B_TENANT, "POST", "faults", {"method": "POST", "path":
                        r"^/v2/journaltransaction$", "status": 503, "times": 3})  # fmt: skip
     nmr = run_company_period("nmr", PERIOD)

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from ledger_truth import ours
 from payroll_helpers import run_partition, task_states
-from sandbox_fixture import configure
+from sandbox_fixture import QUICK_RETRIES, configure
 
 from ukg_visma.gl.journal import journal_key_from_batch
 
@@ -39,10 +38,7 @@ LISTING = re.compile(r"^/v2/journaltransaction/?$")
 def payroll(sandbox, airflow_db, monkeypatch, tmp_path):
     """The pay-period world, with the retry delay shortened to a second (settings.yaml)."""
     sandbox.reset(scenario="manufacturer", seed=42, employees=300)
-    path = configure(monkeypatch, sandbox, tmp_path) / "settings.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["retries"] = {"transient_retries": 6, "first_delay_seconds": 1, "max_delay_seconds": 2}
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    configure(monkeypatch, sandbox, tmp_path, retries=QUICK_RETRIES)
     return sandbox
 
 

@@ -10,9 +10,8 @@ import threading
 import time
 
 import pytest
-import yaml
 from payroll_helpers import our_batches, run_period, task_states
-from sandbox_fixture import configure
+from sandbox_fixture import QUICK_RETRIES, configure
 
 from ukg_visma.gl.journal import journal_key_from_batch
 
@@ -23,11 +22,7 @@ JOURNALS = r"^/v2/journaltransaction$"
 @pytest.fixture
 def payroll(sandbox, airflow_db, monkeypatch, tmp_path):
     sandbox.reset(scenario="manufacturer", seed=42, employees=300)
-    mappings = configure(monkeypatch, sandbox, tmp_path)
-    path = mappings / "settings.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["retries"] = {"transient_retries": 6, "first_delay_seconds": 1, "max_delay_seconds": 2}
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    configure(monkeypatch, sandbox, tmp_path, retries=QUICK_RETRIES)
     return sandbox
 
 
