@@ -161,6 +161,7 @@ def _scenario(
         from ukg_visma.tasks.payroll import posting as po
         from ukg_visma.tasks.payroll import reconcile as rc
         from ukg_visma.tasks.payroll import validate as va
+        from ukg_visma.tasks.payroll.pay_runs import completed_pay_runs
         from ukg_visma.tasks.payroll.run import PayrollRun
         from ukg_visma.tasks.payroll.staged import staged_journals
 
@@ -179,7 +180,7 @@ def _scenario(
                 for r in box.ukg_state()["glRuns"]
                 if str(r["payDate"]).startswith(PERIOD)
             )
-            state["runs"] = ex.completed_pay_runs(
+            state["runs"] = completed_pay_runs(
                 UkgHook(),
                 ctx.period,
                 settings.payroll.pay_groups,

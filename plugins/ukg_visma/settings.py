@@ -50,7 +50,7 @@ class CompanySettings(_Strict):
     ``company:`` block may leave it out (its DAG keeps the id ``ukg_visma_payroll_gl``)."""
     ukg_company_code: str
     """The UKG company whose payroll this deployment posts (``companyCode``, else ``coId``).
-    Read by ``tasks.payroll.extract.completed_pay_runs`` and ``tasks.payroll.extract.extract``:
+    Read by ``tasks.payroll.pay_runs.completed_pay_runs`` and ``tasks.payroll.extract.extract``:
     pay runs and GL lines of any other company are left out; by ``tasks.payroll.plan`` and
     ``tasks.payroll.reconcile`` as a company whose Visma batches belong to the period."""
     visma_branch: str = "1"
@@ -86,7 +86,7 @@ class CompanySettings(_Strict):
 class PayrollSettings(_Strict):
     pay_groups: list[str]
     """UKG pay groups the pay-period DAG posts (``dags/ukg_visma_payroll_gl.py`` →
-    ``tasks.payroll.extract.completed_pay_runs``); a manual run's ``pay_group`` param replaces
+    ``tasks.payroll.pay_runs.completed_pay_runs``); a manual run's ``pay_group`` param replaces
     them."""
     schedule: str = "0 6 1 * *"
     """Cron of the pay-period DAG (``dags/ukg_visma_payroll_gl.py``, Europe/Oslo); each tick's

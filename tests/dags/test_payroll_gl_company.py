@@ -70,7 +70,8 @@ def test_extract_keeps_only_the_companys_runs_and_lines(payroll, tmp_path):
     from ukg_visma.hooks.ukg import UkgHook
     from ukg_visma.periods import PayPeriod
     from ukg_visma.settings import load_settings
-    from ukg_visma.tasks.payroll.extract import completed_pay_runs, extract
+    from ukg_visma.tasks.payroll.extract import extract
+    from ukg_visma.tasks.payroll.pay_runs import completed_pay_runs
     from ukg_visma.tasks.payroll.run import PayrollRun
 
     _add_other_company_run(payroll)

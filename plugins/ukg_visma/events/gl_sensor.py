@@ -58,7 +58,7 @@ class GLExportSensor(BaseSensorOperator):
 
     # -- one look at UKG -------------------------------------------------------------------------
     def poke(self, context: Any) -> PokeReturnValue:
-        from ukg_visma.tasks.payroll.extract import completed_pay_runs
+        from ukg_visma.tasks.payroll.pay_runs import completed_pay_runs
         from ukg_visma.tasks.runtime import run_context, ukg_hook
 
         params = context["params"]

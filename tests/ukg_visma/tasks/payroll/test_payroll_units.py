@@ -29,9 +29,10 @@ from ukg_visma.tasks.payroll.approval import (
     decision_of,
     require_posted,
 )
-from ukg_visma.tasks.payroll.extract import block_record, named_run_ids
+from ukg_visma.tasks.payroll.extract import block_record
 from ukg_visma.tasks.payroll.gl_events import event_run_id
 from ukg_visma.tasks.payroll.holdings import batch_rows, remember, visma_periods
+from ukg_visma.tasks.payroll.pay_runs import named_run_ids
 from ukg_visma.tasks.payroll.plan import plan_summary
 from ukg_visma.tasks.payroll.reconcile import key_figures
 from ukg_visma.tasks.payroll.reversals import (
