@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from airflow.models.dagrun import DagRun
     from airflow.sdk import DAG
     from airflow.serialization.definitions.dag import SerializedDAG
+    from airflow.timetables.base import DagRunInfo, Timetable
     from airflow.utils.types import DagRunTriggeredByType
     from sandbox_fixture import Sandbox
     from sqlalchemy.orm import Session
@@ -139,7 +140,7 @@ def run_partition(
         return load_dag().test(logical_date=None, run_conf=conf or None)
 
 
-def partition_info(timetable: Any, partition_key: str) -> Any:
+def partition_info(timetable: Timetable, partition_key: str) -> DagRunInfo:
     """The ``DagRunInfo`` (partition date, run_after) the DAG's partitioned timetable gives the
     month ``partition_key`` — the one a backfill over that month creates."""
     import pendulum
