@@ -7,7 +7,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import yaml
+from sandbox_fixture import override_settings
 
 from ukg_visma.alerts.deadline import posting_deadline, posting_deadline_time
 from ukg_visma.alerts.message import Alert, error_summary
@@ -92,9 +92,10 @@ def test_dags_wire_alerts_only_when_configured(tmp_path, monkeypatch):
 
     mappings = tmp_path / "mappings"
     shutil.copytree(ROOT / "include" / "mappings", mappings)
-    data = yaml.safe_load((mappings / "settings.yaml").read_text(encoding="utf-8"))
-    data["alerts"] = {"email_conn_id": "smtp", "email_to": ["a@b.test"], "posting_deadline_day": 5}
-    (mappings / "settings.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    override_settings(
+        mappings,
+        alerts={"email_conn_id": "smtp", "email_to": ["a@b.test"], "posting_deadline_day": 5},
+    )
     monkeypatch.setenv("UKG_VISMA_MAPPINGS_DIR", str(mappings))
     dags = parse()
     assert len(dags["ukg_visma_payroll_gl"].deadline) == 1

@@ -14,7 +14,6 @@ import random
 from pathlib import Path
 
 import pytest
-import yaml
 from employee_sync_helpers import (
     change_ukg,
     engine,
@@ -27,7 +26,7 @@ from employee_sync_helpers import (
     ukg_employees,
     visma_employees,
 )
-from sandbox_fixture import configure
+from sandbox_fixture import configure, override_settings
 
 from ukg_visma.audit import employees as state
 from ukg_visma.audit import feed_calls
@@ -108,10 +107,7 @@ def test_a_busy_day_keeps_the_feed_budget_and_still_reaches_visma(sandbox, monke
 
     # "3 hours later": the next scheduled run may poll again (the gap setting stands in for
     # the wait) and finds the change without a webhook, from the watermark kept above
-    path = mappings / "settings.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["employee_sync"]["feed_min_hours_apart"] = 0
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    override_settings(mappings, employee_sync={"feed_min_hours_apart": 0})
     later = sync("scheduled-3", trigger="scheduled")
     assert later["extracted"]["feed"]["polled"] is True
     assert later["extracted"]["window_start"] <= polled["extracted"]["window_end"]
