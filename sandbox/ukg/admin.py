@@ -25,7 +25,7 @@ from sandbox.ukg.corrections import (
 from sandbox.ukg.errors import UkgError, bad_request
 from sandbox.ukg.feed_calls import feed_calls
 from sandbox.ukg.payroll import served_lines
-from sandbox.ukg.personnel import EMPLOYMENT_FIELDS
+from sandbox.ukg.personnel import STORED_FIELDS
 from sandbox.ukg.state import UkgState, parse_moment, utc_stamp
 from sandbox.ukg.webhooks import WebhookConfig, WebhookEmitter
 
@@ -38,7 +38,7 @@ PAY_PERIOD_KEYS = {
     "periodEndDate",
     "periodType",
 }
-SNAPSHOT_FIELDS = set(EMPLOYMENT_FIELDS) | {"firstName", "lastName"}
+SNAPSHOT_FIELDS = set(STORED_FIELDS) | {"firstName", "lastName"}
 _ORG = ("orgLevel1Code", "orgLevel2Code", "orgLevel3Code", "orgLevel4Code")
 _DEFAULTS: dict[str, Any] = {
     "companyId": "C0001",
@@ -112,7 +112,7 @@ def _filled(value: Any) -> bool:
 
 
 def _field_order() -> list[str]:
-    order = list(EMPLOYMENT_FIELDS)
+    order = list(STORED_FIELDS)
     order[3:3] = ["firstName", "lastName"]
     return order
 

@@ -41,9 +41,11 @@ STORED_FIELDS = (
     "workLocation",
     "isActive",
     "emailAddress",
+    # when HR last changed the employee (stamped by the admin route and the scenario): published
+    # as ``dateTimeChanged`` on EmpEmploymentDetails (and its filter) and ``datetimeChanged`` on
+    # EmpPersonDetails; the change feed (EmployeeChangesResponse) has no stamp and serves none
     "dateTimeChanged",
 )
-EMPLOYMENT_FIELDS = STORED_FIELDS  # the admin route's accepted fields (older name)
 _ORG = ("orgLevel1Code", "orgLevel2Code", "orgLevel3Code", "orgLevel4Code")
 _FOLD = str.maketrans({"ø": "o", "å": "a", "æ": "ae", "Ø": "O", "Å": "A", "Æ": "AE"})
 
