@@ -47,6 +47,7 @@ __all__ = [
     "lineage_targets_grouped",
     "map_lines",
     "segment_columns",
+    "segment_columns_in",
     "segment_columns_of",
     "transform",
 ]
@@ -63,7 +64,12 @@ def segment_columns(mappings: Mappings) -> list[str]:
 
 def segment_columns_of(mapped: pd.DataFrame) -> list[str]:
     """The ``seg_<id>`` columns of a mapped frame, in segment order (no settings needed)."""
-    found = [c for c in mapped.columns if c.startswith("seg_") and c[4:].isdigit()]
+    return segment_columns_in(mapped.columns)
+
+
+def segment_columns_in(names: Iterable[str]) -> list[str]:
+    """The ``seg_<id>`` names among column names (a staged file's schema), in segment order."""
+    found = [c for c in names if c.startswith("seg_") and c[4:].isdigit()]
     return sorted(found, key=lambda c: int(c[4:]))
 
 

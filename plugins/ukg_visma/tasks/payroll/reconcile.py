@@ -89,11 +89,10 @@ def _trace_lines(engine: Engine, ctx: PayrollRun, batch_numbers: Mapping[str, st
 
 def _mapped_groups(uri: str) -> Iterator[pd.DataFrame]:
     """The staged mapped lines a row group at a time, only the columns reconcile sums."""
-    from ukg_visma.gl.transform import segment_columns_of
+    from ukg_visma.gl.transform import segment_columns_in
 
-    names = staging.columns(uri)
     wanted = ["visma_account", "visma_project", "amount_ore", "side"]
-    segs = segment_columns_of(pd.DataFrame(columns=names))
+    segs = segment_columns_in(staging.columns(uri))
     return staging.read_groups(uri, columns=[*wanted, *segs])
 
 
