@@ -280,6 +280,127 @@ def resume_from_lease(
     return Settled(number, _release(visma, number, release), emptied)
 
 
+@dataclass
+class _Found:
+    """What this try knows of its own batch before settling: the batch (``mine``), whether it
+    came from an earlier attempt or another run (``adopted``), the batch this task created
+    (now or in an earlier try), and the key's holders if they were read."""
+
+    mine: str | None = None
+    adopted: bool = False
+    created_by_us: str | None = None
+    holders: list[HeldBatch] | None = None
+
+
+def _claim(
+    engine: Engine, ref: dict[str, Any], period: PayPeriod, owner: str, lease_s: float
+) -> ledger.LedgerEntry:
+    """Step 1: take the ledger's lease on the journal key."""
+    return ledger.claim(
+        engine,
+        journal_key=ref["journal_key"],
+        period=period.key,
+        company=ref["company"],
+        pay_run=ref["pay_run"],
+        run_version=ref["run_version"],
+        split_index=ref["split_index"],
+        payload_hash=ref["payload_hash"],
+        owner=owner,
+        lease_s=lease_s,
+    )
+
+
+def _resumed(
+    visma: VismaHook,
+    engine: Engine,
+    ref: dict[str, Any],
+    owner: str,
+    *,
+    release: bool,
+    try_number: int,
+    store: TaskStateStore | None,
+) -> dict[str, Any] | None:
+    """A retry resumed from the winner an earlier try kept in the task state store, or None
+    (then the stale lease, if any, is dropped and the full protocol runs)."""
+    key = ref["journal_key"]
+    lease = store.get(LEASE_KEY) if store is not None and try_number > 1 else None
+    resumed = resume_from_lease(visma, key, lease, release=release) if lease else None
+    if resumed is not None:
+        created = lease.get("created") if isinstance(lease, dict) else None
+        log.info("journal %s: resumed from the task state store: batch %s (%s), no read-back",
+                 key, resumed.winner, resumed.status)  # fmt: skip
+        return _outcome(engine, key, owner, ref, resumed, adopted=True, created_by_us=created,
+                        resumed=True)  # fmt: skip
+    if lease and store is not None:
+        log.info("journal %s: the stored winner is not the key's holder in Visma; full settle", key)
+        store.delete(LEASE_KEY)
+    return None
+
+
+def _read_back_first(
+    visma: VismaHook, engine: Engine, key: str, owner: str, tag: str, pids: Sequence[str]
+) -> _Found:
+    """Step 2: a retry (or an unknown outcome) reads the key's batches back before posting —
+    our earlier batch (its ``run=`` tag) is adopted; a key another run holds is settled."""
+    found = _Found(holders=key_holders(visma, pids, key))
+    own = [b.number for b in found.holders or () if b.tag == tag and b.live]
+    if own:
+        found.mine = found.created_by_us = own[0]
+        found.adopted = True
+        log.warning("journal %s: earlier attempt did create batch %s; adopting it", key, own[0])
+        ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=own[0])
+    elif key_winner(found.holders or []) is not None:
+        found.adopted = True  # another run holds the key: settle it, create nothing
+    return found
+
+
+def _create_on_hold(
+    visma: VismaHook,
+    engine: Engine,
+    ref: dict[str, Any],
+    owner: str,
+    tag: str,
+    pids: Sequence[str],
+) -> _Found:
+    """Steps 3 and 4: mark the ledger ``unknown`` (a POST is in flight), POST the batch on hold
+    with our tag, and read the key's batches back to find it (the published 201 names none)."""
+    from airflow.sdk import ObjectStoragePath
+
+    key = ref["journal_key"]
+    with ObjectStoragePath(ref["payload"]).open("r") as fh:
+        payload = loads(fh.read())
+    payload["hold"] = {"value": True}  # never straight into the ledger: settle first
+    desc = _plain(payload.get("description"))
+    payload["description"] = {"value": tag_description(desc, tag)}
+    ledger.record(engine, key, owner, status=PostingState.UNKNOWN)  # write-ahead
+    lost: ResponseLostError | None = None
+    try:
+        created = visma.create_journal(payload)
+    except ResponseLostError as exc:
+        created, lost = None, exc
+    except ValidationError as exc:
+        ledger.record(
+            engine, key, owner, status=PostingState.FAILED, error=str(exc), release_lease=True
+        )
+        raise
+    # the read the settle needs anyway; our batch is the one with our tag
+    holders = key_holders(visma, pids, key)
+    own = [b.number for b in holders if b.tag == tag and b.live]
+    mine = created or (own[0] if own else None)
+    if mine is None:
+        ledger.record(engine, key, owner, status=PostingState.UNKNOWN,
+                      error=str(lost) if lost else None)  # fmt: skip
+        raise PostingOutcomeUnknownError(
+            f"journal {key}: "
+            + ("Visma's answer was lost" if lost else "Visma answered 201")
+            + " and the batch is not in the listing yet; the retry reads back before posting"
+        ) from lost
+    adopted = lost is not None
+    ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=mine)
+    log.info("journal %s: %s batch %s on hold", key, "adopted" if adopted else "created", mine)
+    return _Found(mine=mine, adopted=adopted, created_by_us=mine, holders=holders)
+
+
 def post_journal(
     visma: VismaHook,
     engine: Engine,
@@ -302,24 +423,11 @@ def post_journal(
     ``store`` (Airflow's task state store): a retry resumes from the winner kept there by an
     earlier try (:func:`resume_from_lease`), else it is the full protocol.
     """
-    from airflow.sdk import ObjectStoragePath
-
     key = ref["journal_key"]
     where = ref.get("visma_period") or period.visma_period_id
     pids = list(ref.get("search_periods") or dict.fromkeys([where, period.visma_period_id]))
     tag = run_tag(owner)
-    entry = ledger.claim(
-        engine,
-        journal_key=key,
-        period=period.key,
-        company=ref["company"],
-        pay_run=ref["pay_run"],
-        run_version=ref["run_version"],
-        split_index=ref["split_index"],
-        payload_hash=ref["payload_hash"],
-        owner=owner,
-        lease_s=lease_s,
-    )
+    entry = _claim(engine, ref, period, owner, lease_s)
     if entry.status is PostingState.RELEASED and entry.batch_number:
         log.info("journal %s already released as batch %s", key, entry.batch_number)
         return {
@@ -328,79 +436,32 @@ def post_journal(
             "batch_number": entry.batch_number,
             "status": PostingState.RELEASED.value,
         }
-
-    lease = store.get(LEASE_KEY) if store is not None and try_number > 1 else None
-    resumed = resume_from_lease(visma, key, lease, release=release) if lease else None
-    if resumed is not None:
-        created = lease.get("created") if isinstance(lease, dict) else None
-        log.info("journal %s: resumed from the task state store: batch %s (%s), no read-back",
-                 key, resumed.winner, resumed.status)  # fmt: skip
-        return _outcome(engine, key, owner, ref, resumed, adopted=True, created_by_us=created,
-                        resumed=True)  # fmt: skip
-    if lease and store is not None:
-        log.info("journal %s: the stored winner is not the key's holder in Visma; full settle", key)
-        store.delete(LEASE_KEY)
-
-    mine: str | None = entry.batch_number or (
-        ref.get("batch_number") if ref.get("kind") == "release" else None
+    resumed = _resumed(
+        visma, engine, ref, owner, release=release, try_number=try_number, store=store
     )
-    holders: list[HeldBatch] | None = None
-    adopted = False
-    created_by_us: str | None = None  # the batch this task created (now or in an earlier try)
-    if mine is None and (
+    if resumed is not None:
+        return resumed
+
+    found = _Found(
+        mine=entry.batch_number
+        or (ref.get("batch_number") if ref.get("kind") == "release" else None)
+    )
+    if found.mine is None and (
         entry.status in (PostingState.UNKNOWN, PostingState.FAILED) or try_number > 1
     ):
-        holders = key_holders(visma, pids, key)
-        own = [b.number for b in holders if b.tag == tag and b.live]
-        if own:
-            mine, adopted = own[0], True
-            created_by_us = mine
-            log.warning("journal %s: earlier attempt did create batch %s; adopting it", key, mine)
-            ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=mine)
-        elif key_winner(holders) is not None:
-            adopted = True  # another run holds the key: settle it, create nothing
-    if mine is None and not adopted:
-        with ObjectStoragePath(ref["payload"]).open("r") as fh:
-            payload = loads(fh.read())
-        payload["hold"] = {"value": True}  # never straight into the ledger: settle first
-        desc = _plain(payload.get("description"))
-        payload["description"] = {"value": tag_description(desc, tag)}
-        # write-ahead: a POST is in flight
-        ledger.record(engine, key, owner, status=PostingState.UNKNOWN)
-        lost: ResponseLostError | None = None
-        try:
-            created = visma.create_journal(payload)
-        except ResponseLostError as exc:
-            created, lost = None, exc
-        except ValidationError as exc:
-            ledger.record(
-                engine, key, owner, status=PostingState.FAILED, error=str(exc), release_lease=True
-            )
-            raise
-        # the published 201 names no batch (no Location): read the key's batches back — the
-        # read the settle needs anyway; our batch is the one with our tag
-        holders = key_holders(visma, pids, key)
-        own = [b.number for b in holders if b.tag == tag and b.live]
-        mine = created or (own[0] if own else None)
-        if mine is None:
-            ledger.record(engine, key, owner, status=PostingState.UNKNOWN,
-                          error=str(lost) if lost else None)  # fmt: skip
-            raise PostingOutcomeUnknownError(
-                f"journal {key}: "
-                + ("Visma's answer was lost" if lost else "Visma answered 201")
-                + " and the batch is not in the listing yet; the retry reads back before posting"
-            ) from lost
-        adopted = lost is not None
-        created_by_us = mine
-        ledger.record(engine, key, owner, status=PostingState.CREATED, batch_number=mine)
-        log.info("journal %s: %s batch %s on hold", key, "adopted" if adopted else "created", mine)
+        found = _read_back_first(visma, engine, key, owner, tag, pids)
+    if found.mine is None and not found.adopted:
+        found = _create_on_hold(visma, engine, ref, owner, tag, pids)
 
     def keep_winner(winner: str, emptied: tuple[str, ...]) -> None:
         if store is not None:
-            store.set(LEASE_KEY, {"journal_key": key, "winner": winner, "created": created_by_us,
-                                  "emptied": list(emptied)}, retention=LEASE_RETENTION)  # fmt: skip
+            store.set(LEASE_KEY, {"journal_key": key, "winner": winner,
+                                  "created": found.created_by_us, "emptied": list(emptied)},
+                      retention=LEASE_RETENTION)  # fmt: skip
 
-    settled = settle(visma, key, pids, release=release, holders=holders, on_winner=keep_winner)
+    settled = settle(
+        visma, key, pids, release=release, holders=found.holders, on_winner=keep_winner
+    )
     if settled is None:
         # our batch not listed yet (or voided by a person): the ledger keeps what it knows — a
         # retry settles again; a period re-run plans from Visma
@@ -408,7 +469,9 @@ def post_journal(
             f"journal {key}: no live batch holds it in Visma periods {', '.join(pids)} (not listed "
             "yet, or voided in Visma); the retry reads back again"
         )
-    return _outcome(engine, key, owner, ref, settled, adopted=adopted, created_by_us=created_by_us)
+    return _outcome(
+        engine, key, owner, ref, settled, adopted=found.adopted, created_by_us=found.created_by_us
+    )
 
 
 def _outcome(
