@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ukg_visma.errors import NotRetryable
 from ukg_visma.gl.corrections import PostingPlan, VoidedRun, plan_postings
-from ukg_visma.gl.holdings import awaiting_release, drop_losers, losers
+from ukg_visma.gl.holdings import HeldBatch, awaiting_release, drop_losers, losers
 from ukg_visma.gl.posting_period import place_journal
 from ukg_visma.settings import Settings
 from ukg_visma.tasks import staging
@@ -57,6 +57,50 @@ def plan_summary(plan: PostingPlan) -> dict[str, Any]:
     }
 
 
+def _voided_runs(validated: Mapping[str, Any]) -> list[VoidedRun]:
+    """The pay runs UKG voided, as the validate step handed them on."""
+    return [
+        VoidedRun(v["company"], v["pay_run"], tuple(v.get("pay_groups") or ()))
+        for v in validated.get("voided") or ()
+    ]
+
+
+def _duplicates_error(ctx: PayrollRun, plan: PostingPlan, report: str) -> DuplicateJournalError:
+    """What a person must do when Visma holds a journal key in more than one live batch."""
+    return DuplicateJournalError(
+        f"pay period {ctx.period.key}: Visma holds "
+        + "; ".join(f"journal {k} in batches {', '.join(v)}" for k, v in plan.duplicates.items())
+        + f" — void all but one batch per journal in Visma, then re-run ({report})"
+    )
+
+
+def _settle_refs(
+    listed: Sequence[HeldBatch], held: Sequence[HeldBatch], plan: PostingPlan, *, release: bool
+) -> list[dict[str, Any]]:
+    """Refs that settle a key Visma holds unreleased (its run died, or is racing us), or holds
+    with losers not yet emptied: the winner released (``release`` on), the losers emptied."""
+    scope = {r.run for r in plan.runs}
+    settle = {b.journal_key: b for b in (awaiting_release(held, scope) if release else [])}
+    winners = {b.journal_key: b for b in held if b.holds_key}
+    for b in losers(listed):
+        if b.run in scope and b.journal_key in winners:
+            settle.setdefault(b.journal_key, winners[b.journal_key])
+    return [
+        {
+            "journal_key": b.journal_key,
+            "kind": "release",
+            "batch_number": b.number,
+            "company": b.key.company,
+            "pay_run": b.key.pay_run,
+            "run_version": b.key.run_version,
+            "split_index": b.key.split_index,
+            "visma_period": b.period_id,
+            "payload_hash": "",
+        }
+        for b in settle.values()
+    ]
+
+
 def plan_posting(
     visma: VismaHook,
     engine: Engine,
@@ -84,10 +128,7 @@ def plan_posting(
         )
 
     journals = staged_journals(ctx)
-    voided = [
-        VoidedRun(v["company"], v["pay_run"], tuple(v.get("pay_groups") or ()))
-        for v in validated.get("voided") or ()
-    ]
+    voided = _voided_runs(validated)
     companies = {j.company for j in journals} | {v.company for v in voided}
     companies.add(settings.company.ukg_company_code)
     home = ctx.period.visma_period_id
@@ -113,42 +154,11 @@ def plan_posting(
         "; ".join(f"{r.pay_run}: {r.outcome}" for r in plan.runs) or "no pay runs",
     )
     if plan.duplicates:
-        raise DuplicateJournalError(
-            f"pay period {ctx.period.key}: Visma holds "
-            + "; ".join(
-                f"journal {k} in batches {', '.join(v)}" for k, v in plan.duplicates.items()
-            )
-            + f" — void all but one batch per journal in Visma, then re-run ({paths['markdown']})"
-        )
+        raise _duplicates_error(ctx, plan, paths["markdown"])
     policy = settings.payroll.closed_period
     create = [place_journal(j, periods, policy) for j in plan.journals]
     refs = [stage_ref(ctx, j, settings, posting_date) for j in create]
-    # a key Visma holds unreleased (its run died, or is racing us), or holds with losers not yet
-    # emptied: a ref that settles it — the winner released (release on), the losers emptied
-    scope = {r.run for r in plan.runs}
-    settle = {
-        b.journal_key: b
-        for b in (awaiting_release(held, scope) if settings.payroll.release else [])
-    }
-    winners = {b.journal_key: b for b in held if b.holds_key}
-    for b in losers(listed):
-        if b.run in scope and b.journal_key in winners:
-            settle.setdefault(b.journal_key, winners[b.journal_key])
-    if settle:
-        for b in settle.values():
-            refs.append(
-                {
-                    "journal_key": b.journal_key,
-                    "kind": "release",
-                    "batch_number": b.number,
-                    "company": b.key.company,
-                    "pay_run": b.key.pay_run,
-                    "run_version": b.key.run_version,
-                    "split_index": b.key.split_index,
-                    "visma_period": b.period_id,
-                    "payload_hash": "",
-                }
-            )
+    refs.extend(_settle_refs(listed, held, plan, release=settings.payroll.release))
     for ref in refs:
         ref["search_periods"] = sorted(set(pids) | {ref["visma_period"]})
     summary = plan_summary(plan) | {
