@@ -200,6 +200,74 @@ def is_voided(checks: Iterable[Mapping[str, Any]]) -> tuple[bool, str | None]:
     return bool(voided), None
 
 
+def _in_company(
+    run_id: str, head: Mapping[str, Any], company_code: str, named: set[str], findings: list[str]
+) -> bool:
+    """Whether the run's GL export is of the company (a named run of another is a finding)."""
+    company = str(head.get("companyCode") or "")
+    co_id = str(head.get("coId") or "")
+    if company_code in (company, co_id):
+        return True
+    if run_id in named:
+        findings.append(f"run {run_id} is of UKG company {company or co_id}, not {company_code}")
+    return False
+
+
+def _dated(
+    run_id: str,
+    head: Mapping[str, Any],
+    period: PayPeriod,
+    pay_periods: Sequence[Mapping[str, Any]],
+    *,
+    posted_pay_date: dt.date | None,
+    claimed: set[str],
+    findings: list[str],
+) -> tuple[dt.date | None, str, str | None, bool | None]:
+    """The run's pay date, where it came from, its period control and whether that pay period
+    is closed: from the matching pay period (``choose_pay_period``), else from the header's
+    ``PAY_DATE_FALLBACK`` (a finding when that lands in the month)."""
+    matched, notes = choose_pay_period(
+        head, pay_periods, posted_pay_date=posted_pay_date, claimed=claimed
+    )
+    findings.extend(notes)
+    if matched is not None:
+        claimed.add(str(matched.get("periodControl")))
+        control = str(matched.get("periodControl") or "") or None
+        closed = matched.get("isPeriodClosed") is True
+        return day(matched.get("payDate")), "paygroup-payperiods", control, closed
+    pay_date = day(head.get(PAY_DATE_FALLBACK))
+    if pay_date is not None and period.start <= pay_date <= period.end:
+        findings.append(
+            f"run {run_id}: no pay period of pay group {head.get('payGroup') or ''} has its "
+            f"period dates {day(head.get('periodStartDate'))}..{day(head.get('periodEndDate'))}; "
+            f"pay date taken from {PAY_DATE_FALLBACK} {pay_date}"
+        )
+    return pay_date, PAY_DATE_FALLBACK, None, None
+
+
+def _month_periods(
+    period: PayPeriod,
+    pay_periods: Sequence[Mapping[str, Any]],
+    groups: set[str],
+    covered: set[str],
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """The configured pay groups' pay periods paid in the month: the closed ones no found run
+    covers (missing), and the open ones."""
+    in_month = [
+        p
+        for p in pay_periods
+        if str(p.get("payGroup")) in groups
+        and (d := day(p.get("payDate"))) is not None
+        and period.start <= d <= period.end
+    ]
+    missing = [
+        p
+        for p in in_month
+        if p.get("isPeriodClosed") is True and str(p.get("periodControl")) not in covered
+    ]
+    return missing, [p for p in in_month if p.get("isPeriodClosed") is not True]
+
+
 def discover(
     period: PayPeriod,
     headers: Mapping[str, Mapping[str, Any]],
@@ -234,35 +302,15 @@ def discover(
         return (0 if rid in posted else 1, str(head.get("glRunDateTime") or ""), rid)
 
     for run_id, head in sorted(headers.items(), key=order):
-        company = str(head.get("companyCode") or "")
-        co_id = str(head.get("coId") or "")
-        if company_code not in (company, co_id):
-            if run_id in named:
-                findings.append(
-                    f"run {run_id} is of UKG company {company or co_id}, not {company_code}"
-                )
+        if not _in_company(run_id, head, company_code, named, findings):
             continue
         group = str(head.get("payGroup") or "")
         if run_id not in named and group not in groups:
             continue
-        matched, notes = choose_pay_period(
-            head, pay_periods, posted_pay_date=posted.get(run_id), claimed=claimed
-        )
-        findings.extend(notes)
-        if matched is not None:
-            claimed.add(str(matched.get("periodControl")))
-            pay_date, source = day(matched.get("payDate")), "paygroup-payperiods"
-            control = str(matched.get("periodControl") or "") or None
-            closed: bool | None = matched.get("isPeriodClosed") is True
-        else:
-            pay_date, source = day(head.get(PAY_DATE_FALLBACK)), PAY_DATE_FALLBACK
-            control, closed = None, None
-            if pay_date is not None and period.start <= pay_date <= period.end:
-                findings.append(
-                    f"run {run_id}: no pay period of pay group {group} has its period dates "
-                    f"{day(head.get('periodStartDate'))}..{day(head.get('periodEndDate'))}; pay "
-                    f"date taken from {PAY_DATE_FALLBACK} {pay_date}"
-                )
+        pay_date, source, control, closed = _dated(
+            run_id, head, period, pay_periods,
+            posted_pay_date=posted.get(run_id), claimed=claimed, findings=findings,
+        )  # fmt: skip
         if pay_date is None or not period.start <= pay_date <= period.end:
             if run_id in named:
                 findings.append(f"run {run_id}: pay date {pay_date} is not in {period.key}")
@@ -270,9 +318,10 @@ def discover(
         voided, note = voids.get(control or "", (False, None))
         if note:
             findings.append(f"run {run_id}: {note}")
+        co_id = str(head.get("coId") or "")
         found = FoundRun(
             run_id=run_id,
-            company=company or co_id,
+            company=str(head.get("companyCode") or "") or co_id,
             co_id=co_id,
             pay_group=group,
             gl_run_datetime=str(head.get("glRunDateTime") or ""),
@@ -293,19 +342,7 @@ def discover(
         else:
             ready.append(found)
     covered = {r.period_control for r in (*ready, *waiting) if r.period_control}
-    in_month = [
-        p
-        for p in pay_periods
-        if str(p.get("payGroup")) in groups
-        and (d := day(p.get("payDate"))) is not None
-        and period.start <= d <= period.end
-    ]
-    missing = [
-        p
-        for p in in_month
-        if p.get("isPeriodClosed") is True and str(p.get("periodControl")) not in covered
-    ]
-    open_periods = [p for p in in_month if p.get("isPeriodClosed") is not True]
+    missing, open_periods = _month_periods(period, pay_periods, groups, covered)
     if named and missing:
         findings.append(
             "closed pay period(s) without a named run: "
