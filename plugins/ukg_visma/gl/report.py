@@ -33,44 +33,25 @@ def _batch(numbers: Mapping[str, str | Sequence[str]], key: str) -> str:
     return value if isinstance(value, str) else ", ".join(value) or "-"
 
 
-def run_summary(
-    period: PayPeriod | str,
-    journals: Sequence[Journal],
-    *,
-    batch_numbers: Mapping[str, str | Sequence[str]] | None = None,
-    statuses: Mapping[str, str] | None = None,
-    validation: ValidationReport | None = None,
-    reconciliation: ReconciliationReport | None = None,
-    warnings: Iterable[str] = (),
-    dry_run: bool = False,
+def _state(
+    dry_run: bool, validation: ValidationReport | None, reconciliation: ReconciliationReport | None
 ) -> str:
-    """Markdown for one pay period run.
-
-    ``batch_numbers``: journal key → Visma batch number (falls back to the reconciliation's);
-    ``statuses``: journal key → posting status (``created``, ``released``, ``adopted`` …).
-    """
-    p = as_period(period)
-    numbers: Mapping[str, str | Sequence[str]] = dict(
-        batch_numbers or (reconciliation.batch_numbers if reconciliation else {})
-    )
-    statuses = statuses or {}
-    debit = sum(j.debit_ore for j in journals)
-    credit = sum(j.credit_ore for j in journals)
+    """The run's outcome in a few words (the summary's bold line)."""
     state = "dry run, nothing posted" if dry_run else "posted"
     if validation is not None and not validation.ok:
-        state = "validation failed, nothing posted"
-    elif reconciliation is not None:
+        return "validation failed, nothing posted"
+    if reconciliation is not None:
         state += ", reconciled" if reconciliation.ok else ", RECONCILIATION MISMATCH"
-    out = [
-        f"# UKG payroll → Visma: pay period {p.key} (Visma period {p.visma_period_id})",
-        "",
-        f"**{state}** — {len(journals)} journal(s), debit {format_ore(debit)}, "
-        f"credit {format_ore(credit)}.",
-        "",
-        "## Journals",
-        "",
-    ]
-    out += _table(
+    return state
+
+
+def _journal_table(
+    journals: Sequence[Journal],
+    numbers: Mapping[str, str | Sequence[str]],
+    statuses: Mapping[str, str],
+) -> list[str]:
+    """One row a journal: key, UKG run, pay date, part, lines, debit, credit, batch, status."""
+    return _table(
         [
             "journal key",
             "UKG run",
@@ -99,6 +80,9 @@ def run_summary(
         ),
     )
 
+
+def _totals(journals: Sequence[Journal]) -> list[str]:
+    """The totals per account and per subaccount (department and cost centre)."""
     per_account: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     names: dict[str, str] = {}
     per_subaccount: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -109,7 +93,7 @@ def run_summary(
             names.setdefault(line.account, line.description)
             per_subaccount[line.subaccount][0] += line.debit_ore
             per_subaccount[line.subaccount][1] += line.credit_ore
-    out += ["", "## Totals per account", ""]
+    out = ["", "## Totals per account", ""]
     out += _table(
         ["account", "description", "debit", "credit"],
         ["---", "---", "---:", "---:"],
@@ -121,6 +105,42 @@ def run_summary(
         ["---", "---:", "---:"],
         ((s, format_ore(d), format_ore(c)) for s, (d, c) in sorted(per_subaccount.items())),
     )
+    return out
+
+
+def run_summary(
+    period: PayPeriod | str,
+    journals: Sequence[Journal],
+    *,
+    batch_numbers: Mapping[str, str | Sequence[str]] | None = None,
+    statuses: Mapping[str, str] | None = None,
+    validation: ValidationReport | None = None,
+    reconciliation: ReconciliationReport | None = None,
+    warnings: Iterable[str] = (),
+    dry_run: bool = False,
+) -> str:
+    """Markdown for one pay period run.
+
+    ``batch_numbers``: journal key → Visma batch number (falls back to the reconciliation's);
+    ``statuses``: journal key → posting status (``created``, ``released``, ``adopted`` …).
+    """
+    p = as_period(period)
+    numbers: Mapping[str, str | Sequence[str]] = dict(
+        batch_numbers or (reconciliation.batch_numbers if reconciliation else {})
+    )
+    debit = sum(j.debit_ore for j in journals)
+    credit = sum(j.credit_ore for j in journals)
+    out = [
+        f"# UKG payroll → Visma: pay period {p.key} (Visma period {p.visma_period_id})",
+        "",
+        f"**{_state(dry_run, validation, reconciliation)}** — {len(journals)} journal(s), "
+        f"debit {format_ore(debit)}, credit {format_ore(credit)}.",
+        "",
+        "## Journals",
+        "",
+    ]
+    out += _journal_table(journals, numbers, statuses or {})
+    out += _totals(journals)
     if reconciliation is not None:
         out += ["", reconciliation.to_markdown().rstrip()]
     notes = list(warnings)
