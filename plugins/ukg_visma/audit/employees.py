@@ -222,6 +222,16 @@ def clear_pending(engine: Engine, employee_ids: Iterable[str]) -> int:
     return _delete_by_key(engine, pending_changes.c.employee_id, employee_ids)
 
 
+def _rows_in_utc(engine: Engine, query: Any) -> list[dict[str, Any]]:
+    """The query's rows as dicts, ``first_seen``/``updated_at`` read back as aware UTC."""
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    for row in rows:
+        row["first_seen"] = _read_utc(row["first_seen"])
+        row["updated_at"] = _read_utc(row["updated_at"])
+    return rows
+
+
 def list_pending(engine: Engine, *, min_failed_runs: int = 0) -> list[dict[str, Any]]:
     """Pending entries (oldest first), optionally only those failed at least N runs."""
     q = (
@@ -229,12 +239,7 @@ def list_pending(engine: Engine, *, min_failed_runs: int = 0) -> list[dict[str, 
         .where(pending_changes.c.failed_runs >= min_failed_runs)
         .order_by(pending_changes.c.first_seen, pending_changes.c.employee_id)
     )
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
-    for row in rows:
-        row["first_seen"] = _read_utc(row["first_seen"])
-        row["updated_at"] = _read_utc(row["updated_at"])
-    return rows
+    return _rows_in_utc(engine, q)
 
 
 def pending_over_threshold(engine: Engine, threshold: int) -> list[dict[str, Any]]:
@@ -289,12 +294,7 @@ def list_rejections(engine: Engine) -> list[dict[str, Any]]:
     q = select(rejected_employees).order_by(
         rejected_employees.c.first_seen, rejected_employees.c.rejection_key
     )
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
-    for row in rows:
-        row["first_seen"] = _read_utc(row["first_seen"])
-        row["updated_at"] = _read_utc(row["updated_at"])
-    return rows
+    return _rows_in_utc(engine, q)
 
 
 def clear_rejections(engine: Engine, keys: Iterable[str]) -> int:
